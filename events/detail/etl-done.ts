@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { DateWindowSchema, ObjectKeySchema, RunIdSchema, SchemaVersion1 } from './common.js';
+import { SqlFileNameSchema } from './sql-file-executed.js';
+
+export const QueryNameSchema = z.string().regex(/^[0-9A-Za-z_]+$/);
+
+/** The run's SQL files all ran. Consumers find each named query's result rows at its key. */
+export const EtlDoneSchema = z.object({
+  schemaVersion: SchemaVersion1,
+  runId: RunIdSchema,
+  window: DateWindowSchema,
+  files: z.array(SqlFileNameSchema),
+  results: z.record(QueryNameSchema, ObjectKeySchema),
+  summary: z.object({
+    queryExecutionIds: z.array(z.string().min(1)),
+    dataScannedBytes: z.number().int().min(0),
+    durationMs: z.number().min(0),
+  }),
+});
+export type EtlDone = z.infer<typeof EtlDoneSchema>;

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { DatasetSchema, PageNumberSchema, RunIdSchema, SchemaVersion1 } from './common.js';
+
+export const StageSchema = z.enum(['planner', 'downloader', 'completion-tracker', 'query-runner', 'report']);
+export type Stage = z.infer<typeof StageSchema>;
+
+/** A stage gave up on a run: the reason is meant for a person and names the bad input. */
+export const EtlFailedSchema = z.object({
+  schemaVersion: SchemaVersion1,
+  runId: RunIdSchema,
+  stage: StageSchema,
+  reason: z.string().min(1).max(4_000),
+  dataset: DatasetSchema.optional(),
+  page: PageNumberSchema.optional(),
+  file: z.string().optional(),
+});
+export type EtlFailed = z.infer<typeof EtlFailedSchema>;

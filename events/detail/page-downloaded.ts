@@ -1,0 +1,14 @@
+import { z } from 'zod';
+import { DatasetSchema, ObjectKeySchema, PageNumberSchema, RunIdSchema, SchemaVersion1 } from './common.js';
+
+/** One page is stored whole in the raw lake at `key`. Delivered at least once, possibly before PagesPlanned. */
+export const PageDownloadedSchema = z.object({
+  schemaVersion: SchemaVersion1,
+  runId: RunIdSchema,
+  dataset: DatasetSchema,
+  page: PageNumberSchema,
+  rows: z.number().int().min(0),
+  bytes: z.number().int().min(0),
+  key: ObjectKeySchema,
+});
+export type PageDownloaded = z.infer<typeof PageDownloadedSchema>;

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { DateWindowSchema, ObjectKeySchema, RunIdSchema, SchemaVersion1 } from './common.js';
+
+export const SqlFileNameSchema = z
+  .string()
+  .regex(/^[0-9A-Za-z_.-]+\.sql$/, 'SQL file name: letters, digits, _ . - and the .sql extension');
+
+/** One SQL file of the run ran to completion; the query runner reacts to it by running the next file. */
+export const SqlFileExecutedSchema = z.object({
+  schemaVersion: SchemaVersion1,
+  runId: RunIdSchema,
+  window: DateWindowSchema,
+  file: SqlFileNameSchema,
+  index: z.number().int().min(0),
+  total: z.number().int().min(1),
+  statements: z.number().int().min(0),
+  queryExecutionIds: z.array(z.string().min(1)),
+  dataScannedBytes: z.number().int().min(0),
+  durationMs: z.number().min(0),
+  /** Where the rows of the file's result set are stored, when its last statement is a query. */
+  resultKey: ObjectKeySchema.optional(),
+});
+export type SqlFileExecuted = z.infer<typeof SqlFileExecutedSchema>;

@@ -1,0 +1,134 @@
+/**
+ * Every service declared once. The CDK app (infra/aws) and the local runtime (infra/local) are both derived
+ * from this file, so what runs on a laptop is wired exactly as what runs in AWS.
+ */
+import { type Dataset, DetailType, type DetailTypeName, EVENT_SOURCE } from '../events/index.js';
+
+/** An EventBridge event pattern (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html). */
+export type EventPattern = { [field: string]: EventPattern | readonly unknown[] };
+
+/** The resources a service may be granted; the CDK app turns each into a resource and a grant. */
+export type Resource =
+  | 'rawBucket'
+  | 'warehouseBucket'
+  | 'resultsBucket'
+  | 'tasksQueue'
+  | 'bus'
+  | 'runLedger'
+  | 'athena'
+  | 'apiSecret'
+  | 'sqlSource';
+
+export interface ScheduleTrigger {
+  kind: 'schedule';
+  /** EventBridge cron syntax, UTC. */
+  expression: string;
+  /** One invocation per input, each receiving `{ ...input, time }` where time is the scheduled time. */
+  inputs: readonly { dataset: Dataset }[];
+}
+
+export interface QueueTrigger {
+  kind: 'queue';
+  queue: 'tasks';
+  batchSize: number;
+  /** Caps concurrent invocations; derived from the API's rate budget. */
+  maxConcurrency: number;
+}
+
+export interface RuleTrigger {
+  kind: 'rule';
+  pattern: EventPattern;
+}
+
+export type Trigger = ScheduleTrigger | QueueTrigger | RuleTrigger;
+
+export interface ServiceDeclaration {
+  description: string;
+  /** Lambda entry, relative to the repository root; it exports `handler`. */
+  entry: string;
+  trigger: Trigger;
+  publishes: readonly DetailTypeName[];
+  needs: readonly Resource[];
+  timeoutSeconds: number;
+  memoryMb: number;
+}
+
+export const DATASETS = ['vehicles', 'sensors'] as const satisfies readonly Dataset[];
+
+const fromUs = (...detailTypes: DetailTypeName[]): EventPattern => ({
+  source: [EVENT_SOURCE],
+  'detail-type': detailTypes,
+});
+
+const DOWNLOADER_TIMEOUT_SECONDS = 120;
+
+export const topology = {
+  bus: { source: EVENT_SOURCE, archiveRetentionDays: 30 },
+  queues: {
+    tasks: {
+      /** SQS guidance: at least six times the consumer's timeout, so a slow batch is not handed out twice. */
+      visibilityTimeoutSeconds: DOWNLOADER_TIMEOUT_SECONDS * 6,
+      maxReceiveCount: 5,
+      deadLetterRetentionDays: 14,
+    },
+  },
+  services: {
+    planner: {
+      description: 'Asks the API how many pages the window has and queues one download task per page.',
+      entry: 'services/planner/lambda.ts',
+      trigger: {
+        kind: 'schedule',
+        expression: 'cron(0 1 * * ? *)',
+        inputs: DATASETS.map((dataset) => ({ dataset })),
+      },
+      publishes: [DetailType.PagesPlanned, DetailType.EtlFailed],
+      needs: ['apiSecret', 'tasksQueue', 'bus', 'runLedger'],
+      timeoutSeconds: 60,
+      memoryMb: 512,
+    },
+    downloader: {
+      description: 'Fetches one page per task and stores it whole as NDJSON in the raw lake.',
+      entry: 'services/downloader/lambda.ts',
+      trigger: { kind: 'queue', queue: 'tasks', batchSize: 5, maxConcurrency: 4 },
+      publishes: [DetailType.PageDownloaded],
+      needs: ['apiSecret', 'rawBucket', 'bus'],
+      timeoutSeconds: DOWNLOADER_TIMEOUT_SECONDS,
+      memoryMb: 1024,
+    },
+    completionTracker: {
+      description: 'Counts distinct stored pages against the plan; announces once that downloads are drained.',
+      entry: 'services/completion-tracker/lambda.ts',
+      trigger: { kind: 'rule', pattern: fromUs(DetailType.PagesPlanned, DetailType.PageDownloaded) },
+      publishes: [DetailType.DownloadsDrained],
+      needs: ['runLedger', 'bus'],
+      timeoutSeconds: 30,
+      memoryMb: 256,
+    },
+    queryRunner: {
+      description: 'Runs the SQL files one at a time, each reacting to the previous one, then announces EtlDone.',
+      entry: 'services/query-runner/lambda.ts',
+      trigger: { kind: 'rule', pattern: fromUs(DetailType.DownloadsDrained, DetailType.SqlFileExecuted) },
+      publishes: [DetailType.SqlFileExecuted, DetailType.EtlDone, DetailType.EtlFailed],
+      needs: ['athena', 'rawBucket', 'warehouseBucket', 'resultsBucket', 'sqlSource', 'bus'],
+      timeoutSeconds: 900,
+      memoryMb: 512,
+    },
+    report: {
+      description: 'First consumer of EtlDone: writes the analytics answer as a readable report.',
+      entry: 'services/report/lambda.ts',
+      trigger: { kind: 'rule', pattern: fromUs(DetailType.EtlDone) },
+      publishes: [],
+      needs: ['resultsBucket'],
+      timeoutSeconds: 30,
+      memoryMb: 256,
+    },
+  },
+} as const satisfies {
+  bus: { source: string; archiveRetentionDays: number };
+  queues: Record<string, { visibilityTimeoutSeconds: number; maxReceiveCount: number; deadLetterRetentionDays: number }>;
+  services: Record<string, ServiceDeclaration>;
+};
+
+export type Topology = typeof topology;
+export type ServiceName = keyof Topology['services'];
+export const serviceNames = Object.keys(topology.services) as ServiceName[];
