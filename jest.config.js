@@ -2,7 +2,11 @@
 // @swc/jest strips types only, so `npm run typecheck` is what checks them.
 const swc = [
   '@swc/jest',
-  { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' }, sourceMaps: 'inline' },
+  {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'es6' },
+    sourceMaps: 'inline',
+  },
 ];
 
 /** @param {string} name @param {string} dir @param {number} timeout */
@@ -17,5 +21,9 @@ const project = (name, dir, timeout) => ({
 });
 
 export default {
-  projects: [project('unit', 'unit', 10_000), project('integration', 'integration', 60_000), project('e2e', 'e2e', 180_000)],
+  projects: [
+    project('unit', 'unit', 10_000),
+    project('integration', 'integration', 60_000),
+    project('e2e', 'e2e', 180_000),
+  ],
 };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_SOURCE, type DetailTypeName } from './bus.js';
+import { type DetailTypeName, EVENT_SOURCE } from './bus.js';
 import { type DetailOf, detailSchemas } from './catalog.js';
 
 /**
@@ -35,7 +35,10 @@ export class EventValidationError extends Error {
  * Parses an envelope and its detail, accepting only the listed detail-types from our source. The message names
  * the detail-type and the offending fields so a dead-lettered event explains itself.
  */
-export function parseFleetEvent<T extends DetailTypeName>(raw: unknown, accepted: readonly T[]): FleetEvent<T> {
+export function parseFleetEvent<T extends DetailTypeName>(
+  raw: unknown,
+  accepted: readonly T[],
+): FleetEvent<T> {
   const envelope = EventBridgeEnvelopeSchema.safeParse(raw);
   if (!envelope.success) {
     throw new EventValidationError(`not an EventBridge event: ${z.prettifyError(envelope.error)}`, {
@@ -48,7 +51,9 @@ export function parseFleetEvent<T extends DetailTypeName>(raw: unknown, accepted
   }
   const acceptedType = accepted.find((t) => t === detailType);
   if (acceptedType === undefined) {
-    throw new EventValidationError(`unexpected detail-type "${detailType}", expected one of: ${accepted.join(', ')}`);
+    throw new EventValidationError(
+      `unexpected detail-type "${detailType}", expected one of: ${accepted.join(', ')}`,
+    );
   }
   const detail = detailSchemas[acceptedType].safeParse(envelope.data.detail);
   if (!detail.success) {

@@ -26,17 +26,25 @@ export class EventContractError extends Error {
 }
 
 /** Validates a detail against its schema and turns it into an entry. Throws before anything is sent. */
-export function toOutgoingEvent<T extends DetailTypeName>(detailType: T, input: DetailInput<T>): OutgoingEvent {
+export function toOutgoingEvent<T extends DetailTypeName>(
+  detailType: T,
+  input: DetailInput<T>,
+): OutgoingEvent {
   const parsed = detailSchemas[detailType].safeParse({ ...input, schemaVersion: 1 });
   if (!parsed.success) {
-    throw new EventContractError(`refusing to publish invalid ${detailType}: ${z.prettifyError(parsed.error)}`, {
-      cause: parsed.error,
-    });
+    throw new EventContractError(
+      `refusing to publish invalid ${detailType}: ${z.prettifyError(parsed.error)}`,
+      {
+        cause: parsed.error,
+      },
+    );
   }
   const detail = JSON.stringify(parsed.data);
   const size = Buffer.byteLength(detail) + Buffer.byteLength(detailType) + Buffer.byteLength(EVENT_SOURCE);
   if (size > MAX_EVENT_BYTES) {
-    throw new EventContractError(`refusing to publish ${detailType} of ${size} bytes: over EventBridge's 256 KB`);
+    throw new EventContractError(
+      `refusing to publish ${detailType} of ${size} bytes: over EventBridge's 256 KB`,
+    );
   }
   return { source: EVENT_SOURCE, detailType, detail };
 }

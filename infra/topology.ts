@@ -82,7 +82,7 @@ export const topology = {
         inputs: DATASETS.map((dataset) => ({ dataset })),
       },
       publishes: [DetailType.PagesPlanned, DetailType.EtlFailed],
-      needs: ['apiSecret', 'tasksQueue', 'bus', 'runLedger'],
+      needs: ['apiSecret', 'tasksQueue', 'bus'],
       timeoutSeconds: 60,
       memoryMb: 512,
     },
@@ -96,7 +96,8 @@ export const topology = {
       memoryMb: 1024,
     },
     completionTracker: {
-      description: 'Counts distinct stored pages against the plan; announces once that downloads are drained.',
+      description:
+        'Counts distinct stored pages against the plan; announces once that downloads are drained.',
       entry: 'services/completion-tracker/lambda.ts',
       trigger: { kind: 'rule', pattern: fromUs(DetailType.PagesPlanned, DetailType.PageDownloaded) },
       publishes: [DetailType.DownloadsDrained],
@@ -105,7 +106,8 @@ export const topology = {
       memoryMb: 256,
     },
     queryRunner: {
-      description: 'Runs the SQL files one at a time, each reacting to the previous one, then announces EtlDone.',
+      description:
+        'Runs the SQL files one at a time, each reacting to the previous one, then announces EtlDone.',
       entry: 'services/query-runner/lambda.ts',
       trigger: { kind: 'rule', pattern: fromUs(DetailType.DownloadsDrained, DetailType.SqlFileExecuted) },
       publishes: [DetailType.SqlFileExecuted, DetailType.EtlDone, DetailType.EtlFailed],
@@ -125,7 +127,10 @@ export const topology = {
   },
 } as const satisfies {
   bus: { source: string; archiveRetentionDays: number };
-  queues: Record<string, { visibilityTimeoutSeconds: number; maxReceiveCount: number; deadLetterRetentionDays: number }>;
+  queues: Record<
+    string,
+    { visibilityTimeoutSeconds: number; maxReceiveCount: number; deadLetterRetentionDays: number }
+  >;
   services: Record<string, ServiceDeclaration>;
 };
 

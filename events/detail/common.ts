@@ -31,7 +31,9 @@ export const ObjectKeySchema = z
   .string()
   .min(1)
   .max(1024)
-  .refine((k) => !k.startsWith('/') && !k.split('/').includes('..'), { message: 'object key must be relative' });
+  .refine((k) => !k.startsWith('/') && !k.split('/').includes('..'), {
+    message: 'object key must be relative',
+  });
 
 /** Every detail carries its schema version; a breaking change adds a new version, never edits one. */
 export const SchemaVersion1 = z.literal(1);

@@ -19,5 +19,12 @@ export const SqlFileExecutedSchema = z.object({
   durationMs: z.number().min(0),
   /** Where the rows of the file's result set are stored, when its last statement is a query. */
   resultKey: ObjectKeySchema.optional(),
+  /** Carried forward from file to file so the last one can summarise the run without a store of its own. */
+  runSoFar: z.object({
+    results: z.record(z.string().regex(/^[0-9A-Za-z_]+$/), ObjectKeySchema),
+    queryExecutionIds: z.array(z.string().min(1)),
+    dataScannedBytes: z.number().int().min(0),
+    durationMs: z.number().min(0),
+  }),
 });
 export type SqlFileExecuted = z.infer<typeof SqlFileExecutedSchema>;

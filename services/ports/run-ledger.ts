@@ -1,4 +1,9 @@
-import type { Dataset, DatasetTotals } from '../../events/index.js';
+import type { Dataset, DatasetTotals, DateWindow } from '../../events/index.js';
+
+export interface DatasetPlan {
+  totalPages: number;
+  window: DateWindow;
+}
 
 export interface DatasetProgress {
   /** Undefined until the dataset's plan is recorded: pages may arrive before their plan. */
@@ -8,6 +13,8 @@ export interface DatasetProgress {
 }
 
 export interface RunProgress {
+  /** The run's window, known once any plan of the run is recorded. */
+  window: DateWindow | undefined;
   datasets: Partial<Record<Dataset, DatasetProgress>>;
 }
 
@@ -16,7 +23,7 @@ export interface RunProgress {
  * recording the same plan or page twice changes nothing.
  */
 export interface RunLedger {
-  recordPlan(runId: string, dataset: Dataset, totalPages: number): Promise<void>;
+  recordPlan(runId: string, dataset: Dataset, plan: DatasetPlan): Promise<void>;
   /** Returns false when this page was already recorded. */
   recordPage(runId: string, dataset: Dataset, page: number, rows: number): Promise<boolean>;
   progress(runId: string): Promise<RunProgress>;
@@ -29,4 +36,12 @@ export interface RunLedger {
 
 export function totalsOf(progress: DatasetProgress): DatasetTotals {
   return { pages: progress.storedPages, rows: progress.rows };
+}
+
+/** Complete when every expected dataset has a plan and at least as many distinct stored pages as planned. */
+export function isComplete(progress: RunProgress, expected: readonly Dataset[]): boolean {
+  return expected.every((dataset) => {
+    const p = progress.datasets[dataset];
+    return p !== undefined && p.totalPages !== undefined && p.storedPages >= p.totalPages;
+  });
 }

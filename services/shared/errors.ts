@@ -13,15 +13,36 @@ export class TerminalError extends Error {
 }
 
 export function isRetryable(error: unknown): boolean {
-  if (error instanceof Error && 'retryable' in error && typeof error.retryable === 'boolean') {
+  if (
+    typeof error === 'object' &&
+    error !== null &&
+    'retryable' in error &&
+    typeof error.retryable === 'boolean'
+  ) {
     return error.retryable;
   }
   return true;
 }
 
 export function describeError(error: unknown): string {
-  if (error instanceof Error) {
+  if (
+    typeof error === 'object' &&
+    error !== null &&
+    'message' in error &&
+    typeof error.message === 'string'
+  ) {
     return error.message;
   }
   return String(error);
+}
+
+/**
+ * The `code` of a Node.js system error (ENOENT, EEXIST, ...). Checked structurally rather than with
+ * `instanceof Error`, which fails for errors created in another realm (jest's VM contexts, worker threads).
+ */
+export function systemErrorCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
+    return error.code;
+  }
+  return undefined;
 }

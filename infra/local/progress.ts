@@ -1,0 +1,37 @@
+import type { EventBridgeEnvelope } from '../../events/index.js';
+import { allDetailTypes, DetailType, parseFleetEvent } from '../../events/index.js';
+import { formatBytes, formatCount } from './cli/render.js';
+
+/** Turns the bus's events into one human line each, as the run goes. */
+export function progressLine(raw: EventBridgeEnvelope): string | undefined {
+  const event = parseFleetEvent(raw, allDetailTypes);
+  switch (event['detail-type']) {
+    case DetailType.PagesPlanned: {
+      const d = event.detail;
+      return `planned ${d.dataset}: ${formatCount(d.totalPages)} page(s) of up to ${formatCount(d.pageSize)} rows`;
+    }
+    case DetailType.PageDownloaded: {
+      const d = event.detail;
+      return `stored ${d.dataset} page ${d.page}: ${formatCount(d.rows)} rows, ${formatBytes(d.bytes)}`;
+    }
+    case DetailType.DownloadsDrained: {
+      const parts = Object.entries(event.detail.datasets).map(
+        ([dataset, t]) => `${dataset} ${formatCount(t.pages)} page(s) / ${formatCount(t.rows)} rows`,
+      );
+      return `downloads drained: ${parts.join(', ')}`;
+    }
+    case DetailType.SqlFileExecuted: {
+      const d = event.detail;
+      return `ran ${d.file} (${d.index + 1}/${d.total}): ${d.statements} statement(s) in ${Math.round(d.durationMs)} ms`;
+    }
+    case DetailType.EtlDone:
+      return `EtlDone: ${event.detail.files.length} SQL file(s), results: ${Object.keys(event.detail.results).join(', ') || 'none'}`;
+    case DetailType.EtlFailed: {
+      const d = event.detail;
+      const where = [d.dataset, d.page === undefined ? undefined : `page ${d.page}`, d.file]
+        .filter(Boolean)
+        .join(' ');
+      return `EtlFailed in ${d.stage}${where ? ` (${where})` : ''}: ${d.reason}`;
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  allDetailTypes,
+  type DatasetTotals,
+  type DateWindow,
+  DetailType,
+  type EventBridgeEnvelope,
+  parseFleetEvent,
+} from '../../events/index.js';
+import { FolderSqlSource } from '../../services/adapters/local/folder-sql-source.js';
+import { systemClock } from '../../services/ports/clock.js';
+import type { FleetSource } from '../../services/ports/fleet-source.js';
+import type { JsonValue, QueryEngine } from '../../services/ports/query-engine.js';
+import { ReportSchema } from '../../services/report/write-report.js';
+import { reportKey } from '../../services/shared/lake-keys.js';
+import { dayWindow, runIdFor, scheduledTimeForDay } from '../../services/shared/run-identity.js';
+import { DATASETS } from '../topology.js';
+import { progressLine } from './progress.js';
+import { LocalRuntime } from './runtime.js';
+
+export const BUNDLED_QUERIES = fileURLToPath(new URL('../../queries/', import.meta.url));
+
+export interface LocalRunOptions {
+  /** The UTC day whose data is pulled; the schedule fires at 01:00 UTC the day after. */
+  date: string;
+  stateDir: string;
+  source: FleetSource;
+  engine: QueryEngine;
+  queriesDir?: string;
+  pageSize?: number;
+  database?: string;
+  onProgress?: (line: string) => void;
+}
+
+export interface RunSummary {
+  runId: string;
+  status: 'succeeded' | 'failed';
+  window: DateWindow;
+  datasets: Record<string, DatasetTotals>;
+  lake: { raw: string; warehouse: string };
+  results: Record<string, { columns: string[]; rows: Record<string, JsonValue>[] }>;
+  failures: string[];
+  durationMs: number;
+}
+
+/**
+ * `etl run` without the printing: fires the nightly schedule for `date` on a local runtime, waits until the
+ * choreography settles, and reads the outcome from the bus (EtlDone or EtlFailed) and the report.
+ */
+export async function runPipelineLocally(options: LocalRunOptions): Promise<RunSummary> {
+  const started = performance.now();
+  const window = dayWindow(options.date);
+  const runId = runIdFor(window);
+  const runtime = new LocalRuntime({
+    stateDir: options.stateDir,
+    ports: {
+      source: options.source,
+      engine: options.engine,
+      sqlSource: new FolderSqlSource(options.queriesDir ?? BUNDLED_QUERIES),
+      clock: systemClock,
+      datasets: DATASETS,
+      database: options.database ?? 'fleet_etl',
+      pageSize: options.pageSize ?? 50_000,
+    },
+  });
+  const datasets: Record<string, DatasetTotals> = {};
+  const failures: string[] = [];
+  let done = false;
+  runtime.bus.onEvent((raw: EventBridgeEnvelope) => {
+    const line = progressLine(raw);
+    if (line) options.onProgress?.(line);
+    const event = parseFleetEvent(raw, allDetailTypes);
+    if (event.detail.runId !== runId) return;
+    if (event['detail-type'] === DetailType.DownloadsDrained) Object.assign(datasets, event.detail.datasets);
+    if (event['detail-type'] === DetailType.EtlDone) done = true;
+    if (event['detail-type'] === DetailType.EtlFailed)
+      failures.push(`${event.detail.stage}: ${event.detail.reason}`);
+  });
+  try {
+    runtime.fireSchedule(scheduledTimeForDay(options.date));
+    await runtime.settled();
+  } finally {
+    await runtime.close();
+  }
+  for (const letter of runtime.deadLetters) {
+    failures.push(`${letter.service}: dead letter: ${letter.reason}`);
+  }
+  const results: RunSummary['results'] = {};
+  if (done) {
+    const body = await runtime.ports.resultsStore.get(reportKey(runId));
+    if (body === undefined) {
+      failures.push(`report: no report at ${reportKey(runId)}`);
+    } else {
+      Object.assign(results, ReportSchema.parse(JSON.parse(new TextDecoder().decode(body))).results);
+    }
+  } else if (failures.length === 0) {
+    failures.push('the run settled without EtlDone; see the service logs');
+  }
+  return {
+    runId,
+    status: done && failures.length === 0 ? 'succeeded' : 'failed',
+    window,
+    datasets,
+    lake: { raw: runtime.layout.raw, warehouse: runtime.layout.warehouse },
+    results,
+    failures,
+    durationMs: performance.now() - started,
+  };
+}
+
+export function relativeToCwd(location: string): string {
+  const relative = path.relative(process.cwd(), location);
+  return relative.startsWith('..') ? location : relative || '.';
+}

@@ -1,0 +1,241 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { SQSEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { FsObjectStore } from '../../services/adapters/local/fs-object-store.js';
+import { FsRunLedger } from '../../services/adapters/local/fs-run-ledger.js';
+import type { TaskQueue } from '../../services/ports/task-queue.js';
+import { describeError } from '../../services/shared/errors.js';
+import { jsonLogger, type Logger } from '../../services/shared/logger.js';
+import { type QueueTrigger, type ServiceName, serviceNames, type Trigger, topology } from '../topology.js';
+import { lambdaContext } from './lambda-context.js';
+import { LocalBus } from './local-bus.js';
+import { LocalQueue, type QueueMessage } from './local-queue.js';
+import { type LocalHandler, type LocalPorts, localHandlers } from './wiring.js';
+import { WorkTracker } from './work-tracker.js';
+
+/** Where everything of a local installation lives, under one folder so an interrupted run can be resumed. */
+export function stateLayout(stateDir: string) {
+  const root = path.resolve(stateDir);
+  return {
+    root,
+    raw: path.join(root, 'lake', 'raw'),
+    warehouse: path.join(root, 'lake', 'warehouse'),
+    results: path.join(root, 'results'),
+    ledger: path.join(root, 'ledger'),
+    archive: path.join(root, 'events', 'archive.ndjson'),
+    deadLetters: path.join(root, 'dead-letters'),
+    logs: path.join(root, 'logs', 'services.ndjson'),
+    duckdb: path.join(root, 'warehouse.duckdb'),
+  };
+}
+
+export type LocalPortsInput = Omit<
+  LocalPorts,
+  'queue' | 'publisher' | 'rawStore' | 'warehouseStore' | 'resultsStore' | 'ledger' | 'logger'
+>;
+
+export interface LocalRuntimeOptions {
+  stateDir: string;
+  ports: LocalPortsInput;
+  /** How long a failed task stays invisible before it is retried; SQS's visibility timeout, scaled down. */
+  queueRetryDelayMs?: number;
+  /** Asynchronous Lambda invocations are tried this many times before the event goes to a dead letter. */
+  deliveryAttempts?: number;
+  deliveryRetryDelayMs?: number;
+}
+
+export interface DeadLetter {
+  service: ServiceName;
+  reason: string;
+  body: unknown;
+}
+
+const BatchResponseSchema = z.object({
+  batchItemFailures: z.array(z.object({ itemIdentifier: z.string() })),
+});
+
+/**
+ * The pipeline on one machine, derived from the topology: a bus with one rule per rule-triggered service, the
+ * tasks queue feeding its consumer with Lambda-shaped SQS batches, and the schedule's inputs on demand.
+ */
+export class LocalRuntime {
+  readonly layout: ReturnType<typeof stateLayout>;
+  readonly bus: LocalBus;
+  readonly tasks: LocalQueue;
+  readonly ports: LocalPorts;
+  readonly deadLetters: DeadLetter[] = [];
+  private readonly work = new WorkTracker();
+  private readonly handlers: Record<ServiceName, LocalHandler>;
+  private readonly workers: Promise<void>[] = [];
+  private closed = false;
+
+  constructor(private readonly options: LocalRuntimeOptions) {
+    this.layout = stateLayout(options.stateDir);
+    mkdirSync(path.dirname(this.layout.logs), { recursive: true });
+    this.bus = new LocalBus({ archiveFile: this.layout.archive, busName: 'fleet-etl' });
+    this.tasks = new LocalQueue({
+      name: 'tasks',
+      visibilityTimeoutMs: options.queueRetryDelayMs ?? 500,
+      maxReceiveCount: topology.queues.tasks.maxReceiveCount,
+    });
+    const logFile = this.layout.logs;
+    const logger = (service: ServiceName): Logger =>
+      jsonLogger(service, (line) => appendFileSync(logFile, `${line}\n`));
+    this.ports = {
+      ...options.ports,
+      queue: this.taskQueue(),
+      publisher: this.bus,
+      rawStore: new FsObjectStore(this.layout.raw),
+      warehouseStore: new FsObjectStore(this.layout.warehouse),
+      resultsStore: new FsObjectStore(this.layout.results),
+      ledger: new FsRunLedger(this.layout.ledger),
+      logger,
+    };
+    this.handlers = Object.fromEntries(
+      serviceNames.map((name) => [name, localHandlers[name](this.ports)]),
+    ) as Record<ServiceName, LocalHandler>;
+    for (const name of serviceNames) {
+      const trigger = topology.services[name].trigger;
+      if (trigger.kind === 'rule') {
+        this.bus.addRule({
+          name: `${name}-rule`,
+          pattern: trigger.pattern,
+          target: (event) => this.deliverAsync(name, event),
+        });
+      } else if (trigger.kind === 'queue') {
+        this.startConsumers(name, trigger);
+      }
+    }
+  }
+
+  /** Fires the schedule as EventBridge would at `time`: each schedule-triggered service once per input. */
+  fireSchedule(time: Date): void {
+    for (const name of serviceNames) {
+      const trigger: Trigger = topology.services[name].trigger;
+      if (trigger.kind !== 'schedule') continue;
+      for (const input of trigger.inputs) {
+        this.deliverAsync(name, { ...input, time: time.toISOString() });
+      }
+    }
+  }
+
+  /** Resolves once no delivery, invocation or queued message is left: the run has done all it can. */
+  settled(): Promise<void> {
+    return this.work.settled();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.tasks.wakeConsumers();
+    await Promise.all(this.workers);
+    await this.bus.close();
+  }
+
+  private taskQueue(): TaskQueue {
+    return {
+      send: async (tasks) => {
+        for (const task of tasks) {
+          this.work.begin();
+          this.tasks.send(JSON.stringify(task));
+        }
+      },
+    };
+  }
+
+  /** Lambda's asynchronous invocation: retried a few times, then the event is kept as a dead letter. */
+  private deliverAsync(service: ServiceName, event: unknown): void {
+    this.work.begin();
+    const attempts = this.options.deliveryAttempts ?? 3;
+    const delay = this.options.deliveryRetryDelayMs ?? 200;
+    const attempt = async (n: number): Promise<void> => {
+      try {
+        await this.invoke(service, event);
+      } catch (error) {
+        if (n < attempts && !this.closed) {
+          await sleep(delay * n);
+          return attempt(n + 1);
+        }
+        this.deadLetter(service, describeError(error), event);
+      }
+    };
+    void attempt(1).finally(() => this.work.end());
+  }
+
+  private invoke(service: ServiceName, event: unknown): Promise<unknown> {
+    const { timeoutSeconds } = topology.services[service];
+    return this.handlers[service](event, lambdaContext(service, timeoutSeconds));
+  }
+
+  private startConsumers(service: ServiceName, trigger: QueueTrigger): void {
+    for (let i = 0; i < trigger.maxConcurrency; i += 1) {
+      this.workers.push(this.consume(service, trigger.batchSize));
+    }
+  }
+
+  /** Lambda's SQS event source mapping: poll a batch, invoke, delete what succeeded, release what failed. */
+  private async consume(service: ServiceName, batchSize: number): Promise<void> {
+    while (!this.closed) {
+      const { received, deadLettered } = this.tasks.receive(batchSize);
+      for (const message of deadLettered) {
+        this.deadLetter(service, `received ${message.receiveCount} times without success`, message.body);
+        this.work.end();
+      }
+      if (received.length === 0) {
+        if (deadLettered.length === 0) await this.tasks.waitForMessages();
+        continue;
+      }
+      const failed = await this.invokeBatch(service, received);
+      for (const message of received) {
+        if (failed.has(message.messageId)) {
+          this.tasks.release(message.receiptHandle);
+        } else {
+          this.tasks.delete(message.receiptHandle);
+          this.work.end();
+        }
+      }
+    }
+  }
+
+  private async invokeBatch(service: ServiceName, messages: readonly QueueMessage[]): Promise<Set<string>> {
+    const event: SQSEvent = { Records: messages.map((m) => sqsRecord(m, this.tasks.options.name)) };
+    try {
+      const response = BatchResponseSchema.safeParse(await this.invoke(service, event));
+      if (!response.success) return new Set();
+      return new Set(response.data.batchItemFailures.map((f) => f.itemIdentifier));
+    } catch {
+      // A thrown handler fails the whole batch, as in Lambda.
+      return new Set(messages.map((m) => m.messageId));
+    }
+  }
+
+  private deadLetter(service: ServiceName, reason: string, body: unknown): void {
+    const letter: DeadLetter = { service, reason, body };
+    this.deadLetters.push(letter);
+    mkdirSync(this.layout.deadLetters, { recursive: true });
+    appendFileSync(path.join(this.layout.deadLetters, `${service}.ndjson`), `${JSON.stringify(letter)}\n`);
+  }
+}
+
+function sqsRecord(message: QueueMessage, queueName: string): SQSEvent['Records'][number] {
+  return {
+    messageId: message.messageId,
+    receiptHandle: message.receiptHandle,
+    body: message.body,
+    attributes: {
+      ApproximateReceiveCount: String(message.receiveCount),
+      SentTimestamp: String(message.sentAt),
+      SenderId: 'local',
+      ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt ?? message.sentAt),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:local:000000000000:${queueName}`,
+    awsRegion: 'local',
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

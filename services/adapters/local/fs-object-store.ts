@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ObjectBody, ObjectStore } from '../../ports/object-store.js';
+import { systemErrorCode } from '../../shared/errors.js';
+
+/**
+ * A bucket as a folder. Writes go to a temporary file in the same folder and are renamed into place, so a
+ * reader (DuckDB's glob) never sees half an object and a crash mid-write leaves nothing under the key.
+ */
+export class FsObjectStore implements ObjectStore {
+  readonly location: string;
+
+  constructor(private readonly root: string) {
+    this.location = pathToFileURL(path.resolve(root)).href.replace(/\/$/, '');
+  }
+
+  pathOf(key: string): string {
+    const resolved = path.resolve(this.root, key);
+    if (!resolved.startsWith(path.resolve(this.root) + path.sep)) {
+      throw new RangeError(`object key escapes the store: "${key}"`);
+    }
+    return resolved;
+  }
+
+  async put(key: string, body: ObjectBody, _options?: { contentType?: string }): Promise<{ bytes: number }> {
+    const target = this.pathOf(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${randomUUID()}.tmp`);
+    try {
+      const bytes = await writeBody(temporary, body);
+      await rename(temporary, target);
+      return { bytes };
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      return await readFile(this.pathOf(key));
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      return (await stat(this.pathOf(key))).isFile();
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const root = path.resolve(this.root);
+    let entries: string[];
+    try {
+      entries = await readdir(root, { recursive: true });
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
+    const keys: string[] = [];
+    for (const entry of entries) {
+      const key = entry.split(path.sep).join('/');
+      if (key.startsWith(prefix) && !path.basename(key).startsWith('.') && (await this.exists(key))) {
+        keys.push(key);
+      }
+    }
+    return keys.sort();
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    await Promise.all(keys.map((key) => rm(this.pathOf(key), { force: true })));
+  }
+}
+
+async function writeBody(file: string, body: ObjectBody): Promise<number> {
+  const out = createWriteStream(file, { flags: 'wx' });
+  let bytes = 0;
+  const write = (chunk: string | Uint8Array) =>
+    new Promise<void>((resolve, reject) => {
+      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+      out.write(chunk, (error) => (error ? reject(error) : resolve()));
+    });
+  try {
+    if (typeof body === 'string' || ArrayBuffer.isView(body)) {
+      await write(body);
+    } else {
+      for await (const chunk of body) {
+        await write(chunk);
+      }
+    }
+  } finally {
+    await new Promise<void>((resolve, reject) =>
+      out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+    );
+  }
+  return bytes;
+}
+
+function isNotFound(error: unknown): boolean {
+  return systemErrorCode(error) === 'ENOENT';
+}

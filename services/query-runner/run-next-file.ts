@@ -1,0 +1,155 @@
+import {
+  type DateWindow,
+  DetailType,
+  type EventPublisher,
+  type FleetEvent,
+  publishEvent,
+  type SqlFileExecuted,
+} from '../../events/index.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { QueryEngine, StatementResult } from '../ports/query-engine.js';
+import type { SqlSource } from '../ports/sql-source.js';
+import { describeError, isRetryable } from '../shared/errors.js';
+import { resultKey } from '../shared/lake-keys.js';
+import type { Logger } from '../shared/logger.js';
+import { runDate } from '../shared/run-identity.js';
+import { renderPlaceholders, SqlPlaceholderValuesSchema, splitStatements } from '../shared/sql-text.js';
+import { inRunOrder, queryNameOf } from './query-names.js';
+
+export interface QueryRunnerDeps {
+  sqlSource: SqlSource;
+  engine: QueryEngine;
+  publisher: EventPublisher;
+  resultsStore: ObjectStore;
+  /** Validated configuration: the Glue database and the lake's locations as the engine sees them. */
+  database: string;
+  rawLocation: string;
+  warehouseLocation: string;
+  logger: Logger;
+}
+
+export type QueryRunnerEvent = FleetEvent<
+  typeof DetailType.DownloadsDrained | typeof DetailType.SqlFileExecuted
+>;
+
+type RunSoFar = SqlFileExecuted['runSoFar'];
+
+const nothingYet: RunSoFar = { results: {}, queryExecutionIds: [], dataScannedBytes: 0, durationMs: 0 };
+
+export type QueryRunnerOutcome =
+  | { kind: 'executed'; file: string; index: number }
+  | { kind: 'done' }
+  | { kind: 'failed'; file: string; reason: string };
+
+/**
+ * The seed's "call the next task" recursion as choreography: DownloadsDrained starts file 0, and each
+ * SqlFileExecuted of this run starts the next file, until the last one, which is followed by EtlDone.
+ */
+export async function runNextFile(
+  event: QueryRunnerEvent,
+  deps: QueryRunnerDeps,
+): Promise<QueryRunnerOutcome> {
+  const { runId, window } = event.detail;
+  const files = inRunOrder(await deps.sqlSource.list());
+  if (event['detail-type'] === DetailType.SqlFileExecuted && event.detail.index + 1 >= event.detail.total) {
+    const { runSoFar } = event.detail;
+    await publishEvent(deps.publisher, DetailType.EtlDone, {
+      runId,
+      window,
+      files: files.map((f) => f.name),
+      results: runSoFar.results,
+      summary: {
+        queryExecutionIds: runSoFar.queryExecutionIds,
+        dataScannedBytes: runSoFar.dataScannedBytes,
+        durationMs: runSoFar.durationMs,
+      },
+    });
+    return { kind: 'done' };
+  }
+  const index = event['detail-type'] === DetailType.SqlFileExecuted ? event.detail.index + 1 : 0;
+  const runSoFar = event['detail-type'] === DetailType.SqlFileExecuted ? event.detail.runSoFar : nothingYet;
+  const file = files[index];
+  if (file === undefined) {
+    const reason =
+      files.length === 0 ? 'the SQL source lists no .sql files' : `no SQL file at position ${index}`;
+    await publishEvent(deps.publisher, DetailType.EtlFailed, { runId, stage: 'query-runner', reason });
+    return { kind: 'failed', file: '', reason };
+  }
+  try {
+    const executed = await executeFile(file.name, file.text, runId, window, deps);
+    const results = executed.resultKey
+      ? { ...runSoFar.results, [queryNameOf(file.name)]: executed.resultKey }
+      : runSoFar.results;
+    await publishEvent(deps.publisher, DetailType.SqlFileExecuted, {
+      runId,
+      window,
+      file: file.name,
+      index,
+      total: files.length,
+      ...executed,
+      runSoFar: {
+        results,
+        queryExecutionIds: [...runSoFar.queryExecutionIds, ...executed.queryExecutionIds],
+        dataScannedBytes: runSoFar.dataScannedBytes + executed.dataScannedBytes,
+        durationMs: runSoFar.durationMs + executed.durationMs,
+      },
+    });
+    deps.logger.info('sql file executed', { runId, file: file.name, index, total: files.length });
+    return { kind: 'executed', file: file.name, index };
+  } catch (error) {
+    if (isRetryable(error)) {
+      throw error;
+    }
+    const reason = `${file.name}: ${describeError(error)}`;
+    await publishEvent(deps.publisher, DetailType.EtlFailed, {
+      runId,
+      stage: 'query-runner',
+      reason,
+      file: file.name,
+    });
+    return { kind: 'failed', file: file.name, reason };
+  }
+}
+
+interface ExecutedFile {
+  statements: number;
+  queryExecutionIds: string[];
+  dataScannedBytes: number;
+  durationMs: number;
+  resultKey?: string;
+}
+
+/** Runs a file's statements in order; the last statement's result set, if any, is the file's result. */
+async function executeFile(
+  name: string,
+  text: string,
+  runId: string,
+  window: DateWindow,
+  deps: QueryRunnerDeps,
+): Promise<ExecutedFile> {
+  const values = SqlPlaceholderValuesSchema.parse({
+    database: deps.database,
+    raw_location: deps.rawLocation,
+    warehouse_location: deps.warehouseLocation,
+    run_id: runId,
+    run_date: runDate(window),
+  });
+  const statements = splitStatements(renderPlaceholders(text, values));
+  const outcomes: StatementResult[] = [];
+  for (const [statementIndex, sql] of statements.entries()) {
+    outcomes.push(await deps.engine.execute(sql, { runId, file: name, statementIndex }));
+  }
+  const last = outcomes.at(-1);
+  let key: string | undefined;
+  if (last?.result) {
+    key = resultKey(runId, queryNameOf(name));
+    await deps.resultsStore.put(key, JSON.stringify(last.result), { contentType: 'application/json' });
+  }
+  return {
+    statements: outcomes.length,
+    queryExecutionIds: outcomes.map((o) => o.queryExecutionId),
+    dataScannedBytes: outcomes.reduce((sum, o) => sum + o.dataScannedBytes, 0),
+    durationMs: outcomes.reduce((sum, o) => sum + o.durationMs, 0),
+    ...(key ? { resultKey: key } : {}),
+  };
+}

@@ -1,0 +1,74 @@
+import { lambdaContext } from '../../../infra/local/lambda-context.js';
+import { createPlannerHandler } from '../../../services/planner/handler.js';
+import { planPages } from '../../../services/planner/plan-pages.js';
+import {
+  FakeSource,
+  fixedClock,
+  RecordingPublisher,
+  RecordingQueue,
+  recordingLogger,
+} from '../../helpers/fakes.js';
+
+const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ id: i }));
+
+function deps(rowCount: number, pageSize = 10) {
+  return {
+    source: new FakeSource({ sensors: rows(rowCount), vehicles: rows(3) }),
+    queue: new RecordingQueue(),
+    publisher: new RecordingPublisher(),
+    clock: fixedClock,
+    pageSize,
+    logger: recordingLogger(),
+  };
+}
+
+describe('planPages', () => {
+  it('queues one task per page of the previous UTC day and announces the plan', async () => {
+    // Prepare
+    const d = deps(25);
+
+    // Act
+    const outcome = await planPages({ dataset: 'sensors', time: '2026-11-25T01:00:00.000Z' }, d);
+
+    // Assess
+    expect(outcome).toEqual({ runId: '2026-11-24', dataset: 'sensors', totalPages: 3 });
+    expect(d.queue.sent.map((t) => t.page)).toEqual([1, 2, 3]);
+    expect(d.queue.sent[0]).toMatchObject({
+      runId: '2026-11-24',
+      window: { from: '2026-11-24T00:00:00.000Z', to: '2026-11-25T00:00:00.000Z', timeZone: 'UTC' },
+      pageSize: 10,
+      totalPages: 3,
+    });
+    expect(d.publisher.ofType('PagesPlanned')).toEqual([
+      expect.objectContaining({ runId: '2026-11-24', dataset: 'sensors', totalPages: 3, schemaVersion: 1 }),
+    ]);
+    expect(d.source.requests).toEqual([expect.objectContaining({ page: 1, pageSize: 10 })]);
+  });
+
+  it('plans zero pages for an empty day, so completion does not wait for it', async () => {
+    const d = deps(0);
+    await planPages({ dataset: 'sensors', time: '2026-11-25T01:00:00.000Z' }, d);
+    expect(d.queue.sent).toEqual([]);
+    expect(d.publisher.ofType('PagesPlanned')[0]).toMatchObject({ totalPages: 0 });
+  });
+
+  it('derives the same run from any time of the same night', async () => {
+    const early = deps(5);
+    const late = deps(5);
+    await planPages({ dataset: 'sensors', time: '2026-11-25T00:00:00.000Z' }, early);
+    await planPages({ dataset: 'sensors', time: '2026-11-25T23:59:59.999Z' }, late);
+    expect(early.queue.sent[0]?.runId).toBe(late.queue.sent[0]?.runId);
+  });
+});
+
+describe('planner handler', () => {
+  it('refuses a schedule input without a known dataset, naming the field', async () => {
+    const handler = createPlannerHandler(deps(5));
+    await expect(
+      handler(
+        { dataset: 'drivers', time: '2026-11-25T01:00:00.000Z' } as never,
+        lambdaContext('planner', 10),
+      ),
+    ).rejects.toThrow(/invalid planner input.*dataset/s);
+  });
+});
