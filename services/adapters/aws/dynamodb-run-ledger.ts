@@ -1,0 +1,275 @@
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { type Dataset, DatasetSchema, type DateWindow } from '../../../events/index.js';
+import { type Clock, systemClock } from '../../ports/clock.js';
+import type { DatasetPlan, DatasetProgress, RunLedger, RunProgress } from '../../ports/run-ledger.js';
+import { TerminalError, TransientError } from '../../shared/errors.js';
+import { awsErrorName, classifyAwsError, field } from './aws-error.js';
+
+export interface DynamoDbRunLedgerOptions {
+  /** A table keyed by `pk` (string, partition) and `sk` (string, sort). */
+  tableName: string;
+  clock?: Clock;
+}
+
+/**
+ * One item collection per run (pk = runId):
+ *   PLAN#<dataset>               totalPages, windowFrom, windowTo, windowTimeZone
+ *   PAGE#<dataset>#<page:7>      rows: one item per distinct stored page, written once
+ *   DATASET#<dataset>            storedPages, rows: counters, moved only together with a new PAGE item
+ *   DRAINED                      claimedAt: exists once the run was announced drained
+ */
+const planKey = (dataset: Dataset) => `PLAN#${dataset}`;
+const pageKey = (dataset: Dataset, page: number) => `PAGE#${dataset}#${String(page).padStart(7, '0')}`;
+const datasetKey = (dataset: Dataset) => `DATASET#${dataset}`;
+const DRAINED_KEY = 'DRAINED';
+
+const S = (value: string): AttributeValue => ({ S: value });
+const N = (value: number): AttributeValue => ({ N: String(value) });
+
+const StringAttribute = z.object({ S: z.string() }).transform((attribute) => attribute.S);
+const CountAttribute = z
+  .object({ N: z.string().regex(/^\d+$/) })
+  .transform((attribute) => Number(attribute.N))
+  .refine(Number.isSafeInteger, 'a count beyond 2^53');
+
+const PlanItem = z.object({
+  sk: StringAttribute.pipe(
+    z
+      .string()
+      .startsWith('PLAN#')
+      .transform((sk) => sk.slice('PLAN#'.length)),
+  ),
+  totalPages: CountAttribute,
+  windowFrom: StringAttribute,
+  windowTo: StringAttribute,
+  windowTimeZone: StringAttribute,
+});
+const CounterItem = z.object({
+  sk: StringAttribute.pipe(
+    z
+      .string()
+      .startsWith('DATASET#')
+      .transform((sk) => sk.slice('DATASET#'.length)),
+  ),
+  storedPages: CountAttribute.default(0),
+  rows: CountAttribute.default(0),
+});
+
+/** The first cancellation reason is the PAGE put's; "None" marks a reason-less item. */
+const CancellationReasons = z.array(z.object({ Code: z.string().optional() }));
+const TRANSIENT_CANCELLATIONS = new Set([
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+  'RequestLimitExceeded',
+]);
+
+function windowOf(plan: z.infer<typeof PlanItem>): DateWindow {
+  return { from: plan.windowFrom, to: plan.windowTo, timeZone: plan.windowTimeZone };
+}
+
+function sameWindow(a: DateWindow, b: DateWindow): boolean {
+  return a.from === b.from && a.to === b.to && a.timeZone === b.timeZone;
+}
+
+/** The RunLedger port over one DynamoDB table, with conditional writes so every method is idempotent. */
+export class DynamoDbRunLedger implements RunLedger {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+  readonly #clock: Clock;
+
+  constructor(client: DynamoDBClient, options: DynamoDbRunLedgerOptions) {
+    this.#client = client;
+    this.#table = options.tableName;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /**
+   * Records the plan unless a different total is recorded: the same plan again changes nothing, a different
+   * total for the same run and dataset means two planners disagree, which retrying cannot settle. The window
+   * first recorded is kept, as the local ledger does (the run id is derived from it, so they cannot differ).
+   */
+  async recordPlan(runId: string, dataset: Dataset, plan: DatasetPlan): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: { pk: S(runId), sk: S(planKey(dataset)) },
+          UpdateExpression:
+            'SET totalPages = :totalPages, windowFrom = if_not_exists(windowFrom, :from), ' +
+            'windowTo = if_not_exists(windowTo, :to), windowTimeZone = if_not_exists(windowTimeZone, :timeZone)',
+          ConditionExpression: 'attribute_not_exists(pk) OR totalPages = :totalPages',
+          ExpressionAttributeValues: {
+            ':totalPages': N(plan.totalPages),
+            ':from': S(plan.window.from),
+            ':to': S(plan.window.to),
+            ':timeZone': S(plan.window.timeZone),
+          },
+          // The recorded plan comes back with the error, for the message, without a second read.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (error) {
+      if (awsErrorName(error) !== 'ConditionalCheckFailedException') {
+        throw classifyAwsError(error, `recording the ${dataset} plan of run ${runId}`);
+      }
+      const recorded = PlanItem.safeParse(field(error, 'Item'));
+      const was = recorded.success ? `${recorded.data.totalPages} pages` : 'a different number of pages';
+      throw new TerminalError(
+        `run ${runId} ${dataset}: a plan of ${plan.totalPages} pages conflicts with the recorded ${was}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * The PAGE item and the dataset's counters change in one transaction, and the PAGE put is conditional, so
+   * a page is counted once however often its event is delivered
+   * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
+   */
+  async recordPage(runId: string, dataset: Dataset, page: number, rows: number): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#table,
+                Item: {
+                  pk: S(runId),
+                  sk: S(pageKey(dataset, page)),
+                  rows: N(rows),
+                  recordedAt: S(this.#clock.now().toISOString()),
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.#table,
+                Key: { pk: S(runId), sk: S(datasetKey(dataset)) },
+                // ROWS is a DynamoDB reserved word, hence the name placeholder.
+                UpdateExpression: 'ADD storedPages :one, #rows :rows',
+                ExpressionAttributeNames: { '#rows': 'rows' },
+                ExpressionAttributeValues: { ':one': N(1), ':rows': N(rows) },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      const action = `recording ${dataset} page ${page} of run ${runId}`;
+      if (awsErrorName(error) !== 'TransactionCanceledException') throw classifyAwsError(error, action);
+      const parsed = CancellationReasons.safeParse(field(error, 'CancellationReasons'));
+      const codes = parsed.success ? parsed.data.map((reason) => reason.Code ?? 'None') : [];
+      if (codes[0] === 'ConditionalCheckFailed') return false;
+      const message = `${action}: transaction cancelled (${codes.join(', ') || 'no reasons given'})`;
+      // Conflicts with a concurrent transaction on the same counter and throttling pass; anything else
+      // (ValidationError, ItemCollectionSizeLimitExceeded) will not.
+      throw codes.some((code) => TRANSIENT_CANCELLATIONS.has(code))
+        ? new TransientError(message, { cause: error })
+        : new TerminalError(message, { cause: error });
+    }
+  }
+
+  /**
+   * Reads plans and counters, not the page items. Strongly consistent, so a tracker that has just recorded
+   * the last page sees it: of two trackers racing on the last two pages, the later reader sees both
+   * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.ReadConsistency.html).
+   */
+  async progress(runId: string): Promise<RunProgress> {
+    const [planItems, counterItems] = await Promise.all([
+      this.#queryPrefix(runId, 'PLAN#'),
+      this.#queryPrefix(runId, 'DATASET#'),
+    ]);
+    const datasets: Partial<Record<Dataset, DatasetProgress>> = {};
+    const entry = (dataset: Dataset): DatasetProgress => {
+      datasets[dataset] ??= { totalPages: undefined, storedPages: 0, rows: 0 };
+      return datasets[dataset];
+    };
+    let window: DateWindow | undefined;
+    for (const item of planItems) {
+      const plan = this.#parse(PlanItem, item, runId);
+      const planWindow = windowOf(plan);
+      if (window !== undefined && !sameWindow(window, planWindow)) {
+        throw new TerminalError(`run ${runId} has plans over different windows`);
+      }
+      window = planWindow;
+      entry(this.#dataset(plan.sk, runId)).totalPages = plan.totalPages;
+    }
+    for (const item of counterItems) {
+      const counter = this.#parse(CounterItem, item, runId);
+      const progress = entry(this.#dataset(counter.sk, runId));
+      progress.storedPages = counter.storedPages;
+      progress.rows = counter.rows;
+    }
+    return { window, datasets };
+  }
+
+  /** Exactly one caller per run creates the DRAINED item; every other caller's put fails its condition. */
+  async claimDrained(runId: string): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: { pk: S(runId), sk: S(DRAINED_KEY), claimedAt: S(this.#clock.now().toISOString()) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (awsErrorName(error) === 'ConditionalCheckFailedException') return false;
+      throw classifyAwsError(error, `claiming the drained announcement of run ${runId}`);
+    }
+  }
+
+  async #queryPrefix(runId: string, prefix: string): Promise<Record<string, AttributeValue>[]> {
+    const items: Record<string, AttributeValue>[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      let output: QueryCommandOutput;
+      try {
+        output = await this.#client.send(
+          new QueryCommand({
+            TableName: this.#table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': S(runId), ':prefix': S(prefix) },
+            ConsistentRead: true,
+            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+          }),
+        );
+      } catch (error) {
+        throw classifyAwsError(error, `reading the progress of run ${runId}`);
+      }
+      items.push(...(output.Items ?? []));
+      startKey = output.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return items;
+  }
+
+  #parse<T extends z.ZodType>(schema: T, item: unknown, runId: string): z.infer<T> {
+    const parsed = schema.safeParse(item);
+    if (!parsed.success) {
+      throw new TerminalError(`run ${runId}: unreadable ledger item: ${z.prettifyError(parsed.error)}`, {
+        cause: parsed.error,
+      });
+    }
+    return parsed.data;
+  }
+
+  #dataset(name: string, runId: string): Dataset {
+    const parsed = DatasetSchema.safeParse(name);
+    if (!parsed.success) throw new TerminalError(`run ${runId}: ledger item for unknown dataset "${name}"`);
+    return parsed.data;
+  }
+}

@@ -1,0 +1,275 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+  PutItemCommand,
+  QueryCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb-run-ledger.js';
+import { TerminalError, TransientError } from '../../../services/shared/errors.js';
+import { clientConfig, manualClock, window } from './factories.js';
+
+const client = new DynamoDBClient(clientConfig);
+const dynamo = mockClient(client);
+const TABLE = 'fleet-etl-run-ledger';
+const RUN = '2026-11-24';
+
+const ledger = () => new DynamoDbRunLedger(client, { tableName: TABLE, clock: manualClock() });
+
+function cancelled(...codes: string[]) {
+  return new TransactionCanceledException({
+    message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(', ')}]`,
+    $metadata: { httpStatusCode: 400 },
+    CancellationReasons: codes.map((Code) => ({ Code })),
+  });
+}
+
+beforeEach(() => {
+  dynamo.reset();
+});
+
+describe('DynamoDbRunLedger', () => {
+  describe('recordPlan', () => {
+    it('sets the total unless a different total is recorded, keeping the first window', async () => {
+      dynamo.on(UpdateItemCommand).resolves({});
+
+      await ledger().recordPlan(RUN, 'sensors', { totalPages: 7, window });
+
+      expect(dynamo.commandCalls(UpdateItemCommand).map((call) => call.args[0].input)).toEqual([
+        {
+          TableName: TABLE,
+          Key: { pk: { S: RUN }, sk: { S: 'PLAN#sensors' } },
+          UpdateExpression:
+            'SET totalPages = :totalPages, windowFrom = if_not_exists(windowFrom, :from), ' +
+            'windowTo = if_not_exists(windowTo, :to), windowTimeZone = if_not_exists(windowTimeZone, :timeZone)',
+          ConditionExpression: 'attribute_not_exists(pk) OR totalPages = :totalPages',
+          ExpressionAttributeValues: {
+            ':totalPages': { N: '7' },
+            ':from': { S: window.from },
+            ':to': { S: window.to },
+            ':timeZone': { S: 'UTC' },
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      ]);
+    });
+
+    it('refuses a different total for the same run and dataset, naming both', async () => {
+      dynamo.on(UpdateItemCommand).rejects(
+        new ConditionalCheckFailedException({
+          message: 'The conditional request failed',
+          $metadata: { httpStatusCode: 400 },
+          Item: {
+            pk: { S: RUN },
+            sk: { S: 'PLAN#sensors' },
+            totalPages: { N: '5' },
+            windowFrom: { S: window.from },
+            windowTo: { S: window.to },
+            windowTimeZone: { S: 'UTC' },
+          },
+        }),
+      );
+
+      const recording = ledger().recordPlan(RUN, 'sensors', { totalPages: 7, window });
+
+      await expect(recording).rejects.toThrow(TerminalError);
+      await expect(recording).rejects.toThrow(
+        `run ${RUN} sensors: a plan of 7 pages conflicts with the recorded 5 pages`,
+      );
+    });
+  });
+
+  describe('recordPage', () => {
+    it('puts the page item only if new and counts it in the same transaction', async () => {
+      dynamo.on(TransactWriteItemsCommand).resolves({});
+
+      expect(await ledger().recordPage(RUN, 'sensors', 12, 50_000)).toBe(true);
+
+      expect(dynamo.commandCalls(TransactWriteItemsCommand).map((call) => call.args[0].input)).toEqual([
+        {
+          TransactItems: [
+            {
+              Put: {
+                TableName: TABLE,
+                Item: {
+                  pk: { S: RUN },
+                  sk: { S: 'PAGE#sensors#0000012' },
+                  rows: { N: '50000' },
+                  recordedAt: { S: '2026-11-25T01:00:00.000Z' },
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Update: {
+                TableName: TABLE,
+                Key: { pk: { S: RUN }, sk: { S: 'DATASET#sensors' } },
+                UpdateExpression: 'ADD storedPages :one, #rows :rows',
+                ExpressionAttributeNames: { '#rows': 'rows' },
+                ExpressionAttributeValues: { ':one': { N: '1' }, ':rows': { N: '50000' } },
+              },
+            },
+          ],
+        },
+      ]);
+    });
+
+    it('answers false for a page already recorded', async () => {
+      dynamo.on(TransactWriteItemsCommand).rejects(cancelled('ConditionalCheckFailed', 'None'));
+
+      expect(await ledger().recordPage(RUN, 'sensors', 12, 50_000)).toBe(false);
+    });
+
+    it('treats a conflict with a concurrent transaction as transient', async () => {
+      dynamo.on(TransactWriteItemsCommand).rejects(cancelled('None', 'TransactionConflict'));
+
+      const recording = ledger().recordPage(RUN, 'sensors', 12, 50_000);
+
+      await expect(recording).rejects.toThrow(TransientError);
+      await expect(recording).rejects.toThrow(/transaction cancelled \(None, TransactionConflict\)/);
+    });
+
+    it('treats a validation failure as terminal', async () => {
+      dynamo.on(TransactWriteItemsCommand).rejects(cancelled('ValidationError', 'None'));
+
+      await expect(ledger().recordPage(RUN, 'sensors', 12, 50_000)).rejects.toThrow(TerminalError);
+    });
+  });
+
+  describe('progress', () => {
+    it('reads plans and counters, strongly consistent, following pages, and leaves page items alone', async () => {
+      dynamo
+        .on(QueryCommand, { ExpressionAttributeValues: { ':pk': { S: RUN }, ':prefix': { S: 'PLAN#' } } })
+        .resolvesOnce({
+          Items: [
+            {
+              pk: { S: RUN },
+              sk: { S: 'PLAN#sensors' },
+              totalPages: { N: '3' },
+              windowFrom: { S: window.from },
+              windowTo: { S: window.to },
+              windowTimeZone: { S: 'UTC' },
+            },
+          ],
+          LastEvaluatedKey: { pk: { S: RUN }, sk: { S: 'PLAN#sensors' } },
+        })
+        .resolvesOnce({
+          Items: [
+            {
+              pk: { S: RUN },
+              sk: { S: 'PLAN#vehicles' },
+              totalPages: { N: '1' },
+              windowFrom: { S: window.from },
+              windowTo: { S: window.to },
+              windowTimeZone: { S: 'UTC' },
+            },
+          ],
+        });
+      dynamo
+        .on(QueryCommand, { ExpressionAttributeValues: { ':pk': { S: RUN }, ':prefix': { S: 'DATASET#' } } })
+        .resolves({
+          Items: [
+            { pk: { S: RUN }, sk: { S: 'DATASET#sensors' }, storedPages: { N: '2' }, rows: { N: '100000' } },
+          ],
+        });
+
+      const progress = await ledger().progress(RUN);
+
+      expect(progress).toEqual({
+        window,
+        datasets: {
+          sensors: { totalPages: 3, storedPages: 2, rows: 100_000 },
+          vehicles: { totalPages: 1, storedPages: 0, rows: 0 },
+        },
+      });
+      const queries = dynamo.commandCalls(QueryCommand).map((call) => call.args[0].input);
+      expect(queries).toContainEqual({
+        TableName: TABLE,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': { S: RUN }, ':prefix': { S: 'PLAN#' } },
+        ConsistentRead: true,
+      });
+      expect(queries).toContainEqual({
+        TableName: TABLE,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': { S: RUN }, ':prefix': { S: 'PLAN#' } },
+        ConsistentRead: true,
+        ExclusiveStartKey: { pk: { S: RUN }, sk: { S: 'PLAN#sensors' } },
+      });
+      expect(queries).toContainEqual({
+        TableName: TABLE,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': { S: RUN }, ':prefix': { S: 'DATASET#' } },
+        ConsistentRead: true,
+      });
+      expect(queries).toHaveLength(3);
+    });
+
+    it('reports pages stored before their plan with an unknown total', async () => {
+      dynamo
+        .on(QueryCommand, { ExpressionAttributeValues: { ':pk': { S: RUN }, ':prefix': { S: 'PLAN#' } } })
+        .resolves({});
+      dynamo
+        .on(QueryCommand, { ExpressionAttributeValues: { ':pk': { S: RUN }, ':prefix': { S: 'DATASET#' } } })
+        .resolves({
+          Items: [
+            { pk: { S: RUN }, sk: { S: 'DATASET#vehicles' }, storedPages: { N: '1' }, rows: { N: '10' } },
+          ],
+        });
+
+      expect(await ledger().progress(RUN)).toEqual({
+        window: undefined,
+        datasets: { vehicles: { totalPages: undefined, storedPages: 1, rows: 10 } },
+      });
+    });
+
+    it('refuses an item it cannot read', async () => {
+      dynamo
+        .on(QueryCommand)
+        .resolves({ Items: [{ pk: { S: RUN }, sk: { S: 'DATASET#sensors' }, rows: { S: 'many' } }] });
+
+      await expect(ledger().progress(RUN)).rejects.toThrow(/unreadable ledger item/);
+    });
+  });
+
+  describe('claimDrained', () => {
+    it('answers true to the one caller whose conditional put created DRAINED', async () => {
+      dynamo.on(PutItemCommand).resolves({});
+
+      expect(await ledger().claimDrained(RUN)).toBe(true);
+
+      expect(dynamo.commandCalls(PutItemCommand).map((call) => call.args[0].input)).toEqual([
+        {
+          TableName: TABLE,
+          Item: { pk: { S: RUN }, sk: { S: 'DRAINED' }, claimedAt: { S: '2026-11-25T01:00:00.000Z' } },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      ]);
+    });
+
+    it('answers false to every later caller', async () => {
+      dynamo
+        .on(PutItemCommand)
+        .rejects(
+          new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+        );
+
+      expect(await ledger().claimDrained(RUN)).toBe(false);
+    });
+
+    it('classifies throttling as transient', async () => {
+      dynamo.on(PutItemCommand).rejects(
+        new ProvisionedThroughputExceededException({
+          message: 'slow down',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
+
+      await expect(ledger().claimDrained(RUN)).rejects.toThrow(TransientError);
+    });
+  });
+});
