@@ -78,6 +78,9 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
       failures.push(`${event.detail.stage}: ${event.detail.reason}`);
   });
   try {
+    // `etl run` is an explicit (re-)run of the window: it starts the run's ledger afresh, so the same window
+    // run twice is announced, transformed and answered twice, over the same keys (no duplicated rows).
+    await runtime.ports.ledger.reset(runId);
     runtime.fireSchedule(scheduledTimeForDay(options.date));
     await runtime.settled();
   } finally {

@@ -32,6 +32,11 @@ export interface RunLedger {
    * publishes DownloadsDrained.
    */
   claimDrained(runId: string): Promise<boolean>;
+  /**
+   * Forgets everything recorded for the run, so that an explicit re-run of the window (not a redelivery) plans,
+   * stores and announces it afresh. The lake and the warehouse are untouched: re-running rewrites the same keys.
+   */
+  reset(runId: string): Promise<void>;
 }
 
 export function totalsOf(progress: DatasetProgress): DatasetTotals {

@@ -1,11 +1,13 @@
 import {
   type AttributeValue,
+  BatchWriteItemCommand,
   type DynamoDBClient,
   PutItemCommand,
   QueryCommand,
   type QueryCommandOutput,
   TransactWriteItemsCommand,
   UpdateItemCommand,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { type Dataset, DatasetSchema, type DateWindow } from '../../../events/index.js';
@@ -13,6 +15,7 @@ import { type Clock, systemClock } from '../../ports/clock.js';
 import type { DatasetPlan, DatasetProgress, RunLedger, RunProgress } from '../../ports/run-ledger.js';
 import { TerminalError, TransientError } from '../../shared/errors.js';
 import { awsErrorName, classifyAwsError, field } from './aws-error.js';
+import { backoffDelayMs, realSleep, retryPolicy } from './retry.js';
 
 export interface DynamoDbRunLedgerOptions {
   /** A table keyed by `pk` (string, partition) and `sk` (string, sort). */
@@ -31,6 +34,7 @@ const planKey = (dataset: Dataset) => `PLAN#${dataset}`;
 const pageKey = (dataset: Dataset, page: number) => `PAGE#${dataset}#${String(page).padStart(7, '0')}`;
 const datasetKey = (dataset: Dataset) => `DATASET#${dataset}`;
 const DRAINED_KEY = 'DRAINED';
+const RESET_ATTEMPTS = 5;
 
 const S = (value: string): AttributeValue => ({ S: value });
 const N = (value: number): AttributeValue => ({ N: String(value) });
@@ -230,6 +234,28 @@ export class DynamoDbRunLedger implements RunLedger {
     } catch (error) {
       if (awsErrorName(error) === 'ConditionalCheckFailedException') return false;
       throw classifyAwsError(error, `claiming the drained announcement of run ${runId}`);
+    }
+  }
+
+  /** Deletes the run's item collection, 25 keys per BatchWriteItem, re-sending what DynamoDB left unprocessed. */
+  async reset(runId: string): Promise<void> {
+    const keys = (await this.#queryPrefix(runId, '')).map((item) => ({ pk: S(runId), sk: item.sk ?? S('') }));
+    for (let i = 0; i < keys.length; i += 25) {
+      let requests: WriteRequest[] = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      for (let attempt = 1; requests.length > 0; attempt += 1) {
+        if (attempt > RESET_ATTEMPTS) {
+          throw new TransientError(`run ${runId}: ${requests.length} ledger items left undeleted`);
+        }
+        if (attempt > 1) await realSleep(backoffDelayMs(attempt - 1, retryPolicy()));
+        try {
+          const output = await this.#client.send(
+            new BatchWriteItemCommand({ RequestItems: { [this.#table]: requests } }),
+          );
+          requests = output.UnprocessedItems?.[this.#table] ?? [];
+        } catch (error) {
+          throw classifyAwsError(error, `resetting run ${runId}`);
+        }
+      }
     }
   }
 

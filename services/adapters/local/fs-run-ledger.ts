@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { type Dataset, DatasetSchema, DateWindowSchema } from '../../../events/index.js';
@@ -64,6 +64,10 @@ export class FsRunLedger implements RunLedger {
 
   async claimDrained(runId: string): Promise<boolean> {
     return createExclusive(path.join(this.runDir(runId), 'drained'), new Date().toISOString());
+  }
+
+  async reset(runId: string): Promise<void> {
+    await rm(this.runDir(runId), { recursive: true, force: true });
   }
 }
 

@@ -1,4 +1,5 @@
 import {
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DynamoDBClient,
   ProvisionedThroughputExceededException,
@@ -270,6 +271,39 @@ describe('DynamoDbRunLedger', () => {
       );
 
       await expect(ledger().claimDrained(RUN)).rejects.toThrow(TransientError);
+    });
+  });
+
+  describe('reset', () => {
+    it('deletes every item of the run, 25 keys per batch, re-sending unprocessed ones', async () => {
+      // Prepare: 30 items in the run's collection; the first batch leaves one key unprocessed.
+      const items = Array.from({ length: 30 }, (_, i) => ({
+        pk: { S: RUN },
+        sk: { S: `PAGE#sensors#${i}` },
+      }));
+      dynamo.on(QueryCommand).resolves({ Items: items });
+      const leftOver = { DeleteRequest: { Key: { pk: { S: RUN }, sk: { S: 'PAGE#sensors#0' } } } };
+      dynamo
+        .on(BatchWriteItemCommand)
+        .resolvesOnce({ UnprocessedItems: { [TABLE]: [leftOver] } })
+        .resolves({ UnprocessedItems: {} });
+
+      // Act
+      await ledger().reset(RUN);
+
+      // Assess
+      const query = dynamo.commandCalls(QueryCommand)[0]?.args[0].input;
+      expect(query).toMatchObject({
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ConsistentRead: true,
+      });
+      const batches = dynamo
+        .commandCalls(BatchWriteItemCommand)
+        .map((c) => c.args[0].input.RequestItems?.[TABLE] ?? []);
+      expect(batches.map((b) => b.length)).toEqual([25, 1, 5]);
+      expect(batches[1]).toEqual([leftOver]);
+      const deleted = new Set(batches.flat().map((r) => r.DeleteRequest?.Key?.sk?.S));
+      expect(deleted.size).toBe(30);
     });
   });
 });

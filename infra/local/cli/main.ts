@@ -1,0 +1,46 @@
+import { describeError } from '../../../services/shared/errors.js';
+import { UsageError } from './args.js';
+import { runCommand } from './run-command.js';
+import { simCommand } from './sim-command.js';
+
+const USAGE = `fleet-etl: the nightly fleet ETL, on this machine
+
+Usage:
+  etl run [--date YYYY-MM-DD] [--state-dir DIR] [--vehicles N] [--readings N] [--seed N]
+          [--page-size N] [--json]
+      Pull one night's vehicles and sensor readings (default: yesterday, UTC) from the built-in
+      simulator, store them as NDJSON, build the Parquet warehouse with DuckDB and print the answer.
+      State (lake, warehouse, ledger, event archive) lives in --state-dir (default .etl).
+  etl sim [--port N] [--vehicles N] [--readings N] [--seed N] [--fleet-start YYYY-MM-DD]
+      Serve the simulated fleet API on 127.0.0.1 until interrupted.
+  etl help
+      Show this text.
+`;
+
+/** Entry point of the `etl` command; returns the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        return await runCommand(rest);
+      case 'sim':
+        return await simCommand(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`etl: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    process.stderr.write(`etl: ${describeError(error)}\n`);
+    return 1;
+  }
+}
