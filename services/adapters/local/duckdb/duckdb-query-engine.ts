@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { z } from 'zod';
+import { RunIdSchema } from '../../../../events/index.js';
+import type { QueryEngine, StatementContext, StatementResult } from '../../../ports/query-engine.js';
+import { splitStatements } from '../../../shared/sql-text.js';
+import { translateStatement } from './athena-bridge.js';
+import { LocalQueryError, localQueryFailure } from './bridge-errors.js';
+import { openLocalCatalog } from './local-catalog.js';
+import { PlanExecutor } from './plan-executor.js';
+import { firstLine } from './sql-tokens.js';
+import { ViewRefresher } from './table-views.js';
+
+export interface DuckDbQueryEngineOptions {
+  /** A DuckDB file in the local state folder, so that tables and the catalog persist between runs. */
+  databasePath: string;
+}
+
+export interface DuckDbQueryEngine extends QueryEngine {
+  /** Waits for the statement in flight, then releases the DuckDB file. */
+  close(): Promise<void>;
+}
+
+/**
+ * Trino semantics DuckDB does not share by default, pinned for the session whatever the machine says.
+ * Athena runs queries in UTC; Trino divides integers as integers (7 / 2 = 3, -7 / 2 = -3) and sorts NULLs
+ * last in both directions.
+ */
+const SESSION_SETTINGS: readonly string[] = [
+  "SET TimeZone = 'UTC'",
+  'SET integer_division = true',
+  "SET default_null_order = 'nulls_last'",
+];
+
+const StatementContextSchema = z.object({
+  runId: RunIdSchema,
+  file: z.string().min(1),
+  statementIndex: z.number().int().min(0),
+});
+
+/**
+ * The local QueryEngine: runs Athena statements on DuckDB through the bridge (athena-bridge.ts). Statements
+ * run one at a time, in call order, on one connection; catalog changes and file writes are never interleaved.
+ */
+export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions): Promise<DuckDbQueryEngine> {
+  await mkdir(dirname(options.databasePath), { recursive: true });
+  const instance = await DuckDBInstance.create(options.databasePath);
+  const connection = await instance.connect();
+  for (const setting of SESSION_SETTINGS) {
+    await connection.run(setting);
+  }
+  const catalog = await openLocalCatalog(connection);
+  const views = new ViewRefresher(connection, catalog);
+  const executor = new PlanExecutor(connection, catalog, views);
+
+  let queue: Promise<unknown> = Promise.resolve();
+  let closed = false;
+  const serialised = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  return {
+    execute: (sql, context) =>
+      serialised(async () => {
+        if (closed) {
+          throw new LocalQueryError('the DuckDB query engine is closed');
+        }
+        return executeStatement(executor, sql, context);
+      }),
+    close: () =>
+      serialised(async () => {
+        if (!closed) {
+          closed = true;
+          connection.closeSync();
+          instance.closeSync();
+        }
+      }),
+  };
+}
+
+async function executeStatement(
+  executor: PlanExecutor,
+  sql: string,
+  rawContext: StatementContext,
+): Promise<StatementResult> {
+  const started = performance.now();
+  const parsedContext = StatementContextSchema.safeParse(rawContext);
+  if (!parsedContext.success) {
+    throw new LocalQueryError(`invalid statement context: ${parsedContext.error.message}`);
+  }
+  const context = parsedContext.data;
+  const where = `${context.file} statement ${context.statementIndex}`;
+  const statements = splitStatements(sql);
+  const [statement] = statements;
+  if (statement === undefined || statements.length !== 1) {
+    throw new LocalQueryError(`${where}: expected exactly one statement, got ${statements.length}`);
+  }
+  try {
+    const result = await executor.run(translateStatement(statement), context.runId);
+    return {
+      queryExecutionId: queryExecutionId(context),
+      // DuckDB does not meter bytes scanned; Athena's figure has no local equivalent worth estimating.
+      dataScannedBytes: 0,
+      durationMs: Math.round(performance.now() - started),
+      ...(result ? { result } : {}),
+    };
+  } catch (error) {
+    throw localQueryFailure(`${where} (${firstLine(statement)})`, error);
+  }
+}
+
+/** Readable in logs and unique per execution, as Athena's ids are: `local-<run>-<file>-<index>-<random>`. */
+function queryExecutionId(context: StatementContext): string {
+  const file = context.file.replace(/\.sql$/, '').replace(/[^0-9A-Za-z_-]/g, '-');
+  return `local-${context.runId}-${file}-${context.statementIndex}-${randomUUID().slice(0, 8)}`;
+}

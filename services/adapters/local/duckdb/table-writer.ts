@@ -1,0 +1,100 @@
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { z } from 'zod';
+import { systemErrorCode } from '../../../shared/errors.js';
+import { AthenaRuleError } from './bridge-errors.js';
+import { localPathOf } from './local-locations.js';
+import { quoteIdentifier, quoteLiteral } from './sql-literals.js';
+import type { TableDefinition } from './table-definition.js';
+
+/**
+ * Re-runs must not duplicate rows. Athena's INSERT INTO only ever appends, and delivery is at least once, so
+ * the local engine makes a write idempotent per run: every Parquet file a CTAS or INSERT INTO writes for a
+ * run is named `run-<runId>_<n>.parquet`, and before writing, the engine deletes the files that run wrote
+ * before in the table's location. Running a run's files again leaves the same rows; another run appends its
+ * own files and never touches the first run's. The price: within one run, a table is written by one
+ * statement; a second INSERT of the same run into the same table replaces the first one's rows.
+ */
+export function runFilePattern(runId: string): string {
+  return `run-${runId}_{i}`;
+}
+
+function isRunFile(fileName: string, runId: string): boolean {
+  // Run ids are letters, digits and dashes (RunIdSchema), so `_` ends the run id unambiguously.
+  return fileName.startsWith(`run-${runId}_`) && /_\d+\.parquet$/.test(fileName);
+}
+
+/** Athena's limit on partitions one CTAS or INSERT INTO may write (HIVE_TOO_MANY_OPEN_PARTITIONS). */
+export const MAX_PARTITIONS_PER_WRITE = 100;
+
+export async function deleteRunFiles(definition: TableDefinition, runId: string): Promise<number> {
+  const files = (await filesBelow(localPathOf(definition.location))).filter((path) =>
+    isRunFile(path.slice(path.lastIndexOf('/') + 1), runId),
+  );
+  await Promise.all(files.map((path) => rm(path, { force: true })));
+  return files.length;
+}
+
+/** Every file below a folder, as absolute paths; none when the folder does not exist yet. */
+export async function filesBelow(folder: string): Promise<string[]> {
+  try {
+    const entries = await readdir(folder, { recursive: true, withFileTypes: true });
+    return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+  } catch (error) {
+    if (systemErrorCode(error) === 'ENOENT') {
+      return [];
+    }
+    throw error;
+  }
+}
+
+const CopyResultSchema = z.object({ Count: z.bigint(), Files: z.array(z.string()) });
+
+export interface WrittenFiles {
+  rows: number;
+  files: string[];
+}
+
+/**
+ * Writes the rows of `select` (the table's columns, in table order) as Snappy/GZIP/... Parquet under the
+ * table's location: Hive-style folders per partition (`days=2024-03-10/vehicle_type=truck/`), named after
+ * the run. The caller deletes the run's earlier files first (deleteRunFiles).
+ */
+export async function writeRunFiles(
+  connection: DuckDBConnection,
+  definition: TableDefinition,
+  select: string,
+  runId: string,
+): Promise<WrittenFiles> {
+  const folder = localPathOf(definition.location);
+  await mkdir(folder, { recursive: true });
+  const options = [
+    'FORMAT parquet',
+    `COMPRESSION ${definition.codec ?? 'snappy'}`,
+    `FILENAME_PATTERN ${quoteLiteral(runFilePattern(runId))}`,
+    'RETURN_FILES true',
+  ];
+  const partitioned = definition.partitionColumns.length > 0;
+  if (partitioned) {
+    // OVERWRITE_OR_IGNORE lets DuckDB write into partition folders that other runs' files already occupy.
+    options.push(`PARTITION_BY (${definition.partitionColumns.map(quoteIdentifier).join(', ')})`);
+    options.push('OVERWRITE_OR_IGNORE true');
+  }
+  const target = partitioned ? folder : join(folder, `${runFilePattern(runId).replace('{i}', '0')}.parquet`);
+  const reader = await connection.runAndReadAll(
+    `COPY (${select}) TO ${quoteLiteral(target)} (${options.join(', ')})`,
+  );
+  const [row] = reader.getRowObjectsJS();
+  const copied = CopyResultSchema.parse(row);
+  const written = { rows: Number(copied.Count), files: copied.Files };
+  const partitions = new Set(written.files.map((file) => dirname(file)));
+  if (partitioned && partitions.size > MAX_PARTITIONS_PER_WRITE) {
+    await Promise.all(written.files.map((file) => rm(file, { force: true })));
+    throw new AthenaRuleError(
+      `HIVE_TOO_MANY_OPEN_PARTITIONS: the statement wrote ${partitions.size} partitions; Athena allows ` +
+        `${MAX_PARTITIONS_PER_WRITE} per CTAS or INSERT INTO (https://docs.aws.amazon.com/athena/latest/ug/ctas-insert-into.html)`,
+    );
+  }
+  return written;
+}
