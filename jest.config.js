@@ -17,6 +17,7 @@ const project = (name, dir) => ({
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  setupFiles: ['<rootDir>/tests/setup/quiet-aws-sdk.ts'],
 });
 
 export default {
