@@ -9,6 +9,7 @@ import {
 import type { Clock } from '../ports/clock.js';
 import type { FleetSource } from '../ports/fleet-source.js';
 import type { DownloadTask, TaskQueue } from '../ports/task-queue.js';
+import { describeError, isRetryable } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { nightlyWindow, runIdFor } from '../shared/run-identity.js';
 
@@ -31,11 +32,9 @@ export interface PlannerDeps {
   logger: Logger;
 }
 
-export interface PlanOutcome {
-  runId: string;
-  dataset: Dataset;
-  totalPages: number;
-}
+export type PlanOutcome =
+  | { runId: string; dataset: Dataset; totalPages: number }
+  | { runId: string; dataset: Dataset; failed: string };
 
 /**
  * Reads the first page only to learn `total_pages`, then queues one task per page (page 1 included: the
@@ -46,8 +45,25 @@ export async function planPages(input: PlannerInput, deps: PlannerDeps): Promise
   const window = nightlyWindow(new Date(input.time));
   const runId = runIdFor(window);
   const { dataset } = input;
-  const first = await deps.source.fetchPage({ dataset, window, page: 1, pageSize: deps.pageSize });
-  const totalPages = first.totalPages;
+  let totalPages: number;
+  try {
+    totalPages = (await deps.source.fetchPage({ dataset, window, page: 1, pageSize: deps.pageSize }))
+      .totalPages;
+  } catch (error) {
+    // Transient failures go back to Lambda's retries; a terminal one (a 4xx, an invalid body) will not heal,
+    // so the run is failed now with the API's reason rather than after every retry.
+    if (isRetryable(error)) throw error;
+    const reason = `page 1 of ${dataset}: ${describeError(error)}`;
+    await publishEvent(deps.publisher, DetailType.EtlFailed, {
+      runId,
+      stage: 'planner',
+      dataset,
+      page: 1,
+      reason,
+    });
+    deps.logger.error('planning failed', { runId, dataset, reason });
+    return { runId, dataset, failed: reason };
+  }
   const tasks: DownloadTask[] = Array.from({ length: totalPages }, (_, i) => ({
     runId,
     dataset,

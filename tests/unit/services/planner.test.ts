@@ -1,6 +1,7 @@
 import { lambdaContext } from '../../../infra/local/lambda-context.js';
 import { createPlannerHandler } from '../../../services/planner/handler.js';
 import { planPages } from '../../../services/planner/plan-pages.js';
+import { TerminalError, TransientError } from '../../../services/shared/errors.js';
 import {
   FakeSource,
   fixedClock,
@@ -58,6 +59,32 @@ describe('planPages', () => {
     await planPages({ dataset: 'sensors', time: '2026-11-25T00:00:00.000Z' }, early);
     await planPages({ dataset: 'sensors', time: '2026-11-25T23:59:59.999Z' }, late);
     expect(early.queue.sent[0]?.runId).toBe(late.queue.sent[0]?.runId);
+  });
+});
+
+describe('planPages when the API refuses', () => {
+  it('fails the run with the API’s reason on a terminal error, queueing nothing', async () => {
+    const d = deps(5);
+    d.source.fetchPage = async () => {
+      throw new TerminalError('400 Bad Request: pageSize must be at most 50000');
+    };
+    const outcome = await planPages({ dataset: 'sensors', time: '2026-11-25T01:00:00.000Z' }, d);
+    expect(outcome).toMatchObject({ failed: expect.stringContaining('pageSize must be at most 50000') });
+    expect(d.queue.sent).toEqual([]);
+    expect(d.publisher.ofType('EtlFailed')).toEqual([
+      expect.objectContaining({ runId: '2026-11-24', stage: 'planner', dataset: 'sensors', page: 1 }),
+    ]);
+  });
+
+  it('rethrows a transient error so that Lambda retries the invocation', async () => {
+    const d = deps(5);
+    d.source.fetchPage = async () => {
+      throw new TransientError('503 Service Unavailable');
+    };
+    await expect(planPages({ dataset: 'sensors', time: '2026-11-25T01:00:00.000Z' }, d)).rejects.toThrow(
+      '503',
+    );
+    expect(d.publisher.events).toEqual([]);
   });
 });
 

@@ -1,0 +1,177 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runPipelineLocally } from '../../../infra/local/run-pipeline.js';
+import { createDuckDbQueryEngine } from '../../../services/adapters/local/duckdb/duckdb-query-engine.js';
+import type { FetchedPage, FleetSource, PageRequest } from '../../../services/ports/fleet-source.js';
+import type { QueryEngine } from '../../../services/ports/query-engine.js';
+import { TerminalError, TransientError } from '../../../services/shared/errors.js';
+import type { SensorRow, VehicleRow } from '../../../services/shared/rows.js';
+
+const SLOW = 60_000;
+const DAY = '2026-11-24';
+const t0 = Date.parse(`${DAY}T08:00:00.000Z`);
+
+const vehicles: VehicleRow[] = [
+  { vehicle_id: 'V1', vehicle_type: 'truck', created_at: '2026-11-24T01:00:00.000Z' },
+  { vehicle_id: 'V2', vehicle_type: 'car', created_at: '2026-11-24T02:00:00.000Z' },
+];
+const readings: SensorRow[] = Array.from({ length: 30 }, (_, i) => ({
+  vehicle_id: i % 2 === 0 ? 'V1' : 'V2',
+  timestamp: t0 + i * 10_000,
+  sensor_value: i,
+  created_at: new Date(t0 + i * 10_000 + 500).toISOString(),
+}));
+
+/** Serves the rows above in pages of `pageSize`, failing the pages that `fault` says, as often as it says. */
+class ScriptedSource implements FleetSource {
+  readonly calls: PageRequest[] = [];
+  constructor(
+    private readonly fault: (request: PageRequest, attempt: number) => Error | undefined = () => undefined,
+  ) {}
+
+  async fetchPage(request: PageRequest): Promise<FetchedPage> {
+    const attempt =
+      this.calls.filter((c) => c.dataset === request.dataset && c.page === request.page).length + 1;
+    this.calls.push(request);
+    const error = this.fault(request, attempt);
+    if (error) throw error;
+    const rows: unknown[] = request.dataset === 'vehicles' ? vehicles : readings;
+    const start = (request.page - 1) * request.pageSize;
+    return {
+      totalPages: Math.ceil(rows.length / request.pageSize),
+      rows: rows.slice(start, start + request.pageSize),
+    };
+  }
+}
+
+const unusedEngine: QueryEngine = {
+  execute: async () => {
+    throw new Error('the query stage must not start');
+  },
+};
+
+const stateDir = () => mkdtempSync(path.join(tmpdir(), 'runtime-'));
+
+describe('the local runtime', () => {
+  it(
+    'retries a page that failed transiently (batch item failure, visibility timeout) and completes the run',
+    async () => {
+      // Prepare: sensors page 2 fails on its first two attempts.
+      const source = new ScriptedSource((r, attempt) =>
+        r.dataset === 'sensors' && r.page === 2 && attempt <= 2
+          ? new TransientError('503 from the API')
+          : undefined,
+      );
+      const dir = stateDir();
+      const engine = await createDuckDbQueryEngine({ databasePath: path.join(dir, 'warehouse.duckdb') });
+
+      // Act
+      const summary = await runPipelineLocally({
+        date: DAY,
+        stateDir: dir,
+        source,
+        engine,
+        pageSize: 10,
+      }).finally(() => engine.close());
+
+      // Assess
+      expect(summary.failures).toEqual([]);
+      expect(summary.status).toBe('succeeded');
+      expect(summary.datasets).toEqual({ vehicles: { pages: 1, rows: 2 }, sensors: { pages: 3, rows: 30 } });
+      expect(source.calls.filter((c) => c.dataset === 'sensors' && c.page === 2)).toHaveLength(3);
+      const answer = summary.results.avg_seconds_between_measurements?.rows;
+      // Each vehicle measures every 20 s (the readings alternate between the two vehicles every 10 s).
+      expect(answer).toEqual([
+        { vehicle_type: 'car', avg_seconds_between_measurements: 20, vehicles: 1 },
+        { vehicle_type: 'truck', avg_seconds_between_measurements: 20, vehicles: 1 },
+      ]);
+    },
+    SLOW,
+  );
+
+  it(
+    'fails the run, naming the page, when a page fails until its receive limit',
+    async () => {
+      // Prepare: sensors page 3 always answers 400.
+      const source = new ScriptedSource((r) =>
+        r.dataset === 'sensors' && r.page === 3
+          ? new TerminalError('400 Bad Request from the API')
+          : undefined,
+      );
+      const dir = stateDir();
+
+      // Act
+      const summary = await runPipelineLocally({
+        date: DAY,
+        stateDir: dir,
+        source,
+        engine: unusedEngine,
+        pageSize: 10,
+      });
+
+      // Assess
+      expect(summary.status).toBe('failed');
+      expect(summary.failures).toEqual([expect.stringMatching(/^downloader: dead letter: received 5 times/)]);
+      const letters = readFileSync(path.join(dir, 'dead-letters', 'downloader.ndjson'), 'utf8')
+        .trim()
+        .split('\n');
+      expect(letters).toHaveLength(1);
+      expect(JSON.parse(JSON.parse(letters[0] ?? '{}').body)).toMatchObject({ dataset: 'sensors', page: 3 });
+      expect(source.calls.filter((c) => c.dataset === 'sensors' && c.page === 3)).toHaveLength(5);
+    },
+    SLOW,
+  );
+
+  it(
+    'fails the run with the planner’s reason when the API refuses the first page',
+    async () => {
+      const source = new ScriptedSource((r) =>
+        r.dataset === 'vehicles' ? new TerminalError('401 invalid_client') : undefined,
+      );
+      const summary = await runPipelineLocally({
+        date: DAY,
+        stateDir: stateDir(),
+        source,
+        engine: unusedEngine,
+      });
+      expect(summary.status).toBe('failed');
+      expect(summary.failures).toEqual(['planner: page 1 of vehicles: 401 invalid_client']);
+    },
+    SLOW,
+  );
+
+  it(
+    'archives every event in its EventBridge envelope, and dead-letters an event its target keeps failing on',
+    async () => {
+      // Prepare: the query engine fails with an unexpected (so retryable) error on every attempt.
+      const dir = stateDir();
+
+      // Act
+      const summary = await runPipelineLocally({
+        date: DAY,
+        stateDir: dir,
+        source: new ScriptedSource(),
+        engine: unusedEngine,
+      });
+
+      // Assess
+      const archived = readFileSync(path.join(dir, 'events', 'archive.ndjson'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(archived.map((e) => e['detail-type'])).toEqual(
+        expect.arrayContaining(['PagesPlanned', 'PageDownloaded', 'DownloadsDrained']),
+      );
+      expect(archived[0]).toMatchObject({
+        version: '0',
+        source: 'fleet-etl',
+        bus: 'fleet-etl',
+        detail: { runId: DAY },
+      });
+      expect(summary.status).toBe('failed');
+      expect(summary.failures).toEqual(['queryRunner: dead letter: the query stage must not start']);
+    },
+    SLOW,
+  );
+});

@@ -1,0 +1,155 @@
+import { DetailType, parseFleetEvent } from '../../../events/index.js';
+import type { QueryEngine, StatementContext, StatementResult } from '../../../services/ports/query-engine.js';
+import type { SqlFile } from '../../../services/ports/sql-source.js';
+import { type QueryRunnerEvent, runNextFile } from '../../../services/query-runner/run-next-file.js';
+import { TerminalError, TransientError } from '../../../services/shared/errors.js';
+import { envelope, MemoryObjectStore, RecordingPublisher, recordingLogger } from '../../helpers/fakes.js';
+import { runId, validDetails, window } from '../../helpers/samples.js';
+
+const files: SqlFile[] = [
+  { name: '20_second.sql', text: "INSERT INTO ${database}.t SELECT * FROM raw WHERE run = '${run_id}';" },
+  { name: '10_first.sql', text: 'CREATE TABLE a (x int);\nCREATE TABLE b (y int);' },
+  { name: '30_answer.sql', text: 'SELECT 1 AS one -- on ${run_date}\n;' },
+];
+
+/** Records each statement it is given; statements starting with SELECT return one row. */
+class RecordingEngine implements QueryEngine {
+  readonly statements: { sql: string; context: StatementContext }[] = [];
+  failWith: Error | undefined;
+
+  async execute(sql: string, context: StatementContext): Promise<StatementResult> {
+    if (this.failWith) throw this.failWith;
+    this.statements.push({ sql, context });
+    const id = `q-${this.statements.length}`;
+    const base = { queryExecutionId: id, dataScannedBytes: 100, durationMs: 2 };
+    return sql.startsWith('SELECT') ? { ...base, result: { columns: ['one'], rows: [{ one: 1 }] } } : base;
+  }
+}
+
+function deps() {
+  return {
+    sqlSource: { list: async () => files },
+    engine: new RecordingEngine(),
+    publisher: new RecordingPublisher(),
+    resultsStore: new MemoryObjectStore(),
+    database: 'fleet_etl',
+    rawLocation: 's3://raw-bucket',
+    warehouseLocation: 's3://warehouse-bucket',
+    logger: recordingLogger(),
+  };
+}
+
+const drained = (): QueryRunnerEvent =>
+  parseFleetEvent(envelope('DownloadsDrained', validDetails.DownloadsDrained), [DetailType.DownloadsDrained]);
+
+const executed = (detail: Record<string, unknown>): QueryRunnerEvent =>
+  parseFleetEvent(envelope('SqlFileExecuted', detail), [DetailType.SqlFileExecuted]);
+
+describe('runNextFile', () => {
+  it('runs the first file in lexical order on DownloadsDrained, statement by statement', async () => {
+    // Prepare
+    const d = deps();
+
+    // Act
+    const outcome = await runNextFile(drained(), d);
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'executed', file: '10_first.sql', index: 0 });
+    expect(d.engine.statements).toEqual([
+      { sql: 'CREATE TABLE a (x int)', context: { runId, file: '10_first.sql', statementIndex: 0 } },
+      { sql: 'CREATE TABLE b (y int)', context: { runId, file: '10_first.sql', statementIndex: 1 } },
+    ]);
+    expect(d.publisher.ofType('SqlFileExecuted')).toEqual([
+      expect.objectContaining({
+        file: '10_first.sql',
+        index: 0,
+        total: 3,
+        statements: 2,
+        queryExecutionIds: ['q-1', 'q-2'],
+        dataScannedBytes: 200,
+        runSoFar: { results: {}, queryExecutionIds: ['q-1', 'q-2'], dataScannedBytes: 200, durationMs: 4 },
+      }),
+    ]);
+  });
+
+  it('fills placeholders from validated values', async () => {
+    const d = deps();
+    await runNextFile(
+      executed({ ...validDetails.SqlFileExecuted, file: '10_first.sql', index: 0, total: 3 }),
+      d,
+    );
+    expect(d.engine.statements[0]?.sql).toBe(
+      "INSERT INTO fleet_etl.t SELECT * FROM raw WHERE run = '2026-11-24'",
+    );
+  });
+
+  it('stores the last statement’s result set and names it after the file', async () => {
+    const d = deps();
+    await runNextFile(
+      executed({ ...validDetails.SqlFileExecuted, file: '20_second.sql', index: 1, total: 3 }),
+      d,
+    );
+    const [event] = d.publisher.ofType('SqlFileExecuted');
+    expect(event).toMatchObject({ file: '30_answer.sql', resultKey: 'results/run=2026-11-24/answer.json' });
+    expect(event?.runSoFar).toMatchObject({ results: { answer: 'results/run=2026-11-24/answer.json' } });
+    expect(JSON.parse(d.resultsStore.text('results/run=2026-11-24/answer.json') ?? '')).toEqual({
+      columns: ['one'],
+      rows: [{ one: 1 }],
+    });
+  });
+
+  it('announces EtlDone after the last file, with what the run carried forward', async () => {
+    const d = deps();
+    const runSoFar = {
+      results: { answer: 'results/run=2026-11-24/answer.json' },
+      queryExecutionIds: ['q-1', 'q-2', 'q-3', 'q-4'],
+      dataScannedBytes: 400,
+      durationMs: 8,
+    };
+    const outcome = await runNextFile(
+      executed({ ...validDetails.SqlFileExecuted, file: '30_answer.sql', index: 2, total: 3, runSoFar }),
+      d,
+    );
+    expect(outcome).toEqual({ kind: 'done' });
+    expect(d.engine.statements).toEqual([]);
+    expect(d.publisher.ofType('EtlDone')).toEqual([
+      {
+        schemaVersion: 1,
+        runId,
+        window,
+        files: ['10_first.sql', '20_second.sql', '30_answer.sql'],
+        results: runSoFar.results,
+        summary: { queryExecutionIds: runSoFar.queryExecutionIds, dataScannedBytes: 400, durationMs: 8 },
+      },
+    ]);
+  });
+
+  it('fails the run with the file and the engine’s reason on a terminal error', async () => {
+    const d = deps();
+    d.engine.failWith = new TerminalError('SYNTAX_ERROR: line 1:8: Column x cannot be resolved');
+    const outcome = await runNextFile(drained(), d);
+    expect(outcome).toMatchObject({ kind: 'failed', file: '10_first.sql' });
+    expect(d.publisher.ofType('EtlFailed')).toEqual([
+      expect.objectContaining({
+        stage: 'query-runner',
+        file: '10_first.sql',
+        reason: '10_first.sql: SYNTAX_ERROR: line 1:8: Column x cannot be resolved',
+      }),
+    ]);
+  });
+
+  it('rethrows a transient error, so the bus retries the same file', async () => {
+    const d = deps();
+    d.engine.failWith = new TransientError('TooManyRequestsException');
+    await expect(runNextFile(drained(), d)).rejects.toThrow('TooManyRequestsException');
+    expect(d.publisher.events).toEqual([]);
+  });
+
+  it('fails the run when the SQL source lists no files', async () => {
+    const d = { ...deps(), sqlSource: { list: async () => [] } };
+    await runNextFile(drained(), d);
+    expect(d.publisher.ofType('EtlFailed')[0]).toMatchObject({
+      reason: 'the SQL source lists no .sql files',
+    });
+  });
+});
