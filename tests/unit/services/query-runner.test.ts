@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${name} is the SQL placeholder syntax under test, not a template.
 import { DetailType, parseFleetEvent } from '../../../events/index.js';
 import type { QueryEngine, StatementContext, StatementResult } from '../../../services/ports/query-engine.js';
 import type { SqlFile } from '../../../services/ports/sql-source.js';
