@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { z } from 'zod';
-import { DATASETS } from '../../infra/topology.js';
+import { DatasetSchema } from '../../events/index.js';
 import { DynamoDbRunLedger } from '../adapters/aws/dynamodb-run-ledger.js';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher.js';
 import { nonEmpty, parseEnvironment } from '../shared/environment.js';
@@ -13,6 +13,7 @@ const env = parseEnvironment(z.object({ EVENT_BUS_NAME: nonEmpty, RUN_LEDGER_TAB
 export const handler = createCompletionTrackerHandler({
   ledger: new DynamoDbRunLedger(new DynamoDBClient({}), { tableName: env.RUN_LEDGER_TABLE }),
   publisher: new EventBridgePublisher(new EventBridgeClient({}), { busName: env.EVENT_BUS_NAME }),
-  datasets: DATASETS,
+  // Every dataset the API offers is part of every run.
+  datasets: DatasetSchema.options,
   logger: jsonLogger('completionTracker'),
 });

@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { LAMBDA_RUNTIME } from '../../infra/lambda-runtime.js';
+import { serviceNames, topology } from '../../infra/topology.js';
+
+const run = promisify(execFile);
+const outdir = mkdtempSync(path.join(tmpdir(), 'bundles-'));
+
+/** Every variable some entry reads, with harmless values: importing a bundle must not touch the network. */
+const lambdaEnvironment = {
+  AWS_REGION: 'eu-west-1',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  EVENT_BUS_NAME: 'fleet-etl',
+  TASKS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/tasks',
+  PAGE_SIZE: '50000',
+  FLEET_API_BASE_URL: 'https://fleet.example.com',
+  FLEET_API_TOKEN_URL: 'https://fleet.example.com/oauth/token',
+  FLEET_API_CLIENT_ID: 'fleet-etl',
+  FLEET_API_SECRET_ID: 'fleet-etl/api',
+  RAW_BUCKET: 'raw',
+  WAREHOUSE_BUCKET: 'warehouse',
+  RESULTS_BUCKET: 'results',
+  RUN_LEDGER_TABLE: 'ledger',
+  GLUE_DATABASE: 'fleet_etl',
+  ATHENA_WORKGROUP: 'fleet-etl',
+};
+
+async function bundle(service: (typeof serviceNames)[number]): Promise<string> {
+  const outfile = path.join(outdir, `${service}.mjs`);
+  await build({
+    entryPoints: [topology.services[service].entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: LAMBDA_RUNTIME.esbuildTarget,
+    // ESM bundles need a require() for the CommonJS dependencies they inline.
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+    logLevel: 'silent',
+  });
+  return outfile;
+}
+
+const importHandler = (file: string, env: Record<string, string>) =>
+  run(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(file)}); console.log(typeof m.handler);`,
+    ],
+    {
+      env: { PATH: process.env.PATH ?? '', ...env },
+    },
+  );
+
+describe.each(serviceNames)('the %s Lambda bundle', (service) => {
+  let file: string;
+
+  beforeAll(async () => {
+    file = await bundle(service);
+  }, 60_000);
+
+  it('bundles for the Lambda runtime and exports a handler function', async () => {
+    expect(statSync(file).size).toBeGreaterThan(0);
+    const { stdout } = await importHandler(file, lambdaEnvironment);
+    expect(stdout.trim()).toBe('function');
+  }, 30_000);
+
+  it('refuses to start without its configuration, naming the missing variables', async () => {
+    await expect(importHandler(file, {})).rejects.toMatchObject({
+      stderr: expect.stringMatching(/invalid environment/),
+    });
+  }, 30_000);
+});

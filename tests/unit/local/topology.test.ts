@@ -1,0 +1,37 @@
+import { existsSync } from 'node:fs';
+import { DetailType } from '../../../events/index.js';
+import { assertSupportedPattern } from '../../../infra/local/event-pattern.js';
+import { localHandlers } from '../../../infra/local/wiring.js';
+import { serviceNames, topology } from '../../../infra/topology.js';
+
+describe('the topology', () => {
+  it.each(serviceNames)('declares an existing Lambda entry and local wiring for %s', (name) => {
+    expect(existsSync(topology.services[name].entry)).toBe(true);
+    expect(typeof localHandlers[name]).toBe('function');
+  });
+
+  it('gives every rule a pattern EventBridge and the local bus both evaluate', () => {
+    for (const name of serviceNames) {
+      const trigger = topology.services[name].trigger;
+      if (trigger.kind === 'rule') expect(() => assertSupportedPattern(trigger.pattern)).not.toThrow();
+    }
+  });
+
+  it('keeps the tasks queue visibility timeout at least six times the downloader timeout', () => {
+    expect(topology.queues.tasks.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(
+      6 * topology.services.downloader.timeoutSeconds,
+    );
+  });
+
+  it('has a publisher for every detail-type a rule subscribes to', () => {
+    const published = new Set<string>(serviceNames.flatMap((n) => [...topology.services[n].publishes]));
+    for (const name of serviceNames) {
+      const trigger = topology.services[name].trigger;
+      if (trigger.kind !== 'rule') continue;
+      for (const detailType of trigger.pattern['detail-type'] as string[]) {
+        expect(published).toContain(detailType);
+      }
+    }
+    expect(published).toContain(DetailType.EtlDone);
+  });
+});
