@@ -97,9 +97,18 @@ export const topology = {
     },
     completionTracker: {
       description:
-        'Counts distinct stored pages against the plan; announces once that downloads are drained.',
+        'Keeps the run ledger: counts distinct stored pages against the plan, records pages that gave up, ' +
+        'and announces once that downloads are drained.',
       entry: 'services/completion-tracker/lambda.ts',
-      trigger: { kind: 'rule', pattern: fromUs(DetailType.PagesPlanned, DetailType.PageDownloaded) },
+      trigger: {
+        kind: 'rule',
+        pattern: fromUs(
+          DetailType.PagesPlanned,
+          DetailType.PageDownloaded,
+          DetailType.EtlFailed,
+          DetailType.EtlDone,
+        ),
+      },
       publishes: [DetailType.DownloadsDrained],
       needs: ['runLedger', 'bus'],
       timeoutSeconds: 30,

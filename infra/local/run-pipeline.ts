@@ -78,9 +78,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
       failures.push(`${event.detail.stage}: ${event.detail.reason}`);
   });
   try {
-    // `etl run` is an explicit (re-)run of the window: it starts the run's ledger afresh, so the same window
-    // run twice is announced, transformed and answered twice, over the same keys (no duplicated rows).
-    await runtime.ports.ledger.reset(runId);
+    await prepareAttempt(runtime, runId, options.onProgress);
     runtime.fireSchedule(scheduledTimeForDay(options.date));
     await runtime.settled();
   } finally {
@@ -110,6 +108,28 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
     failures,
     durationMs: performance.now() - started,
   };
+}
+
+/**
+ * `etl run` of a window that already finished is a deliberate re-run: the run's ledger starts afresh and every
+ * page is fetched and written again over the same keys. Of a window that did not finish (interrupted, or a
+ * page gave up), it is a resume: stored pages are kept and not fetched again, tasks left in the queue are
+ * received again, and a drained claim whose query stage never finished is given back so that the queries run.
+ */
+async function prepareAttempt(runtime: LocalRuntime, runId: string, onProgress?: (line: string) => void) {
+  const { ledger } = runtime.ports;
+  const progress = await ledger.progress(runId);
+  if (progress.finished) {
+    await ledger.reset(runId);
+    onProgress?.(`run ${runId} finished before: running it again from the start`);
+    return;
+  }
+  const stored = Object.values(progress.datasets).reduce((sum, d) => sum + d.storedPages, 0);
+  const queued = runtime.tasks.size;
+  if (stored > 0 || queued > 0 || progress.drained) {
+    onProgress?.(`resuming run ${runId}: ${stored} page(s) already stored, ${queued} task(s) still queued`);
+  }
+  if (progress.drained) await ledger.releaseClaim(runId);
 }
 
 export function relativeToCwd(location: string): string {

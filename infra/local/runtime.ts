@@ -3,14 +3,15 @@ import path from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { FsObjectStore } from '../../services/adapters/local/fs-object-store.js';
-import { FsRunLedger } from '../../services/adapters/local/fs-run-ledger.js';
+import { SqliteQueue, type QueueMessage } from '../../services/adapters/local/sqlite/sqlite-queue.js';
+import { SqliteRunLedger } from '../../services/adapters/local/sqlite/sqlite-run-ledger.js';
+import { openStateDatabase, type StateDatabase } from '../../services/adapters/local/sqlite/state-database.js';
 import type { TaskQueue } from '../../services/ports/task-queue.js';
 import { describeError } from '../../services/shared/errors.js';
 import { jsonLogger, type Logger } from '../../services/shared/logger.js';
 import { type QueueTrigger, type ServiceName, serviceNames, type Trigger, topology } from '../topology.js';
 import { lambdaContext } from './lambda-context.js';
 import { LocalBus } from './local-bus.js';
-import { LocalQueue, type QueueMessage } from './local-queue.js';
 import { type LocalHandler, type LocalPorts, localHandlers } from './wiring.js';
 import { WorkTracker } from './work-tracker.js';
 
@@ -22,9 +23,9 @@ export function stateLayout(stateDir: string) {
     raw: path.join(root, 'lake', 'raw'),
     warehouse: path.join(root, 'lake', 'warehouse'),
     results: path.join(root, 'results'),
-    ledger: path.join(root, 'ledger'),
+    /** SQLite: the run ledger, the tasks queue and the dead letters, which must survive a crash. */
+    state: path.join(root, 'state.sqlite'),
     archive: path.join(root, 'events', 'archive.ndjson'),
-    deadLetters: path.join(root, 'dead-letters'),
     logs: path.join(root, 'logs', 'services.ndjson'),
     duckdb: path.join(root, 'warehouse.duckdb'),
   };
@@ -48,7 +49,7 @@ export interface LocalRuntimeOptions {
 export interface DeadLetter {
   service: ServiceName;
   reason: string;
-  body: unknown;
+  body: string;
 }
 
 const BatchResponseSchema = z.object({
@@ -62,7 +63,8 @@ const BatchResponseSchema = z.object({
 export class LocalRuntime {
   readonly layout: ReturnType<typeof stateLayout>;
   readonly bus: LocalBus;
-  readonly tasks: LocalQueue;
+  readonly db: StateDatabase;
+  readonly tasks: SqliteQueue;
   readonly ports: LocalPorts;
   readonly deadLetters: DeadLetter[] = [];
   private readonly work = new WorkTracker();
@@ -74,11 +76,15 @@ export class LocalRuntime {
     this.layout = stateLayout(options.stateDir);
     mkdirSync(path.dirname(this.layout.logs), { recursive: true });
     this.bus = new LocalBus({ archiveFile: this.layout.archive, busName: 'fleet-etl' });
-    this.tasks = new LocalQueue({
+    this.db = openStateDatabase(this.layout.state);
+    this.tasks = new SqliteQueue(this.db, {
       name: 'tasks',
       visibilityTimeoutMs: options.queueRetryDelayMs ?? 500,
       maxReceiveCount: topology.queues.tasks.maxReceiveCount,
     });
+    // Tasks left by an interrupted run are pending work of this one: they are received again.
+    this.tasks.recoverAbandoned();
+    for (let i = 0; i < this.tasks.size; i += 1) this.work.begin();
     const logFile = this.layout.logs;
     const logger = (service: ServiceName): Logger =>
       jsonLogger(service, (line) => appendFileSync(logFile, `${line}\n`));
@@ -89,7 +95,7 @@ export class LocalRuntime {
       rawStore: new FsObjectStore(this.layout.raw),
       warehouseStore: new FsObjectStore(this.layout.warehouse),
       resultsStore: new FsObjectStore(this.layout.results),
-      ledger: new FsRunLedger(this.layout.ledger),
+      ledger: new SqliteRunLedger(this.db),
       logger,
     };
     this.handlers = Object.fromEntries(
@@ -130,15 +136,14 @@ export class LocalRuntime {
     this.tasks.wakeConsumers();
     await Promise.all(this.workers);
     await this.bus.close();
+    this.db.close();
   }
 
   private taskQueue(): TaskQueue {
     return {
       send: async (tasks) => {
-        for (const task of tasks) {
-          this.work.begin();
-          this.tasks.send(JSON.stringify(task));
-        }
+        for (const _ of tasks) this.work.begin();
+        this.tasks.send(tasks.map((task) => JSON.stringify(task)));
       },
     };
   }
@@ -156,7 +161,7 @@ export class LocalRuntime {
           await sleep(delay * n);
           return attempt(n + 1);
         }
-        this.deadLetter(service, describeError(error), event);
+        this.deadLetter(service, describeError(error), JSON.stringify(event));
       }
     };
     void attempt(1).finally(() => this.work.end());
@@ -178,7 +183,7 @@ export class LocalRuntime {
     while (!this.closed) {
       const { received, deadLettered } = this.tasks.receive(batchSize);
       for (const message of deadLettered) {
-        this.deadLetter(service, `received ${message.receiveCount} times without success`, message.body);
+        this.deadLetter(service, `received ${message.receiveCount} times without success`, message.body, true);
         this.work.end();
       }
       if (received.length === 0) {
@@ -209,11 +214,17 @@ export class LocalRuntime {
     }
   }
 
-  private deadLetter(service: ServiceName, reason: string, body: unknown): void {
-    const letter: DeadLetter = { service, reason, body };
-    this.deadLetters.push(letter);
-    mkdirSync(this.layout.deadLetters, { recursive: true });
-    appendFileSync(path.join(this.layout.deadLetters, `${service}.ndjson`), `${JSON.stringify(letter)}\n`);
+  /**
+   * Tasks reach their dead-letter queue in the store by themselves; an event whose target kept failing is kept
+   * in the target's own dead-letter queue (`<service>-target-dlq`), as an EventBridge target DLQ would keep it.
+   */
+  private deadLetter(service: ServiceName, reason: string, body: string, alreadyStored = false): void {
+    this.deadLetters.push({ service, reason, body });
+    if (!alreadyStored) {
+      new SqliteQueue(this.db, { name: `${service}-target`, visibilityTimeoutMs: 0, maxReceiveCount: 1 }).addDeadLetter(
+        body,
+      );
+    }
   }
 }
 

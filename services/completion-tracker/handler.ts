@@ -1,10 +1,15 @@
 import middy from '@middy/core';
-import { DetailType, validateFleetEvent } from '../../events/index.js';
-import { type CompletionDeps, type CompletionEvent, trackCompletion } from './track-completion.js';
+import { validateFleetEvent } from '../../events/index.js';
+import {
+  type CompletionDeps,
+  type CompletionEvent,
+  completionDetailTypes,
+  trackCompletion,
+} from './track-completion.js';
 
 export function createCompletionTrackerHandler(deps: CompletionDeps) {
   return middy<CompletionEvent>()
-    .use(validateFleetEvent([DetailType.PagesPlanned, DetailType.PageDownloaded]))
+    .use(validateFleetEvent(completionDetailTypes))
     .handler(function completionTracker(event) {
       return trackCompletion(event, deps);
     });

@@ -1,6 +1,7 @@
 import {
   type AttributeValue,
   BatchWriteItemCommand,
+  DeleteItemCommand,
   type DynamoDBClient,
   PutItemCommand,
   QueryCommand,
@@ -28,12 +29,16 @@ export interface DynamoDbRunLedgerOptions {
  *   PLAN#<dataset>               totalPages, windowFrom, windowTo, windowTimeZone
  *   PAGE#<dataset>#<page:7>      rows: one item per distinct stored page, written once
  *   DATASET#<dataset>            storedPages, rows: counters, moved only together with a new PAGE item
+ *   FAILED#<dataset>#<page:7>    reason, failedAt: a page that gave up and is not stored since
  *   DRAINED                      claimedAt: exists once the run was announced drained
+ *   FINISHED                     finishedAt: exists once the run's EtlDone was seen
  */
 const planKey = (dataset: Dataset) => `PLAN#${dataset}`;
 const pageKey = (dataset: Dataset, page: number) => `PAGE#${dataset}#${String(page).padStart(7, '0')}`;
 const datasetKey = (dataset: Dataset) => `DATASET#${dataset}`;
+const failureKey = (dataset: Dataset, page: number) => `FAILED#${dataset}#${String(page).padStart(7, '0')}`;
 const DRAINED_KEY = 'DRAINED';
+const FINISHED_KEY = 'FINISHED';
 const RESET_ATTEMPTS = 5;
 
 const S = (value: string): AttributeValue => ({ S: value });
@@ -66,6 +71,19 @@ const CounterItem = z.object({
   ),
   storedPages: CountAttribute.default(0),
   rows: CountAttribute.default(0),
+});
+
+const FailureItem = z.object({
+  sk: StringAttribute.pipe(
+    z
+      .string()
+      .regex(/^FAILED#[a-z]+#\d{7}$/)
+      .transform((sk) => {
+        const [, dataset = '', page = '0'] = sk.split('#');
+        return { dataset, page: Number(page) };
+      }),
+  ),
+  reason: StringAttribute,
 });
 
 /** The first cancellation reason is the PAGE put's; "None" marks a reason-less item. */
@@ -167,6 +185,8 @@ export class DynamoDbRunLedger implements RunLedger {
                 ExpressionAttributeValues: { ':one': N(1), ':rows': N(rows) },
               },
             },
+            // A page stored after it was dead-lettered (a redrive) is no longer a failure of the run.
+            { Delete: { TableName: this.#table, Key: { pk: S(runId), sk: S(failureKey(dataset, page)) } } },
           ],
         }),
       );
@@ -192,9 +212,12 @@ export class DynamoDbRunLedger implements RunLedger {
    * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.ReadConsistency.html).
    */
   async progress(runId: string): Promise<RunProgress> {
-    const [planItems, counterItems] = await Promise.all([
+    const [planItems, counterItems, failureItems, drainedItems, finishedItems] = await Promise.all([
       this.#queryPrefix(runId, 'PLAN#'),
       this.#queryPrefix(runId, 'DATASET#'),
+      this.#queryPrefix(runId, 'FAILED#'),
+      this.#queryPrefix(runId, DRAINED_KEY),
+      this.#queryPrefix(runId, FINISHED_KEY),
     ]);
     const datasets: Partial<Record<Dataset, DatasetProgress>> = {};
     const entry = (dataset: Dataset): DatasetProgress => {
@@ -217,7 +240,82 @@ export class DynamoDbRunLedger implements RunLedger {
       progress.storedPages = counter.storedPages;
       progress.rows = counter.rows;
     }
-    return { window, datasets };
+    const failures = failureItems.map((item) => {
+      const failure = this.#parse(FailureItem, item, runId);
+      return { dataset: this.#dataset(failure.sk.dataset, runId), page: failure.sk.page, reason: failure.reason };
+    });
+    return {
+      window,
+      datasets,
+      failures,
+      drained: drainedItems.some((item) => item.sk?.S === DRAINED_KEY),
+      finished: finishedItems.some((item) => item.sk?.S === FINISHED_KEY),
+    };
+  }
+
+  /**
+   * Recorded only while the page is not stored: the ConditionCheck on its PAGE item and the FAILED put succeed
+   * or fail together, so a late failure of a duplicate attempt cannot mark a stored page as failed.
+   */
+  async recordPageFailure(runId: string, dataset: Dataset, page: number, reason: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.#table,
+                Key: { pk: S(runId), sk: S(pageKey(dataset, page)) },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.#table,
+                Item: {
+                  pk: S(runId),
+                  sk: S(failureKey(dataset, page)),
+                  reason: S(reason.slice(0, 4_000)),
+                  failedAt: S(this.#clock.now().toISOString()),
+                },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      const action = `recording the failure of ${dataset} page ${page} of run ${runId}`;
+      if (awsErrorName(error) !== 'TransactionCanceledException') throw classifyAwsError(error, action);
+      const parsed = CancellationReasons.safeParse(field(error, 'CancellationReasons'));
+      const codes = parsed.success ? parsed.data.map((r) => r.Code ?? 'None') : [];
+      if (codes[0] === 'ConditionalCheckFailed') return;
+      throw new TransientError(`${action}: transaction cancelled (${codes.join(', ') || 'no reasons given'})`, {
+        cause: error,
+      });
+    }
+  }
+
+  async releaseClaim(runId: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new DeleteItemCommand({ TableName: this.#table, Key: { pk: S(runId), sk: S(DRAINED_KEY) } }),
+      );
+    } catch (error) {
+      throw classifyAwsError(error, `releasing the drained claim of run ${runId}`);
+    }
+  }
+
+  async markFinished(runId: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: { pk: S(runId), sk: S(FINISHED_KEY), finishedAt: S(this.#clock.now().toISOString()) },
+        }),
+      );
+    } catch (error) {
+      throw classifyAwsError(error, `marking run ${runId} finished`);
+    }
   }
 
   /** Exactly one caller per run creates the DRAINED item; every other caller's put fails its condition. */

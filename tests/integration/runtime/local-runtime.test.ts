@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runPipelineLocally } from '../../../infra/local/run-pipeline.js';
 import { createDuckDbQueryEngine } from '../../../services/adapters/local/duckdb/duckdb-query-engine.js';
+import { SqliteQueue } from '../../../services/adapters/local/sqlite/sqlite-queue.js';
+import { openStateDatabase } from '../../../services/adapters/local/sqlite/state-database.js';
 import type { FetchedPage, FleetSource, PageRequest } from '../../../services/ports/fleet-source.js';
 import type { QueryEngine } from '../../../services/ports/query-engine.js';
 import { TerminalError, TransientError } from '../../../services/shared/errors.js';
@@ -113,11 +115,16 @@ describe('the local runtime', () => {
       // Assess
       expect(summary.status).toBe('failed');
       expect(summary.failures).toEqual([expect.stringMatching(/^downloader: dead letter: received 5 times/)]);
-      const letters = readFileSync(path.join(dir, 'dead-letters', 'downloader.ndjson'), 'utf8')
-        .trim()
-        .split('\n');
-      expect(letters).toHaveLength(1);
-      expect(JSON.parse(JSON.parse(letters[0] ?? '{}').body)).toMatchObject({ dataset: 'sensors', page: 3 });
+      const db = openStateDatabase(path.join(dir, 'state.sqlite'));
+      const letters = new SqliteQueue(db, {
+        name: 'tasks',
+        visibilityTimeoutMs: 0,
+        maxReceiveCount: 5,
+      }).deadLetters();
+      expect(letters.map((l) => JSON.parse(l.body))).toEqual([
+        expect.objectContaining({ dataset: 'sensors', page: 3 }),
+      ]);
+      db.close();
       expect(source.calls.filter((c) => c.dataset === 'sensors' && c.page === 3)).toHaveLength(5);
     },
     SLOW,

@@ -1,35 +1,43 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { DetailType, parseFleetEvent } from '../../../events/index.js';
-import { FsRunLedger } from '../../../services/adapters/local/fs-run-ledger.js';
+import fc from 'fast-check';
+import { type Dataset, DetailType, parseFleetEvent } from '../../../events/index.js';
+import { SqliteRunLedger } from '../../../services/adapters/local/sqlite/sqlite-run-ledger.js';
+import { openStateDatabase } from '../../../services/adapters/local/sqlite/state-database.js';
 import {
   type CompletionEvent,
+  completionDetailTypes,
   trackCompletion,
 } from '../../../services/completion-tracker/track-completion.js';
 import { envelope, RecordingPublisher, recordingLogger } from '../../helpers/fakes.js';
 import { runId, validDetails, window } from '../../helpers/samples.js';
 
-const planned = (dataset: 'vehicles' | 'sensors', totalPages: number): CompletionEvent =>
-  parseFleetEvent(envelope('PagesPlanned', { ...validDetails.PagesPlanned, dataset, totalPages, window }), [
-    DetailType.PagesPlanned,
-  ]);
+const parse = (detailType: string, detail: Record<string, unknown>): CompletionEvent =>
+  parseFleetEvent(envelope(detailType, detail), completionDetailTypes);
 
-const downloaded = (dataset: 'vehicles' | 'sensors', page: number, rows = 10): CompletionEvent =>
-  parseFleetEvent(
-    envelope('PageDownloaded', {
-      ...validDetails.PageDownloaded,
-      dataset,
-      page,
-      rows,
-      key: `${dataset}/run=${runId}/p${page}`,
-    }),
-    [DetailType.PageDownloaded],
-  );
+const planned = (dataset: Dataset, totalPages: number) =>
+  parse('PagesPlanned', { ...validDetails.PagesPlanned, dataset, totalPages, window });
+
+const downloaded = (dataset: Dataset, page: number, rows = 10) =>
+  parse('PageDownloaded', {
+    ...validDetails.PageDownloaded,
+    dataset,
+    page,
+    rows,
+    key: `${dataset}/run=${runId}/p${page}`,
+  });
+
+const gaveUp = (dataset: Dataset, page: number) =>
+  parse('EtlFailed', {
+    schemaVersion: 1,
+    runId,
+    stage: 'downloader',
+    dataset,
+    page,
+    reason: `page ${page}: 500`,
+  });
 
 function deps() {
   return {
-    ledger: new FsRunLedger(mkdtempSync(path.join(tmpdir(), 'ledger-'))),
+    ledger: new SqliteRunLedger(openStateDatabase(':memory:')),
     publisher: new RecordingPublisher(),
     datasets: ['vehicles', 'sensors'] as const,
     logger: recordingLogger(),
@@ -83,7 +91,7 @@ describe('trackCompletion', () => {
     });
   });
 
-  it('waits for a plan that arrives after its pages', async () => {
+  it('waits for a plan that arrives after its pages, and completes a zero-page dataset at once', async () => {
     const d = deps();
     await trackCompletion(downloaded('sensors', 1), d);
     await trackCompletion(planned('vehicles', 0), d);
@@ -91,11 +99,121 @@ describe('trackCompletion', () => {
     expect(await trackCompletion(planned('sensors', 1), d)).toBe('drained');
   });
 
-  it('announces once when concurrent deliveries race for completion', async () => {
+  it('records a page that gave up, keeps the run from draining, and drains once the page is stored after all', async () => {
     const d = deps();
     await trackCompletion(planned('vehicles', 0), d);
-    await trackCompletion(planned('sensors', 3), d);
-    await Promise.all([1, 2, 3, 3, 2, 1].map((page) => trackCompletion(downloaded('sensors', page), d)));
+    await trackCompletion(planned('sensors', 2), d);
+    await trackCompletion(downloaded('sensors', 1), d);
+    expect(await trackCompletion(gaveUp('sensors', 2), d)).toBe('failed');
+    expect((await d.ledger.progress(runId)).failures).toEqual([
+      { dataset: 'sensors', page: 2, reason: 'page 2: 500' },
+    ]);
+    expect(d.publisher.ofType('DownloadsDrained')).toHaveLength(0);
+
+    expect(await trackCompletion(downloaded('sensors', 2), d)).toBe('drained');
+    expect((await d.ledger.progress(runId)).failures).toEqual([]);
+  });
+
+  it('gives the claim back when DownloadsDrained cannot be published, so a retry announces it', async () => {
+    const d = deps();
+    await trackCompletion(planned('vehicles', 0), d);
+    d.publisher.failNext = 1;
+    await expect(trackCompletion(planned('sensors', 0), d)).rejects.toThrow('PutEvents failed');
+    expect(await trackCompletion(planned('sensors', 0), d)).toBe('drained');
     expect(d.publisher.ofType('DownloadsDrained')).toHaveLength(1);
   });
+
+  it('records the end of the run on EtlDone', async () => {
+    const d = deps();
+    await trackCompletion(parse('EtlDone', validDetails.EtlDone), d);
+    expect((await d.ledger.progress(runId)).finished).toBe(true);
+  });
+});
+
+/**
+ * Random runs: plans of 0–6 pages per dataset, some pages that always fail, every event delivered one to three
+ * times, in a random order, in random concurrent groups, and PutEvents failing at random (the failed delivery is
+ * delivered again later, as Lambda and EventBridge retry).
+ */
+describe('trackCompletion under random interleavings (property)', () => {
+  const runArbitrary = fc
+    .record({
+      vehicles: fc.integer({ min: 0, max: 3 }),
+      sensors: fc.integer({ min: 0, max: 6 }),
+      seed: fc.integer(),
+    })
+    .chain((plan) => {
+      const pages = [
+        ...Array.from({ length: plan.vehicles }, (_, i) => `vehicles:${i + 1}`),
+        ...Array.from({ length: plan.sensors }, (_, i) => `sensors:${i + 1}`),
+      ];
+      return fc.record({
+        plan: fc.constant(plan),
+        dead: fc.subarray(pages, { maxLength: Math.min(2, pages.length) }),
+        copies: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 20, maxLength: 20 }),
+        groupSizes: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 40 }),
+        publishFailures: fc.array(fc.boolean(), { minLength: 60, maxLength: 60 }),
+      });
+    });
+
+  it('announces DownloadsDrained exactly once when, and only when, every page is stored', async () => {
+    await fc.assert(
+      fc.asyncProperty(runArbitrary, async ({ plan, dead, copies, groupSizes, publishFailures }) => {
+        // Prepare: every delivery of the run.
+        const d = deps();
+        let copy = 0;
+        const times = () => copies[copy++ % copies.length] ?? 1;
+        const deliveries: CompletionEvent[] = [];
+        const rowsOf = (dataset: Dataset, page: number) => (dataset === 'vehicles' ? page : 100 + page);
+        for (const dataset of ['vehicles', 'sensors'] as const) {
+          for (let n = times(); n > 0; n -= 1) deliveries.push(planned(dataset, plan[dataset]));
+          for (let page = 1; page <= plan[dataset]; page += 1) {
+            const event = dead.includes(`${dataset}:${page}`)
+              ? gaveUp(dataset, page)
+              : downloaded(dataset, page, rowsOf(dataset, page));
+            for (let n = times(); n > 0; n -= 1) deliveries.push(event);
+          }
+        }
+        const shuffled =
+          fc.sample(fc.shuffledSubarray(deliveries, { minLength: deliveries.length }), {
+            numRuns: 1,
+            seed: plan.seed,
+          })[0] ?? deliveries;
+
+        // Act: concurrent groups; a delivery whose publish failed is delivered again at the end.
+        let failure = 0;
+        const queue = [...shuffled];
+        for (let g = 0; queue.length > 0; g += 1) {
+          const group = queue.splice(0, groupSizes[g % groupSizes.length] ?? 1);
+          await Promise.all(
+            group.map(async (event) => {
+              d.publisher.failNext = publishFailures[failure++ % publishFailures.length] ? 1 : 0;
+              try {
+                await trackCompletion(event, d);
+              } catch {
+                queue.push(event);
+              }
+            }),
+          );
+        }
+        d.publisher.failNext = 0;
+
+        // Assess
+        const drained = d.publisher.ofType('DownloadsDrained');
+        if (dead.length > 0) {
+          expect(drained).toHaveLength(0);
+          expect((await d.ledger.progress(runId)).failures).toHaveLength(dead.length);
+          return;
+        }
+        expect(drained).toHaveLength(1);
+        const sum = (dataset: Dataset) =>
+          Array.from({ length: plan[dataset] }, (_, i) => rowsOf(dataset, i + 1)).reduce((a, b) => a + b, 0);
+        expect(drained[0]?.datasets).toEqual({
+          vehicles: { pages: plan.vehicles, rows: sum('vehicles') },
+          sensors: { pages: plan.sensors, rows: sum('sensors') },
+        });
+      }),
+      { numRuns: 2_000 },
+    );
+  }, 120_000);
 });

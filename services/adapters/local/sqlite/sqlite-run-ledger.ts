@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { type Dataset, DatasetSchema, DateWindowSchema } from '../../../../events/index.js';
+import type { DatasetPlan, RunLedger, RunProgress } from '../../../ports/run-ledger.js';
+import { TerminalError } from '../../../shared/errors.js';
+import type { StateDatabase } from './state-database.js';
+
+const PlanRow = z.object({ dataset: DatasetSchema, total_pages: z.number().int(), window_json: z.string() });
+const CountRow = z.object({ dataset: DatasetSchema, stored: z.number().int(), rows: z.number().int() });
+const FailureRow = z.object({ dataset: DatasetSchema, page: z.number().int(), reason: z.string() });
+const RunRow = z.object({ drained_at: z.string().nullable(), finished_at: z.string().nullable() });
+
+/**
+ * The run ledger in the local SQLite store. Each fact is a row under a primary key, inserted with
+ * `ON CONFLICT DO NOTHING`, so a redelivered page changes nothing; the drained claim is a conditional update
+ * that only one caller can win. better-sqlite3 is synchronous, so each method is one atomic transaction.
+ */
+export class SqliteRunLedger implements RunLedger {
+  private readonly statements;
+
+  constructor(
+    private readonly db: StateDatabase,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.statements = {
+      insertPlan: db.prepare(
+        'INSERT INTO ledger_plans (run_id, dataset, total_pages, window_json) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      ),
+      plannedPages: db.prepare('SELECT total_pages FROM ledger_plans WHERE run_id = ? AND dataset = ?'),
+      insertPage: db.prepare(
+        'INSERT INTO ledger_pages (run_id, dataset, page, rows) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      ),
+      clearFailure: db.prepare('DELETE FROM ledger_failures WHERE run_id = ? AND dataset = ? AND page = ?'),
+      pageStored: db.prepare('SELECT 1 FROM ledger_pages WHERE run_id = ? AND dataset = ? AND page = ?'),
+      upsertFailure: db.prepare(
+        `INSERT INTO ledger_failures (run_id, dataset, page, reason, failed_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, dataset, page) DO UPDATE SET reason = excluded.reason, failed_at = excluded.failed_at`,
+      ),
+      plans: db.prepare('SELECT dataset, total_pages, window_json FROM ledger_plans WHERE run_id = ?'),
+      counts: db.prepare(
+        'SELECT dataset, count(*) AS stored, coalesce(sum(rows), 0) AS rows FROM ledger_pages WHERE run_id = ? GROUP BY dataset',
+      ),
+      failures: db.prepare(
+        'SELECT dataset, page, reason FROM ledger_failures WHERE run_id = ? ORDER BY dataset, page',
+      ),
+      run: db.prepare('SELECT drained_at, finished_at FROM ledger_runs WHERE run_id = ?'),
+      claim: db.prepare(
+        `INSERT INTO ledger_runs (run_id, drained_at) VALUES (?, ?)
+         ON CONFLICT (run_id) DO UPDATE SET drained_at = excluded.drained_at WHERE ledger_runs.drained_at IS NULL`,
+      ),
+      release: db.prepare('UPDATE ledger_runs SET drained_at = NULL WHERE run_id = ?'),
+      finish: db.prepare(
+        `INSERT INTO ledger_runs (run_id, finished_at) VALUES (?, ?)
+         ON CONFLICT (run_id) DO UPDATE SET finished_at = coalesce(ledger_runs.finished_at, excluded.finished_at)`,
+      ),
+      reset: ['ledger_plans', 'ledger_pages', 'ledger_failures', 'ledger_runs'].map((table) =>
+        db.prepare(`DELETE FROM ${table} WHERE run_id = ?`),
+      ),
+    };
+  }
+
+  async recordPlan(runId: string, dataset: Dataset, plan: DatasetPlan): Promise<void> {
+    const { insertPlan, plannedPages } = this.statements;
+    this.db.transaction(() => {
+      insertPlan.run(runId, dataset, plan.totalPages, JSON.stringify(plan.window));
+      const recorded = z.object({ total_pages: z.number() }).parse(plannedPages.get(runId, dataset));
+      if (recorded.total_pages !== plan.totalPages) {
+        throw new TerminalError(
+          `run ${runId} ${dataset}: plan of ${plan.totalPages} pages conflicts with the recorded ${recorded.total_pages}`,
+        );
+      }
+    })();
+  }
+
+  async recordPage(runId: string, dataset: Dataset, page: number, rows: number): Promise<boolean> {
+    const { insertPage, clearFailure } = this.statements;
+    return this.db.transaction(() => {
+      const inserted = insertPage.run(runId, dataset, page, rows).changes === 1;
+      clearFailure.run(runId, dataset, page);
+      return inserted;
+    })();
+  }
+
+  async recordPageFailure(runId: string, dataset: Dataset, page: number, reason: string): Promise<void> {
+    const { pageStored, upsertFailure } = this.statements;
+    this.db.transaction(() => {
+      // A duplicate attempt may fail after another one stored the page: the page is not failed then.
+      if (pageStored.get(runId, dataset, page) === undefined) {
+        upsertFailure.run(runId, dataset, page, reason, this.now().toISOString());
+      }
+    })();
+  }
+
+  async progress(runId: string): Promise<RunProgress> {
+    const { plans, counts, failures, run } = this.statements;
+    return this.db.transaction(() => {
+      const progress: RunProgress = { window: undefined, datasets: {}, failures: [], drained: false, finished: false };
+      for (const raw of plans.all(runId)) {
+        const plan = PlanRow.parse(raw);
+        progress.window ??= DateWindowSchema.parse(JSON.parse(plan.window_json));
+        progress.datasets[plan.dataset] = { totalPages: plan.total_pages, storedPages: 0, rows: 0 };
+      }
+      for (const raw of counts.all(runId)) {
+        const count = CountRow.parse(raw);
+        const entry = progress.datasets[count.dataset] ?? { totalPages: undefined, storedPages: 0, rows: 0 };
+        progress.datasets[count.dataset] = { ...entry, storedPages: count.stored, rows: count.rows };
+      }
+      progress.failures = failures.all(runId).map((raw) => FailureRow.parse(raw));
+      const state = RunRow.optional().parse(run.get(runId));
+      progress.drained = state?.drained_at != null;
+      progress.finished = state?.finished_at != null;
+      return progress;
+    })();
+  }
+
+  async claimDrained(runId: string): Promise<boolean> {
+    return this.statements.claim.run(runId, this.now().toISOString()).changes === 1;
+  }
+
+  async releaseClaim(runId: string): Promise<void> {
+    this.statements.release.run(runId);
+  }
+
+  async markFinished(runId: string): Promise<void> {
+    this.statements.finish.run(runId, this.now().toISOString());
+  }
+
+  async reset(runId: string): Promise<void> {
+    this.db.transaction(() => {
+      for (const statement of this.statements.reset) statement.run(runId);
+    })();
+  }
+}

@@ -1,0 +1,65 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export type StateDatabase = Database.Database;
+
+/**
+ * The embedded store for local state that must survive a crash (the run ledger, the tasks queue and its
+ * dead letters): one SQLite file under the state directory. WAL mode with synchronous=NORMAL keeps every
+ * committed transaction across a process crash (kill -9) at tens of microseconds per write; only a power
+ * loss can lose the last transactions (https://www.sqlite.org/wal.html#performance_considerations).
+ */
+export function openStateDatabase(file: string): StateDatabase {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  // A second process (e.g. `etl dlq list` during a run) waits for the writer instead of failing at once.
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+  return db;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS ledger_plans (
+  run_id TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  total_pages INTEGER NOT NULL,
+  window_json TEXT NOT NULL,
+  PRIMARY KEY (run_id, dataset)
+);
+CREATE TABLE IF NOT EXISTS ledger_pages (
+  run_id TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  page INTEGER NOT NULL,
+  rows INTEGER NOT NULL,
+  PRIMARY KEY (run_id, dataset, page)
+);
+CREATE TABLE IF NOT EXISTS ledger_failures (
+  run_id TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  page INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  failed_at TEXT NOT NULL,
+  PRIMARY KEY (run_id, dataset, page)
+);
+CREATE TABLE IF NOT EXISTS ledger_runs (
+  run_id TEXT PRIMARY KEY,
+  drained_at TEXT,
+  finished_at TEXT
+);
+CREATE TABLE IF NOT EXISTS queue_messages (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_id TEXT NOT NULL UNIQUE,
+  queue TEXT NOT NULL,
+  body TEXT NOT NULL,
+  sent_at INTEGER NOT NULL,
+  receive_count INTEGER NOT NULL DEFAULT 0,
+  first_received_at INTEGER,
+  visible_at INTEGER NOT NULL,
+  receipt_handle TEXT,
+  dead_lettered_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS queue_messages_visible ON queue_messages (queue, visible_at, seq);
+`;

@@ -1,0 +1,86 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SqliteRunLedger } from '../../../services/adapters/local/sqlite/sqlite-run-ledger.js';
+import { openStateDatabase } from '../../../services/adapters/local/sqlite/state-database.js';
+import { TerminalError } from '../../../services/shared/errors.js';
+import { runId, window } from '../../helpers/samples.js';
+
+const ledger = () => new SqliteRunLedger(openStateDatabase(':memory:'));
+
+describe('SqliteRunLedger', () => {
+  it('counts each page once and sums its rows, whether the plan comes first or last', async () => {
+    const l = ledger();
+    expect(await l.recordPage(runId, 'sensors', 1, 10)).toBe(true);
+    expect(await l.recordPage(runId, 'sensors', 1, 10)).toBe(false);
+    expect(await l.recordPage(runId, 'sensors', 2, 5)).toBe(true);
+    expect((await l.progress(runId)).datasets.sensors).toEqual({
+      totalPages: undefined,
+      storedPages: 2,
+      rows: 15,
+    });
+    await l.recordPlan(runId, 'sensors', { totalPages: 2, window });
+    expect(await l.progress(runId)).toEqual({
+      window,
+      datasets: { sensors: { totalPages: 2, storedPages: 2, rows: 15 } },
+      failures: [],
+      drained: false,
+      finished: false,
+    });
+  });
+
+  it('refuses a plan that contradicts the recorded one', async () => {
+    const l = ledger();
+    await l.recordPlan(runId, 'sensors', { totalPages: 2, window });
+    await l.recordPlan(runId, 'sensors', { totalPages: 2, window });
+    await expect(l.recordPlan(runId, 'sensors', { totalPages: 3, window })).rejects.toThrow(TerminalError);
+  });
+
+  it('grants the drained claim to exactly one of many callers, until it is released', async () => {
+    const l = ledger();
+    const claims = await Promise.all(Array.from({ length: 20 }, () => l.claimDrained(runId)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect((await l.progress(runId)).drained).toBe(true);
+    await l.releaseClaim(runId);
+    expect(await l.claimDrained(runId)).toBe(true);
+  });
+
+  it('keeps a page failure only while the page is not stored', async () => {
+    const l = ledger();
+    await l.recordPageFailure(runId, 'sensors', 3, '503 five times');
+    await l.recordPageFailure(runId, 'sensors', 3, '429 five times');
+    expect((await l.progress(runId)).failures).toEqual([
+      { dataset: 'sensors', page: 3, reason: '429 five times' },
+    ]);
+    await l.recordPage(runId, 'sensors', 3, 1);
+    expect((await l.progress(runId)).failures).toEqual([]);
+    await l.recordPageFailure(runId, 'sensors', 3, 'a late duplicate failed');
+    expect((await l.progress(runId)).failures).toEqual([]);
+  });
+
+  it('forgets a run on reset, and only that run', async () => {
+    const l = ledger();
+    await l.recordPage(runId, 'sensors', 1, 10);
+    await l.recordPage('2026-11-23', 'sensors', 1, 10);
+    await l.claimDrained(runId);
+    await l.markFinished(runId);
+    await l.reset(runId);
+    expect(await l.progress(runId)).toEqual({
+      window: undefined,
+      datasets: {},
+      failures: [],
+      drained: false,
+      finished: false,
+    });
+    expect((await l.progress('2026-11-23')).datasets.sensors?.storedPages).toBe(1);
+  });
+
+  it('keeps what was recorded across a reopen of the state file', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'state-')), 'state.sqlite');
+    const first = openStateDatabase(file);
+    await new SqliteRunLedger(first).recordPage(runId, 'sensors', 1, 10);
+    first.close();
+    const progress = await new SqliteRunLedger(openStateDatabase(file)).progress(runId);
+    expect(progress.datasets.sensors?.storedPages).toBe(1);
+  });
+});
