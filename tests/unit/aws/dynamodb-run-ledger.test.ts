@@ -114,6 +114,7 @@ describe('DynamoDbRunLedger', () => {
                 ExpressionAttributeValues: { ':one': { N: '1' }, ':rows': { N: '50000' } },
               },
             },
+            { Delete: { TableName: TABLE, Key: { pk: { S: RUN }, sk: { S: 'FAILED#sensors#0000012' } } } },
           ],
         },
       ]);
@@ -143,6 +144,7 @@ describe('DynamoDbRunLedger', () => {
 
   describe('progress', () => {
     it('reads plans and counters, strongly consistent, following pages, and leaves page items alone', async () => {
+      dynamo.on(QueryCommand).resolves({});
       dynamo
         .on(QueryCommand, { ExpressionAttributeValues: { ':pk': { S: RUN }, ':prefix': { S: 'PLAN#' } } })
         .resolvesOnce({
@@ -186,6 +188,9 @@ describe('DynamoDbRunLedger', () => {
           sensors: { totalPages: 3, storedPages: 2, rows: 100_000 },
           vehicles: { totalPages: 1, storedPages: 0, rows: 0 },
         },
+        failures: [],
+        drained: false,
+        finished: false,
       });
       const queries = dynamo.commandCalls(QueryCommand).map((call) => call.args[0].input);
       expect(queries).toContainEqual({
@@ -207,10 +212,13 @@ describe('DynamoDbRunLedger', () => {
         ExpressionAttributeValues: { ':pk': { S: RUN }, ':prefix': { S: 'DATASET#' } },
         ConsistentRead: true,
       });
-      expect(queries).toHaveLength(3);
+      // PLAN# (two pages), DATASET#, FAILED#, DRAINED and FINISHED: never the PAGE# items.
+      expect(queries).toHaveLength(6);
+      expect(queries.map((q) => q.ExpressionAttributeValues?.[':prefix']?.S)).not.toContain('PAGE#');
     });
 
     it('reports pages stored before their plan with an unknown total', async () => {
+      dynamo.on(QueryCommand).resolves({});
       dynamo
         .on(QueryCommand, { ExpressionAttributeValues: { ':pk': { S: RUN }, ':prefix': { S: 'PLAN#' } } })
         .resolves({});
@@ -225,6 +233,26 @@ describe('DynamoDbRunLedger', () => {
       expect(await ledger().progress(RUN)).toEqual({
         window: undefined,
         datasets: { vehicles: { totalPages: undefined, storedPages: 1, rows: 10 } },
+        failures: [],
+        drained: false,
+        finished: false,
+      });
+    });
+
+    it('reports pages that gave up, the drained claim and the end of the run', async () => {
+      dynamo.on(QueryCommand).resolves({});
+      const items = (prefix: string, list: Record<string, { S: string }>[]) =>
+        dynamo
+          .on(QueryCommand, { ExpressionAttributeValues: { ':pk': { S: RUN }, ':prefix': { S: prefix } } })
+          .resolves({ Items: list.map((item) => ({ pk: { S: RUN }, ...item })) });
+      items('FAILED#', [{ sk: { S: 'FAILED#sensors#0000003' }, reason: { S: '503 five times' } }]);
+      items('DRAINED', [{ sk: { S: 'DRAINED' } }]);
+      items('FINISHED', []);
+
+      expect(await ledger().progress(RUN)).toMatchObject({
+        failures: [{ dataset: 'sensors', page: 3, reason: '503 five times' }],
+        drained: true,
+        finished: false,
       });
     });
 
