@@ -1,5 +1,6 @@
 import { describeError } from '../../../services/shared/errors.js';
 import { UsageError } from './args.js';
+import { dlqCommand } from './dlq-command.js';
 import { runCommand } from './run-command.js';
 import { simCommand } from './sim-command.js';
 
@@ -13,6 +14,11 @@ Usage:
       State (lake, warehouse, ledger, event archive) lives in --state-dir (default .etl).
   etl sim [--port N] [--vehicles N] [--readings N] [--seed N] [--fleet-start YYYY-MM-DD]
       Serve the simulated fleet API on 127.0.0.1 until interrupted.
+  etl dlq list [--state-dir DIR] [--run ID] [--json]
+  etl dlq redrive [--state-dir DIR] [--run ID] [--json]
+      The download tasks that gave up (dead letters), with the reason; redrive moves them back to
+      the tasks queue. With --queue-url DLQ_URL --source-queue-url TASKS_URL it works on the real
+      queues in AWS (credentials and region from the AWS environment).
   etl help
       Show this text.
 `;
@@ -26,6 +32,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await runCommand(rest);
       case 'sim':
         return await simCommand(rest);
+      case 'dlq':
+        return await dlqCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { dlqCommand } from '../../../infra/local/cli/dlq-command.js';
 import { runPipelineLocally } from '../../../infra/local/run-pipeline.js';
 import { createDuckDbQueryEngine } from '../../../services/adapters/local/duckdb/duckdb-query-engine.js';
 import { SqliteQueue } from '../../../services/adapters/local/sqlite/sqlite-queue.js';
@@ -52,6 +53,22 @@ const unusedEngine: QueryEngine = {
     throw new Error('the query stage must not start');
   },
 };
+
+/** Runs a CLI command and returns what it wrote to stdout. */
+async function captureStdout(command: () => Promise<number>): Promise<string> {
+  const chunks: string[] = [];
+  const original = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    expect(await command()).toBe(0);
+  } finally {
+    process.stdout.write = original;
+  }
+  return chunks.join('');
+}
 
 const stateDir = () => mkdtempSync(path.join(tmpdir(), 'runtime-'));
 
@@ -126,6 +143,19 @@ describe('the local runtime', () => {
       ]);
       db.close();
       expect(source.calls.filter((c) => c.dataset === 'sensors' && c.page === 3)).toHaveLength(5);
+
+      // `etl dlq list` names the page and the reason the downloader gave; `redrive` moves it back.
+      const listed = await captureStdout(() => dlqCommand(['list', '--state-dir', dir, '--json']));
+      expect(JSON.parse(listed).messages).toEqual([
+        expect.objectContaining({ run: DAY, dataset: 'sensors', page: 3, receives: 5 }),
+      ]);
+      const redriven = await captureStdout(() =>
+        dlqCommand(['redrive', '--state-dir', dir, '--run', DAY, '--json']),
+      );
+      expect(JSON.parse(redriven)).toMatchObject({ redriven: 1 });
+      expect(
+        JSON.parse(await captureStdout(() => dlqCommand(['list', '--state-dir', dir, '--json']))).messages,
+      ).toEqual([]);
     },
     SLOW,
   );
