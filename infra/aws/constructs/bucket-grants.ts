@@ -1,0 +1,56 @@
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { acknowledge, acknowledgeKeyGrant, wildcardActionFinding, wildcardResourceFinding } from '../nag.js';
+import type { FleetFunction } from './fleet-function.js';
+
+/**
+ * How a service uses a bucket. `read` is GetObject and listing (Athena lists a table's folder before reading
+ * it); `write` puts objects, including multipart uploads and aborting them; `readWrite` is both; `readWriteDelete`
+ * adds deleting objects, which only the warehouse's writer needs (a re-run replaces its own files, decision 0002).
+ */
+export type BucketAccess = 'read' | 'write' | 'readWrite' | 'readWriteDelete';
+
+const READ_ACTION_GROUPS = ['s3:GetObject*', 's3:GetBucket*', 's3:List*'];
+
+/** Grants one bucket (and its key) with CDK's grant methods, and acknowledges the wildcards they name. */
+export function grantBucket(fn: FleetFunction, bucket: IBucket, access: BucketAccess): void {
+  const reads = access !== 'write';
+  const writes = access !== 'read';
+  if (access === 'readWriteDelete') bucket.grantReadWrite(fn);
+  else {
+    if (reads) bucket.grantRead(fn);
+    if (writes) bucket.grantPut(fn);
+  }
+  const role = fn.executionRole;
+  acknowledge(
+    role,
+    [wildcardResourceFinding(role, bucket.arnForObjects('*'))],
+    'The objects of this one bucket: keys are derived at run time (dataset, run and page; Athena output ' +
+      'names), so they cannot be listed ahead. No other bucket is reachable.',
+  );
+  if (reads) {
+    acknowledge(
+      role,
+      READ_ACTION_GROUPS.map(wildcardActionFinding),
+      "CDK's grantRead action groups on this one bucket and its objects: GetObject* (objects and their " +
+        'versions), GetBucket* (GetBucketLocation, which Athena calls) and List* (ListBucket and multipart ' +
+        'upload listings, which Athena uses to read a table folder).',
+    );
+  }
+  if (writes) {
+    acknowledge(
+      role,
+      [wildcardActionFinding('s3:Abort*')],
+      "CDK's grantPut includes s3:Abort* (AbortMultipartUpload) so a failed multipart upload of a page or of " +
+        'Athena output can be cleaned up; scoped to the objects of this one bucket.',
+    );
+    acknowledgeKeyGrant(role);
+  }
+  if (access === 'readWriteDelete') {
+    acknowledge(
+      role,
+      [wildcardActionFinding('s3:DeleteObject*'), wildcardActionFinding('s3:PutObject*')],
+      "CDK's grantReadWrite on this one bucket: PutObject* to write the warehouse files, DeleteObject* (object " +
+        'and version deletes) so a re-run replaces the files it wrote before (docs/decisions/0002).',
+    );
+  }
+}

@@ -1,0 +1,202 @@
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { BUNDLED_QUERIES_DIR } from '../../lambda-runtime.js';
+import { type Resource, type ServiceName, serviceNames, type Trigger, topology } from '../../topology.js';
+import type { DeploymentConfig } from '../config.js';
+import { InvalidDeploymentError } from '../errors.js';
+import { acknowledgeKeyGrant } from '../nag.js';
+import type { Analytics } from './analytics.js';
+import { type BucketAccess, grantBucket } from './bucket-grants.js';
+import type { DataLake } from './data-lake.js';
+import type { FleetEventBus } from './event-bus.js';
+import { type EventSubscriptions, NightlySchedule, type TargetRetry } from './event-subscriptions.js';
+import { FleetFunction } from './fleet-function.js';
+import type { RunLedger } from './run-ledger.js';
+import type { PipelineSecrets } from './secrets.js';
+import type { TasksQueue } from './tasks-queue.js';
+
+/** The resources of the stage, one per kind the topology's `needs` can name. */
+export interface PipelineResources {
+  lake: DataLake;
+  analytics: Analytics;
+  ledger: RunLedger;
+  secrets: PipelineSecrets;
+  tasks: TasksQueue;
+  bus: FleetEventBus;
+}
+
+export interface PipelineServicesProps {
+  config: DeploymentConfig;
+  resources: PipelineResources;
+  subscriptions: EventSubscriptions;
+  /** Events and invocations given up on: EventBridge target dead letters, Lambda async failures. */
+  undeliveredEvents: IQueue;
+  failedInvocations: IQueue;
+  retry: TargetRetry;
+  logRetention: RetentionDays;
+  removalPolicy: RemovalPolicy;
+}
+
+type BucketResource = Extract<Resource, 'rawBucket' | 'warehouseBucket' | 'resultsBucket'>;
+
+/**
+ * What each service does with each bucket it needs. The topology says which buckets a service needs; how it uses
+ * them is a property of its code, listed here so every grant is as narrow as that code allows. A service that
+ * needs a bucket without an entry here fails the synth.
+ */
+export const BUCKET_ACCESS: { [S in ServiceName]?: { [B in BucketResource]?: BucketAccess } } = {
+  // Puts whole pages (lib-storage: single or multipart upload); never reads the lake.
+  downloader: { rawBucket: 'write' },
+  // Athena reads the raw pages, writes and replaces warehouse files, writes its output and the runner's results.
+  queryRunner: { rawBucket: 'read', warehouseBucket: 'readWriteDelete', resultsBucket: 'readWrite' },
+  // Reads the run's results, writes the report.
+  report: { resultsBucket: 'readWrite' },
+};
+
+/**
+ * Lambda retries a failed asynchronous invocation (schedule, rules) twice, then hands the event to the failure
+ * destination (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html). Events older
+ * than this are not retried: by then a person should look at the run.
+ */
+const ASYNC_RETRY_ATTEMPTS = 2;
+const ASYNC_MAX_EVENT_AGE = Duration.hours(6);
+
+const pascal = (name: string) => `${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+
+/**
+ * One function per service of the topology, with the grants and environment its `needs` imply and the trigger
+ * it declares. Environment variables are the names services/<name>/lambda.ts parses; secrets are passed by ARN.
+ */
+export class PipelineServices extends Construct {
+  readonly functions: ReadonlyMap<ServiceName, FleetFunction>;
+  readonly #props: PipelineServicesProps;
+
+  constructor(scope: Construct, id: string, props: PipelineServicesProps) {
+    super(scope, id);
+    this.#props = props;
+    const functions = new Map<ServiceName, FleetFunction>();
+    for (const service of serviceNames) {
+      const declaration = topology.services[service];
+      const needs: readonly Resource[] = declaration.needs;
+      const bundlesQueries = needs.includes('sqlSource') && props.config.sqlSource.kind === 'bundled';
+      const fn = new FleetFunction(this, pascal(service), {
+        declaration,
+        logRetention: props.logRetention,
+        removalPolicy: props.removalPolicy,
+        bundledFolders: bundlesQueries ? [BUNDLED_QUERIES_DIR] : [],
+      });
+      for (const need of needs) {
+        for (const [name, value] of Object.entries(this.#bind(service, fn, need)))
+          fn.addEnvironment(name, value);
+      }
+      this.#trigger(service, fn, declaration.trigger);
+      functions.set(service, fn);
+    }
+    this.functions = functions;
+  }
+
+  /** Grants the resource to the function; returns the environment variables that locate it. */
+  #bind(service: ServiceName, fn: FleetFunction, need: Resource): Record<string, string> {
+    const { resources, config } = this.#props;
+    switch (need) {
+      case 'bus':
+        resources.bus.bus.grantPutEventsTo(fn);
+        return { EVENT_BUS_NAME: resources.bus.bus.eventBusName };
+      case 'tasksQueue':
+        resources.tasks.queue.grantSendMessages(fn);
+        // Sending to a KMS-encrypted queue needs the key's encrypt actions.
+        acknowledgeKeyGrant(fn.executionRole);
+        // The tasks' producer decides how many rows a page (a task) holds.
+        return {
+          TASKS_QUEUE_URL: resources.tasks.queue.queueUrl,
+          PAGE_SIZE: String(config.fleetApi.pageSize),
+        };
+      case 'apiSecret':
+        resources.secrets.fleetApiClientSecret.grantRead(fn);
+        return {
+          FLEET_API_BASE_URL: config.fleetApi.baseUrl,
+          FLEET_API_TOKEN_URL: config.fleetApi.tokenUrl,
+          FLEET_API_CLIENT_ID: config.fleetApi.clientId,
+          FLEET_API_SECRET_ID: resources.secrets.fleetApiClientSecret.secretArn,
+        };
+      case 'rawBucket':
+        grantBucket(fn, resources.lake.raw, this.#bucketAccess(service, need));
+        return { RAW_BUCKET: resources.lake.raw.bucketName };
+      case 'warehouseBucket':
+        grantBucket(fn, resources.lake.warehouse, this.#bucketAccess(service, need));
+        return { WAREHOUSE_BUCKET: resources.lake.warehouse.bucketName };
+      case 'resultsBucket':
+        grantBucket(fn, resources.lake.results, this.#bucketAccess(service, need));
+        return { RESULTS_BUCKET: resources.lake.results.bucketName };
+      case 'runLedger':
+        resources.ledger.grantLedger(fn);
+        return { RUN_LEDGER_TABLE: resources.ledger.table.tableName };
+      case 'athena':
+        resources.analytics.grantQueries(fn);
+        return {
+          GLUE_DATABASE: resources.analytics.databaseName,
+          ATHENA_WORKGROUP: resources.analytics.workGroupName,
+        };
+      case 'sqlSource':
+        return this.#sqlSource(fn);
+    }
+  }
+
+  /** Bundled: nothing to say (QUERIES_DIR defaults to $LAMBDA_TASK_ROOT/queries). GitHub: where, and the token. */
+  #sqlSource(fn: FleetFunction): Record<string, string> {
+    const source = this.#props.config.sqlSource;
+    if (source.kind === 'bundled') return {};
+    const token = this.#props.resources.secrets.githubToken;
+    token?.grantRead(fn);
+    return {
+      SQL_SOURCE: 'github',
+      GITHUB_OWNER: source.owner,
+      GITHUB_REPO: source.repo,
+      GITHUB_BRANCH: source.branch,
+      GITHUB_PATH: source.path,
+      ...(source.apiUrl === undefined ? {} : { GITHUB_API_URL: source.apiUrl }),
+      ...(token === undefined ? {} : { GITHUB_TOKEN_SECRET_ID: token.secretArn }),
+    };
+  }
+
+  #bucketAccess(service: ServiceName, bucket: BucketResource): BucketAccess {
+    const access = BUCKET_ACCESS[service]?.[bucket];
+    if (access === undefined) {
+      throw new InvalidDeploymentError(
+        `${service} needs ${bucket}, but BUCKET_ACCESS (infra/aws/constructs/pipeline-services.ts) does not say ` +
+          'how it uses it (read, write, readWrite or readWriteDelete)',
+      );
+    }
+    return access;
+  }
+
+  #trigger(service: ServiceName, fn: FleetFunction, trigger: Trigger): void {
+    const { resources, config, subscriptions, undeliveredEvents, retry } = this.#props;
+    switch (trigger.kind) {
+      case 'queue':
+        resources.tasks.subscribe(fn, trigger);
+        return;
+      case 'schedule':
+        new NightlySchedule(this, `${pascal(service)}Schedule`, {
+          // The topology's expression is the default of config.schedule.
+          expression: config.schedule,
+          handler: fn,
+          inputs: trigger.inputs,
+          deadLetterQueue: undeliveredEvents,
+          retry,
+        });
+        break;
+      case 'rule':
+        subscriptions.subscribe(service, fn, trigger.pattern);
+        break;
+    }
+    fn.configureAsyncInvoke({
+      retryAttempts: ASYNC_RETRY_ATTEMPTS,
+      maxEventAge: ASYNC_MAX_EVENT_AGE,
+      onFailure: new SqsDestination(this.#props.failedInvocations),
+    });
+  }
+}

@@ -1,0 +1,185 @@
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { type ServiceName, serviceNames, topology } from '../topology.js';
+import type { DeploymentConfig } from './config.js';
+import { Alerts } from './constructs/alerts.js';
+import { Analytics } from './constructs/analytics.js';
+import { PipelineDashboard } from './constructs/dashboard.js';
+import { DataLake } from './constructs/data-lake.js';
+import { DeadLetters } from './constructs/dead-letters.js';
+import { EncryptionKey } from './constructs/encryption-key.js';
+import { FleetEventBus } from './constructs/event-bus.js';
+import { EventMetrics } from './constructs/event-metrics.js';
+import { EventSubscriptions, type TargetRetry } from './constructs/event-subscriptions.js';
+import { PipelineServices } from './constructs/pipeline-services.js';
+import { RunLedger } from './constructs/run-ledger.js';
+import { PipelineSecrets } from './constructs/secrets.js';
+import { TasksQueue } from './constructs/tasks-queue.js';
+import { InvalidDeploymentError } from './errors.js';
+import { stageNames } from './naming.js';
+
+export interface FleetEtlStackProps extends StackProps {
+  config: DeploymentConfig;
+}
+
+/**
+ * EventBridge's retries of a delivery to a target: its default is 24 hours and 185 attempts; a nightly run wants
+ * to hear within hours that an event could not be delivered, from the dead-letter queue's alarm.
+ */
+const TARGET_RETRY: TargetRetry = { maxEventAge: Duration.hours(6), retryAttempts: 20 };
+
+/** The service the topology wires to the tasks queue: its timeout sets the queue's visibility floor. */
+function tasksConsumer(): ServiceName {
+  const consumers = serviceNames.filter((name) => {
+    const trigger = topology.services[name].trigger;
+    return trigger.kind === 'queue' && trigger.queue === 'tasks';
+  });
+  const [consumer, ...others] = consumers;
+  if (consumer === undefined || others.length > 0) {
+    throw new InvalidDeploymentError(`the tasks queue needs exactly one consumer, found ${consumers.length}`);
+  }
+  return consumer;
+}
+
+/**
+ * One stage of fleet-etl, derived from infra/topology.ts. The stack only wires constructs; each construct owns
+ * one concern (key, buckets, analytics, ledger, secrets, bus, queues, functions, alerts, metrics).
+ */
+export class FleetEtlStack extends Stack {
+  readonly services: PipelineServices;
+
+  constructor(scope: Construct, id: string, props: FleetEtlStackProps) {
+    super(scope, id, {
+      description: `fleet-etl ${props.config.stage}: nightly fleet API pulls to S3, Athena SQL to Parquet`,
+      ...props,
+    });
+    const { config } = props;
+    const names = stageNames(config.stage);
+    const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    Tags.of(this).add('project', 'fleet-etl');
+    Tags.of(this).add('stage', config.stage);
+
+    const encryption = new EncryptionKey(this, 'Encryption', { stage: config.stage, removalPolicy });
+    const key = encryption.key;
+    // EventBridge writes into the encrypted dead-letter queue and alert topic with its own credentials
+    // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html).
+    encryption.allowServiceToEncrypt('events.amazonaws.com', 'AllowEventBridgeToUseEncryptedTargets');
+
+    const deadLetters = new DeadLetters(this, 'DeadLetters', { key });
+    const lake = new DataLake(this, 'Lake', {
+      key,
+      removalPolicy,
+      queryResultsRetentionDays: config.queryResultsRetentionDays,
+    });
+    const analytics = new Analytics(this, 'Analytics', {
+      databaseName: names.database,
+      workGroupName: names.workGroup,
+      resultsBucket: lake.results,
+      key,
+      bytesScannedCutoffPerQuery: config.athenaBytesScannedCutoff,
+    });
+    const ledger = new RunLedger(this, 'RunLedger', {
+      key,
+      removalPolicy,
+      ...(config.runLedgerTtlAttribute === undefined
+        ? {}
+        : { timeToLiveAttribute: config.runLedgerTtlAttribute }),
+    });
+    const secrets = new PipelineSecrets(this, 'Secrets', {
+      stage: config.stage,
+      key,
+      removalPolicy,
+      githubToken: config.sqlSource.kind === 'github' && config.sqlSource.useToken,
+    });
+    const bus = new FleetEventBus(this, 'Events', {
+      busName: names.bus,
+      key,
+      archiveRetentionDays: config.archiveRetentionDays,
+      deadLetterQueue: deadLetters.undeliveredEvents,
+    });
+    const tasks = new TasksQueue(this, 'Tasks', {
+      key,
+      settings: topology.queues.tasks,
+      consumerTimeout: Duration.seconds(topology.services[tasksConsumer()].timeoutSeconds),
+    });
+    const subscriptions = new EventSubscriptions(this, 'Subscriptions', {
+      bus: bus.bus,
+      deadLetterQueue: deadLetters.undeliveredEvents,
+      retry: TARGET_RETRY,
+    });
+    this.services = new PipelineServices(this, 'Services', {
+      config,
+      resources: { lake, analytics, ledger, secrets, tasks, bus },
+      subscriptions,
+      undeliveredEvents: deadLetters.undeliveredEvents,
+      failedInvocations: deadLetters.failedInvocations,
+      retry: TARGET_RETRY,
+      logRetention: config.logRetentionDays,
+      removalPolicy,
+    });
+
+    const metrics = new EventMetrics(this, 'Metrics', {
+      stage: config.stage,
+      bus: bus.bus,
+      retention: config.logRetentionDays,
+      removalPolicy,
+      deadLetterQueue: deadLetters.undeliveredEvents,
+      retry: TARGET_RETRY,
+    });
+    const alerts = new Alerts(this, 'Alerts', {
+      stage: config.stage,
+      key: encryption,
+      ...(config.alarmEmail === undefined ? {} : { email: config.alarmEmail }),
+    });
+    const deadLetterQueues = new Map([
+      ['download tasks', tasks.deadLetterQueue],
+      ['undelivered events', deadLetters.undeliveredEvents],
+      ['failed invocations', deadLetters.failedInvocations],
+    ]);
+    alerts.whenNotEmpty(
+      'TasksDeadLetters',
+      tasks.deadLetterQueue,
+      'download tasks failed maxReceiveCount times',
+    );
+    alerts.whenNotEmpty(
+      'UndeliveredEvents',
+      deadLetters.undeliveredEvents,
+      'EventBridge could not deliver events',
+    );
+    alerts.whenNotEmpty(
+      'FailedInvocations',
+      deadLetters.failedInvocations,
+      'a function failed after its retries',
+    );
+    alerts.whenNoRunSucceeded('NoRunSucceeded', metrics.metric('RunsSucceeded', {}, Duration.days(1)));
+    alerts.notifyOnFailedRuns(bus.bus, deadLetters.undeliveredEvents, TARGET_RETRY);
+    const dashboard = new PipelineDashboard(this, 'Dashboard', {
+      stage: config.stage,
+      metrics,
+      functions: this.services.functions,
+      tasksQueue: tasks.queue,
+      deadLetterQueues,
+    });
+
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    output('EventBusName', bus.bus.eventBusName, 'Custom bus of the domain events');
+    output('TasksQueueUrl', tasks.queue.queueUrl, 'Download tasks');
+    output('RawBucketName', lake.raw.bucketName, 'Raw NDJSON pages');
+    output('WarehouseBucketName', lake.warehouse.bucketName, 'Parquet warehouse');
+    output('ResultsBucketName', lake.results.bucketName, 'Query results and reports');
+    output('RunLedgerTableName', ledger.table.tableName, 'Run ledger');
+    output('GlueDatabaseName', analytics.databaseName, 'Glue database of the tables');
+    output('AthenaWorkGroupName', analytics.workGroupName, 'Athena workgroup to query the warehouse in');
+    output('FleetApiSecretArn', secrets.fleetApiClientSecret.secretArn, 'Put the API client secret here');
+    if (secrets.githubToken !== undefined) {
+      output('GitHubTokenSecretArn', secrets.githubToken.secretArn, 'Put the GitHub token here');
+    }
+    output('AlertTopicArn', alerts.topic.topicArn, 'Alarms and failed runs');
+    output(
+      'DashboardUrl',
+      `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${dashboard.dashboard.dashboardName}`,
+      'CloudWatch dashboard',
+    );
+  }
+}
