@@ -2,14 +2,16 @@ import path from 'node:path';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { AthenaQueryEngine } from '../adapters/aws/athena-query-engine.js';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
-import { FolderSqlSource } from '../adapters/local/folder-sql-source.js';
+import { SecretsManagerSecrets } from '../adapters/aws/secrets-manager-secrets.js';
 import { nonEmpty, parseEnvironment } from '../shared/environment.js';
 import { jsonLogger } from '../shared/logger.js';
 import { createQueryRunnerHandler } from './handler.js';
+import { createSqlSource, sqlSourceConfigFromEnv } from './sql-source-config.js';
 
 const env = parseEnvironment(
   z.object({
@@ -23,14 +25,23 @@ const env = parseEnvironment(
     QUERIES_DIR: nonEmpty.default(path.join(process.env.LAMBDA_TASK_ROOT ?? '.', 'queries')),
   }),
 );
+// SQL_SOURCE=bundled|github and the GITHUB_* variables; validated here, at cold start, like the rest.
+const sqlSourceConfig = sqlSourceConfigFromEnv(process.env, env.QUERIES_DIR);
 
 const s3 = new S3Client({});
+const secrets = new SecretsManagerSecrets(new SecretsManagerClient({}));
 
 export const handler = createQueryRunnerHandler({
-  sqlSource: new FolderSqlSource(env.QUERIES_DIR),
+  sqlSource: createSqlSource(sqlSourceConfig, {
+    githubToken: async (config) =>
+      config.tokenSecretId === undefined ? undefined : secrets.get(config.tokenSecretId),
+  }),
   engine: new AthenaQueryEngine(new AthenaClient({}), {
     workGroup: env.ATHENA_WORKGROUP,
     database: env.GLUE_DATABASE,
+    statementLog: new S3ObjectStore(s3, { bucket: env.RESULTS_BUCKET, prefix: 'athena-statements' }),
+    s3,
+    writableLocations: [`s3://${env.WAREHOUSE_BUCKET}`],
   }),
   publisher: new EventBridgePublisher(new EventBridgeClient({}), { busName: env.EVENT_BUS_NAME }),
   resultsStore: new S3ObjectStore(s3, { bucket: env.RESULTS_BUCKET }),

@@ -8,7 +8,7 @@ import {
 } from '../../events/index.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine, StatementResult } from '../ports/query-engine.js';
-import type { SqlSource } from '../ports/sql-source.js';
+import type { SqlFile, SqlSource } from '../ports/sql-source.js';
 import { describeError, isRetryable } from '../shared/errors.js';
 import { resultKey } from '../shared/lake-keys.js';
 import type { Logger } from '../shared/logger.js';
@@ -76,7 +76,7 @@ export async function runNextFile(
     return { kind: 'failed', file: '', reason };
   }
   try {
-    const executed = await executeFile(file.name, file.text, runId, window, deps);
+    const executed = await executeFile(file, { runId, window, attempt: event.id }, deps);
     const results = executed.resultKey
       ? { ...runSoFar.results, [queryNameOf(file.name)]: executed.resultKey }
       : runSoFar.results;
@@ -121,10 +121,8 @@ interface ExecutedFile {
 
 /** Runs a file's statements in order; the last statement's result set, if any, is the file's result. */
 async function executeFile(
-  name: string,
-  text: string,
-  runId: string,
-  window: DateWindow,
+  { name, text }: SqlFile,
+  { runId, window, attempt }: { runId: string; window: DateWindow; attempt: string },
   deps: QueryRunnerDeps,
 ): Promise<ExecutedFile> {
   const values = SqlPlaceholderValuesSchema.parse({
@@ -137,7 +135,7 @@ async function executeFile(
   const statements = splitStatements(renderPlaceholders(text, values));
   const outcomes: StatementResult[] = [];
   for (const [statementIndex, sql] of statements.entries()) {
-    outcomes.push(await deps.engine.execute(sql, { runId, file: name, statementIndex }));
+    outcomes.push(await deps.engine.execute(sql, { runId, file: name, statementIndex, attempt }));
   }
   const last = outcomes.at(-1);
   let key: string | undefined;
@@ -147,7 +145,7 @@ async function executeFile(
   }
   return {
     statements: outcomes.length,
-    queryExecutionIds: outcomes.map((o) => o.queryExecutionId),
+    queryExecutionIds: outcomes.flatMap((o) => o.queryExecutionIds ?? [o.queryExecutionId]),
     dataScannedBytes: outcomes.reduce((sum, o) => sum + o.dataScannedBytes, 0),
     durationMs: outcomes.reduce((sum, o) => sum + o.durationMs, 0),
     ...(key ? { resultKey: key } : {}),

@@ -46,18 +46,24 @@ export function fromAthenaValue(raw: string | undefined, columnType: string): Js
   return raw;
 }
 
+/** A result as Athena gives it: column names and types, and every value as text (undefined for NULL). */
+export interface RawResults {
+  columns: { Name: string; Type: string }[];
+  rows: (string | undefined)[][];
+}
+
 /**
  * Reads a finished SELECT's rows, following NextToken. The first row of the first page repeats the column
  * names (https://docs.aws.amazon.com/athena/latest/ug/querying.html), so it is skipped; names and types come
  * from the column metadata instead.
  */
-export async function readResultSet(
+export async function readRawResults(
   client: AthenaClient,
   queryExecutionId: string,
   where: string,
-): Promise<ResultSet> {
+): Promise<RawResults> {
   let columns: { Name: string; Type: string }[] | undefined;
-  const rows: Record<string, JsonValue>[] = [];
+  const rows: (string | undefined)[][] = [];
   let token: string | undefined;
   let first = true;
   do {
@@ -77,9 +83,7 @@ export async function readResultSet(
     if (!page.success) {
       throw new TerminalError(
         `Athena GetQueryResults of ${queryExecutionId} (${where}): unexpected response shape`,
-        {
-          cause: page.error,
-        },
+        { cause: page.error },
       );
     }
     columns ??= page.data.ResultSet.ResultSetMetadata?.ColumnInfo;
@@ -87,25 +91,34 @@ export async function readResultSet(
       throw new TerminalError(`Athena GetQueryResults of ${queryExecutionId} (${where}): no column metadata`);
     }
     const pageRows = first ? page.data.ResultSet.Rows.slice(1) : page.data.ResultSet.Rows;
-    for (const row of pageRows) rows.push(toRecord(row.Data, columns, where));
+    for (const row of pageRows) {
+      if (row.Data.length !== columns.length) {
+        throw new TerminalError(
+          `Athena result of ${where}: a row of ${row.Data.length} values for ${columns.length} columns`,
+        );
+      }
+      rows.push(row.Data.map((datum) => datum.VarCharValue));
+    }
     token = page.data.NextToken;
     first = false;
   } while (token !== undefined);
-  return { columns: (columns ?? []).map((column) => column.Name), rows };
+  return { columns: columns ?? [], rows };
 }
 
-function toRecord(
-  data: readonly { VarCharValue?: string | undefined }[],
-  columns: readonly { Name: string; Type: string }[],
+/** A finished SELECT's rows as the port's ResultSet, values converted by their column's type. */
+export async function readResultSet(
+  client: AthenaClient,
+  queryExecutionId: string,
   where: string,
-): Record<string, JsonValue> {
-  if (data.length !== columns.length) {
-    throw new TerminalError(
-      `Athena result of ${where}: a row of ${data.length} values for ${columns.length} columns`,
-    );
-  }
-  // fromEntries defines own properties, so even a column named __proto__ stays a plain field.
-  return Object.fromEntries(
-    columns.map((column, index) => [column.Name, fromAthenaValue(data[index]?.VarCharValue, column.Type)]),
-  );
+): Promise<ResultSet> {
+  const { columns, rows } = await readRawResults(client, queryExecutionId, where);
+  return {
+    columns: columns.map((column) => column.Name),
+    // fromEntries defines own properties, so even a column named __proto__ stays a plain field.
+    rows: rows.map((values) =>
+      Object.fromEntries(
+        columns.map((column, index) => [column.Name, fromAthenaValue(values[index], column.Type)]),
+      ),
+    ),
+  };
 }

@@ -9,7 +9,12 @@ import {
 import { isRetryable } from '../../../services/shared/errors.js';
 import { filesUnder, type LocalLake, localLake, query } from './run-queries.js';
 
-const context = (runId: string, statementIndex = 0) => ({ runId, file: '90_test.sql', statementIndex });
+const context = (runId: string, statementIndex = 0) => ({
+  runId,
+  file: '90_test.sql',
+  statementIndex,
+  attempt: 'test',
+});
 
 describe('local DuckDB engine', () => {
   let lake: LocalLake;
@@ -239,7 +244,7 @@ describe('local DuckDB engine', () => {
 
     it('refuses a context whose run id could not name a file', async () => {
       await expect(
-        lake.engine.execute('SELECT 1', { runId: '../x', file: 'a.sql', statementIndex: 0 }),
+        lake.engine.execute('SELECT 1', { runId: '../x', file: 'a.sql', statementIndex: 0, attempt: 'a' }),
       ).rejects.toThrow(/invalid statement context/);
     });
 

@@ -55,7 +55,7 @@ export async function runQueryFiles(lake: LocalLake, runId: string): Promise<Res
       renderPlaceholders(await readFile(join(QUERIES, file), 'utf8'), values),
     );
     for (const [statementIndex, sql] of statements.entries()) {
-      last = (await lake.engine.execute(sql, { runId, file, statementIndex })).result;
+      last = (await lake.engine.execute(sql, { runId, file, statementIndex, attempt: 'test' })).result;
     }
   }
   if (!last) {
@@ -66,7 +66,12 @@ export async function runQueryFiles(lake: LocalLake, runId: string): Promise<Res
 
 /** Runs one ad-hoc query and returns its rows. */
 export async function query(engine: DuckDbQueryEngine, sql: string): Promise<Record<string, JsonValue>[]> {
-  const outcome = await engine.execute(sql, { runId: 'adhoc', file: 'adhoc.sql', statementIndex: 0 });
+  const outcome = await engine.execute(sql, {
+    runId: 'adhoc',
+    file: 'adhoc.sql',
+    statementIndex: 0,
+    attempt: 'adhoc',
+  });
   return outcome.result?.rows ?? [];
 }
 

@@ -8,6 +8,7 @@ import {
   StartQueryExecutionCommand,
   TooManyRequestsException,
 } from '@aws-sdk/client-athena';
+import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   AthenaQueryEngine,
@@ -17,17 +18,26 @@ import {
 import { fromAthenaValue } from '../../../services/adapters/aws/athena-results.js';
 import type { StatementContext } from '../../../services/ports/query-engine.js';
 import { TerminalError, TransientError } from '../../../services/shared/errors.js';
+import { MemoryObjectStore } from '../../helpers/fakes.js';
 import { clientConfig, manualClock, noSleep, recordingSleep, serviceError } from './factories.js';
 
 const client = new AthenaClient(clientConfig);
 const athena = mockClient(client);
 
-const context: StatementContext = { runId: '2026-11-24', file: '30_sensor_data.sql', statementIndex: 1 };
+const context: StatementContext = {
+  runId: '2026-11-24',
+  file: '30_sensor_data.sql',
+  statementIndex: 1,
+  attempt: 'event-1',
+};
 
 function engine(options: Partial<AthenaQueryEngineOptions> = {}) {
   return new AthenaQueryEngine(client, {
     workGroup: 'fleet-etl',
     database: 'fleet',
+    statementLog: new MemoryObjectStore(),
+    s3: new S3Client(clientConfig),
+    writableLocations: ['s3://fleet-warehouse'],
     sleep: noSleep,
     poll: { initialDelayMs: 100, maxDelayMs: 400 },
     startRetry: { random: () => 0.5 },
@@ -67,24 +77,29 @@ beforeEach(() => {
 });
 
 describe('clientRequestToken', () => {
-  it('is stable for the same statement of the same run and 32..128 characters long', () => {
-    const token = clientRequestToken(context);
+  const sql = 'DROP TABLE IF EXISTS fleet.x';
 
-    expect(clientRequestToken({ ...context })).toBe(token);
+  it('is stable for the same step of the same statement of the same attempt, and 32..128 characters long', () => {
+    const token = clientRequestToken(context, sql);
+
+    expect(clientRequestToken({ ...context }, sql, 'statement')).toBe(token);
     expect(token).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('differs when the run, the file or the statement differs', () => {
+  it('differs when the run, file, statement, attempt, SQL text or step differs', () => {
     const tokens = new Set([
-      clientRequestToken(context),
-      clientRequestToken({ ...context, runId: '2026-11-25' }),
-      clientRequestToken({ ...context, file: '40_answer.sql' }),
-      clientRequestToken({ ...context, statementIndex: 2 }),
+      clientRequestToken(context, sql),
+      clientRequestToken({ ...context, runId: '2026-11-25' }, sql),
+      clientRequestToken({ ...context, file: '40_answer.sql' }, sql),
+      clientRequestToken({ ...context, statementIndex: 2 }, sql),
+      clientRequestToken({ ...context, attempt: 'event-2' }, sql),
+      clientRequestToken(context, `${sql} `),
+      clientRequestToken(context, sql, 'batch-0'),
       // Fields are hashed as a list, so moving characters between them changes the token too.
-      clientRequestToken({ ...context, runId: '2026-11-24,', file: '"30_sensor_data.sql' }),
+      clientRequestToken({ ...context, runId: '2026-11-24,', file: '"30_sensor_data.sql' }, sql),
     ]);
 
-    expect(tokens.size).toBe(5);
+    expect(tokens.size).toBe(8);
   });
 });
 
@@ -106,12 +121,36 @@ describe('AthenaQueryEngine', () => {
     const starts = athena.commandCalls(StartQueryExecutionCommand).map((call) => call.args[0].input);
     expect(starts[0]).toEqual({
       QueryString: sql,
-      ClientRequestToken: clientRequestToken(context),
+      ClientRequestToken: clientRequestToken(context, sql),
       WorkGroup: 'fleet-etl',
       QueryExecutionContext: { Database: 'fleet', Catalog: 'AwsDataCatalog' },
       ResultConfiguration: { OutputLocation: 's3://fleet-athena/results/' },
     });
     expect(starts[1]?.ClientRequestToken).toBe(starts[0]?.ClientRequestToken);
+  });
+
+  it('starts the statement again under a new token for a new attempt (a deliberate re-run)', async () => {
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
+    athena.on(GetQueryExecutionCommand).resolves(execution('SUCCEEDED'));
+    const sql = 'CREATE DATABASE IF NOT EXISTS fleet';
+
+    await engine().execute(sql, context);
+    await engine().execute(sql, { ...context, attempt: 'event-2' });
+
+    const tokens = athena
+      .commandCalls(StartQueryExecutionCommand)
+      .map((c) => c.args[0].input.ClientRequestToken);
+    expect(tokens).toEqual([
+      clientRequestToken(context, sql),
+      clientRequestToken({ ...context, attempt: 'event-2' }, sql),
+    ]);
+  });
+
+  it('refuses a statement context it cannot trust, before calling Athena', async () => {
+    await expect(engine().execute('SELECT 1', { ...context, runId: '../x' })).rejects.toThrow(
+      /invalid statement context/,
+    );
+    expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(0);
   });
 
   it('polls with capped exponential backoff until SUCCEEDED and reports the statistics', async () => {
@@ -311,7 +350,10 @@ describe('AthenaQueryEngine', () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
     athena.on(GetQueryExecutionCommand).resolves(execution('SUCCEEDED', { StatementType: 'DML' }));
 
-    const result = await engine().execute('INSERT INTO sensors SELECT * FROM raw_sensors', context);
+    const result = await engine().execute(
+      "UNLOAD (SELECT 1) TO 's3://fleet-exports/x/' WITH (format = 'PARQUET')",
+      context,
+    );
 
     expect(result.result).toBeUndefined();
     expect(athena.commandCalls(GetQueryResultsCommand)).toHaveLength(0);

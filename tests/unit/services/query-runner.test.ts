@@ -50,15 +50,18 @@ describe('runNextFile', () => {
   it('runs the first file in lexical order on DownloadsDrained, statement by statement', async () => {
     // Prepare
     const d = deps();
+    const event = drained();
 
     // Act
-    const outcome = await runNextFile(drained(), d);
+    const outcome = await runNextFile(event, d);
 
     // Assess
     expect(outcome).toEqual({ kind: 'executed', file: '10_first.sql', index: 0 });
+    // The attempt is the triggering event's id: a redelivery repeats it, a re-run (a new event) does not.
+    const attempt = event.id;
     expect(d.engine.statements).toEqual([
-      { sql: 'CREATE TABLE a (x int)', context: { runId, file: '10_first.sql', statementIndex: 0 } },
-      { sql: 'CREATE TABLE b (y int)', context: { runId, file: '10_first.sql', statementIndex: 1 } },
+      { sql: 'CREATE TABLE a (x int)', context: { runId, file: '10_first.sql', statementIndex: 0, attempt } },
+      { sql: 'CREATE TABLE b (y int)', context: { runId, file: '10_first.sql', statementIndex: 1, attempt } },
     ]);
     expect(d.publisher.ofType('SqlFileExecuted')).toEqual([
       expect.objectContaining({
@@ -144,6 +147,25 @@ describe('runNextFile', () => {
     d.engine.failWith = new TransientError('TooManyRequestsException');
     await expect(runNextFile(drained(), d)).rejects.toThrow('TooManyRequestsException');
     expect(d.publisher.events).toEqual([]);
+  });
+
+  it('lists every execution of a statement that took several (a write split in batches)', async () => {
+    const d = deps();
+    d.engine.execute = async () => ({
+      queryExecutionId: 'q-3',
+      queryExecutionIds: ['q-1', 'q-2', 'q-3'],
+      dataScannedBytes: 30,
+      durationMs: 3,
+    });
+    await runNextFile(
+      executed({ ...validDetails.SqlFileExecuted, file: '10_first.sql', index: 0, total: 3 }),
+      d,
+    );
+    expect(d.publisher.ofType('SqlFileExecuted')[0]).toMatchObject({
+      file: '20_second.sql',
+      queryExecutionIds: ['q-1', 'q-2', 'q-3'],
+      dataScannedBytes: 30,
+    });
   });
 
   it('fails the run when the SQL source lists no files', async () => {

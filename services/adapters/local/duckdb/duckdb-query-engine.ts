@@ -38,6 +38,8 @@ const StatementContextSchema = z.object({
   runId: RunIdSchema,
   file: z.string().min(1),
   statementIndex: z.number().int().min(0),
+  // The local engine replaces a run's files whatever the attempt (table-writer.ts); it is validated only.
+  attempt: z.string().min(1),
 });
 
 /**

@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+
+/**
+ * A loopback HTTP server that answers like GitHub's contents API for one repository: directory listings
+ * (optionally paginated with Link headers), raw file content, 401 for a wrong token, 404 for unknown paths,
+ * and whatever faults a test scripts. It listens on 127.0.0.1 only and closes itself after a minute, so a
+ * failed test cannot leave it running.
+ */
+export const TOKEN = 'ghp_test_token_never_in_errors';
+
+export interface StubFile {
+  path: string;
+  text: string;
+}
+
+export interface StubRequest {
+  path: string;
+  accept: string;
+  authorization: string | undefined;
+  userAgent: string | undefined;
+  apiVersion: string | undefined;
+}
+
+/** Answers a request before the repository does; return false to let the repository answer. */
+export type Fault = (request: StubRequest, response: ServerResponse, count: number) => boolean;
+
+export interface GitHubStub {
+  url: string;
+  requests: StubRequest[];
+  files: StubFile[];
+  /** Entries per listing page; more entries are served over several pages linked with rel="next". */
+  pageSize: number;
+  fault: Fault | undefined;
+  close(): Promise<void>;
+}
+
+export function blobSha(text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  return createHash('sha1').update(`blob ${bytes.byteLength}\0`).update(bytes).digest('hex');
+}
+
+export function json(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  response.end(JSON.stringify(body));
+}
+
+export async function startGitHubStub(owner: string, repo: string, branch: string): Promise<GitHubStub> {
+  const stub: GitHubStub = {
+    url: '',
+    requests: [],
+    files: [],
+    pageSize: 100,
+    fault: undefined,
+    close: async () => {},
+  };
+  const prefix = `/repos/${owner}/${repo}/contents`;
+
+  const handle = (request: IncomingMessage, response: ServerResponse) => {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const seen: StubRequest = {
+      path: `${url.pathname}${url.search}`,
+      accept: request.headers.accept ?? '',
+      authorization: request.headers.authorization,
+      userAgent: request.headers['user-agent'],
+      apiVersion:
+        typeof request.headers['x-github-api-version'] === 'string'
+          ? request.headers['x-github-api-version']
+          : undefined,
+    };
+    stub.requests.push(seen);
+    if (stub.fault?.(seen, response, stub.requests.length)) return;
+    if (request.headers.authorization !== `Bearer ${TOKEN}`) {
+      json(response, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+      return;
+    }
+    if (!url.pathname.startsWith(prefix) || url.searchParams.get('ref') !== branch) {
+      json(response, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+      return;
+    }
+    const path = decodeURIComponent(url.pathname.slice(prefix.length).replace(/^\//, ''));
+    const file = stub.files.find((f) => f.path === path);
+    if (file) {
+      if (seen.accept.includes('raw')) {
+        response.writeHead(200, { 'content-type': 'application/vnd.github.raw; charset=utf-8' });
+        response.end(file.text);
+      } else {
+        json(response, 200, entry(file.path, 'file', file.text));
+      }
+      return;
+    }
+    const children = listing(path);
+    if (children.length === 0) {
+      json(response, 404, { message: 'Not Found' });
+      return;
+    }
+    const page = Number(url.searchParams.get('page') ?? '1');
+    const slice = children.slice((page - 1) * stub.pageSize, page * stub.pageSize);
+    const headers: Record<string, string> = {};
+    if (page * stub.pageSize < children.length) {
+      const next = new URL(url);
+      next.searchParams.set('page', String(page + 1));
+      headers.link = `<${stub.url}${next.pathname}${next.search}>; rel="next", <${stub.url}${url.pathname}>; rel="first"`;
+    }
+    json(response, 200, slice, headers);
+  };
+
+  /** Direct children of a folder: files and subfolders, sorted as GitHub sorts them. */
+  const listing = (folder: string) => {
+    const inside = stub.files.filter((f) => (folder === '' ? true : f.path.startsWith(`${folder}/`)));
+    const names = new Map<string, ReturnType<typeof entry>>();
+    for (const file of inside) {
+      const rest = folder === '' ? file.path : file.path.slice(folder.length + 1);
+      const [first, ...deeper] = rest.split('/');
+      if (first === undefined) continue;
+      const childPath = folder === '' ? first : `${folder}/${first}`;
+      names.set(first, deeper.length > 0 ? entry(childPath, 'dir', '') : entry(childPath, 'file', file.text));
+    }
+    return [...names.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  };
+
+  const entry = (path: string, type: 'file' | 'dir', text: string) => ({
+    name: path.split('/').at(-1) ?? path,
+    path,
+    sha: type === 'file' ? blobSha(text) : blobSha(`tree ${path}`),
+    size: type === 'file' ? Buffer.byteLength(text) : 0,
+    url: `${stub.url}${prefix}/${path}?ref=${branch}`,
+    html_url: `https://github.com/${owner}/${repo}/blob/${branch}/${path}`,
+    git_url: `${stub.url}/repos/${owner}/${repo}/git/blobs/${blobSha(text)}`,
+    download_url: type === 'file' ? `${stub.url}/raw/${path}` : null,
+    type,
+    _links: {},
+  });
+
+  const server = createServer(handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the stub is not listening on a port');
+  stub.url = `http://127.0.0.1:${address.port}`;
+  const stopTimer = setTimeout(() => server.close(), 60_000);
+  stopTimer.unref();
+  server.unref();
+  stub.close = () =>
+    new Promise<void>((resolve) => {
+      clearTimeout(stopTimer);
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return stub;
+}
