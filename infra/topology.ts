@@ -3,6 +3,7 @@
  * from this file, so what runs on a laptop is wired exactly as what runs in AWS.
  */
 import { type Dataset, DetailType, type DetailTypeName, EVENT_SOURCE } from '../events/index.js';
+import { DEFAULT_RATE_BUDGET, downloaderScaling } from '../services/source-config/index.js';
 
 /** An EventBridge event pattern (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html). */
 export type EventPattern = { [field: string]: EventPattern | readonly unknown[] };
@@ -61,6 +62,13 @@ const fromUs = (...detailTypes: DetailTypeName[]): EventPattern => ({
 });
 
 const DOWNLOADER_TIMEOUT_SECONDS = 120;
+const DOWNLOADER_BATCH_SIZE = 5;
+/**
+ * The API's rate budget is shared by every downloader instance: the queue runs at most `maxConcurrency` of them
+ * and each takes an equal share (services/source-config/cloud-scaling.ts). A deployment with another budget
+ * derives its own with `downloaderScaling(config.rateBudget, batchSize)`.
+ */
+export const DOWNLOADER_SCALING = downloaderScaling(DEFAULT_RATE_BUDGET, DOWNLOADER_BATCH_SIZE);
 
 export const topology = {
   bus: { source: EVENT_SOURCE, archiveRetentionDays: 30 },
@@ -89,8 +97,14 @@ export const topology = {
     downloader: {
       description: 'Fetches one page per task and stores it whole as NDJSON in the raw lake.',
       entry: 'services/downloader/lambda.ts',
-      trigger: { kind: 'queue', queue: 'tasks', batchSize: 5, maxConcurrency: 4 },
-      publishes: [DetailType.PageDownloaded],
+      trigger: {
+        kind: 'queue',
+        queue: 'tasks',
+        batchSize: DOWNLOADER_BATCH_SIZE,
+        maxConcurrency: DOWNLOADER_SCALING.maxConcurrency,
+      },
+      // EtlFailed when a page fails on its last receive, just before it is dead-lettered.
+      publishes: [DetailType.PageDownloaded, DetailType.EtlFailed],
       needs: ['apiSecret', 'rawBucket', 'bus'],
       timeoutSeconds: DOWNLOADER_TIMEOUT_SECONDS,
       memoryMb: 1024,

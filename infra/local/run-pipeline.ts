@@ -14,7 +14,7 @@ import type { FleetSource } from '../../services/ports/fleet-source.js';
 import type { JsonValue, QueryEngine } from '../../services/ports/query-engine.js';
 import { ReportSchema } from '../../services/report/write-report.js';
 import { reportKey } from '../../services/shared/lake-keys.js';
-import { dayWindow, runIdFor, scheduledTimeForDay } from '../../services/shared/run-identity.js';
+import { runIdFor, scheduledTimeForDay } from '../../services/shared/run-identity.js';
 import { DATASETS } from '../topology.js';
 import { progressLine } from './progress.js';
 import { LocalRuntime } from './runtime.js';
@@ -24,6 +24,8 @@ export const BUNDLED_QUERIES = fileURLToPath(new URL('../../queries/', import.me
 export interface LocalRunOptions {
   /** The UTC day whose data is pulled; the schedule fires at 01:00 UTC the day after. */
   date: string;
+  /** When the schedule fires instead (e.g. 01:00 the next day in the source's time zone); the source's window for it is run. */
+  scheduledTime?: Date;
   stateDir: string;
   source: FleetSource;
   engine: QueryEngine;
@@ -50,7 +52,8 @@ export interface RunSummary {
  */
 export async function runPipelineLocally(options: LocalRunOptions): Promise<RunSummary> {
   const started = performance.now();
-  const window = dayWindow(options.date);
+  const scheduledTime = options.scheduledTime ?? scheduledTimeForDay(options.date);
+  const window = options.source.windowFor(scheduledTime);
   const runId = runIdFor(window);
   const runtime = new LocalRuntime({
     stateDir: options.stateDir,
@@ -79,7 +82,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
   });
   try {
     await prepareAttempt(runtime, runId, options.onProgress);
-    runtime.fireSchedule(scheduledTimeForDay(options.date));
+    runtime.fireSchedule(scheduledTime);
     await runtime.settled();
   } finally {
     await runtime.close();

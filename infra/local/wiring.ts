@@ -13,7 +13,7 @@ import type { TaskQueue } from '../../services/ports/task-queue.js';
 import { createQueryRunnerHandler } from '../../services/query-runner/handler.js';
 import { createReportHandler } from '../../services/report/handler.js';
 import type { Logger } from '../../services/shared/logger.js';
-import type { ServiceName } from '../topology.js';
+import { type ServiceName, topology } from '../topology.js';
 
 /** Every port a service may need, as the local runtime provides them. */
 export interface LocalPorts {
@@ -66,6 +66,7 @@ export const localHandlers: { [K in ServiceName]: (ports: LocalPorts) => LocalHa
         rawStore: p.rawStore,
         publisher: p.publisher,
         logger: p.logger('downloader'),
+        maxReceiveCount: topology.queues.tasks.maxReceiveCount,
       }),
     ),
   completionTracker: (p) =>

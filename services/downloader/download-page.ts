@@ -4,47 +4,59 @@ import type { ObjectStore } from '../ports/object-store.js';
 import type { DownloadTask } from '../ports/task-queue.js';
 import { rawPageKey } from '../shared/lake-keys.js';
 import type { Logger } from '../shared/logger.js';
+import { storeRejectedRows } from './rejected-rows.js';
 
 export interface DownloaderDeps {
   source: FleetSource;
   rawStore: ObjectStore;
   publisher: EventPublisher;
   logger: Logger;
+  /**
+   * The tasks queue's maxReceiveCount: a task that fails on its last receive is announced as EtlFailed, with the
+   * reason, before it moves to the dead-letter queue. Without it, failures are only logged.
+   */
+  maxReceiveCount?: number;
 }
 
-export interface DownloadOutcome {
+export interface StoredPage {
   key: string;
   rows: number;
   bytes: number;
+  /** Rows left out for breaking the row schema, kept under `rejected/` (docs/decisions/0005). */
+  rejectedRows: number;
 }
 
-/** One row per line; the rows were validated by the source, so serialising them cannot fail. */
-export function* toNdjson(rows: readonly unknown[]): Generator<Uint8Array> {
-  const encoder = new TextEncoder();
-  const chunk: string[] = [];
-  for (const row of rows) {
-    chunk.push(JSON.stringify(row));
-    if (chunk.length === 1000) {
-      yield encoder.encode(`${chunk.join('\n')}\n`);
-      chunk.length = 0;
-    }
-  }
-  if (chunk.length > 0) {
-    yield encoder.encode(`${chunk.join('\n')}\n`);
-  }
-}
-
-async function* toAsync(chunks: Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  yield* chunks;
-}
+export type DownloadOutcome = StoredPage;
 
 /**
  * Fetches one page and stores it whole at a key derived from the validated task, then announces it. Storing
  * again after a redelivery writes the same bytes at the same key, so duplicates cannot appear in the lake.
  */
 export async function downloadPage(task: DownloadTask, deps: DownloaderDeps): Promise<DownloadOutcome> {
+  const { runId, dataset, page } = task;
+  const key = rawPageKey(dataset, runId, page);
+  const stored = await storePage(task, key, deps);
+  await publishEvent(deps.publisher, DetailType.PageDownloaded, {
+    runId,
+    dataset,
+    page,
+    rows: stored.rows,
+    bytes: stored.bytes,
+    key,
+  });
+  return stored;
+}
+
+/**
+ * Streams the page's validated rows into the raw store at `key`. The store's `put` is atomic and the source's
+ * stream throws on a truncated or invalid body, so a failed attempt leaves no object behind; a retried attempt
+ * writes the key from the start.
+ */
+export async function storePage(task: DownloadTask, key: string, deps: DownloaderDeps): Promise<StoredPage> {
   const { runId, dataset, window, page, pageSize } = task;
-  const fetched = await deps.source.fetchPage({ dataset, window, page, pageSize });
+  const fetched = await deps.source.fetchPage({ dataset, window, page, pageSize }, (ndjson) =>
+    deps.rawStore.put(key, ndjson, { contentType: 'application/x-ndjson' }),
+  );
   if (fetched.totalPages !== task.totalPages) {
     deps.logger.warn('total_pages changed since planning', {
       runId,
@@ -54,11 +66,8 @@ export async function downloadPage(task: DownloadTask, deps: DownloaderDeps): Pr
       now: fetched.totalPages,
     });
   }
-  const key = rawPageKey(dataset, runId, page);
-  const { bytes } = await deps.rawStore.put(key, toAsync(toNdjson(fetched.rows)), {
-    contentType: 'application/x-ndjson',
-  });
-  const rows = fetched.rows.length;
-  await publishEvent(deps.publisher, DetailType.PageDownloaded, { runId, dataset, page, rows, bytes, key });
-  return { key, rows, bytes };
+  if (fetched.rejected.length > 0) {
+    await storeRejectedRows(deps.rawStore, task, fetched.rejected, deps.logger);
+  }
+  return { key, rows: fetched.rows, bytes: fetched.stored.bytes, rejectedRows: fetched.rejected.length };
 }

@@ -2,9 +2,10 @@ import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
+import { DetailType, publishEvent } from '../../events/index.js';
 import { type DownloadTask, DownloadTaskSchema } from '../ports/task-queue.js';
 import { describeError, TerminalError } from '../shared/errors.js';
-import { type DownloaderDeps, downloadPage } from './download-page.js';
+import { type DownloaderDeps, type DownloadOutcome, downloadPage } from './download-page.js';
 
 /** Parses an SQS message body into a task; a bad message names its message id and the offending fields. */
 export function parseTaskRecord(record: SQSRecord): DownloadTask {
@@ -40,9 +41,48 @@ export function createDownloaderHandler(deps: DownloaderDeps) {
     )
     .handler(function downloader(event) {
       return Promise.allSettled(
-        event.Records.map((record) =>
-          Promise.resolve().then(() => downloadPage(parseTaskRecord(record), deps)),
-        ),
+        event.Records.map((record) => Promise.resolve().then(() => downloadRecord(record, deps))),
       );
     });
+}
+
+async function downloadRecord(record: SQSRecord, deps: DownloaderDeps): Promise<DownloadOutcome> {
+  const task = parseTaskRecord(record);
+  try {
+    return await downloadPage(task, deps);
+  } catch (error) {
+    if (isLastReceive(record, deps.maxReceiveCount)) await announceGivingUp(task, error, deps);
+    throw error;
+  }
+}
+
+/** SQS moves a message to the dead-letter queue instead of delivering it after `maxReceiveCount` receives. */
+function isLastReceive(record: SQSRecord, maxReceiveCount: number | undefined): boolean {
+  const received = Number(record.attributes.ApproximateReceiveCount);
+  return maxReceiveCount !== undefined && Number.isInteger(received) && received >= maxReceiveCount;
+}
+
+/**
+ * The page is about to be dead-lettered: the run cannot complete, and the reason (which the dead-letter queue
+ * does not keep) goes out with EtlFailed. A failure to publish is logged, not thrown over the page's own error.
+ */
+async function announceGivingUp(task: DownloadTask, error: unknown, deps: DownloaderDeps): Promise<void> {
+  const reason = `${task.dataset} page ${task.page}: ${describeError(error)}`.slice(0, 4_000);
+  try {
+    await publishEvent(deps.publisher, DetailType.EtlFailed, {
+      runId: task.runId,
+      stage: 'downloader',
+      dataset: task.dataset,
+      page: task.page,
+      reason,
+    });
+  } catch (publishError) {
+    deps.logger.error('could not announce a dead-lettered page', {
+      runId: task.runId,
+      dataset: task.dataset,
+      page: task.page,
+      reason,
+      publishError: describeError(publishError),
+    });
+  }
 }

@@ -1,23 +1,41 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import { topology } from '../../infra/topology.js';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher.js';
-import {
-  FleetApiEnvironmentSchema,
-  fleetSourceFromEnvironment,
-} from '../adapters/aws/fleet-source-from-env.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
-import { nonEmpty, parseEnvironment } from '../shared/environment.js';
+import { SecretsManagerSecrets } from '../adapters/aws/secrets-manager-secrets.js';
+import { fleetSourceForLambda } from '../adapters/http/fleet-source-for-lambda.js';
+import { nonEmpty, parseEnvironment, positiveInt } from '../shared/environment.js';
 import { jsonLogger } from '../shared/logger.js';
+import {
+  instanceBudget,
+  SourceEnvironmentSchema,
+  sourceConfigFromEnvironment,
+} from '../source-config/index.js';
 import { createDownloaderHandler } from './handler.js';
 
 const env = parseEnvironment(
-  FleetApiEnvironmentSchema.extend({ EVENT_BUS_NAME: nonEmpty, RAW_BUCKET: nonEmpty }),
+  SourceEnvironmentSchema.extend({
+    EVENT_BUS_NAME: nonEmpty,
+    RAW_BUCKET: nonEmpty,
+    /** The event source mapping's MaximumConcurrency as deployed; the budget is shared among that many instances. */
+    DOWNLOADER_MAX_CONCURRENCY: positiveInt.optional(),
+    MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).optional(),
+  }),
 );
+const config = sourceConfigFromEnvironment(env);
+const instances = env.DOWNLOADER_MAX_CONCURRENCY ?? topology.services.downloader.trigger.maxConcurrency;
 
 export const handler = createDownloaderHandler({
-  source: fleetSourceFromEnvironment(env, new SecretsManagerClient({})),
+  source: fleetSourceForLambda(
+    config,
+    new SecretsManagerSecrets(new SecretsManagerClient({})),
+    instanceBudget(config.rateBudget, instances),
+  ),
   rawStore: new S3ObjectStore(new S3Client({}), { bucket: env.RAW_BUCKET }),
   publisher: new EventBridgePublisher(new EventBridgeClient({}), { busName: env.EVENT_BUS_NAME }),
   logger: jsonLogger('downloader'),
+  maxReceiveCount: env.MAX_RECEIVE_COUNT ?? topology.queues.tasks.maxReceiveCount,
 });

@@ -11,7 +11,7 @@ import type { FleetSource } from '../ports/fleet-source.js';
 import type { DownloadTask, TaskQueue } from '../ports/task-queue.js';
 import { describeError, isRetryable } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { nightlyWindow, runIdFor } from '../shared/run-identity.js';
+import { runIdFor } from '../shared/run-identity.js';
 
 /**
  * What the nightly schedule sends, one per dataset: the rule's input transformer adds the scheduled `time`
@@ -28,6 +28,7 @@ export interface PlannerDeps {
   queue: TaskQueue;
   publisher: EventPublisher;
   clock: Clock;
+  /** Rows per page to ask for; the source's configured page size for the dataset caps it. */
   pageSize: number;
   logger: Logger;
 }
@@ -38,17 +39,19 @@ export type PlanOutcome =
 
 /**
  * Reads the first page only to learn `total_pages`, then queues one task per page (page 1 included: the
- * downloader owns storing pages, so the planner stays a planner). Tasks go out before PagesPlanned, so a retry
- * after a failed publish only re-sends tasks, which the downloader handles idempotently.
+ * downloader owns storing pages, so the planner stays a planner). The window is the source's nightly window for
+ * the scheduled time (a calendar day in the API's time zone). Tasks go out before PagesPlanned, so a retry after
+ * a failed publish only re-sends tasks, which the downloader handles idempotently.
  */
 export async function planPages(input: PlannerInput, deps: PlannerDeps): Promise<PlanOutcome> {
-  const window = nightlyWindow(new Date(input.time));
+  const window = deps.source.windowFor(new Date(input.time));
   const runId = runIdFor(window);
   const { dataset } = input;
+  const pageSize = Math.min(deps.pageSize, deps.source.maxPageSize(dataset));
   let totalPages: number;
   try {
-    totalPages = (await deps.source.fetchPage({ dataset, window, page: 1, pageSize: deps.pageSize }))
-      .totalPages;
+    // The source retries transient failures itself (backoff, Retry-After); what reaches here is final for now.
+    totalPages = await deps.source.countPages({ dataset, window, page: 1, pageSize });
   } catch (error) {
     // Transient failures go back to Lambda's retries; a terminal one (a 4xx, an invalid body) will not heal,
     // so the run is failed now with the API's reason rather than after every retry.
@@ -59,7 +62,7 @@ export async function planPages(input: PlannerInput, deps: PlannerDeps): Promise
       stage: 'planner',
       dataset,
       page: 1,
-      reason,
+      reason: reason.slice(0, 4_000),
     });
     deps.logger.error('planning failed', { runId, dataset, reason });
     return { runId, dataset, failed: reason };
@@ -69,7 +72,7 @@ export async function planPages(input: PlannerInput, deps: PlannerDeps): Promise
     dataset,
     window,
     page: i + 1,
-    pageSize: deps.pageSize,
+    pageSize,
     totalPages,
   }));
   await deps.queue.send(tasks);
@@ -78,7 +81,7 @@ export async function planPages(input: PlannerInput, deps: PlannerDeps): Promise
     dataset,
     window,
     totalPages,
-    pageSize: deps.pageSize,
+    pageSize,
     plannedAt: deps.clock.now().toISOString(),
   });
   deps.logger.info('pages planned', { runId, dataset, totalPages });

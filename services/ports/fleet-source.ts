@@ -7,13 +7,46 @@ export interface PageRequest {
   pageSize: number;
 }
 
-/** One page as the API returned it, rows already validated against the dataset's row schema. */
-export interface FetchedPage {
-  totalPages: number;
-  rows: unknown[];
+/**
+ * Where a page's rows go, as NDJSON (one validated row per line), while they arrive: a page is never held whole
+ * in memory. The sink must store atomically (the object store's `put` does): when the body turns out truncated
+ * or invalid, the iterable throws and nothing may be left behind; a retried attempt calls the sink again.
+ */
+export type PageSink<T> = (ndjson: AsyncIterable<Uint8Array>) => Promise<T>;
+
+/** A row the API sent that breaks the row schema, kept aside with why (see docs/decisions/0005). */
+export interface RejectedRow {
+  /** 0-based position in the page. */
+  index: number;
+  /** Field paths and messages, never the values. */
+  reason: string;
+  /** The row as the API sent it, cut to a few kilobytes. */
+  row: string;
 }
 
-/** The fleet REST API (OAuth, `total_pages` pagination). The simulator and real APIs sit behind it. */
+export interface FetchedPage<T> {
+  /** `total_pages` as this response tells it. */
+  totalPages: number;
+  /** Rows handed to the sink. */
+  rows: number;
+  /** Rows left out for breaking the schema; the page failed instead if there were too many. */
+  rejected: RejectedRow[];
+  /** What the sink returned. */
+  stored: T;
+}
+
+/**
+ * The fleet REST API, as a configuration describes it (OAuth, pagination, date filters, rate budget). The simulator
+ * and real APIs sit behind it. Calls retry transient failures themselves (backoff, `Retry-After`); what they
+ * throw is final for this invocation and says whether a later one may succeed (`retryable`).
+ */
 export interface FleetSource {
-  fetchPage(request: PageRequest): Promise<FetchedPage>;
+  /** The window a nightly schedule fired at `scheduledTime` fetches: contiguous, half-open, in the API's zone. */
+  windowFor(scheduledTime: Date): DateWindow;
+  /** Rows per page to ask of the dataset's endpoint, at most. */
+  maxPageSize(dataset: Dataset): number;
+  /** `total_pages` for the request's window and page size, read from page `request.page`. */
+  countPages(request: PageRequest): Promise<number>;
+  /** Fetches one page and streams its validated rows into `sink`. */
+  fetchPage<T>(request: PageRequest, sink: PageSink<T>): Promise<FetchedPage<T>>;
 }

@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import type { Dataset } from '../../events/index.js';
 
-const instant = z.iso.datetime({ offset: false });
+/** The one form instants are stored in: UTC with milliseconds, so that they also sort correctly as text. */
+const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * An ISO 8601 instant with `Z` or an offset, as APIs send them, normalised to the canonical form: the raw
+ * tables compare `created_at` as text (e.g. `max_by(vehicle_type, created_at)`), which only orders one form.
+ */
+const instant = z.iso
+  .datetime({ offset: true })
+  .transform((text) => (CANONICAL_INSTANT.test(text) ? text : new Date(text).toISOString()));
 
 /** A vehicle as the fleet API lists it; `created_at` is what the API's creation-date filters apply to. */
 export const VehicleRowSchema = z.object({
@@ -27,3 +36,21 @@ export const rowSchemas = {
   vehicles: VehicleRowSchema,
   sensors: SensorRowSchema,
 } as const satisfies Record<Dataset, z.ZodType>;
+
+/** The columns of a dataset's rows, in the order they are stored. */
+export function columnsOf(dataset: Dataset): string[] {
+  return Object.keys(rowSchemas[dataset].shape);
+}
+
+/** Rows as NDJSON chunks of about a thousand rows each, the lake's format: one JSON object per line. */
+export async function* ndjsonChunks(rows: Iterable<unknown>): AsyncGenerator<Uint8Array> {
+  const lines: string[] = [];
+  for (const row of rows) {
+    lines.push(JSON.stringify(row));
+    if (lines.length === 1000) {
+      yield Buffer.from(`${lines.join('\n')}\n`);
+      lines.length = 0;
+    }
+  }
+  if (lines.length > 0) yield Buffer.from(`${lines.join('\n')}\n`);
+}

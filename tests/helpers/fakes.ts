@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Dataset, DateWindow } from '../../events/index.js';
 import {
   type DetailTypeName,
   EVENT_SOURCE,
@@ -6,10 +7,12 @@ import {
   type EventPublisher,
   type OutgoingEvent,
 } from '../../events/index.js';
-import type { FetchedPage, FleetSource, PageRequest } from '../../services/ports/fleet-source.js';
+import type { FetchedPage, FleetSource, PageRequest, PageSink } from '../../services/ports/fleet-source.js';
 import type { ObjectBody, ObjectStore } from '../../services/ports/object-store.js';
 import type { DownloadTask, TaskQueue } from '../../services/ports/task-queue.js';
 import type { Logger } from '../../services/shared/logger.js';
+import { ndjsonChunks } from '../../services/shared/rows.js';
+import { nightlyWindow } from '../../services/shared/run-identity.js';
 
 /** Keeps what was published, in order, with details parsed back from JSON. */
 export class RecordingPublisher implements EventPublisher {
@@ -72,19 +75,38 @@ export class RecordingQueue implements TaskQueue {
   }
 }
 
-/** A source serving `rowsPerDataset` rows per dataset in pages, and recording each request. */
+/** A source serving `rowsPerDataset` rows per dataset in pages (UTC-day windows), and recording each request. */
 export class FakeSource implements FleetSource {
   readonly requests: PageRequest[] = [];
-  constructor(private readonly rowsPerDataset: Record<string, unknown[]>) {}
+  constructor(
+    private readonly rowsPerDataset: Record<string, unknown[]>,
+    private readonly pageSizeLimit = 50_000,
+  ) {}
 
-  async fetchPage(request: PageRequest): Promise<FetchedPage> {
+  windowFor(scheduledTime: Date): DateWindow {
+    return nightlyWindow(scheduledTime);
+  }
+
+  maxPageSize(_dataset: Dataset): number {
+    return this.pageSizeLimit;
+  }
+
+  async countPages(request: PageRequest): Promise<number> {
+    this.requests.push(request);
+    return this.totalPages(request);
+  }
+
+  async fetchPage<T>(request: PageRequest, sink: PageSink<T>): Promise<FetchedPage<T>> {
     this.requests.push(request);
     const rows = this.rowsPerDataset[request.dataset] ?? [];
     const start = (request.page - 1) * request.pageSize;
-    return {
-      totalPages: Math.ceil(rows.length / request.pageSize),
-      rows: rows.slice(start, start + request.pageSize),
-    };
+    const page = rows.slice(start, start + request.pageSize);
+    const stored = await sink(ndjsonChunks(page));
+    return { totalPages: this.totalPages(request), rows: page.length, rejected: [], stored };
+  }
+
+  private totalPages(request: PageRequest): number {
+    return Math.ceil((this.rowsPerDataset[request.dataset] ?? []).length / request.pageSize);
   }
 }
 

@@ -1,445 +1,397 @@
-import { z } from 'zod';
-import type { Dataset } from '../../../events/index.js';
-import { type Clock, systemClock } from '../../ports/clock.js';
-import type { FetchedPage, FleetSource, PageRequest } from '../../ports/fleet-source.js';
-import { TerminalError, TransientError } from '../../shared/errors.js';
-import { rowSchemas } from '../../shared/rows.js';
+import type { Dataset, DateWindow } from '../../../events/index.js';
+import type { FetchedPage, FleetSource, PageRequest, PageSink } from '../../ports/fleet-source.js';
+import type { Secrets } from '../../ports/secrets.js';
+import type { Logger } from '../../shared/logger.js';
+import {
+  type ClientCredentialsAuth,
+  type DatasetSource,
+  nightlyWindowIn,
+  type SourceConfig,
+  seedApiConfig,
+} from '../../source-config/index.js';
+import { retryDelayMs } from './backoff.js';
+import { ClientCredentialsTokens } from './client-credentials.js';
+import {
+  type FleetApiError,
+  FleetApiTerminalError,
+  FleetApiTransientError,
+  isTransientFleetApiError,
+} from './errors.js';
+import { brokenBody, discard, failureOf, send } from './http-exchange.js';
+import { PageBodyParser, type PageFailure, type ParsedPage } from './page-body-parser.js';
+import { pageUrl } from './page-url.js';
+import { type Release, RequestBudget } from './request-budget.js';
+import { rowReader } from './row-reader.js';
+import { systemTiming, type Timing } from './timing.js';
+
+export { FleetApiTerminalError, FleetApiTransientError } from './errors.js';
 
 /**
- * The fleet REST API over `fetch`: OAuth 2.0 client credentials, one GET per page. One call is one attempt
- * (plus one retry after a 401 with a fresh token); backoff and the rate budget wrap `fetchPage` from outside.
+ * The fleet REST API over `fetch`, as a source configuration describes it: OAuth 2.0 client credentials (cached,
+ * single-flight, one refresh on 401), one GET per page streamed through the page parser into the caller's sink,
+ * transient failures retried with capped exponential backoff and full jitter but never before `Retry-After`, and
+ * every request (tokens included) within one rate budget shared by the whole process.
  */
+export interface ConfiguredSourceOptions {
+  config: SourceConfig;
+  /** Reads the client secret by name: Secrets Manager in the cloud, environment variables locally. */
+  secrets: Secrets;
+  timing?: Timing;
+  /** [0, 1), for the backoff's jitter. */
+  random?: () => number;
+  fetch?: typeof fetch;
+  /** Retries are logged here (warn), so a flaky night can be read afterwards. */
+  logger?: Logger;
+}
 
-export const DEFAULT_FLEET_ENDPOINTS: Readonly<Record<Dataset, string>> = {
-  vehicles: '/v1/vehicles',
-  sensors: '/v1/sensors',
-};
-
-export interface FleetApiSourceConfig {
+/** An API of the seed's shape at `baseUrl`, as the Lambda environment described it before source configurations. */
+export interface SeedShapedSourceOptions {
   baseUrl: string;
-  /** Absolute, or relative to `baseUrl`. */
   tokenUrl: string;
   clientId: string;
-  /** Read from the Secrets port when a token is requested, so the secret is never kept in configuration. */
   clientSecret: () => Promise<string>;
-  /** Paths under `baseUrl`; defaults to DEFAULT_FLEET_ENDPOINTS. */
-  endpoints?: Partial<Record<Dataset, string>>;
-  /** Per request, body included. */
   requestTimeoutMs?: number;
-  clock?: Clock;
   fetch?: typeof fetch;
 }
 
-const ConfigSchema = z.object({
-  baseUrl: z.url({ protocol: /^https?$/ }),
-  tokenUrl: z.string().min(1),
-  clientId: z.string().min(1),
-  endpoints: z
-    .object({ vehicles: z.string().startsWith('/'), sensors: z.string().startsWith('/') })
-    .partial()
-    .optional(),
-  requestTimeoutMs: z.number().int().positive().default(30_000),
-});
+export type FleetApiSourceOptions = ConfiguredSourceOptions | SeedShapedSourceOptions;
 
-/** The API may answer differently later: 429, 5xx, network failures, timeouts. */
-export class FleetApiTransientError extends TransientError {
-  override readonly name = 'FleetApiTransientError';
-
-  constructor(
-    message: string,
-    /** HTTP status, when there was a response. */
-    readonly status: number | undefined,
-    /** From `Retry-After`, when the API sent one. */
-    readonly retryAfterMs: number | undefined,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
+/** What the client did, for the run's summary, tests and the benchmark. */
+export interface SourceStats {
+  /** HTTP requests for pages, retries and 401 repeats included. */
+  pageRequests: number;
+  /** Attempts made again after a transient failure. */
+  retries: number;
+  tokenRequests: number;
+  /** Transient failures by what they were: `HTTP 429`, `HTTP 503`, `truncated`, `network`. */
+  transientFailures: Record<string, number>;
+  /** The most requests the budget let be in flight at once. */
+  maxInFlight: number;
 }
 
-/** Asking again cannot help: rejected credentials, other 4xx, a body that breaks the contract. */
-export class FleetApiTerminalError extends TerminalError {
-  override readonly name = 'FleetApiTerminalError';
-
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
-
-/** Tokens are refreshed this long before they expire, so a token never expires on its way to the API. */
-const TOKEN_REFRESH_MARGIN_MS = 60_000;
-/** expires_in is only RECOMMENDED (RFC 6749 §5.1); without it a token is kept this long. */
-const DEFAULT_TOKEN_LIFETIME_S = 300;
-
-const TokenResponseSchema = z.object({
-  access_token: z.string().min(1),
-  token_type: z.string().refine((t) => t.toLowerCase() === 'bearer', 'token_type must be Bearer'),
-  expires_in: z.number().positive().optional(),
-});
-
-const PageEnvelopeSchema = z.object({
-  page: z.number().int().optional(),
-  total_pages: z.number().int().min(0),
-  data: z.array(z.unknown()),
-});
-
-/** The fields of an error body worth quoting; anything else the API sends back is not repeated. */
-const ErrorBodySchema = z.object({
-  error: z.string().max(64).optional(),
-  error_description: z.string().optional(),
-  message: z.string().optional(),
-  parameter: z.string().max(64).optional(),
-});
+const SECRET_NAME = 'client-secret';
 
 export class FleetApiSource implements FleetSource {
-  private readonly baseUrl: string;
-  private readonly endpoints: Record<Dataset, string>;
-  private readonly timeoutMs: number;
+  readonly config: SourceConfig;
+  private readonly secrets: Secrets;
+  private readonly timing: Timing;
+  private readonly random: () => number;
   private readonly fetch: typeof fetch;
-  private readonly tokens: ClientCredentialsTokens;
+  private readonly logger: Logger | undefined;
+  private readonly budget: RequestBudget;
+  private readonly tokenSources = new Map<string, ClientCredentialsTokens>();
+  /** Per URL, the earliest time the API allowed it to be asked again (its last `Retry-After`). */
+  private readonly notBefore = new Map<string, number>();
+  private readonly counts = { pageRequests: 0, retries: 0, transientFailures: {} as Record<string, number> };
 
-  constructor(config: FleetApiSourceConfig) {
-    const parsed = ConfigSchema.safeParse(config);
-    if (!parsed.success) {
-      throw new TerminalError(`invalid fleet API configuration: ${z.prettifyError(parsed.error)}`, {
-        cause: parsed.error,
+  constructor(options: FleetApiSourceOptions) {
+    if ('config' in options) {
+      this.config = options.config;
+      this.secrets = options.secrets;
+      this.timing = options.timing ?? systemTiming;
+      this.random = options.random ?? Math.random;
+      this.logger = options.logger;
+      this.fetch = options.fetch ?? globalThis.fetch;
+    } else {
+      this.config = seedApiConfig(options.baseUrl, {
+        tokenUrl: options.tokenUrl,
+        clientId: options.clientId,
+        clientSecretName: SECRET_NAME,
+        ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
       });
+      this.secrets = { get: () => options.clientSecret() };
+      this.timing = systemTiming;
+      this.random = Math.random;
+      this.logger = undefined;
+      this.fetch = options.fetch ?? globalThis.fetch;
     }
-    this.baseUrl = parsed.data.baseUrl.replace(/\/+$/, '');
-    this.endpoints = { ...DEFAULT_FLEET_ENDPOINTS, ...parsed.data.endpoints };
-    this.timeoutMs = parsed.data.requestTimeoutMs;
-    this.fetch = config.fetch ?? globalThis.fetch;
-    this.tokens = new ClientCredentialsTokens({
-      tokenUrl: new URL(parsed.data.tokenUrl, `${this.baseUrl}/`).toString(),
-      clientId: parsed.data.clientId,
-      clientSecret: config.clientSecret,
-      clock: config.clock ?? systemClock,
-      timeoutMs: this.timeoutMs,
-      fetch: this.fetch,
-    });
+    this.budget = new RequestBudget(this.config.rateBudget, this.timing);
   }
 
-  async fetchPage(request: PageRequest): Promise<FetchedPage> {
+  windowFor(scheduledTime: Date): DateWindow {
+    return nightlyWindowIn(scheduledTime, this.config.window.timeZone);
+  }
+
+  maxPageSize(dataset: Dataset): number {
+    return this.config.datasets[dataset].pageSize;
+  }
+
+  async countPages(request: PageRequest): Promise<number> {
+    const page = await this.fetchPages(request, drain, false);
+    return page.totalPages;
+  }
+
+  fetchPage<T>(request: PageRequest, sink: PageSink<T>): Promise<FetchedPage<T>> {
+    return this.fetchPages(request, sink, true);
+  }
+
+  stats(): SourceStats {
+    let tokenRequests = 0;
+    for (const tokens of this.tokenSources.values()) tokenRequests += tokens.requests;
+    return {
+      pageRequests: this.counts.pageRequests,
+      retries: this.counts.retries,
+      tokenRequests,
+      transientFailures: { ...this.counts.transientFailures },
+      maxInFlight: this.budget.stats().maxInFlight,
+    };
+  }
+
+  private fetchPages<T>(request: PageRequest, sink: PageSink<T>, emitRows: boolean): Promise<FetchedPage<T>> {
+    const source = this.config.datasets[request.dataset];
     const what = `${request.dataset} page ${request.page}`;
-    const url = this.pageUrl(request);
-    let token = await this.tokens.current();
-    let response = await this.get(url, token, what);
-    if (response.status === 401) {
+    let url: URL;
+    try {
+      url = pageUrl(source, request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.withRetries(what, url.toString(), () =>
+      this.attempt(source, request, url, what, sink, emitRows),
+    );
+  }
+
+  /** One attempt: an authorised GET, its body streamed through the parser into the sink. */
+  private async attempt<T>(
+    source: DatasetSource,
+    request: PageRequest,
+    url: URL,
+    what: string,
+    sink: PageSink<T>,
+    emitRows: boolean,
+  ): Promise<FetchedPage<T>> {
+    const { response, release, token } = await this.authorizedGet(source, url, what);
+    try {
+      if (!response.ok) {
+        throw await failureOf(response, `fleet API failed ${what}`, [token], this.timing.now());
+      }
+      const parser = new PageBodyParser({
+        shape: source.shape,
+        page: request.page,
+        pageSize: request.pageSize,
+        invalidRows: source.rows.invalidRows,
+        ...(emitRows ? { checkRow: rowReader(source.dataset, source.rows) } : {}),
+      });
+      const outcome: BodyOutcome = { failure: undefined, parsed: undefined };
+      let stored: T;
+      try {
+        stored = await sink(this.ndjson(response, parser, outcome, what));
+      } catch (error) {
+        // The sink (an object store) may wrap what the body threw; the body's own failure says more.
+        throw outcome.failure ?? error;
+      }
+      if (outcome.parsed === undefined) {
+        throw new FleetApiTerminalError(
+          `${what}: the sink stopped reading before the page ended`,
+          response.status,
+        );
+      }
+      return {
+        totalPages: outcome.parsed.totalPages,
+        rows: outcome.parsed.rows,
+        rejected: outcome.parsed.rejected,
+        stored,
+      };
+    } finally {
+      // The slot is held until the body has been read: that is how long the API serves the request.
+      release();
+    }
+  }
+
+  /** Validated rows as NDJSON bytes, as the body arrives; throws (and records why) when the body fails. */
+  private async *ndjson(
+    response: Response,
+    parser: PageBodyParser,
+    outcome: BodyOutcome,
+    what: string,
+  ): AsyncGenerator<Uint8Array> {
+    const { status, body } = response;
+    try {
+      if (body !== null) {
+        for await (const chunk of body) {
+          const step = parser.push(chunk);
+          if (!step.ok) {
+            outcome.failure = bodyFailure(step.failure, what, status);
+            throw outcome.failure;
+          }
+          if (step.ndjson !== '') yield Buffer.from(step.ndjson);
+        }
+      }
+    } catch (error) {
+      outcome.failure ??= brokenBody(error, status, what, this.config.requestTimeoutMs);
+      throw outcome.failure;
+    }
+    const end = parser.end();
+    if (!end.ok) {
+      outcome.failure = bodyFailure(end.failure, what, status);
+      throw outcome.failure;
+    }
+    if (end.ndjson !== '') yield Buffer.from(end.ndjson);
+    outcome.parsed = end;
+  }
+
+  /** A GET with a bearer token and a budget slot; a 401 gets one fresh token and one more try. */
+  private async authorizedGet(
+    source: DatasetSource,
+    url: URL,
+    what: string,
+  ): Promise<{ response: Response; release: Release; token: string }> {
+    const tokens = this.tokensFor(source.auth);
+    // The token comes before the slot: a request waiting for a token must not hold a slot the token request needs.
+    let token = await tokens.current();
+    let exchange = await this.get(url, token, what);
+    if (exchange.response.status === 401) {
       // The token may have been revoked or expired early on the provider's side: one fresh token, one retry.
-      await discard(response);
-      this.tokens.invalidate(token);
-      token = await this.tokens.current();
-      response = await this.get(url, token, what);
-      if (response.status === 401) {
-        await discard(response);
+      await discard(exchange.response);
+      exchange.release();
+      tokens.invalidate(token);
+      token = await tokens.current();
+      exchange = await this.get(url, token, what);
+      if (exchange.response.status === 401) {
+        await discard(exchange.response);
+        exchange.release();
         throw new FleetApiTerminalError(
           `fleet API refused a freshly issued access token for ${what} (HTTP 401)`,
           401,
         );
       }
     }
-    if (!response.ok) {
-      throw await failureOf(response, `fleet API failed ${what}`, [token]);
-    }
-    return parsePage(await readText(response, what), request);
+    return { ...exchange, token };
   }
 
-  private pageUrl({ dataset, window, page, pageSize }: PageRequest): URL {
-    const url = new URL(`${this.baseUrl}${this.endpoints[dataset]}`);
-    url.searchParams.set('fromCreationDate', window.from);
-    url.searchParams.set('toCreationDate', window.to);
-    url.searchParams.set('timeZone', window.timeZone);
-    url.searchParams.set('pageSize', String(pageSize));
-    url.searchParams.set('page', String(page));
-    return url;
-  }
-
-  private get(url: URL, token: string, what: string): Promise<Response> {
-    return send(
-      this.fetch,
-      url,
-      {
-        method: 'GET',
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-        signal: AbortSignal.timeout(this.timeoutMs),
-      },
-      what,
-      this.timeoutMs,
-    );
-  }
-}
-
-/** Rows are parsed, not cast: what the downloader stores is exactly what the row schema lets through. */
-function parsePage(text: string, { dataset, page, pageSize }: PageRequest): FetchedPage {
-  const what = `${dataset} page ${page}`;
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (error) {
-    throw new FleetApiTerminalError(`fleet API sent ${what} that is not JSON`, 200, { cause: error });
-  }
-  const envelope = PageEnvelopeSchema.safeParse(body);
-  if (!envelope.success) {
-    throw new FleetApiTerminalError(`fleet API sent an invalid ${what}: ${issuesOf(envelope.error)}`, 200, {
-      cause: envelope.error,
-    });
-  }
-  const { data, total_pages: totalPages, page: echoedPage } = envelope.data;
-  if (echoedPage !== undefined && echoedPage !== page) {
-    throw new FleetApiTerminalError(`fleet API answered ${what} with page ${echoedPage}`, 200);
-  }
-  if (data.length > pageSize) {
-    throw new FleetApiTerminalError(
-      `fleet API sent ${data.length} rows for ${what} of page size ${pageSize}`,
-      200,
-    );
-  }
-  const schema = rowSchemas[dataset];
-  const rows: unknown[] = new Array(data.length);
-  for (let index = 0; index < data.length; index++) {
-    const row = schema.safeParse(data[index]);
-    if (!row.success) {
-      throw new FleetApiTerminalError(
-        `fleet API sent an invalid ${what}: row ${index}: ${issuesOf(row.error)}`,
-        200,
-        {
-          cause: row.error,
-        },
-      );
-    }
-    rows[index] = row.data;
-  }
-  return { totalPages, rows };
-}
-
-/** Paths and messages only: zod messages do not quote the offending values, which may be secrets. */
-function issuesOf(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(body)'}: ${issue.message}`)
-    .join('; ');
-}
-
-interface TokenSourceConfig {
-  tokenUrl: string;
-  clientId: string;
-  clientSecret: () => Promise<string>;
-  clock: Clock;
-  timeoutMs: number;
-  fetch: typeof fetch;
-}
-
-/**
- * OAuth 2.0 client credentials (RFC 6749 §4.4). The token is cached until shortly before it expires, and
- * concurrent callers share one token request instead of each asking for their own.
- */
-class ClientCredentialsTokens {
-  private cached: { token: string; refreshAt: number } | undefined;
-  private inFlight: Promise<string> | undefined;
-
-  constructor(private readonly config: TokenSourceConfig) {}
-
-  current(): Promise<string> {
-    if (this.cached && this.config.clock.now().getTime() < this.cached.refreshAt) {
-      return Promise.resolve(this.cached.token);
-    }
-    if (this.inFlight === undefined) {
-      this.inFlight = this.request().finally(() => {
-        this.inFlight = undefined;
-      });
-    }
-    return this.inFlight;
-  }
-
-  /** Forgets a token the API refused, unless another caller already replaced it. */
-  invalidate(refused: string): void {
-    if (this.cached?.token === refused) {
-      this.cached = undefined;
-    }
-  }
-
-  private async request(): Promise<string> {
-    const { tokenUrl, clientId, clock, timeoutMs } = this.config;
-    const secret = await this.config.clientSecret();
-    const basic = Buffer.from(`${formEncode(clientId)}:${formEncode(secret)}`).toString('base64');
-    const response = await send(
-      this.config.fetch,
-      tokenUrl,
-      {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${basic}`,
-          'content-type': 'application/x-www-form-urlencoded',
-          accept: 'application/json',
-        },
-        body: 'grant_type=client_credentials',
-        signal: AbortSignal.timeout(timeoutMs),
-      },
-      'the token request',
-      timeoutMs,
-    );
-    if (!response.ok) {
-      throw await failureOf(response, 'fleet API token request failed', [secret]);
-    }
-    const text = await readText(response, 'the token request');
-    let body: unknown;
+  private async get(
+    url: URL,
+    token: string,
+    what: string,
+  ): Promise<{ response: Response; release: Release }> {
+    const release = await this.budget.acquire();
+    const timeoutMs = this.config.requestTimeoutMs;
+    this.counts.pageRequests += 1;
     try {
-      body = JSON.parse(text);
-    } catch {
-      // No cause: JSON.parse quotes the text it choked on, and that text may hold a token.
-      throw new FleetApiTerminalError('fleet API token response is not JSON', response.status);
-    }
-    const parsed = TokenResponseSchema.safeParse(body);
-    if (!parsed.success) {
-      // The cause is left out: the issues carry the input, and the input may carry a token.
-      throw new FleetApiTerminalError(
-        `fleet API token response is invalid: ${issuesOf(parsed.error)}`,
-        response.status,
+      const response = await send(
+        this.fetch,
+        url,
+        {
+          method: 'GET',
+          headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+          // Covers the body too: a page that stops arriving is a transient failure, not a hang.
+          signal: AbortSignal.timeout(timeoutMs),
+        },
+        what,
+        timeoutMs,
       );
+      return { response, release };
+    } catch (error) {
+      release();
+      throw error;
     }
-    const lifetimeMs = (parsed.data.expires_in ?? DEFAULT_TOKEN_LIFETIME_S) * 1000;
-    this.cached = {
-      token: parsed.data.access_token,
-      refreshAt: clock.now().getTime() + lifetimeMs - TOKEN_REFRESH_MARGIN_MS,
-    };
-    return parsed.data.access_token;
+  }
+
+  private tokensFor(auth: ClientCredentialsAuth): ClientCredentialsTokens {
+    const key = [
+      auth.tokenUrl,
+      auth.clientId,
+      auth.clientSecretName,
+      auth.scope ?? '',
+      auth.credentialsIn,
+    ].join('\n');
+    let tokens = this.tokenSources.get(key);
+    if (tokens === undefined) {
+      tokens = new ClientCredentialsTokens({
+        auth,
+        secret: (name) => this.secrets.get(name),
+        budget: this.budget,
+        timing: this.timing,
+        timeoutMs: this.config.requestTimeoutMs,
+        fetch: this.fetch,
+      });
+      this.tokenSources.set(key, tokens);
+    }
+    return tokens;
+  }
+
+  /**
+   * Runs attempts until one succeeds, a failure is terminal, or the retry policy is spent. Waits are the backoff's,
+   * never shorter than the `Retry-After` the API gave; that floor is kept per URL, so another caller asking for
+   * the same page in this process (a redelivered task) waits for it too.
+   */
+  private async withRetries<T>(what: string, key: string, attempt: () => Promise<T>): Promise<T> {
+    const policy = this.config.retry;
+    const firstAt = this.timing.now();
+    for (let failures = 0; ; ) {
+      const allowedAt = this.notBefore.get(key);
+      if (allowedAt !== undefined) await this.timing.sleepUntil(allowedAt);
+      try {
+        const result = await attempt();
+        this.notBefore.delete(key);
+        return result;
+      } catch (error) {
+        if (!isTransientFleetApiError(error)) throw error;
+        failures += 1;
+        this.countFailure(error);
+        const now = this.timing.now();
+        if (error.retryAfterMs !== undefined) {
+          this.notBefore.set(key, Math.max(this.notBefore.get(key) ?? 0, now + error.retryAfterMs));
+        }
+        const nextAt = now + retryDelayMs(failures, policy, this.random, error.retryAfterMs);
+        if (failures >= policy.maxAttempts) {
+          throw giveUp(error, `gave up on ${what} after ${failures} attempts`);
+        }
+        if (nextAt - firstAt > policy.maxElapsedMs) {
+          throw giveUp(
+            error,
+            `gave up on ${what}: the next attempt would start after the ${policy.maxElapsedMs} ms retry budget`,
+          );
+        }
+        this.counts.retries += 1;
+        this.logger?.warn('retrying a fleet API request', {
+          what,
+          failures,
+          waitMs: nextAt - now,
+          reason: error.message,
+        });
+        await this.timing.sleepUntil(nextAt);
+      }
+    }
+  }
+
+  private countFailure(error: FleetApiTransientError): void {
+    const kind =
+      error.status === undefined
+        ? 'network'
+        : /cut short/.test(error.message)
+          ? 'truncated'
+          : `HTTP ${error.status}`;
+    this.counts.transientFailures[kind] = (this.counts.transientFailures[kind] ?? 0) + 1;
   }
 }
 
-/** application/x-www-form-urlencoded, as RFC 6749 §2.3.1 asks for Basic client credentials. */
-function formEncode(value: string): string {
-  return encodeURIComponent(value).replace(/%20/g, '+');
+interface BodyOutcome {
+  failure: FleetApiError | undefined;
+  parsed: ParsedPage | undefined;
 }
 
-/** One HTTP exchange; failures to get any response are transient. */
-async function send(
-  fetcher: typeof fetch,
-  url: URL | string,
-  init: RequestInit,
-  what: string,
-  timeoutMs: number,
-): Promise<Response> {
-  try {
-    return await fetcher(url, init);
-  } catch (error) {
-    throw unreachable(error, what, timeoutMs);
-  }
-}
-
-async function readText(response: Response, what: string): Promise<string> {
-  try {
-    return await response.text();
-  } catch (error) {
-    throw new FleetApiTransientError(
-      `fleet API connection broke while reading ${what}: ${reasonOf(error)}`,
-      response.status,
+/** A body cut short is a connection that broke: worth asking again. Anything else about a body is not. */
+function bodyFailure(failure: PageFailure, what: string, status: number): FleetApiError {
+  if (failure.kind === 'truncated') {
+    return new FleetApiTransientError(
+      `fleet API sent ${what} cut short: ${failure.message}`,
+      status,
       undefined,
-      { cause: error },
     );
   }
+  return new FleetApiTerminalError(`fleet API sent an invalid ${what}: ${failure.message}`, status);
 }
 
-function unreachable(error: unknown, what: string, timeoutMs: number): FleetApiTransientError {
-  const reason =
-    fieldOf(error, 'name') === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : reasonOf(error);
-  return new FleetApiTransientError(`fleet API unreachable for ${what}: ${reason}`, undefined, undefined, {
-    cause: error,
+function giveUp(last: FleetApiTransientError, summary: string): FleetApiTransientError {
+  return new FleetApiTransientError(`${summary}; last: ${last.message}`, last.status, last.retryAfterMs, {
+    cause: last,
   });
 }
 
-/** undici reports "fetch failed" and hides the socket error (ECONNREFUSED, ...) in `cause`. */
-function reasonOf(error: unknown): string {
-  const cause = fieldOf(error, 'cause');
-  return fieldOf(cause, 'code') ?? fieldOf(cause, 'message') ?? fieldOf(error, 'message') ?? String(error);
-}
-
-/**
- * A string field of an error-like value. Duck-typed on purpose: fetch's errors (DOMException, undici's
- * TypeError) may come from another realm, where `instanceof Error` is false.
- */
-function fieldOf(value: unknown, field: 'name' | 'message' | 'code'): string | undefined;
-function fieldOf(value: unknown, field: 'cause'): unknown;
-function fieldOf(value: unknown, field: string): unknown {
-  if (typeof value !== 'object' || value === null || !(field in value)) {
-    return undefined;
-  }
-  const found: unknown = Reflect.get(value, field);
-  return field === 'cause' || typeof found === 'string' ? found : undefined;
-}
-
-/** Classifies a non-2xx response; the error body is quoted only through ErrorBodySchema, with secrets scrubbed. */
-async function failureOf(
-  response: Response,
-  prefix: string,
-  secrets: readonly string[],
-): Promise<FleetApiTransientError | FleetApiTerminalError> {
-  const { status } = response;
-  const detail = scrub(await errorDetail(response), secrets);
-  const message = `${prefix}: HTTP ${status}${detail ? ` ${detail}` : ''}`;
-  if (status === 429 || status >= 500) {
-    const retryAfterMs = retryAfterOf(response.headers.get('retry-after'));
-    const retry = retryAfterMs === undefined ? '' : ` (retry after ${Math.ceil(retryAfterMs / 1000)} s)`;
-    return new FleetApiTransientError(`${message}${retry}`, status, retryAfterMs);
-  }
-  return new FleetApiTerminalError(message, status);
-}
-
-async function errorDetail(response: Response): Promise<string> {
-  let text: string;
-  try {
-    text = await response.text();
-  } catch {
-    return '';
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return '';
-  }
-  const parsed = ErrorBodySchema.safeParse(body);
-  if (!parsed.success) {
-    return '';
-  }
-  const { error, error_description: description, message, parameter } = parsed.data;
-  const parts = [
-    error,
-    description ?? message,
-    parameter === undefined ? undefined : `(parameter ${parameter})`,
-  ];
-  return parts
-    .filter((part) => part !== undefined && part !== '')
-    .join(' ')
-    .slice(0, 300);
-}
-
-function scrub(text: string, secrets: readonly string[]): string {
-  return secrets.reduce(
-    (result, secret) => (secret === '' ? result : result.replaceAll(secret, '[redacted]')),
-    text,
-  );
-}
-
-/** `Retry-After` is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
-function retryAfterOf(header: string | null): number | undefined {
-  if (header === null || header.trim() === '') {
-    return undefined;
-  }
-  if (/^\d+$/.test(header.trim())) {
-    return Number(header.trim()) * 1000;
-  }
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-async function discard(response: Response): Promise<void> {
-  try {
-    await response.body?.cancel();
-  } catch {
-    // The body is unwanted; a failure to discard it changes nothing.
+/** Planning reads a page only for total_pages: its rows are parsed (the body must be whole) and dropped. */
+async function drain(ndjson: AsyncIterable<Uint8Array>): Promise<void> {
+  for await (const _ of ndjson) {
+    // Nothing is kept.
   }
 }

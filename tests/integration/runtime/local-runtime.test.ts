@@ -1,15 +1,22 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { DateWindow } from '../../../events/index.js';
 import { dlqCommand } from '../../../infra/local/cli/dlq-command.js';
 import { runPipelineLocally } from '../../../infra/local/run-pipeline.js';
 import { createDuckDbQueryEngine } from '../../../services/adapters/local/duckdb/duckdb-query-engine.js';
 import { SqliteQueue } from '../../../services/adapters/local/sqlite/sqlite-queue.js';
 import { openStateDatabase } from '../../../services/adapters/local/sqlite/state-database.js';
-import type { FetchedPage, FleetSource, PageRequest } from '../../../services/ports/fleet-source.js';
+import type {
+  FetchedPage,
+  FleetSource,
+  PageRequest,
+  PageSink,
+} from '../../../services/ports/fleet-source.js';
 import type { QueryEngine } from '../../../services/ports/query-engine.js';
 import { TerminalError, TransientError } from '../../../services/shared/errors.js';
-import type { SensorRow, VehicleRow } from '../../../services/shared/rows.js';
+import { ndjsonChunks, type SensorRow, type VehicleRow } from '../../../services/shared/rows.js';
+import { nightlyWindow } from '../../../services/shared/run-identity.js';
 
 const SLOW = 60_000;
 const DAY = '2026-11-24';
@@ -33,7 +40,24 @@ class ScriptedSource implements FleetSource {
     private readonly fault: (request: PageRequest, attempt: number) => Error | undefined = () => undefined,
   ) {}
 
-  async fetchPage(request: PageRequest): Promise<FetchedPage> {
+  windowFor(scheduledTime: Date): DateWindow {
+    return nightlyWindow(scheduledTime);
+  }
+
+  maxPageSize(): number {
+    return 50_000;
+  }
+
+  async countPages(request: PageRequest): Promise<number> {
+    return this.serve(request).totalPages;
+  }
+
+  async fetchPage<T>(request: PageRequest, sink: PageSink<T>): Promise<FetchedPage<T>> {
+    const { totalPages, rows } = this.serve(request);
+    return { totalPages, rows: rows.length, rejected: [], stored: await sink(ndjsonChunks(rows)) };
+  }
+
+  private serve(request: PageRequest): { totalPages: number; rows: unknown[] } {
     const attempt =
       this.calls.filter((c) => c.dataset === request.dataset && c.page === request.page).length + 1;
     this.calls.push(request);
@@ -131,7 +155,11 @@ describe('the local runtime', () => {
 
       // Assess
       expect(summary.status).toBe('failed');
-      expect(summary.failures).toEqual([expect.stringMatching(/^downloader: dead letter: received 5 times/)]);
+      // The downloader announces the page's own reason on its last receive, then the queue dead-letters it.
+      expect(summary.failures).toEqual([
+        'downloader: sensors page 3: 400 Bad Request from the API',
+        expect.stringMatching(/^downloader: dead letter: received 5 times/),
+      ]);
       const db = openStateDatabase(path.join(dir, 'state.sqlite'));
       const letters = new SqliteQueue(db, {
         name: 'tasks',

@@ -6,12 +6,11 @@ import {
   type SimulatorOptions,
   startSimulator,
 } from '../../../infra/local/simulator/index.js';
-import {
-  FleetApiSource,
-  type FleetApiSourceConfig,
-} from '../../../services/adapters/http/fleet-api-source.js';
+import { FleetApiSource } from '../../../services/adapters/http/fleet-api-source.js';
+import type { Timing } from '../../../services/adapters/http/timing.js';
 import type { Clock } from '../../../services/ports/clock.js';
-import type { PageRequest } from '../../../services/ports/fleet-source.js';
+import type { FetchedPage, FleetSource, PageRequest } from '../../../services/ports/fleet-source.js';
+import { type SeedApiOptions, seedApiConfig } from '../../../services/source-config/index.js';
 
 export const CLIENT_ID = 'fleet-etl-test';
 export const CLIENT_SECRET = 'correct-horse-battery-staple';
@@ -32,13 +31,29 @@ export function simulator(overrides: Partial<SimulatorOptions> = {}): Promise<Ru
   return startSimulator(simulatorOptions(overrides));
 }
 
-export function fleetSource(baseUrl: string, overrides: Partial<FleetApiSourceConfig> = {}): FleetApiSource {
+export interface TestSourceOptions extends Partial<Omit<SeedApiOptions, 'clientId' | 'clientSecretName'>> {
+  timing?: Timing;
+  random?: () => number;
+  /** The secret the source is given (default: the simulator's). */
+  clientSecret?: string;
+}
+
+/**
+ * A FleetApiSource for the simulator's (the seed's) API shape. One attempt per request unless `retry` says
+ * otherwise, so a test about how one response is classified sees that response's error.
+ */
+export function fleetSource(baseUrl: string, options: TestSourceOptions = {}): FleetApiSource {
+  const { timing, random, clientSecret = CLIENT_SECRET, ...config } = options;
   return new FleetApiSource({
-    baseUrl,
-    tokenUrl: SIMULATOR_PATHS.token,
-    clientId: CLIENT_ID,
-    clientSecret: async () => CLIENT_SECRET,
-    ...overrides,
+    config: seedApiConfig(baseUrl, {
+      clientId: CLIENT_ID,
+      clientSecretName: 'fleet-api/client-secret',
+      ...config,
+      retry: { maxAttempts: 1, ...config.retry },
+    }),
+    secrets: { get: async () => clientSecret },
+    ...(timing === undefined ? {} : { timing }),
+    ...(random === undefined ? {} : { random }),
   });
 }
 
@@ -135,4 +150,40 @@ export function json(status: number, body: unknown, headers: Record<string, stri
     response.writeHead(status, { 'content-type': 'application/json', ...headers });
     response.end(typeof body === 'string' ? body : JSON.stringify(body));
   };
+}
+
+/** Fetches a page into memory, its rows parsed back from the NDJSON the source streamed into the sink. */
+export async function collectPage(
+  source: FleetSource,
+  request: PageRequest,
+): Promise<FetchedPage<string> & { lines: unknown[] }> {
+  const page = await source.fetchPage(request, async (ndjson) => {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of ndjson) chunks.push(chunk);
+    return Buffer.concat(chunks).toString('utf8');
+  });
+  const lines: unknown[] = page.stored
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line));
+  return { ...page, lines };
+}
+
+/** Timing on a clock moved by hand: a sleep returns at once, with the clock moved to its deadline. */
+export class ManualTiming implements Timing {
+  readonly sleeps: number[] = [];
+  constructor(private epochMs = Date.parse('2026-03-04T01:00:00.000Z')) {}
+
+  now(): number {
+    return this.epochMs;
+  }
+
+  async sleepUntil(deadline: number): Promise<void> {
+    this.sleeps.push(Math.max(0, deadline - this.epochMs));
+    this.epochMs = Math.max(this.epochMs, deadline);
+  }
+
+  advance(ms: number): void {
+    this.epochMs += ms;
+  }
 }

@@ -5,6 +5,7 @@ import {
 import { TerminalError, TransientError } from '../../../services/shared/errors.js';
 import {
   CLIENT_SECRET,
+  collectPage,
   fleetSource,
   json,
   pageRequest,
@@ -34,9 +35,10 @@ describe('FleetApiSource when the API misbehaves', () => {
 
   async function failureOf(pages: StubHandler, token?: StubHandler, page = 2): Promise<Error> {
     const api = await stub(pages, token);
-    const error: unknown = await fleetSource(api.url, { requestTimeoutMs: 500 })
-      .fetchPage(pageRequest({ page }))
-      .catch((e: unknown) => e);
+    const error: unknown = await collectPage(
+      fleetSource(api.url, { requestTimeoutMs: 500 }),
+      pageRequest({ page }),
+    ).catch((e: unknown) => e);
     if (!(error instanceof Error)) throw new Error('expected fetchPage to fail');
     return error;
   }
@@ -68,7 +70,7 @@ describe('FleetApiSource when the API misbehaves', () => {
     const error = await failureOf(json(200, '<html>gateway</html>'));
 
     expect(error).toBeInstanceOf(FleetApiTerminalError);
-    expect(error.message).toMatch(/sensors page 2 that is not JSON/);
+    expect(error.message).toMatch(/sensors page 2: the body is not valid JSON/);
   });
 
   it('fails terminally on an envelope without total_pages, naming the field', async () => {
@@ -91,16 +93,14 @@ describe('FleetApiSource when the API misbehaves', () => {
     const error = await failureOf(json(200, { page: 1, total_pages: 3, data: [validRow] }));
 
     expect(error).toBeInstanceOf(TerminalError);
-    expect(error.message).toContain('with page 1');
+    expect(error.message).toContain('answered page 1 instead');
   });
 
   it('treats an unreachable API as transient', async () => {
     const api = await stub(json(200, {}));
     await api.close();
 
-    const error: unknown = await fleetSource(api.url)
-      .fetchPage(pageRequest())
-      .catch((e: unknown) => e);
+    const error: unknown = await collectPage(fleetSource(api.url), pageRequest()).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(TransientError);
     expect(String(error)).toContain('unreachable');
@@ -118,9 +118,7 @@ describe('FleetApiSource when the API misbehaves', () => {
   it('gives up terminally when a freshly issued token is refused too', async () => {
     const api = await stub(json(401, { error: 'invalid_token' }));
 
-    const error: unknown = await fleetSource(api.url)
-      .fetchPage(pageRequest())
-      .catch((e: unknown) => e);
+    const error: unknown = await collectPage(fleetSource(api.url), pageRequest()).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(TerminalError);
     expect(api.tokenRequests).toBe(2);

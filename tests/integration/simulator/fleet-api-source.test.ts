@@ -2,7 +2,16 @@ import type { RunningSimulator } from '../../../infra/local/simulator/index.js';
 import { creationWindow } from '../../../infra/local/simulator/index.js';
 import { FleetApiTerminalError } from '../../../services/adapters/http/fleet-api-source.js';
 import { TerminalError } from '../../../services/shared/errors.js';
-import { CLIENT_SECRET, DAY_WINDOW, fleetSource, ManualClock, pageRequest, simulator } from './factories.js';
+import {
+  CLIENT_SECRET,
+  collectPage,
+  DAY_WINDOW,
+  fleetSource,
+  ManualClock,
+  ManualTiming,
+  pageRequest,
+  simulator,
+} from './factories.js';
 
 describe('FleetApiSource against the simulator', () => {
   const simulatorClock = new ManualClock();
@@ -22,24 +31,25 @@ describe('FleetApiSource against the simulator', () => {
     const expected = [...sim.world.rows('sensors', creationWindow(DAY_WINDOW.from, DAY_WINDOW.to))];
 
     // Act
-    const first = await source.fetchPage(pageRequest({ pageSize: 300 }));
+    const first = await collectPage(source, pageRequest({ pageSize: 300 }));
     const rest = await Promise.all(
       Array.from({ length: first.totalPages - 1 }, (_, i) =>
-        source.fetchPage(pageRequest({ pageSize: 300, page: i + 2 })),
+        collectPage(source, pageRequest({ pageSize: 300, page: i + 2 })),
       ),
     );
 
     // Assess
     expect(first.totalPages).toBe(Math.ceil(expected.length / 300));
-    expect([first, ...rest].flatMap((page) => page.rows)).toEqual(expected);
+    expect([first, ...rest].flatMap((page) => page.lines)).toEqual(expected);
+    expect(first.rows).toBe(300);
   });
 
   it('fetches vehicles too', async () => {
     const source = fleetSource(sim.url);
 
-    const page = await source.fetchPage(pageRequest({ dataset: 'vehicles', pageSize: 50 }));
+    const page = await collectPage(source, pageRequest({ dataset: 'vehicles', pageSize: 50 }));
 
-    expect(page.rows).toEqual([
+    expect(page.lines).toEqual([
       ...sim.world.rows('vehicles', creationWindow(DAY_WINDOW.from, DAY_WINDOW.to)),
     ]);
   });
@@ -51,9 +61,9 @@ describe('FleetApiSource against the simulator', () => {
 
     // Act
     await Promise.all(
-      Array.from({ length: 8 }, (_, i) => source.fetchPage(pageRequest({ page: i + 1, pageSize: 20 }))),
+      Array.from({ length: 8 }, (_, i) => collectPage(source, pageRequest({ page: i + 1, pageSize: 20 }))),
     );
-    await source.fetchPage(pageRequest({ page: 9, pageSize: 20 }));
+    await collectPage(source, pageRequest({ page: 9, pageSize: 20 }));
 
     // Assess
     const after = sim.stats();
@@ -64,29 +74,32 @@ describe('FleetApiSource against the simulator', () => {
   it('refreshes the token once and retries once when the API refuses it', async () => {
     // Prepare
     const source = fleetSource(sim.url);
-    await source.fetchPage(pageRequest({ pageSize: 10 }));
+    await collectPage(source, pageRequest({ pageSize: 10 }));
     const before = sim.stats();
     simulatorClock.advance(2 * 3_600_000);
 
     // Act
-    const page = await source.fetchPage(pageRequest({ page: 2, pageSize: 10 }));
+    const page = await collectPage(source, pageRequest({ page: 2, pageSize: 10 }));
 
     // Assess
     const after = sim.stats();
-    expect(page.rows).toHaveLength(10);
+    expect(page.lines).toHaveLength(10);
     expect(after.unauthorized - before.unauthorized).toBe(1);
     expect(after.tokensIssued - before.tokensIssued).toBe(1);
     expect(after.requests.sensors - before.requests.sensors).toBe(2);
   });
 
   it('requests a new token once the cached one is within a minute of expiring', async () => {
-    const adapterClock = new ManualClock();
-    const source = fleetSource(sim.url, { clock: adapterClock });
+    const adapterTiming = new ManualTiming();
+    const source = fleetSource(sim.url, { timing: adapterTiming });
     const before = sim.stats();
 
-    await source.fetchPage(pageRequest({ pageSize: 5 }));
-    adapterClock.advance(3_600_000 - 59_000);
-    await source.fetchPage(pageRequest({ pageSize: 5 }));
+    await source.countPages(pageRequest({ pageSize: 5 }));
+    adapterTiming.advance(3_600_000 - 61_000);
+    await source.countPages(pageRequest({ pageSize: 5 }));
+    expect(sim.stats().tokensIssued - before.tokensIssued).toBe(1);
+    adapterTiming.advance(2_000);
+    await source.countPages(pageRequest({ pageSize: 5 }));
 
     expect(sim.stats().tokensIssued - before.tokensIssued).toBe(2);
   });
@@ -94,7 +107,7 @@ describe('FleetApiSource against the simulator', () => {
   it('fails terminally on pageSize above 50000, naming the parameter', async () => {
     const source = fleetSource(sim.url);
 
-    const failure = source.fetchPage(pageRequest({ pageSize: 50_001 }));
+    const failure = source.countPages(pageRequest({ pageSize: 50_001 }));
 
     await expect(failure).rejects.toBeInstanceOf(TerminalError);
     await expect(failure).rejects.toMatchObject({
@@ -105,9 +118,9 @@ describe('FleetApiSource against the simulator', () => {
   });
 
   it('fails terminally on rejected client credentials, without repeating the secret', async () => {
-    const source = fleetSource(sim.url, { clientSecret: async () => `${CLIENT_SECRET}-wrong` });
+    const source = fleetSource(sim.url, { clientSecret: `${CLIENT_SECRET}-wrong` });
 
-    const error: unknown = await source.fetchPage(pageRequest()).catch((e: unknown) => e);
+    const error: unknown = await source.countPages(pageRequest()).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(FleetApiTerminalError);
     expect(error).toMatchObject({ status: 401, message: expect.stringContaining('invalid_client') });

@@ -2,7 +2,9 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { lambdaContext } from '../../../infra/local/lambda-context.js';
 import { downloadPage } from '../../../services/downloader/download-page.js';
 import { createDownloaderHandler } from '../../../services/downloader/handler.js';
+import type { FetchedPage, PageRequest, PageSink } from '../../../services/ports/fleet-source.js';
 import type { DownloadTask } from '../../../services/ports/task-queue.js';
+import { TerminalError } from '../../../services/shared/errors.js';
 import { FakeSource, MemoryObjectStore, RecordingPublisher, recordingLogger } from '../../helpers/fakes.js';
 import { runId, window } from '../../helpers/samples.js';
 
@@ -16,12 +18,12 @@ const task = (page: number, overrides: Partial<DownloadTask> = {}): DownloadTask
   ...overrides,
 });
 
-const sqsRecord = (body: unknown, messageId = `m-${Math.random()}`): SQSRecord => ({
+const sqsRecord = (body: unknown, messageId = `m-${Math.random()}`, receiveCount = 1): SQSRecord => ({
   messageId,
   receiptHandle: `r-${messageId}`,
   body: typeof body === 'string' ? body : JSON.stringify(body),
   attributes: {
-    ApproximateReceiveCount: '1',
+    ApproximateReceiveCount: String(receiveCount),
     SentTimestamp: '0',
     SenderId: 'test',
     ApproximateFirstReceiveTimestamp: '0',
@@ -39,7 +41,16 @@ function deps() {
     rawStore: new MemoryObjectStore(),
     publisher: new RecordingPublisher(),
     logger: recordingLogger(),
+    maxReceiveCount: 5,
   };
+}
+
+/** A source whose page had one row the row schema refused. */
+class RejectingSource extends FakeSource {
+  override async fetchPage<T>(request: PageRequest, sink: PageSink<T>): Promise<FetchedPage<T>> {
+    const page = await super.fetchPage(request, sink);
+    return { ...page, rejected: [{ index: 1, reason: 'timestamp: expected number', row: '{"a":"x"}' }] };
+  }
 }
 
 describe('downloadPage', () => {
@@ -51,7 +62,12 @@ describe('downloadPage', () => {
     const outcome = await downloadPage(task(2), d);
 
     // Assess
-    expect(outcome).toEqual({ key: 'sensors/run=2026-11-24/page-00002.ndjson', rows: 1, bytes: 8 });
+    expect(outcome).toEqual({
+      key: 'sensors/run=2026-11-24/page-00002.ndjson',
+      rows: 1,
+      bytes: 8,
+      rejectedRows: 0,
+    });
     expect(d.rawStore.text(outcome.key)).toBe('{"a":3}\n');
     expect(d.publisher.ofType('PageDownloaded')).toEqual([
       { schemaVersion: 1, runId, dataset: 'sensors', page: 2, rows: 1, bytes: 8, key: outcome.key },
@@ -64,6 +80,21 @@ describe('downloadPage', () => {
     await downloadPage(task(1), d);
     expect([...d.rawStore.objects.keys()]).toEqual(['sensors/run=2026-11-24/page-00001.ndjson']);
     expect(d.rawStore.text('sensors/run=2026-11-24/page-00001.ndjson')).toBe('{"a":1}\n{"a":2}\n');
+  });
+
+  it('keeps rows the schema rejected beside the raw lake, outside the dataset folders', async () => {
+    const d = { ...deps(), source: new RejectingSource({ sensors: [{ a: 1 }, { a: 3 }] }) };
+
+    const outcome = await downloadPage(task(1), d);
+
+    expect(outcome).toMatchObject({ rows: 2, rejectedRows: 1 });
+    const rejected = d.rawStore.text('rejected/sensors/run=2026-11-24/page-00001.ndjson');
+    expect(rejected && JSON.parse(rejected)).toEqual({
+      index: 1,
+      reason: 'timestamp: expected number',
+      row: '{"a":"x"}',
+    });
+    expect(d.logger.lines).toContainEqual({ level: 'warn', message: 'rows rejected by the row schema' });
   });
 
   it('warns when total_pages changed since planning', async () => {
@@ -95,6 +126,33 @@ describe('downloader handler (SQS batch with partial failures)', () => {
     });
     expect([...d.rawStore.objects.keys()]).toEqual(['sensors/run=2026-11-24/page-00001.ndjson']);
     expect(d.logger.lines.filter((l) => l.level === 'error')).toHaveLength(2);
+  });
+
+  it('announces EtlFailed with the reason when a page fails on its last receive, and only then', async () => {
+    // Prepare
+    const d = deps();
+    d.source.fetchPage = async () => {
+      throw new TerminalError('fleet API failed sensors page 2: HTTP 400 invalid_request');
+    };
+    const handler = createDownloaderHandler(d);
+
+    // Act
+    const early = await handler({ Records: [sqsRecord(task(2), 'a', 4)] }, lambdaContext('downloader', 30));
+    const last = await handler({ Records: [sqsRecord(task(2), 'b', 5)] }, lambdaContext('downloader', 30));
+
+    // Assess
+    expect(early).toEqual({ batchItemFailures: [{ itemIdentifier: 'a' }] });
+    expect(last).toEqual({ batchItemFailures: [{ itemIdentifier: 'b' }] });
+    expect(d.publisher.ofType('EtlFailed')).toEqual([
+      {
+        schemaVersion: 1,
+        runId,
+        stage: 'downloader',
+        dataset: 'sensors',
+        page: 2,
+        reason: 'sensors page 2: fleet API failed sensors page 2: HTTP 400 invalid_request',
+      },
+    ]);
   });
 
   it('fails the message whose page could not be published, so it is retried', async () => {

@@ -12,9 +12,9 @@ import {
 
 const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ id: i }));
 
-function deps(rowCount: number, pageSize = 10) {
+function deps(rowCount: number, pageSize = 10, sourceMaxPageSize = 50_000) {
   return {
-    source: new FakeSource({ sensors: rows(rowCount), vehicles: rows(3) }),
+    source: new FakeSource({ sensors: rows(rowCount), vehicles: rows(3) }, sourceMaxPageSize),
     queue: new RecordingQueue(),
     publisher: new RecordingPublisher(),
     clock: fixedClock,
@@ -53,6 +53,26 @@ describe('planPages', () => {
     expect(d.publisher.ofType('PagesPlanned')[0]).toMatchObject({ totalPages: 0 });
   });
 
+  it('asks for no more rows per page than the source is configured to serve', async () => {
+    const d = deps(25, 10, 4);
+    const outcome = await planPages({ dataset: 'sensors', time: '2026-11-25T01:00:00.000Z' }, d);
+    expect(outcome).toMatchObject({ totalPages: 7 });
+    expect(d.queue.sent.map((t) => t.pageSize)).toEqual(Array(7).fill(4));
+    expect(d.publisher.ofType('PagesPlanned')[0]).toMatchObject({ pageSize: 4, totalPages: 7 });
+  });
+
+  it('plans the window the source defines for the scheduled time', async () => {
+    const d = deps(5);
+    d.source.windowFor = () => ({
+      from: '2026-11-24T05:00:00.000Z',
+      to: '2026-11-25T05:00:00.000Z',
+      timeZone: 'America/New_York',
+    });
+    const outcome = await planPages({ dataset: 'sensors', time: '2026-11-25T06:00:00.000Z' }, d);
+    expect(outcome.runId).toBe('20261124T050000Z-20261125T050000Z');
+    expect(d.queue.sent[0]?.window.timeZone).toBe('America/New_York');
+  });
+
   it('derives the same run from any time of the same night', async () => {
     const early = deps(5);
     const late = deps(5);
@@ -65,7 +85,7 @@ describe('planPages', () => {
 describe('planPages when the API refuses', () => {
   it('fails the run with the API’s reason on a terminal error, queueing nothing', async () => {
     const d = deps(5);
-    d.source.fetchPage = async () => {
+    d.source.countPages = async () => {
       throw new TerminalError('400 Bad Request: pageSize must be at most 50000');
     };
     const outcome = await planPages({ dataset: 'sensors', time: '2026-11-25T01:00:00.000Z' }, d);
@@ -78,7 +98,7 @@ describe('planPages when the API refuses', () => {
 
   it('rethrows a transient error so that Lambda retries the invocation', async () => {
     const d = deps(5);
-    d.source.fetchPage = async () => {
+    d.source.countPages = async () => {
       throw new TransientError('503 Service Unavailable');
     };
     await expect(planPages({ dataset: 'sensors', time: '2026-11-25T01:00:00.000Z' }, d)).rejects.toThrow(

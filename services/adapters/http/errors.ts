@@ -1,0 +1,42 @@
+import { TerminalError, TransientError } from '../../shared/errors.js';
+
+/** The API may answer differently later: 429, 5xx, network failures, timeouts, a body cut short. */
+export class FleetApiTransientError extends TransientError {
+  override readonly name = 'FleetApiTransientError';
+
+  constructor(
+    message: string,
+    /** HTTP status, when there was a response. */
+    readonly status: number | undefined,
+    /** From `Retry-After`, when the API sent one: no attempt may start sooner. */
+    readonly retryAfterMs: number | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Asking again cannot help: rejected credentials, other 4xx, a body that breaks the contract. */
+export class FleetApiTerminalError extends TerminalError {
+  override readonly name = 'FleetApiTerminalError';
+
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export type FleetApiError = FleetApiTransientError | FleetApiTerminalError;
+
+/** Structural, since errors may cross realms (jest's VM contexts) where `instanceof` fails. */
+export function isFleetApiError(error: unknown): error is FleetApiError {
+  if (typeof error !== 'object' || error === null || !('name' in error)) return false;
+  return error.name === 'FleetApiTransientError' || error.name === 'FleetApiTerminalError';
+}
+
+export function isTransientFleetApiError(error: unknown): error is FleetApiTransientError {
+  return isFleetApiError(error) && error.name === 'FleetApiTransientError';
+}

@@ -1,0 +1,493 @@
+import type { RejectedRow } from '../../ports/fleet-source.js';
+import type { InvalidRows, JsonPath, PageShape } from '../../source-config/index.js';
+
+/**
+ * Reads a page body as it streams in and turns its rows into NDJSON, without ever holding the page whole.
+ *
+ * The body is split into two parts: the envelope (everything but the contents of the rows array) and the rows.
+ * A small structural scanner follows strings and brackets to find where the rows array is and where each row ends;
+ * the envelope's text is kept (it is small) and parsed with JSON.parse once the body has ended, and complete rows
+ * are parsed with JSON.parse in batches as they arrive. The original text is exactly the envelope with the rows
+ * put back, so it is valid JSON if and only if the envelope and every row are: the scanner needs no grammar of
+ * its own, and nothing it is fooled by can be accepted.
+ *
+ * Nothing here throws on any input: every outcome is a value, and a failure says which kind it is, so the caller
+ * can tell a body cut short (worth asking again) from one that breaks the contract (not worth it).
+ */
+
+export type PageFailureKind =
+  /** The body ended before its JSON did: a cut connection, worth retrying. */
+  | 'truncated'
+  /** Not JSON, or not UTF-8. */
+  | 'malformed'
+  /** JSON, but not the envelope the configuration describes. */
+  | 'envelope'
+  /** More rows than the page size, a row or an envelope too large to be a page's. */
+  | 'oversized'
+  /** The API answered another page than the one asked for. */
+  | 'wrong-page'
+  /** Too many rows break the row schema (or one does, when invalid rows fail the page). */
+  | 'invalid-rows';
+
+export interface PageFailure {
+  kind: PageFailureKind;
+  /** Says what is wrong and where (row index, field path); never quotes values. */
+  message: string;
+}
+
+export type RowVerdict = { ok: true; row: unknown } | { ok: false; reason: string };
+/** Validates one parsed row and returns what is stored; must not throw. */
+export type RowCheck = (raw: unknown) => RowVerdict;
+
+export interface PageParserOptions {
+  shape: PageShape;
+  page: number;
+  pageSize: number;
+  /** Without it, rows are parsed (the body must be valid) but neither checked nor emitted: planning needs only total_pages. */
+  checkRow?: RowCheck;
+  invalidRows: InvalidRows;
+  /** Guards against hostile or broken bodies; defaults fit a 50,000-row page with room to spare. */
+  maxEnvelopeChars?: number;
+  maxRowChars?: number;
+}
+
+export type ParserStep = { ok: true; ndjson: string } | { ok: false; failure: PageFailure };
+
+export interface ParsedPage {
+  ok: true;
+  /** NDJSON not yet returned by `push`. */
+  ndjson: string;
+  totalPages: number;
+  rows: number;
+  rejected: RejectedRow[];
+}
+
+export type ParserEnd = ParsedPage | { ok: false; failure: PageFailure };
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+const DEFAULT_MAX_ENVELOPE_CHARS = 1024 * 1024;
+const DEFAULT_MAX_ROW_CHARS = 1024 * 1024;
+/** A rejected row is kept for a person to read, not to be replayed: a few kilobytes say enough. */
+const REJECTED_ROW_CHARS = 2048;
+
+interface Frame {
+  isObject: boolean;
+  /** The key of the member being read, once its name has been seen. */
+  key: string | undefined;
+  expectingKey: boolean;
+}
+
+export class PageBodyParser {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private readonly maxEnvelopeChars: number;
+  private readonly maxRowChars: number;
+  private failure: PageFailure | undefined;
+  private ended = false;
+
+  // Envelope state.
+  private inRows = false;
+  private rowsArrays = 0;
+  private envelope: string[] = [];
+  private envelopeChars = 0;
+  private readonly stack: Frame[] = [];
+  private inString = false;
+  private escaped = false;
+  private stringIsKey = false;
+  private keyText = '';
+
+  // Rows state: `pending` holds the text from the start of the first row not yet parsed.
+  private pending = '';
+  private scanFrom = 0;
+  private depth = 0;
+  private rowStringOpen = false;
+  private rowsSeen = 0;
+  private emittedRows = 0;
+  private readonly rejected: RejectedRow[] = [];
+
+  constructor(private readonly options: PageParserOptions) {
+    this.maxEnvelopeChars = options.maxEnvelopeChars ?? DEFAULT_MAX_ENVELOPE_CHARS;
+    this.maxRowChars = options.maxRowChars ?? DEFAULT_MAX_ROW_CHARS;
+  }
+
+  /** Takes the next piece of the body (bytes, or text for callers that already decoded it). */
+  push(chunk: Uint8Array | string): ParserStep {
+    if (this.failure) return { ok: false, failure: this.failure };
+    if (this.ended) return this.fail('malformed', 'data after the end of the body');
+    let text: string;
+    if (typeof chunk === 'string') {
+      text = chunk;
+    } else {
+      try {
+        text = this.decoder.decode(chunk, { stream: true });
+      } catch {
+        return this.fail('malformed', 'the body is not UTF-8');
+      }
+    }
+    const lines: string[] = [];
+    this.consume(text, lines);
+    if (this.failure) return { ok: false, failure: this.failure };
+    return { ok: true, ndjson: lines.length > 0 ? `${lines.join('\n')}\n` : '' };
+  }
+
+  /** The body has ended: checks it was whole and reads the envelope. */
+  end(): ParserEnd {
+    if (this.failure) return { ok: false, failure: this.failure };
+    this.ended = true;
+    let rest: string;
+    try {
+      rest = this.decoder.decode();
+    } catch {
+      // A multi-byte character cut in two: the body stopped mid-character.
+      return this.fail('truncated', 'the body ends in the middle of a character');
+    }
+    const lines: string[] = [];
+    if (rest !== '') this.consume(rest, lines);
+    if (this.failure) return { ok: false, failure: this.failure };
+    if (this.inRows) {
+      return this.fail(
+        'truncated',
+        `the body ends inside the rows array, after ${this.rowsSeen} complete row(s)`,
+      );
+    }
+    const envelopeText = this.envelope.join('');
+    if (envelopeText.trim() === '') return this.fail('truncated', 'the body is empty');
+    if (this.inString || this.stack.length > 0) {
+      return this.fail('truncated', 'the body ends before its JSON does');
+    }
+    let envelope: unknown;
+    try {
+      envelope = JSON.parse(envelopeText);
+    } catch {
+      return this.fail('malformed', 'the body is not valid JSON');
+    }
+    const { shape, page, pageSize } = this.options;
+    if (!isObject(envelope)) return this.fail('envelope', 'the body is not a JSON object');
+    if (this.rowsArrays === 0) {
+      const found = valueAt(envelope, shape.rowsPath);
+      return this.fail(
+        'envelope',
+        `${pathText(shape.rowsPath)} ${found === undefined ? 'is missing' : 'is not an array'}`,
+      );
+    }
+    const total = valueAt(envelope, shape.total.path);
+    if (typeof total !== 'number' || !Number.isSafeInteger(total) || total < 0) {
+      return this.fail(
+        'envelope',
+        `${pathText(shape.total.path)} ${total === undefined ? 'is missing' : 'must be a whole number ≥ 0'}`,
+      );
+    }
+    const totalPages = shape.total.counts === 'pages' ? total : Math.ceil(total / pageSize);
+    if (shape.pagePath !== undefined) {
+      const echoed = valueAt(envelope, shape.pagePath);
+      if (echoed !== undefined && echoed !== page) {
+        return this.fail('wrong-page', `the API answered page ${String(echoed).slice(0, 20)} instead`);
+      }
+    }
+    const rejectedFailure = this.tooManyRejected(this.rowsSeen);
+    if (rejectedFailure) return this.fail('invalid-rows', rejectedFailure);
+    return {
+      ok: true,
+      ndjson: lines.length > 0 ? `${lines.join('\n')}\n` : '',
+      totalPages,
+      rows: this.emittedRows,
+      rejected: this.rejected,
+    };
+  }
+
+  private fail(kind: PageFailureKind, message: string): { ok: false; failure: PageFailure } {
+    this.failure ??= { kind, message };
+    return { ok: false, failure: this.failure };
+  }
+
+  /** Alternates between the envelope and the rows until the text is used up or the body failed. */
+  private consume(text: string, lines: string[]): void {
+    let rest = text;
+    while (rest !== '' && this.failure === undefined) {
+      rest = this.inRows ? this.scanRows(rest, lines) : this.scanEnvelope(rest);
+    }
+  }
+
+  /** Follows the envelope's structure; returns the text after the rows array's `[` when it is reached. */
+  private scanEnvelope(text: string): string {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (this.inString) {
+        if (this.escaped) {
+          this.escaped = false;
+        } else if (c === BACKSLASH) {
+          this.escaped = true;
+        } else if (c === QUOTE) {
+          this.inString = false;
+          if (this.stringIsKey) this.closeKey();
+          continue;
+        }
+        if (this.stringIsKey) this.keyText += text[i];
+        continue;
+      }
+      const top = this.stack.at(-1);
+      if (c === QUOTE) {
+        this.inString = true;
+        this.stringIsKey = top?.isObject === true && top.expectingKey;
+        this.keyText = '';
+      } else if (c === OPEN_BRACE) {
+        this.stack.push({ isObject: true, key: undefined, expectingKey: true });
+      } else if (c === OPEN_BRACKET) {
+        if (this.atRowsPath()) {
+          this.rowsArrays += 1;
+          if (this.rowsArrays > 1) {
+            this.fail('envelope', `${pathText(this.options.shape.rowsPath)} appears twice`);
+            return '';
+          }
+          this.keepEnvelope(text.slice(0, i + 1));
+          this.inRows = true;
+          return text.slice(i + 1);
+        }
+        this.stack.push({ isObject: false, key: undefined, expectingKey: false });
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        this.stack.pop();
+      } else if (c === COMMA && top?.isObject) {
+        top.expectingKey = true;
+        top.key = undefined;
+      }
+    }
+    this.keepEnvelope(text);
+    return '';
+  }
+
+  private closeKey(): void {
+    const top = this.stack.at(-1);
+    if (!top) return;
+    let key: string;
+    try {
+      key = JSON.parse(`"${this.keyText}"`);
+    } catch {
+      // A broken escape: the envelope will not parse either, so the body fails when it ends.
+      key = this.keyText;
+    }
+    top.key = key;
+    top.expectingKey = false;
+  }
+
+  /** Whether a `[` here opens the rows: every enclosing container an object, their keys the rows path. */
+  private atRowsPath(): boolean {
+    const path = this.options.shape.rowsPath;
+    if (this.stack.length !== path.length) return false;
+    return this.stack.every((frame, i) => frame.isObject && !frame.expectingKey && frame.key === path[i]);
+  }
+
+  private keepEnvelope(text: string): void {
+    this.envelopeChars += text.length;
+    if (this.envelopeChars > this.maxEnvelopeChars) {
+      this.fail('oversized', `the body outside the rows is larger than ${this.maxEnvelopeChars} characters`);
+      return;
+    }
+    this.envelope.push(text);
+  }
+
+  /**
+   * Finds where rows end (commas at the array's own depth), parses the complete ones and returns the text after the
+   * rows array's `]` once it is reached.
+   */
+  private scanRows(text: string, lines: string[]): string {
+    const scanStart = this.pending.length;
+    const pending = this.pending + text;
+    const commas: number[] = [];
+    let closedAt = -1;
+    let i = this.scanFrom;
+    if (this.rowStringOpen) {
+      const close = closingQuote(pending, Math.max(scanStart, this.scanFrom));
+      if (close < 0) {
+        return this.holdPending(pending, pending.length);
+      }
+      this.rowStringOpen = false;
+      i = close + 1;
+    }
+    let depth = this.depth;
+    for (; i < pending.length; i++) {
+      const c = pending.charCodeAt(i);
+      if (c === QUOTE) {
+        const close = closingQuote(pending, i + 1);
+        if (close < 0) {
+          this.rowStringOpen = true;
+          i = pending.length;
+          break;
+        }
+        i = close;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        depth += 1;
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        if (depth === 0) {
+          if (c === CLOSE_BRACE) {
+            this.fail(
+              'malformed',
+              `the rows array is closed by "}" after row ${this.rowsSeen + commas.length}`,
+            );
+            return '';
+          }
+          closedAt = i;
+          break;
+        }
+        depth -= 1;
+      } else if (c === COMMA && depth === 0) {
+        commas.push(i);
+      }
+    }
+    this.depth = depth;
+    if (closedAt >= 0) {
+      const rows = pending.slice(0, closedAt);
+      const empty = commas.length === 0 && this.rowsSeen === 0 && rows.trim() === '';
+      if (!empty) this.parseRows(rows, commas, commas.length + 1, lines);
+      this.pending = '';
+      this.scanFrom = 0;
+      this.depth = 0;
+      this.inRows = false;
+      this.keepEnvelope(']');
+      return pending.slice(closedAt + 1);
+    }
+    const lastComma = commas.at(-1);
+    if (lastComma !== undefined) {
+      this.parseRows(pending.slice(0, lastComma), commas, commas.length, lines);
+      return this.holdPending(pending.slice(lastComma + 1), i - lastComma - 1);
+    }
+    return this.holdPending(pending, i);
+  }
+
+  private holdPending(pending: string, scanFrom: number): string {
+    if (pending.length > this.maxRowChars) {
+      this.fail('oversized', `row ${this.rowsSeen} is larger than ${this.maxRowChars} characters`);
+      return '';
+    }
+    this.pending = pending;
+    this.scanFrom = scanFrom;
+    return '';
+  }
+
+  /** Parses `count` rows: `text` is the rows separated by the commas at `commas` (offsets into the same text). */
+  private parseRows(text: string, commas: readonly number[], count: number, lines: string[]): void {
+    const first = this.rowsSeen;
+    if (first + count > this.options.pageSize) {
+      this.fail('oversized', `more rows than the page size (${this.options.pageSize})`);
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(`[${text}]`);
+    } catch {
+      this.fail('malformed', `row ${first + badRowIndex(text, commas)} is not valid JSON`);
+      return;
+    }
+    // `[ ]` for a row that is only whitespace parses as fewer rows than commas counted.
+    if (!Array.isArray(parsed) || parsed.length !== count) {
+      this.fail('malformed', `an empty row (a stray comma) near row ${first}`);
+      return;
+    }
+    this.rowsSeen += count;
+    const check = this.options.checkRow;
+    if (check === undefined) return;
+    for (let r = 0; r < parsed.length; r++) {
+      const verdict = check(parsed[r]);
+      if (verdict.ok) {
+        lines.push(JSON.stringify(verdict.row));
+        this.emittedRows += 1;
+        continue;
+      }
+      const index = first + r;
+      if (this.options.invalidRows.action === 'fail') {
+        this.fail('invalid-rows', `row ${index}: ${verdict.reason}`);
+        return;
+      }
+      this.rejected.push({ index, reason: verdict.reason, row: preview(parsed[r]) });
+      // The page fails in the end once the share is exceeded even by a full page: stop reading it now.
+      const reason = this.tooManyRejected(this.options.pageSize);
+      if (reason) {
+        this.fail('invalid-rows', reason);
+        return;
+      }
+    }
+  }
+
+  private tooManyRejected(rows: number): string | undefined {
+    const { maxShare } = this.options.invalidRows;
+    const first = this.rejected[0];
+    if (first === undefined || this.rejected.length <= maxShare * rows) return undefined;
+    return (
+      `${this.rejected.length} of ${rows} rows break the row schema (more than ${maxShare * 100}% allowed); ` +
+      `first: row ${first.index}: ${first.reason}`
+    );
+  }
+}
+
+/** Index of the closing quote of a string whose contents start at `from`, or -1 if it has not arrived yet. */
+function closingQuote(text: string, from: number): number {
+  let at = from;
+  for (;;) {
+    const quote = text.indexOf('"', at);
+    if (quote < 0) return -1;
+    let backslashes = 0;
+    for (let k = quote - 1; text.charCodeAt(k) === BACKSLASH; k--) backslashes += 1;
+    if (backslashes % 2 === 0) return quote;
+    at = quote + 1;
+  }
+}
+
+/** The first row of a batch that does not parse on its own (for the error message). */
+function badRowIndex(text: string, commas: readonly number[]): number {
+  let start = 0;
+  for (let r = 0; r <= commas.length; r++) {
+    const end = commas[r] ?? text.length;
+    try {
+      JSON.parse(text.slice(start, end));
+    } catch {
+      return r;
+    }
+    start = end + 1;
+  }
+  return 0;
+}
+
+function preview(row: unknown): string {
+  const text = JSON.stringify(row) ?? String(row);
+  return text.length > REJECTED_ROW_CHARS ? `${text.slice(0, REJECTED_ROW_CHARS)}…` : text;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function valueAt(value: unknown, path: JsonPath): unknown {
+  let here: unknown = value;
+  for (const key of path) {
+    if (!isObject(here) || !Object.hasOwn(here, key)) return undefined;
+    here = here[key];
+  }
+  return here;
+}
+
+function pathText(path: JsonPath): string {
+  return path.join('.');
+}
+
+/** A whole body at once, as a list of pieces: for tests and small responses. */
+export function parsePageBody(
+  pieces: Iterable<Uint8Array | string>,
+  options: PageParserOptions,
+): ParserEnd & { ndjsonAll?: string } {
+  const parser = new PageBodyParser(options);
+  const out: string[] = [];
+  for (const piece of pieces) {
+    const step = parser.push(piece);
+    if (!step.ok) return step;
+    out.push(step.ndjson);
+  }
+  const end = parser.end();
+  if (!end.ok) return end;
+  out.push(end.ndjson);
+  return { ...end, ndjsonAll: out.join('') };
+}

@@ -1,0 +1,207 @@
+import { z } from 'zod';
+
+/**
+ * The file a user writes to point fleet-etl at their own API (`etl.config.json`). Every section defaults to the
+ * simulator's shape (the seed's API), so a config for an API that looks like it needs little more than URLs and
+ * a client id. Objects are strict: a misspelt key is an error that names it, not a silently ignored setting.
+ *
+ * The sections `query`, `dateFilter`, `response` and `rows` may be given at the top level (for every dataset) and
+ * per dataset; they merge key by key, dataset over top level over default. `auth` is given whole at either level.
+ */
+
+/** A dot path of object keys into a JSON body: `data`, `meta.total_pages`. Keys containing dots are not supported. */
+export const JsonPathSchema = z
+  .string()
+  .regex(/^[^.\s]+(\.[^.\s]+)*$/, 'expected a dot path of keys, e.g. "data" or "meta.total_pages"');
+
+/** A URL, or a path resolved against `baseUrl`. */
+export const UrlOrPathSchema = z
+  .string()
+  .min(1, 'expected a URL or a path starting with /')
+  .refine(
+    (value) => value.startsWith('/') || (/^https?:\/\//.test(value) && URL.canParse(value)),
+    'expected an http(s) URL or a path starting with /',
+  );
+
+const knownZones = new Set<string>();
+export function isTimeZone(zone: string): boolean {
+  if (knownZones.has(zone)) return true;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+  } catch {
+    return false;
+  }
+  knownZones.add(zone);
+  return true;
+}
+
+export const TimeZoneSchema = z
+  .string()
+  .refine(isTimeZone, 'expected an IANA time zone name, e.g. "UTC" or "Europe/Madrid"');
+
+const paramName = z.string().min(1, 'expected a query parameter name');
+
+/** Query parameter names; `timeZone: null` leaves that parameter out (an API without one). */
+export const QueryNamesPatchSchema = z
+  .strictObject({
+    from: paramName,
+    to: paramName,
+    timeZone: paramName.nullable(),
+    pageSize: paramName,
+    page: paramName,
+    /** Sent as is with every request, e.g. `{ "format": "json" }`. */
+    fixed: z.record(paramName, z.string()),
+  })
+  .partial();
+export type QueryNames = Required<z.infer<typeof QueryNamesPatchSchema>>;
+
+/**
+ * How the API's date filters read the window's bounds. Windows are half-open, [from, to); an API whose `to`
+ * filter is inclusive is sent `to` minus one unit of the format (1 ms, 1 s or 1 calendar day), so a row created
+ * exactly on a boundary is fetched by exactly one of two neighbouring windows.
+ */
+export const DateFormatSchema = z.enum([
+  'iso-millis',
+  'iso-seconds',
+  'date',
+  'epoch-millis',
+  'epoch-seconds',
+]);
+export type DateFormat = z.infer<typeof DateFormatSchema>;
+
+export const DateFilterPatchSchema = z
+  .strictObject({ format: DateFormatSchema, fromInclusive: z.boolean(), toInclusive: z.boolean() })
+  .partial();
+export type DateFilter = Required<z.infer<typeof DateFilterPatchSchema>>;
+
+/** Where a page's parts are in its body. */
+export const ResponseShapePatchSchema = z
+  .strictObject({
+    rowsPath: JsonPathSchema,
+    /** Exactly one of totalPagesPath and totalItemsPath; with items, total_pages = ceil(items / pageSize). */
+    totalPagesPath: JsonPathSchema.nullable(),
+    totalItemsPath: JsonPathSchema.nullable(),
+    /** When the API echoes the page number, an answer for another page is refused; `null` skips the check. */
+    pagePath: JsonPathSchema.nullable(),
+  })
+  .partial();
+export type ResponseShape = Required<z.infer<typeof ResponseShapePatchSchema>>;
+
+export const InvalidRowsSchema = z.strictObject({
+  /**
+   * `quarantine` (default): a row that breaks the row schema is left out of the page and kept, with its reason,
+   * under `rejected/` in the raw store; the page fails if more than `maxShare` of its rows are bad. `fail`: one
+   * bad row fails the page. See docs/decisions/0005-invalid-rows-are-quarantined.md.
+   */
+  action: z.enum(['quarantine', 'fail']).default('quarantine'),
+  maxShare: z.number().min(0).max(1).default(0.01),
+});
+export type InvalidRows = z.infer<typeof InvalidRowsSchema>;
+
+export const RowsPatchSchema = z
+  .strictObject({
+    /** Canonical column → the API's field (a dot path), for the columns the API names differently. */
+    fields: z.record(z.string(), JsonPathSchema),
+    /** How the API sends a sensor reading's `timestamp`; the lake always stores epoch milliseconds. */
+    timestampFormat: z.enum(['epoch-millis', 'epoch-seconds', 'iso-8601']),
+    invalidRows: InvalidRowsSchema,
+  })
+  .partial();
+export type RowsMapping = Required<z.infer<typeof RowsPatchSchema>>;
+
+/**
+ * OAuth 2.0 client credentials. The secret is never in the file: `clientSecretName` names it, and the process
+ * reads it from AWS Secrets Manager (that secret id) in the cloud and from the environment variable
+ * FLEET_ETL_SECRET_<NAME> (upper case, other characters as `_`) locally.
+ */
+export const AuthSchema = z.strictObject({
+  type: z.literal('oauth2-client-credentials').default('oauth2-client-credentials'),
+  tokenUrl: UrlOrPathSchema,
+  clientId: z.string().min(1),
+  clientSecretName: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9/_+=.@:-]{1,2048}$/,
+      'expected the name (or ARN) of a secret, e.g. "fleet-api/client-secret"',
+    ),
+  scope: z.string().min(1).optional(),
+  /** RFC 6749 §2.3.1: HTTP Basic is what servers must support; some read only the form body. */
+  credentialsIn: z.enum(['basic-header', 'form-body']).default('basic-header'),
+});
+export type AuthConfig = z.infer<typeof AuthSchema>;
+
+export const RateBudgetSchema = z.strictObject({
+  /** Requests in flight toward the API at once, token requests included. */
+  maxConcurrentRequests: z.number().int().min(1).max(256).default(4),
+  /** Requests started per second: at most max(1, floor(rps)) in any window of that many / rps seconds. */
+  requestsPerSecond: z.number().positive().max(10_000).default(20),
+});
+export type RateBudget = z.infer<typeof RateBudgetSchema>;
+
+export const RetrySchema = z.strictObject({
+  /** Attempts per request, the first included, before the page goes back to the queue. */
+  maxAttempts: z.number().int().min(1).max(20).default(6),
+  baseDelayMs: z.number().int().min(1).default(250),
+  maxDelayMs: z.number().int().min(1).default(20_000),
+  /** No attempt starts later than this after the first one: a Lambda has a timeout to keep. */
+  maxElapsedMs: z.number().int().min(0).default(60_000),
+});
+export type RetryConfig = z.infer<typeof RetrySchema>;
+
+const DatasetFileSchema = z.strictObject({
+  endpoint: UrlOrPathSchema,
+  auth: AuthSchema.optional(),
+  /** Rows asked per page: the API's maximum is usually best (fewer requests). */
+  pageSize: z.number().int().min(1).max(50_000).default(50_000),
+  query: QueryNamesPatchSchema.optional(),
+  dateFilter: DateFilterPatchSchema.optional(),
+  response: ResponseShapePatchSchema.optional(),
+  rows: RowsPatchSchema.optional(),
+});
+
+export const SourceConfigFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  /** Endpoints and token URLs given as paths are resolved against it. */
+  baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  auth: AuthSchema.optional(),
+  query: QueryNamesPatchSchema.optional(),
+  dateFilter: DateFilterPatchSchema.optional(),
+  response: ResponseShapePatchSchema.optional(),
+  rows: RowsPatchSchema.optional(),
+  rateBudget: RateBudgetSchema.default({ maxConcurrentRequests: 4, requestsPerSecond: 20 }),
+  retry: RetrySchema.default({ maxAttempts: 6, baseDelayMs: 250, maxDelayMs: 20_000, maxElapsedMs: 60_000 }),
+  /** Per request, body included. */
+  requestTimeoutMs: z.number().int().min(100).max(900_000).default(30_000),
+  /** The nightly window: the whole calendar day, in this time zone, before the scheduled time. */
+  window: z.strictObject({ timeZone: TimeZoneSchema.default('UTC') }).default({ timeZone: 'UTC' }),
+  datasets: z.strictObject({ vehicles: DatasetFileSchema, sensors: DatasetFileSchema }),
+});
+export type SourceConfigFile = z.input<typeof SourceConfigFileSchema>;
+
+/** The seed's API, which the simulator serves: what every section defaults to. */
+export const DEFAULT_QUERY: QueryNames = {
+  from: 'fromCreationDate',
+  to: 'toCreationDate',
+  timeZone: 'timeZone',
+  pageSize: 'pageSize',
+  page: 'page',
+  fixed: {},
+};
+export const DEFAULT_DATE_FILTER: DateFilter = {
+  format: 'iso-millis',
+  fromInclusive: true,
+  toInclusive: false,
+};
+export const DEFAULT_RESPONSE: ResponseShape = {
+  rowsPath: 'data',
+  totalPagesPath: 'total_pages',
+  totalItemsPath: null,
+  pagePath: 'page',
+};
+export const DEFAULT_ROWS: RowsMapping = {
+  fields: {},
+  timestampFormat: 'epoch-millis',
+  invalidRows: { action: 'quarantine', maxShare: 0.01 },
+};
+export const DEFAULT_RATE_BUDGET: RateBudget = RateBudgetSchema.parse({});
+export const DEFAULT_RETRY: RetryConfig = RetrySchema.parse({});
