@@ -46,7 +46,18 @@ function tasksConsumer(): ServiceName {
  * one concern (key, buckets, analytics, ledger, secrets, bus, queues, functions, alerts, metrics).
  */
 export class FleetEtlStack extends Stack {
+  readonly encryption: EncryptionKey;
+  readonly deadLetters: DeadLetters;
+  readonly lake: DataLake;
+  readonly analytics: Analytics;
+  readonly ledger: RunLedger;
+  readonly secrets: PipelineSecrets;
+  readonly bus: FleetEventBus;
+  readonly tasks: TasksQueue;
+  readonly subscriptions: EventSubscriptions;
   readonly services: PipelineServices;
+  readonly metrics: EventMetrics;
+  readonly alerts: Alerts;
 
   constructor(scope: Construct, id: string, props: FleetEtlStackProps) {
     super(scope, id, {
@@ -59,123 +70,143 @@ export class FleetEtlStack extends Stack {
     Tags.of(this).add('project', 'fleet-etl');
     Tags.of(this).add('stage', config.stage);
 
-    const encryption = new EncryptionKey(this, 'Encryption', { stage: config.stage, removalPolicy });
-    const key = encryption.key;
+    this.encryption = new EncryptionKey(this, 'Encryption', { stage: config.stage, removalPolicy });
+    const key = this.encryption.key;
     // EventBridge writes into the encrypted dead-letter queue and alert topic with its own credentials
     // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html).
-    encryption.allowServiceToEncrypt('events.amazonaws.com', 'AllowEventBridgeToUseEncryptedTargets');
+    this.encryption.allowServiceToEncrypt('events.amazonaws.com', 'AllowEventBridgeToUseEncryptedTargets');
 
-    const deadLetters = new DeadLetters(this, 'DeadLetters', { key });
-    const lake = new DataLake(this, 'Lake', {
+    this.deadLetters = new DeadLetters(this, 'DeadLetters', { key });
+    this.lake = new DataLake(this, 'Lake', {
       key,
       removalPolicy,
       queryResultsRetentionDays: config.queryResultsRetentionDays,
     });
-    const analytics = new Analytics(this, 'Analytics', {
+    this.analytics = new Analytics(this, 'Analytics', {
       databaseName: names.database,
       workGroupName: names.workGroup,
-      resultsBucket: lake.results,
+      resultsBucket: this.lake.results,
       key,
       bytesScannedCutoffPerQuery: config.athenaBytesScannedCutoff,
     });
-    const ledger = new RunLedger(this, 'RunLedger', {
+    this.ledger = new RunLedger(this, 'RunLedger', {
       key,
       removalPolicy,
       ...(config.runLedgerTtlAttribute === undefined
         ? {}
         : { timeToLiveAttribute: config.runLedgerTtlAttribute }),
     });
-    const secrets = new PipelineSecrets(this, 'Secrets', {
+    this.secrets = new PipelineSecrets(this, 'Secrets', {
       stage: config.stage,
       key,
       removalPolicy,
       githubToken: config.sqlSource.kind === 'github' && config.sqlSource.useToken,
     });
-    const bus = new FleetEventBus(this, 'Events', {
+    this.bus = new FleetEventBus(this, 'Events', {
       busName: names.bus,
       key,
       archiveRetentionDays: config.archiveRetentionDays,
-      deadLetterQueue: deadLetters.undeliveredEvents,
+      deadLetterQueue: this.deadLetters.keyFailures,
     });
-    const tasks = new TasksQueue(this, 'Tasks', {
+    this.tasks = new TasksQueue(this, 'Tasks', {
       key,
       settings: topology.queues.tasks,
       consumerTimeout: Duration.seconds(topology.services[tasksConsumer()].timeoutSeconds),
     });
-    const subscriptions = new EventSubscriptions(this, 'Subscriptions', {
-      bus: bus.bus,
-      deadLetterQueue: deadLetters.undeliveredEvents,
+    this.subscriptions = new EventSubscriptions(this, 'Subscriptions', {
+      bus: this.bus.bus,
+      deadLetterQueue: this.deadLetters.undeliveredEvents,
       retry: TARGET_RETRY,
     });
     this.services = new PipelineServices(this, 'Services', {
       config,
-      resources: { lake, analytics, ledger, secrets, tasks, bus },
-      subscriptions,
-      undeliveredEvents: deadLetters.undeliveredEvents,
-      failedInvocations: deadLetters.failedInvocations,
+      resources: {
+        lake: this.lake,
+        analytics: this.analytics,
+        ledger: this.ledger,
+        secrets: this.secrets,
+        tasks: this.tasks,
+        bus: this.bus,
+      },
+      subscriptions: this.subscriptions,
+      undeliveredEvents: this.deadLetters.undeliveredEvents,
+      failedInvocations: this.deadLetters.failedInvocations,
       retry: TARGET_RETRY,
       logRetention: config.logRetentionDays,
       removalPolicy,
     });
 
-    const metrics = new EventMetrics(this, 'Metrics', {
+    this.metrics = new EventMetrics(this, 'Metrics', {
       stage: config.stage,
-      bus: bus.bus,
+      bus: this.bus.bus,
       retention: config.logRetentionDays,
       removalPolicy,
-      deadLetterQueue: deadLetters.undeliveredEvents,
+      deadLetterQueue: this.deadLetters.undeliveredEvents,
       retry: TARGET_RETRY,
     });
-    const alerts = new Alerts(this, 'Alerts', {
+    this.alerts = new Alerts(this, 'Alerts', {
       stage: config.stage,
-      key: encryption,
+      key: this.encryption,
       ...(config.alarmEmail === undefined ? {} : { email: config.alarmEmail }),
     });
     const deadLetterQueues = new Map([
-      ['download tasks', tasks.deadLetterQueue],
-      ['undelivered events', deadLetters.undeliveredEvents],
-      ['failed invocations', deadLetters.failedInvocations],
+      ['download tasks', this.tasks.deadLetterQueue],
+      ['undelivered events', this.deadLetters.undeliveredEvents],
+      ['failed invocations', this.deadLetters.failedInvocations],
+      ['events the key refused', this.deadLetters.keyFailures],
     ]);
-    alerts.whenNotEmpty(
+    this.alerts.whenNotEmpty(
       'TasksDeadLetters',
-      tasks.deadLetterQueue,
+      this.tasks.deadLetterQueue,
       'download tasks failed maxReceiveCount times',
     );
-    alerts.whenNotEmpty(
+    this.alerts.whenNotEmpty(
       'UndeliveredEvents',
-      deadLetters.undeliveredEvents,
+      this.deadLetters.undeliveredEvents,
       'EventBridge could not deliver events',
     );
-    alerts.whenNotEmpty(
+    this.alerts.whenNotEmpty(
       'FailedInvocations',
-      deadLetters.failedInvocations,
+      this.deadLetters.failedInvocations,
       'a function failed after its retries',
     );
-    alerts.whenNoRunSucceeded('NoRunSucceeded', metrics.metric('RunsSucceeded', {}, Duration.days(1)));
-    alerts.notifyOnFailedRuns(bus.bus, deadLetters.undeliveredEvents, TARGET_RETRY);
+    this.alerts.whenNotEmpty(
+      'KeyFailures',
+      this.deadLetters.keyFailures,
+      'EventBridge could not encrypt or decrypt events with the stage key',
+    );
+    this.alerts.whenNoRunSucceeded(
+      'NoRunSucceeded',
+      this.metrics.metric('RunsSucceeded', {}, Duration.days(1)),
+    );
+    this.alerts.notifyOnFailedRuns(this.bus.bus, this.deadLetters.undeliveredEvents, TARGET_RETRY);
     const dashboard = new PipelineDashboard(this, 'Dashboard', {
       stage: config.stage,
-      metrics,
+      metrics: this.metrics,
       functions: this.services.functions,
-      tasksQueue: tasks.queue,
+      tasksQueue: this.tasks.queue,
       deadLetterQueues,
     });
 
     const output = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });
-    output('EventBusName', bus.bus.eventBusName, 'Custom bus of the domain events');
-    output('TasksQueueUrl', tasks.queue.queueUrl, 'Download tasks');
-    output('RawBucketName', lake.raw.bucketName, 'Raw NDJSON pages');
-    output('WarehouseBucketName', lake.warehouse.bucketName, 'Parquet warehouse');
-    output('ResultsBucketName', lake.results.bucketName, 'Query results and reports');
-    output('RunLedgerTableName', ledger.table.tableName, 'Run ledger');
-    output('GlueDatabaseName', analytics.databaseName, 'Glue database of the tables');
-    output('AthenaWorkGroupName', analytics.workGroupName, 'Athena workgroup to query the warehouse in');
-    output('FleetApiSecretArn', secrets.fleetApiClientSecret.secretArn, 'Put the API client secret here');
-    if (secrets.githubToken !== undefined) {
-      output('GitHubTokenSecretArn', secrets.githubToken.secretArn, 'Put the GitHub token here');
+    output('EventBusName', this.bus.bus.eventBusName, 'Custom bus of the domain events');
+    output('TasksQueueUrl', this.tasks.queue.queueUrl, 'Download tasks');
+    output('RawBucketName', this.lake.raw.bucketName, 'Raw NDJSON pages');
+    output('WarehouseBucketName', this.lake.warehouse.bucketName, 'Parquet warehouse');
+    output('ResultsBucketName', this.lake.results.bucketName, 'Query results and reports');
+    output('RunLedgerTableName', this.ledger.table.tableName, 'Run ledger');
+    output('GlueDatabaseName', this.analytics.databaseName, 'Glue database of the tables');
+    output('AthenaWorkGroupName', this.analytics.workGroupName, 'Athena workgroup to query the warehouse in');
+    output(
+      'FleetApiSecretArn',
+      this.secrets.fleetApiClientSecret.secretArn,
+      'Put the API client secret here',
+    );
+    if (this.secrets.githubToken !== undefined) {
+      output('GitHubTokenSecretArn', this.secrets.githubToken.secretArn, 'Put the GitHub token here');
     }
-    output('AlertTopicArn', alerts.topic.topicArn, 'Alarms and failed runs');
+    output('AlertTopicArn', this.alerts.topic.topicArn, 'Alarms and failed runs');
     output(
       'DashboardUrl',
       `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${dashboard.dashboard.dashboardName}`,

@@ -40,9 +40,17 @@ export function wildcardActionFinding(action: string): string {
   return `AwsSolutions-IAM5[Action::${action}]`;
 }
 
+/**
+ * The namespace CDK gives the cdk-nag pack's findings. An id without a namespace would be recorded as an
+ * annotation acknowledgement (`Annotation::...`), so ids are always qualified.
+ */
+const NAMESPACE = 'AwsSolutions::';
+
 /** Acknowledges findings on `scope` and everything under it, each with the same reason. */
 export function acknowledge(scope: IConstruct, ids: readonly string[], reason: string): void {
-  for (const id of ids) Validations.of(scope).acknowledge({ id, reason });
+  for (const id of ids) {
+    Validations.of(scope).acknowledge({ id: id.startsWith(NAMESPACE) ? id : `${NAMESPACE}${id}`, reason });
+  }
 }
 
 /**

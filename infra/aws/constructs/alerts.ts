@@ -1,8 +1,17 @@
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { EventField, type IEventBus, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
-import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
+import {
+  EventField,
+  type IEventBus,
+  type IRule,
+  type IRuleTarget,
+  Rule,
+  type RuleTargetConfig,
+  RuleTargetInput,
+} from 'aws-cdk-lib/aws-events';
+import { addToDeadLetterQueueResourcePolicy, bindBaseTargetConfig } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -75,16 +84,10 @@ export class Alerts extends Construct {
       eventPattern: { source: [EVENT_SOURCE], detailType: [DetailType.EtlFailed] },
     });
     const field = (name: string) => EventField.fromPath(`$.detail.${name}`);
-    rule.addTarget(
-      new SnsTopic(this.topic, {
-        message: RuleTargetInput.fromText(
-          `fleet-etl ${this.#stage}: run ${field('runId')} failed in ${field('stage')}: ${field('reason')}`,
-        ),
-        deadLetterQueue,
-        maxEventAge: retry.maxEventAge,
-        retryAttempts: retry.retryAttempts,
-      }),
+    const message = RuleTargetInput.fromText(
+      `fleet-etl ${this.#stage}: run ${field('runId')} failed in ${field('stage')}: ${field('reason')}`,
     );
+    rule.addTarget(new TopicTarget(this.topic, message, deadLetterQueue, retry));
     return rule;
   }
 
@@ -103,5 +106,37 @@ export class Alerts extends Construct {
     alarm.addAlarmAction(new SnsAction(this.topic));
     this.alarms.push(alarm);
     return alarm;
+  }
+}
+
+/**
+ * An SNS target whose grants name the rule. CDK's SnsTopic target calls topic.grantPublish(events), which also
+ * lets EventBridge use the topic's key without any condition; here the topic policy is limited to this rule,
+ * and the key already trusts EventBridge for this account only (EncryptionKey.allowServiceToEncrypt).
+ */
+class TopicTarget implements IRuleTarget {
+  constructor(
+    private readonly topic: Topic,
+    private readonly message: RuleTargetInput,
+    private readonly deadLetterQueue: IQueue,
+    private readonly retry: TargetRetry,
+  ) {}
+
+  bind(rule: IRule): RuleTargetConfig {
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+      }),
+    );
+    addToDeadLetterQueueResourcePolicy(rule, this.deadLetterQueue);
+    return {
+      ...bindBaseTargetConfig({ deadLetterQueue: this.deadLetterQueue, ...this.retry }),
+      arn: this.topic.topicArn,
+      input: this.message,
+      targetResource: this.topic,
+    };
   }
 }

@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import {
   BlockPublicAccess,
@@ -8,6 +8,7 @@ import {
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledge } from '../nag.js';
 
 export interface DataLakeProps {
   key: IKey;
@@ -50,12 +51,13 @@ export class DataLake extends Construct {
       encryption: BucketEncryption.S3_MANAGED,
       lifecycleRules: [{ id: 'expire-access-logs', expiration: ACCESS_LOG_RETENTION }],
     });
-    Validations.of(this.accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason:
-        'This bucket is the server access log destination of the data buckets; logging it into itself would ' +
-        'log every log delivery, and S3 advises against a log bucket that logs to itself.',
-    });
+    acknowledge(
+      this.accessLogs,
+      ['AwsSolutions-S1'],
+      'This bucket is the server access log destination of the data buckets; S3 advises against a bucket ' +
+        'that logs into itself (every delivery would be logged again), and a second log bucket would only move ' +
+        'the finding.',
+    );
 
     const dataBucket = (bucketId: string, extra: Partial<BucketProps>): Bucket =>
       new Bucket(this, bucketId, {

@@ -18,6 +18,13 @@ export class DeadLetters extends Construct {
   readonly undeliveredEvents: Queue;
   /** Lambda's on-failure destination: the event, the error and the function, as one JSON record. */
   readonly failedInvocations: Queue;
+  /**
+   * The bus's own dead-letter queue: events EventBridge could not encrypt or decrypt with the stage key
+   * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-event-bus-dlq.html). It is encrypted
+   * with SQS-managed keys on purpose: when the stage key is what fails (disabled, policy broken), a queue
+   * encrypted with it could not take the events either.
+   */
+  readonly keyFailures: Queue;
 
   constructor(scope: Construct, id: string, props: DeadLettersProps) {
     super(scope, id);
@@ -29,12 +36,14 @@ export class DeadLetters extends Construct {
       key: props.key,
       retention: MAX_QUEUE_RETENTION,
     });
-    for (const queue of [this.undeliveredEvents, this.failedInvocations]) {
+    this.keyFailures = secureQueue(this, 'KeyFailures', { retention: MAX_QUEUE_RETENTION });
+    for (const queue of [this.undeliveredEvents, this.failedInvocations, this.keyFailures]) {
       acknowledge(
         queue,
         ['AwsSolutions-SQS3'],
-        'This queue is itself a dead-letter queue (of EventBridge targets or of Lambda asynchronous ' +
-          'invocations), which cdk-nag cannot see because no RedrivePolicy points at it; it is alarmed on.',
+        'This queue is itself a dead-letter queue (of EventBridge targets, of the bus, or of Lambda ' +
+          'asynchronous invocations), which cdk-nag cannot see because no RedrivePolicy points at it; it is ' +
+          'alarmed on.',
       );
     }
   }

@@ -1,5 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
+import { Archive, type CfnArchive, EventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -9,7 +10,7 @@ export interface FleetEventBusProps {
   key: IKey;
   /** 0 keeps events forever. */
   archiveRetentionDays: number;
-  /** Where EventBridge puts events it cannot encrypt or decrypt with the key. */
+  /** Where EventBridge puts events it cannot encrypt or decrypt with the key; must not be encrypted with it. */
   deadLetterQueue: IQueue;
 }
 
@@ -24,6 +25,10 @@ export class FleetEventBus extends Construct {
 
   constructor(scope: Construct, id: string, props: FleetEventBusProps) {
     super(scope, id);
+    const stack = Stack.of(this);
+    // Built from the name, not read from the bus resource: the key policy must not depend on the bus, which
+    // depends on the key (CloudFormation refuses the cycle).
+    const busArn = stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: props.busName });
     // With a customer managed key, events the key cannot process go to this queue rather than being dropped
     // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-event-bus-dlq.html).
     this.bus = new EventBus(this, 'Bus', {
@@ -32,14 +37,39 @@ export class FleetEventBus extends Construct {
       kmsKey: props.key,
       deadLetterQueue: props.deadLetterQueue,
     });
-    // EventBus.archive() does not pass a key on, so the archive is built directly with one.
+    props.deadLetterQueue.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowTheBusToDeadLetter',
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [props.deadLetterQueue.queueArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': this.bus.eventBusArn } },
+      }),
+    );
+    // CDK's Archive with `kmsKey` writes the bus's GetAtt ARN into the key policy, which closes that cycle; so
+    // the key is set on the L1 and the key statement is written here with the name-derived ARN
+    // (https://docs.aws.amazon.com/eventbridge/latest/userguide/encryption-archives.html).
     this.archive = new Archive(this, 'Archive', {
       sourceEventBus: this.bus,
       description: `Every event of ${props.busName}, for replays`,
       // Everything this account puts on the bus: the pattern has to name something, and the account is all.
-      eventPattern: { account: [Stack.of(this).account] },
+      eventPattern: { account: [stack.account] },
       retention: Duration.days(props.archiveRetentionDays),
-      kmsKey: props.key,
     });
+    (this.archive.node.defaultChild as CfnArchive).kmsKeyIdentifier = props.key.keyArn;
+    props.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowEventBridgeToEncryptTheArchive',
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt', 'kms:ReEncrypt*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': stack.account,
+            'kms:EncryptionContext:aws:events:event-bus:arn': busArn,
+          },
+        },
+      }),
+    );
   }
 }

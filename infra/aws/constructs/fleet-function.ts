@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   ApplicationLogLevel,
@@ -10,11 +10,12 @@ import {
   SystemLogLevel,
   Tracing,
 } from 'aws-cdk-lib/aws-lambda';
-import { Charset, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Charset, LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { LAMBDA_RUNTIME } from '../../lambda-runtime.js';
 import type { ServiceDeclaration } from '../../topology.js';
+import { acknowledge } from '../nag.js';
 import { fromRepositoryRoot, REPOSITORY_ROOT } from '../repository.js';
 
 /** The Lambda runtime named in infra/lambda-runtime.ts, the one place the bundle tests read too. */
@@ -28,6 +29,16 @@ export const FUNCTION_RUNTIME = new Runtime(LAMBDA_RUNTIME.name, RuntimeFamily.N
  */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+
+/**
+ * The only actions any role of the app is granted on Resource "*", and why: X-Ray has no resource-level
+ * permissions (https://docs.aws.amazon.com/xray/latest/devguide/security_iam_service-with-iam.html). Active
+ * tracing adds them to every function's role; tests/infra fails on any other "*".
+ */
+export const UNSCOPED_ACTIONS: Readonly<Record<string, string>> = {
+  'xray:PutTraceSegments': 'X-Ray offers no resource-level permissions',
+  'xray:PutTelemetryRecords': 'X-Ray offers no resource-level permissions',
+};
 
 export interface FleetFunctionProps {
   /** The service as infra/topology.ts declares it: entry, description, timeout, memory. */
@@ -95,6 +106,8 @@ export class FleetFunction extends NodejsFunction {
         // `import * as z from 'zod'` in the services, turn this on (docs/deploy.md, "Bundle sizes").
         keepNames: false,
         charset: Charset.UTF8,
+        // Warnings and errors only: the bundle sizes are measured by tests/infra/bundles.test.ts.
+        logLevel: LogLevel.WARNING,
         // The clients go into the bundle: the versions the lock file pins are the ones the tests ran.
         bundleAwsSDK: true,
         // Never Docker: the esbuild of node_modules bundles on any machine, CI included.
@@ -111,13 +124,12 @@ export class FleetFunction extends NodejsFunction {
     });
     this.executionRole = role;
     logGroup.grantWrite(role);
-    // Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords on "*" to the role: X-Ray has no
-    // resource-level permissions (https://docs.aws.amazon.com/xray/latest/devguide/security_iam_service-with-iam.html).
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only the X-Ray tracing statement (xray:PutTraceSegments, xray:PutTelemetryRecords): X-Ray offers no ' +
+    // Active tracing adds UNSCOPED_ACTIONS on "*" to the role.
+    acknowledge(
+      role,
+      ['AwsSolutions-IAM5[Resource::*]'],
+      'Only the X-Ray tracing statement (xray:PutTraceSegments, xray:PutTelemetryRecords): X-Ray offers no ' +
         'resource-level permissions. tests/infra checks that no other statement uses Resource "*".',
-    });
+    );
   }
 }

@@ -4,7 +4,8 @@ import { type DeadLetterQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sq
 import type { Construct } from 'constructs';
 
 export interface SecureQueueProps {
-  key: IKey;
+  /** The stage's key; unset, SQS-managed keys (for the one queue that must not depend on the stage key). */
+  key?: IKey;
   retention: Duration;
   visibilityTimeout?: Duration;
   deadLetterQueue?: DeadLetterQueue;
@@ -14,14 +15,18 @@ export interface SecureQueueProps {
 export const MAX_QUEUE_RETENTION = Duration.days(14);
 
 /**
- * Every queue of the app: encrypted with the stage's key (the data key is reused for 5 minutes to keep KMS
- * calls few) and refusing requests that are not over TLS.
+ * Every queue of the app: encrypted (with the stage's key, the data key reused for 5 minutes to keep KMS calls
+ * few) and refusing requests that are not over TLS.
  */
 export function secureQueue(scope: Construct, id: string, props: SecureQueueProps): Queue {
   return new Queue(scope, id, {
-    encryption: QueueEncryption.KMS,
-    encryptionMasterKey: props.key,
-    dataKeyReuse: Duration.minutes(5),
+    ...(props.key === undefined
+      ? { encryption: QueueEncryption.SQS_MANAGED }
+      : {
+          encryption: QueueEncryption.KMS,
+          encryptionMasterKey: props.key,
+          dataKeyReuse: Duration.minutes(5),
+        }),
     enforceSSL: true,
     retentionPeriod: props.retention,
     ...(props.visibilityTimeout === undefined ? {} : { visibilityTimeout: props.visibilityTimeout }),

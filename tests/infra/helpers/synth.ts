@@ -1,0 +1,59 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { type DeploymentConfig, parseDeploymentConfig } from '../../../infra/aws/config.js';
+import { addFleetEtl } from '../../../infra/aws/fleet-etl-app.js';
+import type { FleetEtlStack } from '../../../infra/aws/fleet-etl-stack.js';
+import { REPOSITORY_ROOT } from '../../../infra/aws/repository.js';
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** cdk.json's context: the feature flags and the `fleet-etl` settings `cdk synth` uses. */
+export const cdkJsonContext: Json = (() => {
+  const parsed: unknown = JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'cdk.json'), 'utf8'));
+  if (!isObject(parsed) || !isObject(parsed.context)) throw new Error('cdk.json has no context object');
+  return parsed.context;
+})();
+
+function merge(base: Json, over: Json): Json {
+  const merged: Json = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = merged[key];
+    merged[key] = isObject(current) && isObject(value) ? merge(current, value) : value;
+  }
+  return merged;
+}
+
+/** cdk.json's `fleet-etl` settings with test overrides, validated as the app validates them. */
+export function testConfig(overrides: Json = {}): DeploymentConfig {
+  const base = cdkJsonContext['fleet-etl'];
+  return parseDeploymentConfig(merge(isObject(base) ? base : {}, overrides));
+}
+
+export interface Synthesized {
+  stack: FleetEtlStack;
+  template: Template;
+  /** The cloud assembly directory: templates, bundled assets, the validation report. */
+  assemblyDir: string;
+}
+
+/**
+ * Synthesizes the app as `cdk synth` does (cdk.json's feature flags, cdk-nag on), in memory. Unless `bundle`,
+ * asset bundling is skipped through CDK's own switch (`aws:cdk:bundling-stacks`), which keeps each synth to a
+ * few seconds; tests/infra/bundles.test.ts does the real esbuild bundling.
+ */
+export function synthesize(config: DeploymentConfig, options: { bundle?: boolean } = {}): Synthesized {
+  const app = new App({
+    outdir: mkdtempSync(path.join(tmpdir(), 'fleet-etl-cdk-')),
+    context: { ...cdkJsonContext, ...(options.bundle === true ? {} : { 'aws:cdk:bundling-stacks': [] }) },
+  });
+  const stack = addFleetEtl(app, config);
+  // Synthesis runs the cdk-nag plugin; an unacknowledged error makes it throw with the report.
+  const assembly = app.synth();
+  const artifact = assembly.getStackArtifact(stack.artifactId);
+  return { stack, template: Template.fromJSON(artifact.template), assemblyDir: assembly.directory };
+}
