@@ -6,7 +6,7 @@ import { ATHENA_RESULTS_PREFIX } from '../../infra/aws/constructs/data-lake.js';
 import { LAMBDA_RUNTIME } from '../../infra/lambda-runtime.js';
 import { DATASETS, type ServiceName, serviceNames, topology } from '../../infra/topology.js';
 import { type Synthesized, synthesize, testConfig } from './helpers/synth.js';
-import { arnOf, type CfnResource, onlyResource, ref, resourcesOf } from './helpers/template.js';
+import { arnOf, type CfnResource, onlyResource, propertiesOf, ref, resourcesOf } from './helpers/template.js';
 
 const EMAIL = 'oncall@example.com';
 let synthesized: Synthesized;
@@ -98,7 +98,9 @@ describe('encryption with the stage key', () => {
 
   it('lets EventBridge and CloudWatch use the key only on behalf of this account', () => {
     const [, key] = onlyResource(synthesized.template, 'AWS::KMS::Key');
-    const { Statement } = key.Properties?.KeyPolicy as { Statement: { Sid?: string; Condition?: unknown }[] };
+    const { Statement } = propertiesOf(key).KeyPolicy as {
+      Statement: { Sid?: string; Condition?: unknown }[];
+    };
     const conditionOf = (sid: string) => Statement.find((statement) => statement.Sid === sid)?.Condition;
     for (const sid of ['AllowEventBridgeToUseEncryptedTargets', 'AllowCloudWatchAlarmsToNotify']) {
       expect(conditionOf(sid)).toEqual({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
@@ -331,7 +333,7 @@ describe('events', () => {
 describe('storage and analytics', () => {
   it('expires Athena output, keeps reports', () => {
     const rules = (
-      resourceOf(synthesized.stack.lake.results).Properties?.LifecycleConfiguration as {
+      propertiesOf(resourceOf(synthesized.stack.lake.results)).LifecycleConfiguration as {
         Rules: { Prefix?: string; ExpirationInDays?: number }[];
       }
     ).Rules;
@@ -411,8 +413,9 @@ describe('functions', () => {
 
   it('log into their own log group with a retention', () => {
     for (const service of serviceNames) {
-      const logGroup = (resourceOf(fnOf(service)).Properties?.LoggingConfig as { LogGroup: { Ref: string } })
-        .LogGroup;
+      const logGroup = (
+        propertiesOf(resourceOf(fnOf(service))).LoggingConfig as { LogGroup: { Ref: string } }
+      ).LogGroup;
       expect(synthesized.template.toJSON().Resources[logGroup.Ref].Properties.RetentionInDays).toBe(30);
     }
   });
@@ -421,7 +424,7 @@ describe('functions', () => {
     const secretArn = ref(idOf(synthesized.stack.secrets.fleetApiClientSecret));
     for (const service of ['planner', 'downloader'] as const) {
       const env = (
-        resourceOf(fnOf(service)).Properties?.Environment as { Variables: Record<string, unknown> }
+        propertiesOf(resourceOf(fnOf(service))).Environment as { Variables: Record<string, unknown> }
       ).Variables;
       expect(env.FLEET_API_SECRET_ID).toEqual(secretArn);
     }

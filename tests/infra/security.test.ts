@@ -6,7 +6,13 @@ import { UNSCOPED_ACTIONS } from '../../infra/aws/constructs/fleet-function.js';
 import { BUCKET_ACCESS } from '../../infra/aws/constructs/pipeline-services.js';
 import { type Resource, serviceNames, topology } from '../../infra/topology.js';
 import { type Synthesized, synthesize, testConfig } from './helpers/synth.js';
-import { asList, identityStatements, onlyResource, resourcePolicyStatements } from './helpers/template.js';
+import {
+  asList,
+  identityStatements,
+  onlyResource,
+  propertiesOf,
+  resourcePolicyStatements,
+} from './helpers/template.js';
 
 let synthesized: Synthesized;
 
@@ -82,7 +88,7 @@ describe('least privilege', () => {
   it('lets AWS services use the key only under a condition', () => {
     const [, key] = onlyResource(synthesized.template, 'AWS::KMS::Key');
     const statements = (
-      key.Properties?.KeyPolicy as { Statement: { Principal: unknown; Condition?: unknown }[] }
+      propertiesOf(key).KeyPolicy as { Statement: { Principal: unknown; Condition?: unknown }[] }
     ).Statement;
     const forServices = statements.filter((statement) =>
       JSON.stringify(statement.Principal).includes('"Service"'),

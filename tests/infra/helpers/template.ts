@@ -7,6 +7,9 @@ export interface CfnResource {
   Metadata?: Record<string, unknown>;
 }
 
+/** A resource's properties; a resource without any has none to read. */
+export const propertiesOf = (resource: CfnResource): Record<string, unknown> => resource.Properties ?? {};
+
 export function resourcesOf(template: Template, type: string): [string, CfnResource][] {
   return Object.entries(template.findResources(type) as Record<string, CfnResource>);
 }
