@@ -242,7 +242,11 @@ export class DynamoDbRunLedger implements RunLedger {
     }
     const failures = failureItems.map((item) => {
       const failure = this.#parse(FailureItem, item, runId);
-      return { dataset: this.#dataset(failure.sk.dataset, runId), page: failure.sk.page, reason: failure.reason };
+      return {
+        dataset: this.#dataset(failure.sk.dataset, runId),
+        page: failure.sk.page,
+        reason: failure.reason,
+      };
     });
     return {
       window,
@@ -289,9 +293,12 @@ export class DynamoDbRunLedger implements RunLedger {
       const parsed = CancellationReasons.safeParse(field(error, 'CancellationReasons'));
       const codes = parsed.success ? parsed.data.map((r) => r.Code ?? 'None') : [];
       if (codes[0] === 'ConditionalCheckFailed') return;
-      throw new TransientError(`${action}: transaction cancelled (${codes.join(', ') || 'no reasons given'})`, {
-        cause: error,
-      });
+      throw new TransientError(
+        `${action}: transaction cancelled (${codes.join(', ') || 'no reasons given'})`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 

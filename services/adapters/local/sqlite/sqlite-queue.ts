@@ -79,7 +79,9 @@ export class SqliteQueue {
          visible_at = ?, receipt_handle = ? WHERE message_id = ?`,
       ),
       deleteByHandle: db.prepare('DELETE FROM queue_messages WHERE queue = ? AND receipt_handle = ?'),
-      releaseByHandle: db.prepare('UPDATE queue_messages SET visible_at = ? WHERE queue = ? AND receipt_handle = ?'),
+      releaseByHandle: db.prepare(
+        'UPDATE queue_messages SET visible_at = ? WHERE queue = ? AND receipt_handle = ?',
+      ),
       counts: db.prepare(
         `SELECT sum(visible_at <= ?) AS visible, sum(visible_at = ?) AS in_flight,
          sum(visible_at > ? AND visible_at < ?) AS delayed FROM queue_messages WHERE queue = ?`,
@@ -106,10 +108,9 @@ export class SqliteQueue {
   addDeadLetter(body: string): void {
     const now = this.now();
     this.statements.insert.run(randomUUID(), this.deadLetterQueue, body, now, IN_FLIGHT);
-    this.db.prepare('UPDATE queue_messages SET dead_lettered_at = ? WHERE queue = ? AND dead_lettered_at IS NULL').run(
-      now,
-      this.deadLetterQueue,
-    );
+    this.db
+      .prepare('UPDATE queue_messages SET dead_lettered_at = ? WHERE queue = ? AND dead_lettered_at IS NULL')
+      .run(now, this.deadLetterQueue);
   }
 
   /** Up to `max` visible messages, now held by the caller, and the ones that moved to the dead-letter queue. */
@@ -129,7 +130,9 @@ export class SqliteQueue {
             continue;
           }
           const receiveCount = row.receive_count + 1;
-          const receiptHandle = createHash('sha256').update(`${row.message_id}:${receiveCount}`).digest('hex');
+          const receiptHandle = createHash('sha256')
+            .update(`${row.message_id}:${receiveCount}`)
+            .digest('hex');
           this.statements.hold.run(now, IN_FLIGHT, receiptHandle, row.message_id);
           received.push({
             ...toMessage(row),
@@ -165,7 +168,11 @@ export class SqliteQueue {
   get depth(): { visible: number; inFlight: number; delayed: number; deadLetters: number } {
     const now = this.now();
     const row = z
-      .object({ visible: z.number().nullable(), in_flight: z.number().nullable(), delayed: z.number().nullable() })
+      .object({
+        visible: z.number().nullable(),
+        in_flight: z.number().nullable(),
+        delayed: z.number().nullable(),
+      })
       .parse(this.statements.counts.get(now, IN_FLIGHT, now, IN_FLIGHT, this.options.name));
     return {
       visible: row.visible ?? 0,
@@ -195,7 +202,8 @@ export class SqliteQueue {
     const now = this.now();
     const moved = this.db.transaction(() =>
       messageIds.reduce(
-        (sum, id) => sum + this.statements.redrive.run(this.options.name, now, this.deadLetterQueue, id).changes,
+        (sum, id) =>
+          sum + this.statements.redrive.run(this.options.name, now, this.deadLetterQueue, id).changes,
         0,
       ),
     )();

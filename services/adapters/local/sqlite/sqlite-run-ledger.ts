@@ -93,7 +93,13 @@ export class SqliteRunLedger implements RunLedger {
   async progress(runId: string): Promise<RunProgress> {
     const { plans, counts, failures, run } = this.statements;
     return this.db.transaction(() => {
-      const progress: RunProgress = { window: undefined, datasets: {}, failures: [], drained: false, finished: false };
+      const progress: RunProgress = {
+        window: undefined,
+        datasets: {},
+        failures: [],
+        drained: false,
+        finished: false,
+      };
       for (const raw of plans.all(runId)) {
         const plan = PlanRow.parse(raw);
         progress.window ??= DateWindowSchema.parse(JSON.parse(plan.window_json));
