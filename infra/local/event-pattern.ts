@@ -1,259 +1,549 @@
 /**
- * EventBridge event-pattern matching for the local bus, following
- * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html.
- * A pattern this module cannot evaluate exactly as EventBridge does is refused with EventPatternError when the
- * rule is declared, never matched approximately.
+ * EventBridge event-pattern matching for the local bus. The semantics are EventBridge's (its matcher is Event
+ * Ruler): https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html. A pattern
+ * this module cannot evaluate exactly as EventBridge does is refused with EventPatternError when the rule is
+ * declared, naming the path and the reason; it is never matched approximately.
+ *
+ * How a pattern is evaluated:
+ * - `$or` is expanded when the pattern is compiled into flat alternatives; the rule matches when one does.
+ * - Within an alternative every field must match; a field matches when any of its listed matchers matches.
+ * - An array in the event offers each element (recursively) to the matchers: the field matches when any element
+ *   does — `anything-but` too, so `["a", "b"]` is "anything but a". A nested pattern object is matched against
+ *   each object element as a whole, so two fields can only match within the same element.
+ * - `exists` asks whether the path reaches a leaf: a missing key, an object, `{}` or `[]` do not exist; `null`
+ *   does.
  */
+import { comparableNumber } from './pattern/comparable-number.js';
+import {
+  cidrRange,
+  compareIp,
+  hasPaddedOctet,
+  type IpBytes,
+  type IpRange,
+  inRange,
+  looksLikeIp,
+  parseIp,
+} from './pattern/ip-address.js';
+import {
+  endsWithIgnoreCase,
+  equalsIgnoreCase,
+  matchesWildcard,
+  parseWildcard,
+  startsWithIgnoreCase,
+  type WildcardPattern,
+} from './pattern/string-matchers.js';
 
 export class EventPatternError extends Error {
   override readonly name = 'EventPatternError';
 }
 
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+/** EventBridge refuses a pattern whose `$or`s expand to more than this many combinations. */
+const MAX_COMBINATIONS = 1000;
+/** A guard against runaway nesting, far beyond any real pattern. */
+const MAX_DEPTH = 50;
+/** Operator names that may not be field names inside `$or` (Event Ruler's reserved list, abridged to ours). */
+const RESERVED_IN_OR = new Set([
+  'exactly',
+  'equals-ignore-case',
+  'prefix',
+  'suffix',
+  'anything-but',
+  'exists',
+  'wildcard',
+  'numeric',
+  'cidr',
+  '=',
+  '<',
+  '<=',
+  '>',
+  '>=',
+]);
+
+type Matcher =
+  | { kind: 'string'; value: string }
+  | { kind: 'ip'; address: IpBytes }
+  | { kind: 'number'; millionths: bigint }
+  | { kind: 'literal'; value: boolean | null }
+  | { kind: 'prefix' | 'suffix'; value: string; ignoreCase: boolean }
+  | { kind: 'equals-ignore-case'; value: string }
+  | { kind: 'wildcard'; segments: WildcardPattern }
+  | { kind: 'numeric'; lower?: Bound; upper?: Bound }
+  | { kind: 'cidr'; range: IpRange }
+  | { kind: 'exists'; value: boolean }
+  | { kind: 'anything-but'; excludes: (value: Scalar) => boolean };
+
+type Bound = { millionths: bigint; inclusive: boolean };
+type Scalar = string | number | boolean | null;
+
+/** One `$or`-free alternative: a tree of field names ending in matcher lists. */
+type Alternative = Map<string, Alternative | Matcher[]>;
+
+export interface CompiledPattern {
+  readonly alternatives: readonly Alternative[];
+}
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Checks that every operator in the pattern is one we implement; throws naming the path otherwise. */
-export function assertSupportedPattern(pattern: unknown, at = '$'): void {
-  if (!isObject(pattern)) {
-    throw new EventPatternError(`${at}: a pattern must be a JSON object`);
+function fail(path: string, message: string): never {
+  throw new EventPatternError(`${path}: ${message}`);
+}
+
+/** Validates and compiles a pattern; throws EventPatternError naming the path of the first problem. */
+export function compilePattern(pattern: unknown, at = '$'): CompiledPattern {
+  if (!isObject(pattern)) fail(at, 'a pattern must be a JSON object');
+  const combinations = countCombinations(pattern, at, 0);
+  if (combinations > MAX_COMBINATIONS) {
+    fail(
+      at,
+      `the $or clauses expand to ${combinations} combinations; EventBridge allows ${MAX_COMBINATIONS}`,
+    );
   }
-  for (const [key, value] of Object.entries(pattern)) {
+  const alternatives: Alternative[] = [new Map()];
+  compileObject(alternatives, [], pattern, at, false, 0);
+  return { alternatives };
+}
+
+/** Checks that EventBridge and the local bus evaluate the pattern alike; throws EventPatternError otherwise. */
+export function assertSupportedPattern(pattern: unknown, at = '$'): void {
+  compilePattern(pattern, at);
+}
+
+const compiledCache = new WeakMap<object, CompiledPattern>();
+
+/** True when the event matches the pattern (compiled once per pattern object). */
+export function matchesPattern(pattern: Record<string, unknown> | CompiledPattern, event: unknown): boolean {
+  const compiled = isCompiled(pattern) ? pattern : cachedCompile(pattern);
+  return compiled.alternatives.some((alternative) => matchesAlternative(alternative, event));
+}
+
+function isCompiled(pattern: object): pattern is CompiledPattern {
+  return (
+    'alternatives' in pattern &&
+    Array.isArray(pattern.alternatives) &&
+    pattern.alternatives.every((a) => a instanceof Map)
+  );
+}
+
+function cachedCompile(pattern: Record<string, unknown>): CompiledPattern {
+  const cached = compiledCache.get(pattern);
+  if (cached) return cached;
+  const compiled = compilePattern(pattern);
+  compiledCache.set(pattern, compiled);
+  return compiled;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Compiling
+
+/** EventBridge's documented count: the product of the lengths of every `$or` array. */
+function countCombinations(node: Record<string, unknown>, path: string, depth: number): number {
+  if (depth > MAX_DEPTH) fail(path, `nested deeper than ${MAX_DEPTH} levels`);
+  let product = 1;
+  for (const [key, value] of Object.entries(node)) {
+    if (key === '$or' && Array.isArray(value)) {
+      product *= Math.max(1, value.length);
+      for (const [i, member] of value.entries()) {
+        if (isObject(member)) product *= countCombinations(member, `${path}.$or[${i}]`, depth + 1);
+      }
+    } else if (isObject(value)) {
+      product *= countCombinations(value, `${path}.${key}`, depth + 1);
+    }
+  }
+  return product;
+}
+
+function compileObject(
+  alternatives: Alternative[],
+  fieldPath: readonly string[],
+  node: Record<string, unknown>,
+  at: string,
+  insideOr: boolean,
+  depth: number,
+): void {
+  const entries = Object.entries(node);
+  if (entries.length === 0) fail(at, 'empty objects are not allowed in a pattern');
+  for (const [key, value] of entries) {
     const path = `${at}.${key}`;
     if (key === '$or') {
-      if (!Array.isArray(value) || value.length === 0) {
-        throw new EventPatternError(`${path}: $or takes a non-empty array of patterns`);
-      }
-      for (const [i, alternative] of value.entries()) assertSupportedPattern(alternative, `${path}[${i}]`);
-    } else if (Array.isArray(value)) {
-      if (value.length === 0) throw new EventPatternError(`${path}: an empty array matches nothing`);
-      for (const [i, matcher] of value.entries()) assertSupportedMatcher(matcher, `${path}[${i}]`);
+      compileOr(alternatives, fieldPath, value, path, depth);
+      continue;
+    }
+    if (insideOr && RESERVED_IN_OR.has(key)) {
+      fail(path, `"${key}" is an operator name and cannot be a field name inside $or`);
+    }
+    if (key.includes('.')) {
+      // Event Ruler joins field names with dots, so "a.b" would also match the nested field a → b.
+      fail(path, 'field names containing "." are not supported: write the nesting as objects');
+    }
+    if (Array.isArray(value)) {
+      writeLeaf(alternatives, [...fieldPath, key], compileMatchers(value, path), path);
     } else if (isObject(value)) {
-      assertSupportedPattern(value, path);
+      compileObject(alternatives, [...fieldPath, key], value, path, insideOr, depth + 1);
     } else {
-      throw new EventPatternError(`${path}: leaf values must be arrays, e.g. ["${String(value)}"]`);
+      fail(path, `"${key}" must be an object or an array, e.g. [${JSON.stringify(value)}]`);
     }
   }
 }
 
-const STRING_OPERATORS = new Set(['prefix', 'suffix', 'equals-ignore-case', 'wildcard']);
-
-function assertSupportedMatcher(matcher: unknown, path: string): void {
-  if (!isObject(matcher)) {
-    if (matcher === null || ['string', 'number', 'boolean'].includes(typeof matcher)) return;
-    throw new EventPatternError(`${path}: unsupported matcher ${JSON.stringify(matcher)}`);
+function compileOr(
+  alternatives: Alternative[],
+  fieldPath: readonly string[],
+  members: unknown,
+  path: string,
+  depth: number,
+): void {
+  // EventBridge reads a malformed `$or` as an ordinary field named "$or"; we refuse it instead.
+  if (!Array.isArray(members) || members.length < 2 || !members.every(isObject)) {
+    fail(path, '$or takes an array of at least two pattern objects');
   }
-  const keys = Object.keys(matcher);
+  const before = alternatives.map(cloneAlternative);
+  alternatives.length = 0;
+  for (const [i, member] of members.entries()) {
+    const forked = before.map(cloneAlternative);
+    compileObject(forked, fieldPath, member, `${path}[${i}]`, true, depth + 1);
+    alternatives.push(...forked);
+  }
+}
+
+function cloneAlternative(alternative: Alternative): Alternative {
+  return new Map(
+    [...alternative].map(([key, node]) => [key, node instanceof Map ? cloneAlternative(node) : node]),
+  );
+}
+
+/**
+ * Records a field's matchers in every alternative. The same field constrained twice (inside and outside a
+ * `$or`) keeps only the last constraint in document order in EventBridge; we refuse it rather than depend on
+ * key order.
+ */
+function writeLeaf(
+  alternatives: Alternative[],
+  fieldPath: readonly string[],
+  matchers: Matcher[],
+  path: string,
+) {
+  for (const alternative of alternatives) {
+    let node = alternative;
+    for (const step of fieldPath.slice(0, -1)) {
+      const child = node.get(step);
+      if (Array.isArray(child)) fail(path, `"${step}" is matched both as a value and as an object`);
+      if (child instanceof Map) {
+        node = child;
+      } else {
+        const created: Alternative = new Map();
+        node.set(step, created);
+        node = created;
+      }
+    }
+    const last = fieldPath.at(-1) ?? '';
+    if (node.has(last)) {
+      fail(path, `the field is constrained twice (inside and outside $or); EventBridge keeps only one`);
+    }
+    node.set(last, matchers);
+  }
+}
+
+function compileMatchers(values: readonly unknown[], path: string): Matcher[] {
+  if (values.length === 0) fail(path, 'an empty array matches nothing; EventBridge refuses it');
+  return values.map((value, i) => compileMatcher(value, `${path}[${i}]`));
+}
+
+function compileMatcher(value: unknown, path: string): Matcher {
+  if (typeof value === 'string') return stringLiteral(value, path);
+  if (typeof value === 'number') return { kind: 'number', millionths: comparable(value, path) };
+  if (typeof value === 'boolean' || value === null) return { kind: 'literal', value };
+  if (!isObject(value))
+    return fail(path, 'a match value must be a string, number, true, false, null or an operator');
+  const keys = Object.keys(value);
   const [operator] = keys;
-  if (keys.length !== 1 || operator === undefined) {
-    throw new EventPatternError(`${path}: a matcher object has exactly one operator`);
-  }
-  const operand = matcher[operator];
+  if (operator === undefined) return fail(path, 'an operator object needs an operator');
+  if (keys.length !== 1) return fail(path, 'an operator object has exactly one operator');
+  const operand = value[operator];
+  const at = `${path}.${operator}`;
   switch (operator) {
     case 'prefix':
     case 'suffix':
-      if (typeof operand === 'string') return;
-      if (
-        isObject(operand) &&
-        typeof operand['equals-ignore-case'] === 'string' &&
-        Object.keys(operand).length === 1
-      )
-        return;
-      break;
+      return affix(operator, operand, at);
     case 'equals-ignore-case':
+      return { kind: 'equals-ignore-case', value: asciiString(operand, at) };
     case 'wildcard':
+      return { kind: 'wildcard', segments: wildcard(operand, at) };
+    case 'numeric':
+      return numeric(operand, at);
     case 'cidr':
-      if (typeof operand === 'string') {
-        if (operator === 'cidr') parseCidr(operand, path);
-        return;
-      }
-      break;
+      return { kind: 'cidr', range: cidr(operand, at) };
     case 'exists':
-      if (typeof operand === 'boolean') return;
-      break;
-    case 'numeric':
-      parseNumeric(operand, path);
-      return;
+      if (typeof operand !== 'boolean') return fail(at, 'exists takes true or false');
+      return { kind: 'exists', value: operand };
     case 'anything-but':
-      if (Array.isArray(operand) && operand.every((v) => typeof v === 'string' || typeof v === 'number'))
-        return;
-      if (typeof operand === 'string' || typeof operand === 'number') return;
-      if (isObject(operand) && Object.keys(operand).length === 1) {
-        const [inner] = Object.keys(operand);
-        const value = inner === undefined ? undefined : operand[inner];
-        if (inner !== undefined && STRING_OPERATORS.has(inner)) {
-          if (typeof value === 'string') return;
-          if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return;
-        }
-      }
-      break;
+      return { kind: 'anything-but', excludes: anythingBut(operand, at) };
     default:
-      throw new EventPatternError(`${path}: unsupported operator "${operator}"`);
-  }
-  throw new EventPatternError(`${path}: invalid operand for "${operator}": ${JSON.stringify(operand)}`);
-}
-
-/** True when the event matches the pattern (the pattern must have passed assertSupportedPattern). */
-export function matchesPattern(pattern: Record<string, unknown>, event: unknown): boolean {
-  if (!isObject(event)) return false;
-  return Object.entries(pattern).every(([key, expected]) => {
-    if (key === '$or') {
-      return Array.isArray(expected) && expected.some((alt) => isObject(alt) && matchesPattern(alt, event));
-    }
-    const present = Object.hasOwn(event, key);
-    const actual = event[key];
-    if (Array.isArray(expected)) {
-      return matchesLeaf(expected, present, actual);
-    }
-    if (isObject(expected)) {
-      if (!present) return false;
-      if (Array.isArray(actual)) return actual.some((item) => matchesPattern(expected, item));
-      return matchesPattern(expected, actual);
-    }
-    return false;
-  });
-}
-
-function matchesLeaf(matchers: readonly unknown[], present: boolean, actual: unknown): boolean {
-  // An array in the event matches when any of its elements matches (EventBridge "array" semantics).
-  const values: unknown[] = Array.isArray(actual) ? actual : [actual];
-  return matchers.some((matcher) => {
-    if (isObject(matcher) && 'exists' in matcher) {
-      return (
-        matcher.exists ===
-        (present && actual !== undefined && !(Array.isArray(actual) && actual.length === 0))
-      );
-    }
-    if (!present) return false;
-    if (isObject(matcher) && 'anything-but' in matcher) {
-      // anything-but matches when no element of the value is excluded.
-      return values.every((value) => anythingBut(matcher['anything-but'], value));
-    }
-    return values.some((value) => matchesOne(matcher, value));
-  });
-}
-
-function matchesOne(matcher: unknown, value: unknown): boolean {
-  if (!isObject(matcher)) {
-    if (typeof matcher === 'number' && typeof value === 'number') return matcher === value;
-    return matcher === value;
-  }
-  const [operator] = Object.keys(matcher);
-  const operand = operator === undefined ? undefined : matcher[operator];
-  switch (operator) {
-    case 'prefix':
-      return typeof value === 'string' && stringTest(operand, value, (v, o) => v.startsWith(o));
-    case 'suffix':
-      return typeof value === 'string' && stringTest(operand, value, (v, o) => v.endsWith(o));
-    case 'equals-ignore-case':
-      return (
-        typeof value === 'string' &&
-        typeof operand === 'string' &&
-        value.toLowerCase() === operand.toLowerCase()
-      );
-    case 'wildcard':
-      return typeof value === 'string' && typeof operand === 'string' && wildcard(operand).test(value);
-    case 'numeric':
-      return typeof value === 'number' && numericTest(parseNumeric(operand, '$'), value);
-    case 'cidr':
-      return (
-        typeof value === 'string' && typeof operand === 'string' && inCidr(parseCidr(operand, '$'), value)
-      );
-    default:
-      return false;
+      return fail(path, `unsupported operator "${operator}"`);
   }
 }
 
-function stringTest(operand: unknown, value: string, test: (v: string, o: string) => boolean): boolean {
-  if (typeof operand === 'string') return test(value, operand);
-  if (isObject(operand) && typeof operand['equals-ignore-case'] === 'string') {
-    return test(value.toLowerCase(), operand['equals-ignore-case'].toLowerCase());
-  }
-  return false;
+/**
+ * A literal string. EventBridge reads a literal that is an IP address as that address, so "10.0.0.1" also
+ * matches "::ffff:a00:1"; a zero-padded dotted quad is refused since parsers read it differently.
+ */
+function stringLiteral(value: string, path: string): Matcher {
+  if (hasPaddedOctet(value))
+    fail(path, `"${value}" has a zero-padded octet, which IP parsers read differently`);
+  const address = looksLikeIp(value) ? parseIp(value) : undefined;
+  return address ? { kind: 'ip', address } : { kind: 'string', value };
 }
 
-function anythingBut(operand: unknown, value: unknown): boolean {
-  if (Array.isArray(operand)) return !operand.includes(value as Json);
-  if (typeof operand === 'string' || typeof operand === 'number') return operand !== value;
+function comparable(value: number, path: string): bigint {
+  const millionths = comparableNumber(value);
+  if (millionths === undefined) {
+    return fail(
+      path,
+      `${value}: EventBridge compares numbers between -5e9 and 5e9 with at most six decimals; ` +
+        'match other numbers as strings',
+    );
+  }
+  return millionths;
+}
+
+/**
+ * Case-insensitive operands must be ASCII: for other characters case mappings differ between implementations
+ * (ß, the Kelvin sign, Turkish İ), and we would rather refuse than guess.
+ */
+function asciiString(operand: unknown, path: string): string {
+  if (typeof operand !== 'string') return fail(path, 'the operand must be a string');
+  if (!/^[\x20-\x7e]*$/.test(operand)) {
+    return fail(
+      path,
+      `case-insensitive matching supports printable ASCII operands only, got ${JSON.stringify(operand)}`,
+    );
+  }
+  return operand;
+}
+
+function affix(operator: 'prefix' | 'suffix', operand: unknown, path: string): Matcher {
+  if (typeof operand === 'string') return { kind: operator, value: operand, ignoreCase: false };
+  if (isObject(operand) && Object.keys(operand).length === 1 && 'equals-ignore-case' in operand) {
+    const value = asciiString(operand['equals-ignore-case'], `${path}.equals-ignore-case`);
+    return { kind: operator, value, ignoreCase: true };
+  }
+  return fail(path, `${operator} takes a string or {"equals-ignore-case": string}`);
+}
+
+function wildcard(operand: unknown, path: string): WildcardPattern {
+  if (typeof operand !== 'string') return fail(path, 'wildcard takes a string');
+  const parsed = parseWildcard(operand);
+  return typeof parsed === 'string' ? fail(path, parsed) : parsed;
+}
+
+const LOWER = new Set(['>', '>=']);
+const UPPER = new Set(['<', '<=']);
+
+/** `[op, n]`, or a range written lower bound first: `[">" | ">=", n, "<" | "<=", m]` with n < m. */
+function numeric(operand: unknown, path: string): Matcher {
+  if (!Array.isArray(operand) || (operand.length !== 2 && operand.length !== 4)) {
+    return fail(path, 'numeric takes [operator, number] or [">"|">=", low, "<"|"<=", high]');
+  }
+  const [op, value, op2, value2] = operand;
+  if (typeof value !== 'number') return fail(path, `the value after "${String(op)}" must be a number`);
+  const first = comparable(value, path);
+  if (operand.length === 2) {
+    switch (op) {
+      case '=':
+        return {
+          kind: 'numeric',
+          lower: { millionths: first, inclusive: true },
+          upper: { millionths: first, inclusive: true },
+        };
+      case '>':
+      case '>=':
+        return { kind: 'numeric', lower: { millionths: first, inclusive: op === '>=' } };
+      case '<':
+      case '<=':
+        return { kind: 'numeric', upper: { millionths: first, inclusive: op === '<=' } };
+      default:
+        return fail(path, `unknown numeric operator ${JSON.stringify(op)}`);
+    }
+  }
+  if (typeof op !== 'string' || !LOWER.has(op)) return fail(path, 'a numeric range starts with ">" or ">="');
+  if (typeof op2 !== 'string' || !UPPER.has(op2)) return fail(path, 'a numeric range ends with "<" or "<="');
+  if (typeof value2 !== 'number') return fail(path, `the value after "${op2}" must be a number`);
+  const second = comparable(value2, path);
+  if (first >= second) return fail(path, 'the lower bound must be less than the upper bound');
+  return {
+    kind: 'numeric',
+    lower: { millionths: first, inclusive: op === '>=' },
+    upper: { millionths: second, inclusive: op2 === '<=' },
+  };
+}
+
+/**
+ * `a.b.c.d/n` (n ≤ 31) or an IPv6 block (n ≤ 127), as Event Ruler accepts them. A base with host bits set is
+ * refused: implementations disagree on whether the block then starts at the base or is rounded down.
+ */
+function cidr(operand: unknown, path: string): IpRange {
+  if (typeof operand !== 'string') return fail(path, 'cidr takes a string such as "10.0.0.0/24"');
+  const parts = operand.split('/');
+  const [address = '', mask = ''] = parts;
+  if (parts.length !== 2 || mask === '') return fail(path, `malformed CIDR "${operand}": one "/" required`);
+  if (!/^[+-]?\d+$/.test(mask))
+    return fail(path, `malformed CIDR "${operand}": mask bits must be an integer`);
+  const bits = Number(mask);
+  if (bits < 0) return fail(path, `malformed CIDR "${operand}": mask bits must not be negative`);
+  if (hasPaddedOctet(address))
+    return fail(path, `"${address}" has a zero-padded octet, which IP parsers read differently`);
+  const base = looksLikeIp(address) ? parseIp(address) : undefined;
+  if (base === undefined) return fail(path, `"${address}" is not an IPv4 or IPv6 address`);
+  if (base.length === 4 && address.includes(':')) {
+    return fail(path, `"${address}" is an IPv4-mapped IPv6 address; write the IPv4 block instead`);
+  }
+  const maxBits = base.length === 4 ? 31 : 127;
+  if (bits > maxBits)
+    return fail(path, `${base.length === 4 ? 'IPv4' : 'IPv6'} mask bits must be at most ${maxBits}`);
+  const range = cidrRange(base, bits);
+  if (range.hostBitsSet) {
+    return fail(path, `"${operand}" has host bits set; write the block's first address instead`);
+  }
+  return range;
+}
+
+const NESTABLE_IN_ANYTHING_BUT = new Set(['prefix', 'suffix', 'equals-ignore-case', 'wildcard']);
+
+/** Returns the exclusion test for one anything-but operand. */
+function anythingBut(operand: unknown, path: string): (value: Scalar) => boolean {
+  if (typeof operand === 'string') return (v) => v === operand;
+  if (typeof operand === 'number') {
+    const excluded = comparable(operand, path);
+    return (v) => typeof v === 'number' && comparableNumber(v) === excluded;
+  }
+  if (Array.isArray(operand)) {
+    if (operand.length === 0) return fail(path, 'anything-but takes a non-empty list');
+    if (operand.every((v): v is string => typeof v === 'string')) {
+      const excluded = new Set(operand);
+      return (v) => typeof v === 'string' && excluded.has(v);
+    }
+    if (operand.every((v): v is number => typeof v === 'number')) {
+      const excluded = new Set(operand.map((v, i) => comparable(v, `${path}[${i}]`)));
+      return (v) => {
+        const millionths = typeof v === 'number' ? comparableNumber(v) : undefined;
+        return millionths !== undefined && excluded.has(millionths);
+      };
+    }
+    return fail(path, 'an anything-but list holds only strings or only numbers');
+  }
   if (isObject(operand)) {
-    const [inner] = Object.keys(operand);
-    if (inner === undefined) return true;
-    const excluded = operand[inner];
-    const list = Array.isArray(excluded) ? excluded : [excluded];
-    // Non-string values are never excluded by a string operator.
-    if (typeof value !== 'string') return true;
-    return !list.some((one) => matchesOne({ [inner]: one }, value));
+    const keys = Object.keys(operand);
+    const [inner] = keys;
+    if (keys.length !== 1 || inner === undefined || !NESTABLE_IN_ANYTHING_BUT.has(inner)) {
+      return fail(path, 'anything-but nests exactly one of prefix, suffix, equals-ignore-case, wildcard');
+    }
+    const raw = operand[inner];
+    const operands = Array.isArray(raw) ? raw : [raw];
+    if (operands.length === 0) return fail(`${path}.${inner}`, 'an empty list excludes nothing');
+    const matchers = operands.map((one, i) => {
+      const at = Array.isArray(raw) ? `${path}[${i}]` : path;
+      if (typeof one !== 'string')
+        return fail(`${at}.${inner}`, `${inner} inside anything-but takes strings`);
+      if ((inner === 'prefix' || inner === 'suffix') && one === '') {
+        return fail(`${at}.${inner}`, 'an empty prefix or suffix is not allowed inside anything-but');
+      }
+      return compileMatcher({ [inner]: one }, at);
+    });
+    return (v) => typeof v === 'string' && matchers.some((m) => matchesScalar(m, v));
+  }
+  return fail(path, 'anything-but takes a string, a number, a list of either, or a nested string operator');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Matching
+
+function matchesAlternative(alternative: Alternative, node: unknown): boolean {
+  for (const [key, expected] of alternative) {
+    const present = isObject(node) && Object.hasOwn(node, key);
+    const actual = present && isObject(node) ? node[key] : undefined;
+    if (expected instanceof Map) {
+      // A missing or non-object value is matched as `{}`: only `exists: false` leaves can then match.
+      const candidates = objectsOf(actual);
+      const offered = candidates.length > 0 ? candidates : [{}];
+      if (!offered.some((candidate) => matchesAlternative(expected, candidate))) return false;
+    } else if (!matchesLeaf(expected, present, actual)) {
+      return false;
+    }
   }
   return true;
 }
 
-function wildcard(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`, 's');
+function matchesLeaf(matchers: readonly Matcher[], present: boolean, actual: unknown): boolean {
+  const scalars = present ? scalarsOf(actual) : [];
+  if (matchers.some((m) => m.kind === 'exists' && m.value === scalars.length > 0)) return true;
+  return scalars.some((scalar) => matchers.some((m) => m.kind !== 'exists' && matchesScalar(m, scalar)));
 }
 
-type Comparison = { op: '<' | '<=' | '=' | '>' | '>='; value: number };
-
-function parseNumeric(operand: unknown, path: string): Comparison[] {
-  if (!Array.isArray(operand) || operand.length === 0 || operand.length % 2 !== 0 || operand.length > 4) {
-    throw new EventPatternError(`${path}: numeric takes one or two [operator, number] pairs`);
+/** The leaves an event value offers: itself, or every scalar element of its (nested) arrays. */
+function scalarsOf(value: unknown, depth = 0): Scalar[] {
+  if (Array.isArray(value)) return depth > MAX_DEPTH ? [] : value.flatMap((v) => scalarsOf(v, depth + 1));
+  if (
+    value === null ||
+    typeof value === 'string' ||
+    typeof value === 'number' ||
+    typeof value === 'boolean'
+  ) {
+    return [value];
   }
-  const comparisons: Comparison[] = [];
-  for (let i = 0; i < operand.length; i += 2) {
-    const op = operand[i];
-    const value = operand[i + 1];
-    if (
-      !(op === '<' || op === '<=' || op === '=' || op === '>' || op === '>=') ||
-      typeof value !== 'number'
-    ) {
-      throw new EventPatternError(`${path}: invalid numeric comparison ${JSON.stringify([op, value])}`);
+  return [];
+}
+
+function objectsOf(value: unknown, depth = 0): Record<string, unknown>[] {
+  if (Array.isArray(value)) return depth > MAX_DEPTH ? [] : value.flatMap((v) => objectsOf(v, depth + 1));
+  return isObject(value) ? [value] : [];
+}
+
+function matchesScalar(matcher: Matcher, value: Scalar): boolean {
+  switch (matcher.kind) {
+    case 'string':
+      return value === matcher.value;
+    case 'ip': {
+      const address = typeof value === 'string' ? parseIp(value) : undefined;
+      return (
+        address !== undefined &&
+        address.length === matcher.address.length &&
+        compareIp(address, matcher.address) === 0
+      );
     }
-    comparisons.push({ op, value });
+    case 'number':
+      return typeof value === 'number' && comparableNumber(value) === matcher.millionths;
+    case 'literal':
+      return value === matcher.value;
+    case 'prefix':
+      if (typeof value !== 'string') return false;
+      return matcher.ignoreCase
+        ? startsWithIgnoreCase(value, matcher.value)
+        : value.startsWith(matcher.value);
+    case 'suffix':
+      if (typeof value !== 'string') return false;
+      return matcher.ignoreCase ? endsWithIgnoreCase(value, matcher.value) : value.endsWith(matcher.value);
+    case 'equals-ignore-case':
+      return typeof value === 'string' && equalsIgnoreCase(value, matcher.value);
+    case 'wildcard':
+      return typeof value === 'string' && matchesWildcard(value, matcher.segments);
+    case 'numeric':
+      return typeof value === 'number' && withinBounds(comparableNumber(value), matcher);
+    case 'cidr': {
+      const address = typeof value === 'string' ? parseIp(value) : undefined;
+      return address !== undefined && inRange(address, matcher.range);
+    }
+    case 'anything-but':
+      return !matcher.excludes(value);
+    case 'exists':
+      return false;
   }
-  return comparisons;
 }
 
-const COMPARE: Record<Comparison['op'], (value: number, bound: number) => boolean> = {
-  '<': (v, b) => v < b,
-  '<=': (v, b) => v <= b,
-  '=': (v, b) => v === b,
-  '>': (v, b) => v > b,
-  '>=': (v, b) => v >= b,
-};
-
-function numericTest(comparisons: readonly Comparison[], value: number): boolean {
-  return comparisons.every(({ op, value: bound }) => COMPARE[op](value, bound));
-}
-
-type Cidr = { base: number; bits: number };
-
-function parseCidr(text: string, path: string): Cidr {
-  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
-  const base = match ? ipv4ToNumber(text.split('/')[0] ?? '') : undefined;
-  const bits = match ? Number(match[5]) : Number.NaN;
-  if (base === undefined || !(bits >= 0 && bits <= 32)) {
-    throw new EventPatternError(`${path}: cidr supports IPv4 blocks such as "10.0.0.0/24", got "${text}"`);
-  }
-  return { base, bits };
-}
-
-function ipv4ToNumber(ip: string): number | undefined {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return undefined;
-  let result = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part)) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
-    result = result * 256 + octet;
-  }
-  return result;
-}
-
-function inCidr({ base, bits }: Cidr, value: string): boolean {
-  const ip = ipv4ToNumber(value);
-  if (ip === undefined) return false;
-  const size = 2 ** (32 - bits);
-  return Math.floor(ip / size) === Math.floor(base / size);
+function withinBounds(millionths: bigint | undefined, { lower, upper }: { lower?: Bound; upper?: Bound }) {
+  if (millionths === undefined) return false;
+  if (lower && (lower.inclusive ? millionths < lower.millionths : millionths <= lower.millionths))
+    return false;
+  if (upper && (upper.inclusive ? millionths > upper.millionths : millionths >= upper.millionths))
+    return false;
+  return true;
 }
