@@ -1,96 +1,257 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
-import { FleetApiSource } from '../../../services/adapters/http/fleet-api-source.js';
+import { FleetApiSource, type SourceStats } from '../../../services/adapters/http/fleet-api-source.js';
 import { createDuckDbQueryEngine } from '../../../services/adapters/local/duckdb/duckdb-query-engine.js';
 import { EnvSecrets } from '../../../services/adapters/local/env-secrets.js';
+import { describeError } from '../../../services/shared/errors.js';
+import { jsonLogger } from '../../../services/shared/logger.js';
 import { parseDay } from '../../../services/shared/run-identity.js';
+import {
+  daysBetween,
+  loadSourceConfig,
+  type RateBudget,
+  type SourceConfig,
+  SourceConfigError,
+  scheduledTimeForDayIn,
+  seedApiConfig,
+} from '../../../services/source-config/index.js';
 import { type RunSummary, relativeToCwd, runPipelineLocally } from '../run-pipeline.js';
 import { stateLayout } from '../runtime.js';
-import { SIMULATOR_PATHS, startSimulator } from '../simulator/index.js';
-import { resolveSimulatorSettings } from '../simulator-settings.js';
-import { parseFlags, wholeNumber } from './args.js';
+import { type RunningSimulator, type SimulatorStats, startSimulator } from '../simulator/index.js';
+import {
+  describeFaults,
+  FAULT_FLAGS,
+  FaultFlagsSchema,
+  faultOptions,
+  givenFaultFlags,
+  resolveSimulatorSettings,
+} from '../simulator-settings.js';
+import { parseFlags, UsageError, wholeNumber } from './args.js';
 import { renderTable } from './render.js';
 
-const RunFlagsSchema = z.object({
-  date: z
-    .string()
-    .refine((d) => {
-      try {
-        parseDay(d);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'expected a calendar date YYYY-MM-DD')
-    .optional(),
-  'state-dir': z.string().min(1).default('.etl'),
-  vehicles: wholeNumber(1, 1_000_000).optional(),
-  readings: wholeNumber(1, 100_000).optional(),
-  seed: wholeNumber(0, 2 ** 31 - 1).optional(),
-  'page-size': wholeNumber(1, 50_000).default(50_000),
-  json: z.boolean().default(false),
-});
+const calendarDay = z.string().refine((d) => {
+  try {
+    parseDay(d);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected a calendar date YYYY-MM-DD');
+
+const RunFlagsSchema = z
+  .object({
+    date: calendarDay.optional(),
+    from: calendarDay.optional(),
+    to: calendarDay.optional(),
+    source: z.string().min(1).optional(),
+    'state-dir': z.string().min(1).default('.etl'),
+    vehicles: wholeNumber(1, 1_000_000).optional(),
+    readings: wholeNumber(1, 100_000).optional(),
+    seed: wholeNumber(0, 2 ** 31 - 1).optional(),
+    'page-size': wholeNumber(1, 50_000).default(50_000),
+    concurrency: wholeNumber(1, 256).optional(),
+    'requests-per-second': z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'expected requests per second, e.g. 20')
+      .transform(Number)
+      .pipe(z.number().positive('expected more than 0').max(10_000))
+      .optional(),
+    json: z.boolean().default(false),
+  })
+  .extend(FaultFlagsSchema.shape);
 
 const yesterdayUtc = () => new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 
 /** The simulator's OAuth client secret, as the fleet API source asks for it through the Secrets port. */
 const CLIENT_SECRET_NAME = 'fleet-api/client-secret';
+const SIMULATOR_CLIENT = { id: 'fleet-etl-local', secret: 'local-secret' } as const;
+/** A backfill runs one night at a time; more than ten years of nights is a typo. */
+const MAX_NIGHTS = 3_660;
 
 export async function runCommand(argv: readonly string[]): Promise<number> {
   const flags = parseFlags(
     argv,
     {
       date: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      source: { type: 'string' },
       'state-dir': { type: 'string' },
       vehicles: { type: 'string' },
       readings: { type: 'string' },
       seed: { type: 'string' },
       'page-size': { type: 'string' },
+      concurrency: { type: 'string' },
+      'requests-per-second': { type: 'string' },
       json: { type: 'boolean' },
+      ...FAULT_FLAGS,
     },
     RunFlagsSchema,
   );
-  const date = flags.date ?? yesterdayUtc();
+  const days = nightsToRun(flags);
   const stateDir = flags['state-dir'];
-  const settings = resolveSimulatorSettings(
-    stateDir,
-    { seed: flags.seed, vehicles: flags.vehicles, readingsPerVehicle: flags.readings },
-    date,
-  );
+  const layout = stateLayout(stateDir);
   const progress = (line: string) => process.stderr.write(`  ${line}\n`);
-  process.stderr.write(`etl run ${date}: state in ${relativeToCwd(stateLayout(stateDir).root)}\n`);
+  const budget: Partial<RateBudget> = {
+    ...(flags.concurrency === undefined ? {} : { maxConcurrentRequests: flags.concurrency }),
+    ...(flags['requests-per-second'] === undefined
+      ? {}
+      : { requestsPerSecond: flags['requests-per-second'] }),
+  };
 
-  const simulator = await startSimulator({ ...settings });
-  progress(
-    `simulated fleet API on ${simulator.url}: ${settings.vehicles} vehicles since ${settings.fleetStart}, ` +
-      `${settings.readingsPerVehicle} readings per vehicle per day, seed ${settings.seed}`,
-  );
-  const secrets = new EnvSecrets(process.env, { [CLIENT_SECRET_NAME]: 'local-secret' });
-  const source = new FleetApiSource({
-    baseUrl: simulator.url,
-    tokenUrl: `${simulator.url}${SIMULATOR_PATHS.token}`,
-    clientId: 'fleet-etl-local',
-    clientSecret: () => secrets.get(CLIENT_SECRET_NAME),
-  });
-  const engine = await createDuckDbQueryEngine({ databasePath: stateLayout(stateDir).duckdb });
-  let summary: RunSummary;
-  try {
-    summary = await runPipelineLocally({
-      date,
+  let config: SourceConfig;
+  let secrets: EnvSecrets;
+  let simulator: RunningSimulator | undefined;
+  if (flags.source !== undefined) {
+    const simulatorOnly = [
+      ...givenFaultFlags(flags),
+      ...(['vehicles', 'readings', 'seed'] as const)
+        .filter((f) => flags[f] !== undefined)
+        .map((f) => `--${f}`),
+    ];
+    if (simulatorOnly.length > 0) {
+      throw new UsageError(`${simulatorOnly.join(', ')} apply to the built-in simulator, not to --source`);
+    }
+    try {
+      const loaded = await loadSourceConfig(flags.source);
+      config = { ...loaded, rateBudget: { ...loaded.rateBudget, ...budget } };
+    } catch (error) {
+      if (!(error instanceof SourceConfigError)) throw error;
+      process.stderr.write(`etl: ${error.message}\n`);
+      return 2;
+    }
+    secrets = new EnvSecrets(process.env);
+  } else {
+    const settings = resolveSimulatorSettings(
       stateDir,
-      source,
-      engine,
-      pageSize: flags['page-size'],
-      onProgress: progress,
+      { seed: flags.seed, vehicles: flags.vehicles, readingsPerVehicle: flags.readings },
+      days[0] ?? yesterdayUtc(),
+    );
+    simulator = await startSimulator({
+      ...settings,
+      clientId: SIMULATOR_CLIENT.id,
+      clientSecret: SIMULATOR_CLIENT.secret,
+      ...faultOptions(flags),
     });
+    const faults = describeFaults(flags);
+    process.stderr.write(`etl run ${describeNights(days)}: state in ${relativeToCwd(layout.root)}\n`);
+    progress(
+      `simulated fleet API on ${simulator.url}: ${settings.vehicles} vehicles since ${settings.fleetStart}, ` +
+        `${settings.readingsPerVehicle} readings per vehicle per day, seed ${settings.seed}` +
+        (faults === undefined ? '' : `; faults: ${faults}`),
+    );
+    config = seedApiConfig(simulator.url, {
+      clientId: SIMULATOR_CLIENT.id,
+      clientSecretName: CLIENT_SECRET_NAME,
+      rateBudget: budget,
+    });
+    secrets = new EnvSecrets(process.env, { [CLIENT_SECRET_NAME]: SIMULATOR_CLIENT.secret });
+  }
+  if (flags.source !== undefined) {
+    process.stderr.write(`etl run ${describeNights(days)}: state in ${relativeToCwd(layout.root)}\n`);
+    progress(
+      `source ${flags.source}: vehicles ${config.datasets.vehicles.endpoint}, sensors ${config.datasets.sensors.endpoint}`,
+    );
+  }
+  progress(
+    `rate budget: ${config.rateBudget.maxConcurrentRequests} concurrent requests, ` +
+      `${config.rateBudget.requestsPerSecond} per second; windows: calendar days in ${config.window.timeZone}`,
+  );
+
+  mkdirSync(path.dirname(layout.logs), { recursive: true });
+  const source = new FleetApiSource({
+    config,
+    secrets,
+    logger: jsonLogger('fleetSource', (line) => appendFileSync(layout.logs, `${line}\n`)),
+  });
+  const engine = await createDuckDbQueryEngine({ databasePath: layout.duckdb });
+  let failed = false;
+  try {
+    for (const [index, day] of days.entries()) {
+      if (days.length > 1) process.stderr.write(`night ${index + 1}/${days.length}: ${day}\n`);
+      const summary = await runPipelineLocally({
+        date: day,
+        scheduledTime: scheduledTimeForDayIn(day, config.window.timeZone),
+        stateDir,
+        source,
+        engine,
+        pageSize: flags['page-size'],
+        onProgress: progress,
+      });
+      progress(describeSourceStats(source.stats()));
+      if (simulator) progress(describeSimulatorStats(simulator.stats()));
+      printSummary(summary, flags.json, source.stats(), simulator?.stats());
+      if (summary.status !== 'succeeded') {
+        failed = true;
+        const left = days.slice(index + 1);
+        if (left.length > 0) {
+          process.stderr.write(
+            `stopping: ${describeNights(left)} not run (run them again once this night succeeds)\n`,
+          );
+        }
+        break;
+      }
+    }
+  } catch (error) {
+    process.stderr.write(`etl: ${describeError(error)}\n`);
+    failed = true;
   } finally {
     await engine.close();
-    await simulator.close();
+    await simulator?.close();
   }
-  printSummary(summary, flags.json);
-  return summary.status === 'succeeded' ? 0 : 1;
+  return failed ? 1 : 0;
 }
 
-function printSummary(summary: RunSummary, json: boolean): void {
+/** `--date D` (default yesterday) is one night; `--from A --to B` is every night from A to B, both included. */
+function nightsToRun(flags: z.infer<typeof RunFlagsSchema>): string[] {
+  if (flags.from === undefined && flags.to === undefined) return [flags.date ?? yesterdayUtc()];
+  if (flags.date !== undefined) throw new UsageError('give either --date or --from and --to, not both');
+  if (flags.from === undefined || flags.to === undefined) {
+    throw new UsageError('--from and --to go together: the first and the last night of the backfill');
+  }
+  if (flags.from > flags.to) throw new UsageError(`--from ${flags.from} is after --to ${flags.to}`);
+  const days = daysBetween(flags.from, flags.to);
+  if (days.length > MAX_NIGHTS) {
+    throw new UsageError(
+      `--from ${flags.from} --to ${flags.to} is ${days.length} nights; at most ${MAX_NIGHTS}`,
+    );
+  }
+  return days;
+}
+
+function describeNights(days: readonly string[]): string {
+  if (days.length === 1) return days[0] ?? '';
+  return `${days[0]} to ${days.at(-1)} (${days.length} nights)`;
+}
+
+function describeSourceStats(stats: SourceStats): string {
+  const failures = Object.entries(stats.transientFailures)
+    .map(([kind, n]) => `${kind} ×${n}`)
+    .join(', ');
+  return (
+    `fleet API client: ${stats.pageRequests} page request(s), ${stats.retries} retried` +
+    (failures ? ` (${failures})` : '') +
+    `, ${stats.tokenRequests} token request(s), at most ${stats.maxInFlight} in flight`
+  );
+}
+
+function describeSimulatorStats(stats: SimulatorStats): string {
+  const f = stats.faults;
+  return (
+    `simulator saw: ${stats.requests.vehicles + stats.requests.sensors} page request(s) ` +
+    `(${f.throttled} throttled, ${f.rateLimited} rate-limited, ${f.serverErrors} failed, ${f.truncated} truncated), ` +
+    `${stats.earlyRequests} before their Retry-After, at most ${stats.maxConcurrentRequests} at once, ` +
+    `${stats.tokensIssued} token(s) issued (${stats.redundantTokenRequests} redundant request(s))`
+  );
+}
+
+function printSummary(
+  summary: RunSummary,
+  json: boolean,
+  sourceStats: SourceStats,
+  simulatorStats: SimulatorStats | undefined,
+): void {
   const out = (text: string) => process.stdout.write(`${text}\n`);
   const seconds = (summary.durationMs / 1000).toFixed(1);
   if (summary.status === 'succeeded') {
@@ -110,6 +271,8 @@ function printSummary(summary: RunSummary, json: boolean): void {
         results: Object.fromEntries(Object.entries(summary.results).map(([name, r]) => [name, r.rows])),
         failures: summary.failures,
         durationMs: Math.round(summary.durationMs),
+        source: sourceStats,
+        ...(simulatorStats === undefined ? {} : { simulator: simulatorStats }),
       }),
     );
     return;

@@ -3,19 +3,17 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { z } from 'zod';
 import type { Dataset } from '../../../events/index.js';
 import { type Clock, systemClock } from '../../../services/ports/clock.js';
+import { SEED_API_PATHS } from '../../../services/source-config/index.js';
 import { AccessTokens, bearerToken, clientCredentials } from './access-tokens.js';
 import { creationWindow } from './creation-window.js';
+import { type FaultOptions, FaultOptionsSchema, FaultPlan, RateLimiter, retryAfter } from './faults.js';
 import { FleetWorld, FleetWorldOptionsSchema } from './fleet-world.js';
-import { type PageEnvelope, sensorJson, vehicleJson, writePageBody } from './page-body.js';
+import { type BodyCut, type PageEnvelope, sensorJson, vehicleJson, writePageBody } from './page-body.js';
 import { parsePageQuery } from './page-query.js';
 import { type SimulatorEndpoint, type SimulatorStats, StatsRecorder } from './simulator-stats.js';
 
-/** Where the simulator serves what; a FleetApiSource pointed at it uses these paths. */
-export const SIMULATOR_PATHS = {
-  token: '/oauth/token',
-  vehicles: '/v1/vehicles',
-  sensors: '/v1/sensors',
-} as const;
+/** Where the simulator serves what: the seed API's paths, which source configurations default to. */
+export const SIMULATOR_PATHS = SEED_API_PATHS;
 
 export const SimulatorOptionsSchema = FleetWorldOptionsSchema.extend({
   /** 0 picks a free port; the simulator only ever listens on loopback. */
@@ -23,7 +21,7 @@ export const SimulatorOptionsSchema = FleetWorldOptionsSchema.extend({
   clientId: z.string().min(1).default('fleet-etl-local'),
   clientSecret: z.string().min(1).default('local-secret'),
   tokenTtlSeconds: z.number().int().min(1).default(3_600),
-});
+}).extend(FaultOptionsSchema.shape);
 
 export type SimulatorOptions = z.input<typeof SimulatorOptionsSchema> & {
   /** Decides token expiry; tests move it forward to expire tokens without waiting. */
@@ -63,6 +61,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     stats,
     clientId: config.clientId,
     clientSecret: config.clientSecret,
+    tokenClock: clock,
+    tokenTtlMs: config.tokenTtlSeconds * 1000,
+    faults: config,
+    plan: new FaultPlan(config),
+    limiter: new RateLimiter(config.rateLimit, Date.now()),
   };
 
   const server = createServer((request, response) => {
@@ -86,7 +89,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     port,
     world,
     stats: () => stats.snapshot(),
-    revokeTokens: () => tokens.revokeAll(),
+    revokeTokens: () => {
+      tokens.revokeAll();
+      stats.tokensRevoked();
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -101,6 +107,12 @@ interface ApiContext {
   stats: StatsRecorder;
   clientId: string;
   clientSecret: string;
+  /** Token expiry runs on this clock (tests move it); everything else on the wall clock clients sleep on. */
+  tokenClock: Clock;
+  tokenTtlMs: number;
+  faults: FaultOptions;
+  plan: FaultPlan;
+  limiter: RateLimiter;
 }
 
 function endpointOf(pathname: string): SimulatorEndpoint {
@@ -123,14 +135,19 @@ async function handleRequest(
 ): Promise<void> {
   const url = new URL(request.url ?? '/', `http://${LOOPBACK}`);
   const endpoint = endpointOf(url.pathname);
-  response.once('close', api.stats.started(endpoint));
+  // Before the simulated latency: earliness is judged on when the request arrived.
+  const arrivedAt = Date.now();
+  api.stats.started(endpoint, response);
   try {
+    if (api.faults.latencyMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, api.faults.latencyMs));
+    }
     if (endpoint === 'other') {
       sendJson(api, response, 404, { error: 'not_found', message: `no route for ${url.pathname}` });
     } else if (endpoint === 'token') {
       await handleTokenRequest(api, request, response);
     } else {
-      await handlePageRequest(api, endpoint, request, response, url.searchParams);
+      await handlePageRequest(api, endpoint, request, response, url.searchParams, arrivedAt);
     }
   } catch (error) {
     if (response.headersSent) {
@@ -147,6 +164,7 @@ async function handleTokenRequest(api: ApiContext, request: IncomingMessage, res
     sendJson(api, response, 405, { error: 'method_not_allowed' }, { allow: 'POST' });
     return;
   }
+  response.once('close', api.stats.tokenRequested(api.tokenClock.now().getTime()));
   const body = await readBody(request, MAX_FORM_BYTES);
   if (body === undefined) {
     sendJson(api, response, 413, { error: 'invalid_request', error_description: 'form body too large' });
@@ -175,7 +193,7 @@ async function handleTokenRequest(api: ApiContext, request: IncomingMessage, res
     return;
   }
   const { accessToken, expiresIn } = api.tokens.issue();
-  api.stats.tokenIssued();
+  api.stats.tokenIssued(api.tokenClock.now().getTime(), api.tokenTtlMs);
   sendJson(
     api,
     response,
@@ -191,11 +209,15 @@ async function handlePageRequest(
   request: IncomingMessage,
   response: ServerResponse,
   search: URLSearchParams,
+  arrivedAt: number,
 ) {
   if (request.method !== 'GET') {
     sendJson(api, response, 405, { error: 'method_not_allowed' }, { allow: 'GET' });
     return;
   }
+  // Recorded before authentication: a retry that comes too early is early whatever its token.
+  const key = request.url ?? '';
+  api.stats.pageRequested(key, arrivedAt);
   const token = bearerToken(request.headers.authorization);
   if (token === undefined || !api.tokens.isValid(token)) {
     sendJson(
@@ -213,6 +235,43 @@ async function handlePageRequest(
     return;
   }
   const { fromCreationDate, toCreationDate, page, pageSize } = parsed.query;
+  if (api.plan.failsPage(dataset, page)) {
+    api.stats.fault('failedPages');
+    sendJson(api, response, 400, {
+      error: 'invalid_request',
+      message: `${dataset} page ${page} always fails (simulated with --fail-page)`,
+    });
+    return;
+  }
+  const admitted = api.limiter.take(arrivedAt);
+  if (!admitted.allowed) {
+    api.stats.fault('rateLimited');
+    throttle(api, response, key, admitted.waitSeconds, 'rate limit exceeded');
+    return;
+  }
+  const fault = api.plan.next();
+  if (fault.kind === 'throttle') {
+    api.stats.fault('throttled');
+    throttle(api, response, key, api.faults.retryAfterSeconds, 'too many requests (simulated)');
+    return;
+  }
+  if (fault.kind === 'error') {
+    api.stats.fault('serverErrors');
+    if (fault.status === 503) {
+      const advice = retryAfter(api.faults.retryAfterSeconds, Date.now(), api.plan.nextRetryAfterIsDate());
+      api.stats.retryAfterGiven(key, advice.notBefore);
+      sendJson(
+        api,
+        response,
+        503,
+        { error: 'temporarily_unavailable', message: 'service unavailable (simulated)' },
+        { 'retry-after': advice.header },
+      );
+    } else {
+      sendJson(api, response, 500, { error: 'server_error', message: 'internal error (simulated)' });
+    }
+    return;
+  }
   const window = creationWindow(fromCreationDate, toCreationDate);
   const totalItems = api.world.count(dataset, window);
   const envelope: PageEnvelope = {
@@ -222,16 +281,36 @@ async function handlePageRequest(
     total_items: totalItems,
   };
   const offset = (page - 1) * pageSize;
-  if (dataset === 'sensors') {
-    await writePageBody(response, envelope, api.world.rows('sensors', window, offset, pageSize), sensorJson);
-  } else {
-    await writePageBody(
-      response,
-      envelope,
-      api.world.rows('vehicles', window, offset, pageSize),
-      vehicleJson,
-    );
-  }
+  const rowsInPage = Math.max(0, Math.min(pageSize, totalItems - offset));
+  const cut: BodyCut | undefined =
+    fault.kind === 'truncate'
+      ? { row: Math.floor(fault.at * rowsInPage), dropConnection: fault.dropConnection }
+      : undefined;
+  const outcome =
+    dataset === 'sensors'
+      ? await writePageBody(
+          response,
+          envelope,
+          api.world.rows('sensors', window, offset, pageSize),
+          sensorJson,
+          cut,
+        )
+      : await writePageBody(
+          response,
+          envelope,
+          api.world.rows('vehicles', window, offset, pageSize),
+          vehicleJson,
+          cut,
+        );
+  if (outcome === 'cut') api.stats.fault('truncated');
+  if (outcome === 'served') api.stats.pageServed();
+}
+
+/** 429 with a Retry-After, as delta-seconds or as an HTTP-date: a client must read both. */
+function throttle(api: ApiContext, response: ServerResponse, key: string, seconds: number, message: string) {
+  const advice = retryAfter(seconds, Date.now(), api.plan.nextRetryAfterIsDate());
+  api.stats.retryAfterGiven(key, advice.notBefore);
+  sendJson(api, response, 429, { error: 'too_many_requests', message }, { 'retry-after': advice.header });
 }
 
 function sendJson(
