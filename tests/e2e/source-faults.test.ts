@@ -156,9 +156,6 @@ describe('etl run against a flaky, throttling API with short-lived tokens', () =
 
   it('never asked before a Retry-After, never exceeded the budget, asked one token per expiry', () => {
     const seen = storm.simulator;
-    process.stderr.write(
-      `storm: ${JSON.stringify({ simulator: seen, source: storm.source, ms: storm.durationMs })}\n`,
-    );
     expect(seen.earlyExamples).toEqual([]);
     expect(seen.earlyRequests).toBe(0);
     expect(seen.maxConcurrentRequests).toBeLessThanOrEqual(BUDGET);
