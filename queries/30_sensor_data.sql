@@ -25,7 +25,9 @@ WITH NO DATA;
 --   that arrives before its vehicle is therefore not picked up by a later run.
 -- * Vehicles are reduced to one row per vehicle_id (its most recently created type) so that a vehicle
 --   fetched twice, by overlapping windows or a replay, cannot duplicate its readings through the join.
--- * A run's readings span a few days times a few vehicle types: far below 100 partitions per INSERT.
+-- * A nightly run writes a few days times a few vehicle types. A backfill window of many days may write more
+--   than Athena's 100 partitions per INSERT; the Athena engine then runs the INSERT as several of up to 100
+--   partitions each (services/adapters/aws/athena-partition-batches.ts), so this file need not care.
 INSERT INTO ${database}.sensor_data
 SELECT
   r.vehicle_id,

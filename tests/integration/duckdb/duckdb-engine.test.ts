@@ -131,14 +131,15 @@ describe('local DuckDB engine', () => {
       expect(await points()).toEqual(before);
     });
 
-    it("refuses more than Athena's 100 partitions in one statement and leaves no file behind", async () => {
-      const before = await filesUnder(join(lake.warehouseRoot, 'points'));
+    it('writes more than 100 partitions in one INSERT, which the Athena engine splits in batches', async () => {
       const many =
         "INSERT INTO fleet.points SELECT i, date_add('day', i, DATE '2024-01-01') FROM UNNEST(sequence(0, 100)) AS t (i)";
-      const outcome = execute(many, 'run-many');
-      await expect(outcome).rejects.toThrow(AthenaRuleError);
-      await expect(outcome).rejects.toThrow(/HIVE_TOO_MANY_OPEN_PARTITIONS/);
-      expect(await filesUnder(join(lake.warehouseRoot, 'points'))).toEqual(before);
+      await execute(many, 'run-many');
+      const written = (await filesUnder(join(lake.warehouseRoot, 'points'))).filter((f) =>
+        f.includes('run-many'),
+      );
+      expect(written).toHaveLength(101);
+      expect(written[0]).toBe('day=2024-01-01/run-run-many_0.parquet');
     });
 
     it('refuses a table the engine does not know', async () => {
@@ -164,6 +165,17 @@ describe('local DuckDB engine', () => {
       ).toEqual([{ compression: 'ZSTD' }]);
     });
 
+    it("refuses a CTAS of more than Athena's 100 partitions, and leaves no file behind", async () => {
+      const ctas =
+        `CREATE TABLE fleet.wide WITH (partitioned_by = ARRAY['day'], external_location = '${warehouse}/wide') ` +
+        "AS SELECT i, date_add('day', i, DATE '2024-01-01') AS day FROM UNNEST(sequence(0, 100)) AS t (i)";
+      const outcome = execute(ctas, 'run-wide');
+      await expect(outcome).rejects.toThrow(AthenaRuleError);
+      await expect(outcome).rejects.toThrow(/HIVE_TOO_MANY_OPEN_PARTITIONS: the CTAS wrote 101 partitions/);
+      expect(await filesUnder(join(lake.warehouseRoot, 'wide')).catch(() => [])).toEqual([]);
+      await expect(query(lake.engine, 'SELECT * FROM fleet.wide')).rejects.toThrow(/wide/);
+    });
+
     it('refuses partition columns that are not last, as Athena does', async () => {
       const ctas =
         `CREATE TABLE fleet.bad WITH (partitioned_by = ARRAY['p'], external_location = '${warehouse}/bad') ` +
@@ -184,6 +196,26 @@ describe('local DuckDB engine', () => {
       await expect(execute(again)).rejects.toThrow(/HIVE_PATH_ALREADY_EXISTS/);
       await execute('DROP TABLE IF EXISTS fleet.squares');
       await expect(execute('DROP TABLE fleet.squares')).rejects.toThrow(/TABLE_NOT_FOUND/);
+    });
+  });
+
+  describe('views', () => {
+    it('are created from Trino SQL, keep Trino semantics, are replaced and dropped', async () => {
+      await execute(
+        "CREATE VIEW fleet.labels AS SELECT x, concat('n', CAST(x AS varchar)) AS label, x / 2 AS half " +
+          'FROM (VALUES 1, 4, 5) AS t (x)',
+      );
+      expect(await query(lake.engine, 'SELECT label, half FROM fleet.labels ORDER BY x')).toEqual([
+        { label: 'n1', half: 0 },
+        { label: 'n4', half: 2 },
+        { label: 'n5', half: 2 },
+      ]);
+      await expect(execute('CREATE VIEW fleet.labels AS SELECT 1 AS x')).rejects.toThrow(/already exists/);
+      await execute('CREATE OR REPLACE VIEW fleet.labels AS SELECT 1 AS x');
+      expect(await query(lake.engine, 'SELECT x FROM fleet.labels')).toEqual([{ x: 1 }]);
+      await execute('DROP VIEW fleet.labels');
+      await execute('DROP VIEW IF EXISTS fleet.labels');
+      await expect(query(lake.engine, 'SELECT x FROM fleet.labels')).rejects.toThrow(LocalQueryError);
     });
   });
 

@@ -4,56 +4,69 @@ import { trinoQueryToDuckDb } from '../../../services/adapters/local/duckdb/trin
 import type { JsonValue } from '../../../services/ports/query-engine.js';
 import { type LocalLake, localLake, query } from './run-queries.js';
 
+const DOCS = 'https://trino.io/docs/current';
+const MATH = `${DOCS}/functions/math.html`;
+const DATETIME = `${DOCS}/functions/datetime.html`;
+const STRING = `${DOCS}/functions/string.html`;
+const REGEXP = `${DOCS}/functions/regexp.html`;
+const AGGREGATE = `${DOCS}/functions/aggregate.html`;
+const ARRAY = `${DOCS}/functions/array.html`;
+const CONDITIONAL = `${DOCS}/functions/conditional.html`;
+const CONVERSION = `${DOCS}/functions/conversion.html`;
+const WINDOW = `${DOCS}/functions/window.html`;
+const ORDER_BY = `${DOCS}/sql/select.html#order-by-clause`;
+/** Athena runs every query in UTC (https://docs.aws.amazon.com/athena/latest/ug/data-types-timestamps.html). */
+const ATHENA_UTC = 'https://docs.aws.amazon.com/athena/latest/ug/data-types-timestamps.html';
+
+type Behaviour = readonly [
+  name: string,
+  trino: string,
+  rows: Record<string, JsonValue>[],
+  documentedAt: string,
+];
+
 /**
- * Trino behaviours the SQL files rely on, each with the answer Athena gives. The engine must give the same
- * answer although DuckDB's own defaults differ for several of them (see the second table).
+ * Trino behaviours the SQL files and the analysts rely on, each with the answer Trino's documentation gives
+ * (the last column says where). The engine must give the same answer although DuckDB's own defaults differ
+ * for several of them (see the last table). Timestamps read back as ISO 8601 in UTC, dates as YYYY-MM-DD.
  */
-const TRINO_BEHAVIOURS: readonly [string, string, Record<string, JsonValue>[]][] = [
-  ['integer division truncates', 'SELECT 7 / 2 AS v', [{ v: 3 }]],
-  ['integer division truncates toward zero', 'SELECT -7 / 2 AS v', [{ v: -3 }]],
-  ['bigint division keeps bigint', 'SELECT 1710115199999 / 1000 AS v', [{ v: 1710115199 }]],
-  ['remainder takes the sign of the dividend', 'SELECT -7 % 2 AS v', [{ v: -1 }]],
-  ['double division keeps the fraction', 'SELECT CAST(1234 AS double) / 1000 AS v', [{ v: 1.234 }]],
-  ['avg of integers is a double', 'SELECT avg(x) AS v FROM (VALUES 1, 2) AS t (x)', [{ v: 1.5 }]],
+const TRINO_BEHAVIOURS: readonly Behaviour[] = [
+  // Arithmetic: integer division truncates (the SQL files turn milliseconds into seconds with it).
+  ['integer division truncates', 'SELECT 7 / 2 AS v', [{ v: 3 }], MATH],
+  ['integer division truncates toward zero', 'SELECT -7 / 2 AS v', [{ v: -3 }], MATH],
+  ['bigint division keeps bigint', 'SELECT 1710115199999 / 1000 AS v', [{ v: 1710115199 }], MATH],
   [
-    'from_unixtime is UTC: an hour after the epoch',
-    'SELECT date(from_unixtime(3600)) AS v',
-    [{ v: '1970-01-01' }],
+    'smallint by tinyint divides as integers',
+    'SELECT CAST(7 AS smallint) / CAST(2 AS tinyint) AS v',
+    [{ v: 3 }],
+    MATH,
   ],
+  ['remainder takes the sign of the dividend', 'SELECT -7 % 2 AS v', [{ v: -1 }], MATH],
+  ['mod is the remainder', 'SELECT mod(-7, 2) AS v', [{ v: -1 }], MATH],
+  ['double division keeps the fraction', 'SELECT CAST(1234 AS double) / 1000 AS v', [{ v: 1.234 }], MATH],
+  ['truncate drops the fraction', 'SELECT truncate(-1.7E0) AS v', [{ v: -1 }], MATH],
+  ['floor rounds down', 'SELECT floor(-1.5E0) AS v', [{ v: -2 }], MATH],
+  // Aggregates and windows.
+  ['avg of integers is a double', 'SELECT avg(x) AS v FROM (VALUES 1, 2) AS t (x)', [{ v: 1.5 }], AGGREGATE],
+  ['count is a number', 'SELECT count(*) AS v FROM (VALUES 1, 2, 3) AS t (x)', [{ v: 3 }], AGGREGATE],
+  ['count(x) leaves NULLs out', 'SELECT count(x) AS v FROM (VALUES 1, NULL) AS t (x)', [{ v: 1 }], AGGREGATE],
   [
-    'from_unixtime is UTC: a second before the epoch',
-    'SELECT date(from_unixtime(-1)) AS v',
-    [{ v: '1969-12-31' }],
-  ],
-  [
-    'the last millisecond of a day, via integer division',
-    'SELECT CAST(date(from_unixtime(1710115199999 / 1000)) AS date) AS v',
-    [{ v: '2024-03-10' }],
-  ],
-  [
-    'the first millisecond of the next day',
-    'SELECT CAST(date(from_unixtime(1710115200000 / 1000)) AS date) AS v',
-    [{ v: '2024-03-11' }],
-  ],
-  [
-    'ISO 8601 with Z read as UTC and kept as UTC wall time',
-    "SELECT CAST(from_iso8601_timestamp('2024-03-10T23:30:00.000Z') AS timestamp) AS v",
-    [{ v: '2024-03-10T23:30:00.000Z' }],
-  ],
-  [
-    'NULLs sort last ascending',
-    'SELECT x FROM (VALUES 2, NULL, 1) AS t (x) ORDER BY x',
-    [{ x: 1 }, { x: 2 }, { x: null }],
-  ],
-  [
-    'NULLs sort last descending too',
-    'SELECT x FROM (VALUES 2, NULL, 1) AS t (x) ORDER BY x DESC',
-    [{ x: 2 }, { x: 1 }, { x: null }],
+    'avg of no rows is NULL',
+    'SELECT avg(x) AS v FROM (VALUES 1) AS t (x) WHERE x > 5',
+    [{ v: null }],
+    AGGREGATE,
   ],
   [
     'max_by picks the value at the greatest key',
     "SELECT max_by(v, k) AS v FROM (VALUES ('a', 1), ('b', 3), ('c', 2)) AS t (v, k)",
     [{ v: 'b' }],
+    AGGREGATE,
+  ],
+  [
+    'approx_percentile of a small set is its percentile',
+    'SELECT approx_percentile(x, 0.5) AS v FROM (VALUES 1, 2, 3) AS t (x)',
+    [{ v: 2 }],
+    AGGREGATE,
   ],
   [
     'LEAD is NULL on the last row of a partition',
@@ -63,8 +76,227 @@ const TRINO_BEHAVIOURS: readonly [string, string, Record<string, JsonValue>[]][]
       { x: 5, n: null },
       { x: 7, n: null },
     ],
+    WINDOW,
   ],
-  ['count is a number', 'SELECT count(*) AS v FROM (VALUES 1, 2, 3) AS t (x)', [{ v: 3 }]],
+  // NULL ordering: Trino sorts NULLs last in both directions unless told otherwise.
+  [
+    'NULLs sort last ascending',
+    'SELECT x FROM (VALUES 2, NULL, 1) AS t (x) ORDER BY x',
+    [{ x: 1 }, { x: 2 }, { x: null }],
+    ORDER_BY,
+  ],
+  [
+    'NULLs sort last descending too',
+    'SELECT x FROM (VALUES 2, NULL, 1) AS t (x) ORDER BY x DESC',
+    [{ x: 2 }, { x: 1 }, { x: null }],
+    ORDER_BY,
+  ],
+  [
+    'NULLS FIRST when asked',
+    'SELECT x FROM (VALUES 2, NULL, 1) AS t (x) ORDER BY x DESC NULLS FIRST',
+    [{ x: null }, { x: 2 }, { x: 1 }],
+    ORDER_BY,
+  ],
+  // Time: Athena sessions are UTC, whatever the machine's zone.
+  [
+    'from_unixtime is UTC: an hour after the epoch',
+    'SELECT date(from_unixtime(3600)) AS v',
+    [{ v: '1970-01-01' }],
+    ATHENA_UTC,
+  ],
+  [
+    'from_unixtime is UTC: a second before the epoch',
+    'SELECT date(from_unixtime(-1)) AS v',
+    [{ v: '1969-12-31' }],
+    ATHENA_UTC,
+  ],
+  ['hour of from_unixtime, in UTC', 'SELECT hour(from_unixtime(3600)) AS v', [{ v: 1 }], DATETIME],
+  [
+    'from_unixtime keeps fractions of a second',
+    'SELECT from_unixtime(1.5) AS v',
+    [{ v: '1970-01-01T00:00:01.500Z' }],
+    DATETIME,
+  ],
+  ['current_timezone is the session zone, UTC', 'SELECT current_timezone() AS v', [{ v: 'UTC' }], ATHENA_UTC],
+  [
+    'the last millisecond of a day, via integer division',
+    'SELECT CAST(date(from_unixtime(1710115199999 / 1000)) AS date) AS v',
+    [{ v: '2024-03-10' }],
+    DATETIME,
+  ],
+  [
+    'the first millisecond of the next day',
+    'SELECT CAST(date(from_unixtime(1710115200000 / 1000)) AS date) AS v',
+    [{ v: '2024-03-11' }],
+    DATETIME,
+  ],
+  [
+    'date(x) is CAST(x AS date)',
+    "SELECT date(TIMESTAMP '2024-03-10 23:59:59.999') AS v",
+    [{ v: '2024-03-10' }],
+    DATETIME,
+  ],
+  [
+    'ISO 8601 with Z read as UTC and kept as UTC wall time',
+    "SELECT CAST(from_iso8601_timestamp('2024-03-10T23:30:00.000Z') AS timestamp) AS v",
+    [{ v: '2024-03-10T23:30:00.000Z' }],
+    DATETIME,
+  ],
+  ['from_iso8601_date', "SELECT from_iso8601_date('2020-05-11') AS v", [{ v: '2020-05-11' }], DATETIME],
+  [
+    'to_unixtime is seconds since the epoch',
+    "SELECT to_unixtime(TIMESTAMP '1970-01-01 00:01:00') AS v",
+    [{ v: 60 }],
+    DATETIME,
+  ],
+  [
+    'timestamp + 29 hours crosses midnight',
+    "SELECT timestamp '2012-08-08 01:00' + interval '29' hour AS v",
+    [{ v: '2012-08-09T06:00:00.000Z' }],
+    DATETIME,
+  ],
+  [
+    'timestamp + 1 month stops at the last day of the month',
+    "SELECT timestamp '2012-10-31 01:00' + interval '1' month AS v",
+    [{ v: '2012-11-30T01:00:00.000Z' }],
+    DATETIME,
+  ],
+  [
+    'timestamp - 1 month too',
+    "SELECT timestamp '2012-10-31 01:00' - interval '1' month AS v",
+    [{ v: '2012-09-30T01:00:00.000Z' }],
+    DATETIME,
+  ],
+  [
+    'date_add of seconds',
+    "SELECT date_add('second', 86, TIMESTAMP '2020-03-01 00:00:00') AS v",
+    [{ v: '2020-03-01T00:01:26.000Z' }],
+    DATETIME,
+  ],
+  [
+    'date_add of a negative day crosses into a leap day',
+    "SELECT date_add('day', -1, TIMESTAMP '2020-03-01 00:00:00 UTC') AS v",
+    [{ v: '2020-02-29T00:00:00.000Z' }],
+    DATETIME,
+  ],
+  [
+    'date_diff in seconds',
+    "SELECT date_diff('second', TIMESTAMP '2020-03-01 00:00:00', TIMESTAMP '2020-03-02 00:00:00') AS v",
+    [{ v: 86400 }],
+    DATETIME,
+  ],
+  [
+    'date_diff in hours between UTC timestamps',
+    "SELECT date_diff('hour', TIMESTAMP '2020-03-01 00:00:00 UTC', TIMESTAMP '2020-03-02 00:00:00 UTC') AS v",
+    [{ v: 24 }],
+    DATETIME,
+  ],
+  [
+    'date_diff in days',
+    "SELECT date_diff('day', DATE '2020-03-01', DATE '2020-03-02') AS v",
+    [{ v: 1 }],
+    DATETIME,
+  ],
+  [
+    'date_trunc to the week starts on Monday',
+    "SELECT date_trunc('week', TIMESTAMP '2001-08-22 03:04:05.321') AS v",
+    [{ v: '2001-08-20T00:00:00.000Z' }],
+    DATETIME,
+  ],
+  [
+    'date_trunc to the quarter',
+    "SELECT date_trunc('quarter', TIMESTAMP '2001-08-22 03:04:05.321') AS v",
+    [{ v: '2001-07-01T00:00:00.000Z' }],
+    DATETIME,
+  ],
+  [
+    'date_trunc to the month',
+    "SELECT date_trunc('month', TIMESTAMP '2022-10-20 05:10:00') AS v",
+    [{ v: '2022-10-01T00:00:00.000Z' }],
+    DATETIME,
+  ],
+  ['day_of_week is ISO: Sunday is 7', "SELECT day_of_week(DATE '2024-03-10') AS v", [{ v: 7 }], DATETIME],
+  ['dow is day_of_week: Monday is 1', "SELECT dow(DATE '2024-03-11') AS v", [{ v: 1 }], DATETIME],
+  ['day_of_year', "SELECT day_of_year(DATE '2024-03-10') AS v", [{ v: 70 }], DATETIME],
+  ['doy is day_of_year', "SELECT doy(DATE '2024-03-10') AS v", [{ v: 70 }], DATETIME],
+  ['week is the ISO week', "SELECT week(DATE '2021-01-01') AS v", [{ v: 53 }], DATETIME],
+  [
+    'year_of_week is the ISO week’s year',
+    "SELECT year_of_week(DATE '2021-01-01') AS v",
+    [{ v: 2020 }],
+    DATETIME,
+  ],
+  [
+    'millisecond is the millisecond of the second',
+    "SELECT millisecond(TIMESTAMP '2001-08-22 03:04:05.321') AS v",
+    [{ v: 321 }],
+    DATETIME,
+  ],
+  [
+    'last_day_of_month in a leap year',
+    "SELECT last_day_of_month(DATE '2024-02-10') AS v",
+    [{ v: '2024-02-29' }],
+    DATETIME,
+  ],
+  [
+    'date_format with MySQL specifiers',
+    "SELECT date_format(TIMESTAMP '2022-10-20 05:10:00', '%m-%d-%Y %H') AS v",
+    [{ v: '10-20-2022 05' }],
+    DATETIME,
+  ],
+  [
+    'date_parse with MySQL specifiers',
+    "SELECT date_parse('2022/10/20/05', '%Y/%m/%d/%H') AS v",
+    [{ v: '2022-10-20T05:00:00.000Z' }],
+    DATETIME,
+  ],
+  // Strings.
+  ['concat of a NULL is NULL, as ||', "SELECT concat('a', NULL) AS v", [{ v: null }], STRING],
+  ['concat of three', "SELECT concat('a', 'b', 'c') AS v", [{ v: 'abc' }], STRING],
+  ['concat_ws skips NULLs', "SELECT concat_ws(',', 'a', NULL, 'b') AS v", [{ v: 'a,b' }], STRING],
+  ['|| with NULL is NULL', "SELECT 'a' || NULL AS v", [{ v: null }], STRING],
+  [
+    'substr from a negative start counts from the end',
+    "SELECT substr('hello', -3) AS v",
+    [{ v: 'llo' }],
+    STRING,
+  ],
+  ['substr positions start at 1', "SELECT substr('hello', 2, 3) AS v", [{ v: 'ell' }], STRING],
+  ['strpos of a missing substring is 0', "SELECT strpos('hello', 'z') AS v", [{ v: 0 }], STRING],
+  [
+    'split_part past the last field is NULL',
+    "SELECT split_part('a,b,c', ',', 4) AS v",
+    [{ v: null }],
+    STRING,
+  ],
+  ['replace without a replacement removes', "SELECT replace('aXbX', 'X') AS v", [{ v: 'ab' }], STRING],
+  ['lpad truncates a longer string', "SELECT lpad('12345', 3, '0') AS v", [{ v: '123' }], STRING],
+  ['length counts characters', "SELECT length('héllo') AS v", [{ v: 5 }], STRING],
+  ['LIKE is case-sensitive', "SELECT 'ABC' LIKE 'a%' AS v", [{ v: false }], STRING],
+  [
+    'regexp_replace replaces every match',
+    "SELECT regexp_replace('1a 2b 14m', '\\d+[ab] ') AS v",
+    [{ v: '14m' }],
+    REGEXP,
+  ],
+  [
+    'regexp_extract returns the first match',
+    "SELECT regexp_extract('1a 2b 14m', '\\d+') AS v",
+    [{ v: '1' }],
+    REGEXP,
+  ],
+  [
+    'regexp_like finds a match anywhere',
+    "SELECT regexp_like('1a 2b 14m', '\\d+b') AS v",
+    [{ v: true }],
+    REGEXP,
+  ],
+  // Arrays, conditionals, conversions.
+  ['array_join', "SELECT array_join(ARRAY['a', 'b'], '-') AS v", [{ v: 'a-b' }], ARRAY],
+  ['cardinality', 'SELECT cardinality(ARRAY[1, 2, 3]) AS v', [{ v: 3 }], ARRAY],
+  ['if', "SELECT if(1 > 2, 'a', 'b') AS v", [{ v: 'b' }], CONDITIONAL],
+  ['nullif', 'SELECT nullif(1, 1) AS v', [{ v: null }], CONDITIONAL],
+  ['try_cast of a bad number is NULL', "SELECT try_cast('x' AS integer) AS v", [{ v: null }], CONVERSION],
 ];
 
 describe('Trino behaviours on the local engine', () => {
@@ -81,6 +313,60 @@ describe('Trino behaviours on the local engine', () => {
 
   it.each(TRINO_BEHAVIOURS)('%s', async (_name, trino, rows) => {
     expect(await query(lake.engine, trino)).toEqual(rows);
+  });
+});
+
+/**
+ * Where the bridge does not (yet) give Trino's answer. Each row pins what the local engine answers today, so
+ * a change is noticed, next to what Trino answers; the SQL files avoid these.
+ */
+const KNOWN_DIFFERENCES: readonly [string, string, string, Record<string, JsonValue>[] | 'error'][] = [
+  [
+    'DATE + INTERVAL day: Trino keeps a date (2012-08-10); DuckDB gives the timestamp of that midnight',
+    "SELECT date '2012-08-08' + interval '2' day AS v",
+    DATETIME,
+    [{ v: '2012-08-10T00:00:00.000Z' }],
+  ],
+  [
+    'date_trunc of a DATE: Trino keeps a date ([same as input]); DuckDB gives a timestamp',
+    "SELECT date_trunc('month', DATE '2022-10-20') AS v",
+    DATETIME,
+    [{ v: '2022-10-01T00:00:00.000Z' }],
+  ],
+  [
+    'integer division by zero: Trino fails the query (DIVISION_BY_ZERO); DuckDB answers NULL',
+    'SELECT 1 / 0 AS v',
+    MATH,
+    [{ v: null }],
+  ],
+  ['to_iso8601 is not translated', "SELECT to_iso8601(DATE '2024-03-10') AS v", DATETIME, 'error'],
+  [
+    'format_datetime (Joda patterns) is not translated',
+    "SELECT format_datetime(TIMESTAMP '2024-03-10 13:45:07', 'yyyy-MM-dd') AS v",
+    DATETIME,
+    'error',
+  ],
+];
+
+describe('known differences between the bridge and Trino', () => {
+  let lake: LocalLake;
+
+  beforeAll(async () => {
+    lake = await localLake();
+  });
+
+  afterAll(async () => {
+    await lake.engine.close();
+    await rm(lake.root, { recursive: true, force: true });
+  });
+
+  it.each(KNOWN_DIFFERENCES)('%s', async (_name, trino, _documentedAt, localAnswer) => {
+    const answer = query(lake.engine, trino);
+    if (localAnswer === 'error') {
+      await expect(answer).rejects.toThrow();
+    } else {
+      expect(await answer).toEqual(localAnswer);
+    }
   });
 });
 

@@ -310,9 +310,25 @@ describe('Trino to DuckDB query text', () => {
     ],
     ['sequence -> generate_series', 'SELECT sequence(0, 3)', 'SELECT GENERATE_SERIES(0, 3)'],
     [
+      'concat -> trino_concat (NULL in, NULL out)',
+      'SELECT concat(a, b) FROM t',
+      'SELECT trino_concat(a, b) FROM t',
+    ],
+    ['concat_ws is left alone', "SELECT concat_ws(',', a) FROM t", "SELECT CONCAT_WS(',', a) FROM t"],
+    [
+      'millisecond -> trino_millisecond, the interval unit is left alone',
+      "SELECT millisecond(ts), date_add('millisecond', 5, ts) FROM t",
+      'SELECT trino_millisecond(ts), ts + INTERVAL 5 MILLISECOND FROM t',
+    ],
+    [
+      'split_part -> trino_split_part',
+      "SELECT split_part(s, ',', 2) FROM t",
+      "SELECT trino_split_part(s, ',', 2) FROM t",
+    ],
+    [
       'string literals are never rewritten',
-      "SELECT 'INTERVAL x DAY', 'sequence(1)'",
-      "SELECT 'INTERVAL x DAY', 'sequence(1)'",
+      "SELECT 'INTERVAL x DAY', 'sequence(1)', 'concat(a)'",
+      "SELECT 'INTERVAL x DAY', 'sequence(1)', 'concat(a)'",
     ],
   ])('%s', (_name, trino, duckdb) => {
     expect(trinoQueryToDuckDb(trino)).toBe(duckdb);

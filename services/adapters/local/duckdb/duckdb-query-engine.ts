@@ -12,6 +12,8 @@ import { openLocalCatalog } from './local-catalog.js';
 import { PlanExecutor } from './plan-executor.js';
 import { firstLine } from './sql-tokens.js';
 import { ViewRefresher } from './table-views.js';
+import { warmUpTranslator } from './trino-dialect.js';
+import { installTrinoFunctions } from './trino-functions.js';
 
 export interface DuckDbQueryEngineOptions {
   /** A DuckDB file in the local state folder, so that tables and the catalog persist between runs. */
@@ -48,11 +50,15 @@ const StatementContextSchema = z.object({
  */
 export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions): Promise<DuckDbQueryEngine> {
   await mkdir(dirname(options.databasePath), { recursive: true });
-  const instance = await DuckDBInstance.create(options.databasePath);
+  // DuckDB opens its file on its own threads while this one warms the transpiler up (trino-dialect.ts).
+  const opening = DuckDBInstance.create(options.databasePath);
+  warmUpTranslator();
+  const instance = await opening;
   const connection = await instance.connect();
   for (const setting of SESSION_SETTINGS) {
     await connection.run(setting);
   }
+  await installTrinoFunctions(connection);
   const catalog = await openLocalCatalog(connection);
   const views = new ViewRefresher(connection, catalog);
   const executor = new PlanExecutor(connection, catalog, views);

@@ -14,7 +14,7 @@ import { toResultSet } from './result-set.js';
 import { displayName, qualified, type TableName } from './sql-literals.js';
 import type { TableDefinition } from './table-definition.js';
 import type { ViewRefresher } from './table-views.js';
-import { deleteRunFiles, filesBelow, writeRunFiles } from './table-writer.js';
+import { deleteRunFiles, filesBelow, MAX_PARTITIONS_PER_WRITE, writeRunFiles } from './table-writer.js';
 import { ctasDefinition, describeQuery, insertSelect } from './write-rules.js';
 
 /** Carries out bridge plans against DuckDB, the local catalog and the table folders. */
@@ -86,7 +86,7 @@ export class PlanExecutor {
     }
     if (plan.withData) {
       try {
-        await writeRunFiles(this.connection, definition, plan.query, runId);
+        await writeRunFiles(this.connection, definition, plan.query, runId, MAX_PARTITIONS_PER_WRITE);
       } catch (error) {
         await deleteRunFiles(definition, runId);
         throw error;

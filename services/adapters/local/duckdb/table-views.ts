@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CatalogEntry, LocalCatalog } from './local-catalog.js';
-import { filesGlob } from './local-locations.js';
+import { filesGlob, localPathOf } from './local-locations.js';
 import { displayName, qualified, quoteIdentifier, quoteLiteral, type TableName } from './sql-literals.js';
 import {
   type ColumnDefinition,
@@ -9,6 +9,7 @@ import {
   type TableDefinition,
 } from './table-definition.js';
 import { FORMAT_EXTENSIONS } from './table-formats.js';
+import { hasFileWithExtension } from './table-writer.js';
 
 /**
  * Every catalog table is a DuckDB view over its files, so Athena SQL can name it like a table. DuckDB fails
@@ -76,13 +77,9 @@ function typeStruct(columns: readonly ColumnDefinition[]): string {
   return `{${columns.map((column) => `${quoteLiteral(column.name)}: ${quoteLiteral(column.type)}`).join(', ')}}`;
 }
 
-export async function locationHasFiles(
-  connection: DuckDBConnection,
-  definition: TableDefinition,
-): Promise<boolean> {
-  const glob = filesGlob(definition.location, FORMAT_EXTENSIONS[definition.format]);
-  const reader = await connection.runAndReadAll('SELECT count(*) > 0 AS found FROM glob($1)', [glob]);
-  return reader.getRowObjectsJS()[0]?.found === true;
+/** Whether the table's location holds a file its reader would glob, checked on the file system. */
+export function locationHasFiles(definition: TableDefinition): Promise<boolean> {
+  return hasFileWithExtension(localPathOf(definition.location), FORMAT_EXTENSIONS[definition.format]);
 }
 
 /** Keeps each table's view in step with whether its location has files; remembers what it last created. */
@@ -101,7 +98,7 @@ export class ViewRefresher {
   }
 
   async refresh({ table, definition }: CatalogEntry): Promise<void> {
-    const hasFiles = await locationHasFiles(this.connection, definition);
+    const hasFiles = await locationHasFiles(definition);
     if (this.created.get(displayName(table)) !== hasFiles) {
       await this.connection.run(viewSql(table, definition, hasFiles));
       this.created.set(displayName(table), hasFiles);

@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -36,6 +37,26 @@ export async function deleteRunFiles(definition: TableDefinition, runId: string)
   return files.length;
 }
 
+/**
+ * Whether any file below a folder has the extension, at any depth: what the readers' recursive globs find.
+ * Walks depth first and stops at the first match, so asking costs a few directory reads, not a query.
+ */
+export async function hasFileWithExtension(folder: string, extension: string): Promise<boolean> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(folder, { withFileTypes: true });
+  } catch (error) {
+    const code = systemErrorCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw error;
+  }
+  if (entries.some((entry) => entry.isFile() && entry.name.endsWith(`.${extension}`))) return true;
+  for (const entry of entries) {
+    if (entry.isDirectory() && (await hasFileWithExtension(join(folder, entry.name), extension))) return true;
+  }
+  return false;
+}
+
 /** Every file below a folder, as absolute paths; none when the folder does not exist yet. */
 export async function filesBelow(folder: string): Promise<string[]> {
   try {
@@ -59,13 +80,16 @@ export interface WrittenFiles {
 /**
  * Writes the rows of `select` (the table's columns, in table order) as Snappy/GZIP/... Parquet under the
  * table's location: Hive-style folders per partition (`days=2024-03-10/vehicle_type=truck/`), named after
- * the run. The caller deletes the run's earlier files first (deleteRunFiles).
+ * the run. The caller deletes the run's earlier files first (deleteRunFiles). With `partitionLimit`, a write
+ * of more partitions is undone and refused, as Athena refuses a CTAS of more than 100; an INSERT INTO has no
+ * limit here because the Athena engine splits it into INSERTs of up to 100 (athena-partition-batches.ts).
  */
 export async function writeRunFiles(
   connection: DuckDBConnection,
   definition: TableDefinition,
   select: string,
   runId: string,
+  partitionLimit = Number.POSITIVE_INFINITY,
 ): Promise<WrittenFiles> {
   const folder = localPathOf(definition.location);
   await mkdir(folder, { recursive: true });
@@ -89,11 +113,12 @@ export async function writeRunFiles(
   const copied = CopyResultSchema.parse(row);
   const written = { rows: Number(copied.Count), files: copied.Files };
   const partitions = new Set(written.files.map((file) => dirname(file)));
-  if (partitioned && partitions.size > MAX_PARTITIONS_PER_WRITE) {
+  if (partitioned && partitions.size > partitionLimit) {
     await Promise.all(written.files.map((file) => rm(file, { force: true })));
     throw new AthenaRuleError(
-      `HIVE_TOO_MANY_OPEN_PARTITIONS: the statement wrote ${partitions.size} partitions; Athena allows ` +
-        `${MAX_PARTITIONS_PER_WRITE} per CTAS or INSERT INTO (https://docs.aws.amazon.com/athena/latest/ug/ctas-insert-into.html)`,
+      `HIVE_TOO_MANY_OPEN_PARTITIONS: the CTAS wrote ${partitions.size} partitions; Athena allows ` +
+        `${partitionLimit} per CTAS: create the table WITH NO DATA and fill it with INSERT INTO ` +
+        '(https://docs.aws.amazon.com/athena/latest/ug/ctas-insert-into.html)',
     );
   }
   return written;
