@@ -1,43 +1,32 @@
-import type { EventPattern as CdkEventPattern } from 'aws-cdk-lib/aws-events';
+import { type CfnRule, type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
+import type { Construct } from 'constructs';
+import { EVENT_SOURCE } from '../../events/index.js';
 import type { EventPattern } from '../topology.js';
 
-/** Envelope fields of an EventBridge pattern, by the name the topology uses and the name CDK uses. */
-const ENVELOPE_FIELDS = {
-  version: 'version',
-  id: 'id',
-  'detail-type': 'detailType',
-  source: 'source',
-  account: 'account',
-  time: 'time',
-  region: 'region',
-  resources: 'resources',
-} as const satisfies Record<string, Exclude<keyof CdkEventPattern, 'detail'>>;
+/**
+ * Matches only events that are not replays: EventBridge sets `replay-name` on replayed events alone
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-replay-archived-event.html).
+ */
+export const LIVE_ONLY: EventPattern = { 'replay-name': [{ exists: false }] };
 
-const isEnvelopeField = (field: string): field is keyof typeof ENVELOPE_FIELDS =>
-  Object.hasOwn(ENVELOPE_FIELDS, field);
-
-export class UnsupportedEventPatternError extends Error {
-  override readonly name = 'UnsupportedEventPatternError';
+export interface PatternRuleProps {
+  eventBus: IEventBus;
+  description: string;
+  /** In EventBridge's own syntax, as infra/topology.ts writes it. */
+  pattern: EventPattern;
 }
 
 /**
- * The topology writes patterns as EventBridge does (`detail-type`); CDK's EventPattern spells envelope fields in
- * camelCase and renders them back. `detail` passes through unchanged.
+ * A rule whose pattern is written to the template exactly as the topology (or the caller) spells it. CDK's
+ * typed EventPattern knows only some envelope fields (no `replay-name`, for one), so the L2 gets a stand-in
+ * that satisfies its validation and the CloudFormation property is set to the real pattern.
  */
-export function toCdkEventPattern(pattern: EventPattern): CdkEventPattern {
-  const converted: { -readonly [K in keyof CdkEventPattern]: CdkEventPattern[K] } = {};
-  for (const [field, value] of Object.entries(pattern)) {
-    if (field === 'detail') {
-      if (Array.isArray(value)) throw new UnsupportedEventPatternError('`detail` must be an object pattern');
-      converted.detail = value;
-    } else if (isEnvelopeField(field)) {
-      if (!Array.isArray(value) || !value.every((item): item is string => typeof item === 'string')) {
-        throw new UnsupportedEventPatternError(`\`${field}\` must be a list of strings`);
-      }
-      converted[ENVELOPE_FIELDS[field]] = [...value];
-    } else {
-      throw new UnsupportedEventPatternError(`unknown event pattern field \`${field}\``);
-    }
-  }
-  return converted;
+export function patternRule(scope: Construct, id: string, props: PatternRuleProps): Rule {
+  const rule = new Rule(scope, id, {
+    eventBus: props.eventBus,
+    description: props.description,
+    eventPattern: { source: [EVENT_SOURCE] },
+  });
+  (rule.node.defaultChild as CfnRule).eventPattern = structuredClone(props.pattern);
+  return rule;
 }

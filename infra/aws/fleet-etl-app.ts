@@ -5,9 +5,17 @@ import { FleetEtlStack } from './fleet-etl-stack.js';
 import { stageNames } from './naming.js';
 
 /**
- * Adds one stage to the app and the cdk-nag AwsSolutions pack to everything: a finding that is not acknowledged
- * (with its reason, next to the construct it is about) fails the synth.
+ * cdk-nag's AwsSolutions pack over the whole app: a finding that is not acknowledged (with its reason, next to
+ * the construct it is about) fails the synth. The acknowledgements are also written into the template's
+ * Metadata (`cdk_nag.rules_to_suppress`), so a reviewer reading only the template sees them and their reasons.
  */
+export function addAwsSolutionsChecks(app: App): void {
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true }),
+  );
+}
+
+/** Adds one stage to the app, checked by cdk-nag. */
 export function addFleetEtl(app: App, config: DeploymentConfig): FleetEtlStack {
   const stack = new FleetEtlStack(app, stageNames(config.stage).stack, {
     config,
@@ -20,6 +28,6 @@ export function addFleetEtl(app: App, config: DeploymentConfig): FleetEtlStack {
           },
         }),
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  addAwsSolutionsChecks(app);
   return stack;
 }

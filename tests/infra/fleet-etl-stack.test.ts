@@ -297,7 +297,11 @@ describe('events', () => {
 
   it('sends every EtlFailed event to the alert topic with the run, stage and reason', () => {
     synthesized.template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: [EVENT_SOURCE], 'detail-type': [DetailType.EtlFailed] },
+      EventPattern: {
+        source: [EVENT_SOURCE],
+        'detail-type': [DetailType.EtlFailed],
+        'replay-name': [{ exists: false }],
+      },
       Targets: [
         Match.objectLike({
           Arn: ref(idOf(synthesized.stack.alerts.topic)),

@@ -6,7 +6,7 @@ import {
   type IEventBus,
   type IRule,
   type IRuleTarget,
-  Rule,
+  type Rule,
   type RuleTargetConfig,
   RuleTargetInput,
 } from 'aws-cdk-lib/aws-events';
@@ -17,6 +17,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DetailType, EVENT_SOURCE } from '../../../events/index.js';
+import { LIVE_ONLY, patternRule } from '../event-pattern.js';
 import type { EncryptionKey } from './encryption-key.js';
 import type { TargetRetry } from './event-subscriptions.js';
 
@@ -78,10 +79,11 @@ export class Alerts extends Construct {
 
   /** Every EtlFailed event reaches the topic as one readable line with the run, the stage and the reason. */
   notifyOnFailedRuns(bus: IEventBus, deadLetterQueue: IQueue, retry: TargetRetry): Rule {
-    const rule = new Rule(this, 'FailedRuns', {
+    // A replayed failure is old news: only live ones are sent.
+    const rule = patternRule(this, 'FailedRuns', {
       eventBus: bus,
       description: 'fleet-etl EtlFailed events to the alert topic',
-      eventPattern: { source: [EVENT_SOURCE], detailType: [DetailType.EtlFailed] },
+      pattern: { source: [EVENT_SOURCE], 'detail-type': [DetailType.EtlFailed], ...LIVE_ONLY },
     });
     const field = (name: string) => EventField.fromPath(`$.detail.${name}`);
     const message = RuleTargetInput.fromText(

@@ -1,12 +1,6 @@
 import { ArnFormat, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Metric, Unit } from 'aws-cdk-lib/aws-cloudwatch';
-import {
-  type IEventBus,
-  type IRule,
-  type IRuleTarget,
-  Rule,
-  type RuleTargetConfig,
-} from 'aws-cdk-lib/aws-events';
+import type { IEventBus, IRule, IRuleTarget, RuleTargetConfig } from 'aws-cdk-lib/aws-events';
 import { addToDeadLetterQueueResourcePolicy, bindBaseTargetConfig } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
@@ -19,6 +13,7 @@ import {
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE } from '../../../events/index.js';
+import { LIVE_ONLY, patternRule } from '../event-pattern.js';
 import type { TargetRetry } from './event-subscriptions.js';
 
 export interface EventMetricsProps {
@@ -154,10 +149,11 @@ export class EventMetrics extends Construct {
         resources: [this.logGroup.logGroupArn],
       }),
     );
-    const rule = new Rule(this, 'Record', {
+    // Replays are left out: they would count a night twice (the archive keeps them anyway).
+    const rule = patternRule(this, 'Record', {
       eventBus: props.bus,
-      description: 'fleet-etl events to the events log group (metrics, Logs Insights)',
-      eventPattern: { source: [EVENT_SOURCE] },
+      description: 'fleet-etl live events to the events log group (metrics, Logs Insights)',
+      pattern: { source: [EVENT_SOURCE], ...LIVE_ONLY },
     });
     rule.addTarget(new LogGroupTarget(this.logGroup, props.deadLetterQueue, props.retry));
     for (const spec of EVENT_METRICS) {

@@ -6,7 +6,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Dataset } from '../../../events/index.js';
 import type { EventPattern } from '../../topology.js';
-import { toCdkEventPattern } from '../event-pattern.js';
+import { patternRule } from '../event-pattern.js';
 
 /**
  * How long and how often EventBridge keeps trying to hand an event to a target before it goes to the
@@ -37,10 +37,10 @@ export class EventSubscriptions extends Construct {
   }
 
   subscribe(service: string, handler: IFunction, pattern: EventPattern): Rule {
-    const rule = new Rule(this, service, {
+    const rule = patternRule(this, service, {
       eventBus: this.#props.bus,
       description: `fleet-etl events for ${service}`,
-      eventPattern: toCdkEventPattern(pattern),
+      pattern,
     });
     rule.addTarget(
       new LambdaFunction(handler, {

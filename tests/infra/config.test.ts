@@ -1,0 +1,174 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import {
+  CONFIG_FILE_CONTEXT_KEY,
+  CONTEXT_KEY,
+  configFromContext,
+  DeploymentConfigError,
+} from '../../infra/aws/config.js';
+import { TasksQueue } from '../../infra/aws/constructs/tasks-queue.js';
+import { InvalidDeploymentError } from '../../infra/aws/errors.js';
+import { patternRule } from '../../infra/aws/event-pattern.js';
+import { addAwsSolutionsChecks } from '../../infra/aws/fleet-etl-app.js';
+import { topology } from '../../infra/topology.js';
+import { cdkJsonContext, type Synthesized, synthesize, testConfig } from './helpers/synth.js';
+import { propertiesOf, resourcesOf } from './helpers/template.js';
+
+const contextApp = (context: Record<string, unknown>) => new App({ context });
+
+describe('configuration from CDK context', () => {
+  it('takes cdk.json as it is, with the topology as the default schedule and archive retention', () => {
+    const config = configFromContext(contextApp(cdkJsonContext).node);
+    expect(config).toMatchObject({
+      stage: 'dev',
+      schedule: topology.services.planner.trigger.expression,
+      archiveRetentionDays: topology.bus.archiveRetentionDays,
+      sqlSource: { kind: 'bundled' },
+      removalPolicy: 'retain',
+      fleetApi: { pageSize: 50_000 },
+    });
+    expect(config.alarmEmail).toBeUndefined();
+  });
+
+  it('layers a config file and single -c settings over the context object, coercing -c strings', () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'fleet-etl-config-'));
+    const file = path.join(folder, 'prod.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ stage: 'prod', alarmEmail: 'data@example.com', archiveRetentionDays: 90 }),
+    );
+    const config = configFromContext(
+      contextApp({
+        ...cdkJsonContext,
+        [CONFIG_FILE_CONTEXT_KEY]: file,
+        [`${CONTEXT_KEY}:fleetApi.pageSize`]: '10000',
+        [`${CONTEXT_KEY}:schedule`]: 'cron(30 2 * * ? *)',
+        [`${CONTEXT_KEY}:archiveRetentionDays`]: '365',
+      }).node,
+    );
+    expect(config).toMatchObject({
+      stage: 'prod',
+      alarmEmail: 'data@example.com',
+      schedule: 'cron(30 2 * * ? *)',
+      archiveRetentionDays: 365,
+      fleetApi: { pageSize: 10_000, clientId: 'fleet-etl' },
+    });
+  });
+
+  it('refuses a bad setting, naming it', () => {
+    const attempt = () =>
+      configFromContext(
+        contextApp({
+          ...cdkJsonContext,
+          [`${CONTEXT_KEY}:fleetApi.baseUrl`]: 'http://plain-http.example.com',
+          [`${CONTEXT_KEY}:logRetentionDays`]: '31',
+        }).node,
+      );
+    expect(attempt).toThrow(DeploymentConfigError);
+    expect(attempt).toThrow(/fleetApi\.baseUrl/);
+    expect(attempt).toThrow(/logRetentionDays/);
+  });
+
+  it('needs the fleet API settings: there is no sensible default for them', () => {
+    expect(() => configFromContext(contextApp({}).node)).toThrow(/fleetApi/);
+  });
+});
+
+describe('guards', () => {
+  it('refuses a tasks queue that would hide a task for less than six times the consumer timeout', () => {
+    const stack = new Stack(new App());
+    expect(
+      () =>
+        new TasksQueue(stack, 'Tasks', {
+          key: new Key(stack, 'Key'),
+          settings: { ...topology.queues.tasks, visibilityTimeoutSeconds: 5 * 120 },
+          consumerTimeout: Duration.seconds(120),
+        }),
+    ).toThrow(InvalidDeploymentError);
+  });
+
+  it('writes a rule pattern exactly as given, fields CDK does not type included', () => {
+    const stack = new Stack(new App());
+    const pattern = { source: ['fleet-etl'], 'detail-type': ['EtlDone'], 'replay-name': [{ exists: false }] };
+    patternRule(stack, 'Rule', { eventBus: new EventBus(stack, 'Bus'), description: 'test', pattern });
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', { EventPattern: pattern });
+  });
+});
+
+describe('a production-like stage: SQL from GitHub, no alarm email, throwaway data, pinned environment', () => {
+  let synthesized: Synthesized;
+
+  beforeAll(() => {
+    synthesized = synthesize(
+      testConfig({
+        stage: 'prod-eu',
+        account: '123456789012',
+        region: 'eu-west-1',
+        schedule: 'cron(30 2 * * ? *)',
+        removalPolicy: 'destroy',
+        sqlSource: { kind: 'github', owner: 'acme', repo: 'fleet-sql', branch: 'release', path: 'athena' },
+      }),
+    );
+  }, 60_000);
+
+  it('tells the query runner where the SQL files are and which secret holds the token', () => {
+    const fn = synthesized.stack.services.functions.get('queryRunner');
+    if (fn === undefined) throw new Error('no query runner');
+    const [, resource] =
+      resourcesOf(synthesized.template, 'AWS::Lambda::Function').find(([id]) =>
+        id.startsWith('ServicesQueryRunner'),
+      ) ?? [];
+    if (resource === undefined) throw new Error('no query runner resource');
+    const env = (propertiesOf(resource).Environment as { Variables: Record<string, unknown> }).Variables;
+    const token = synthesized.stack.secrets.githubToken;
+    if (token === undefined) throw new Error('no GitHub token secret');
+    expect(env).toMatchObject({
+      SQL_SOURCE: 'github',
+      GITHUB_OWNER: 'acme',
+      GITHUB_REPO: 'fleet-sql',
+      GITHUB_BRANCH: 'release',
+      GITHUB_PATH: 'athena',
+      GITHUB_TOKEN_SECRET_ID: { Ref: expect.stringMatching(/^SecretsGitHubToken/) },
+      GLUE_DATABASE: 'fleet_etl_prod_eu',
+      ATHENA_WORKGROUP: 'fleet-etl-prod-eu',
+    });
+    synthesized.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'fleet-etl/prod-eu/github-token',
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EncryptionKey'), 'Arn'] },
+    });
+  });
+
+  it('uses the configured schedule and creates no email subscription', () => {
+    synthesized.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(30 2 * * ? *)',
+    });
+    synthesized.template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('deletes data with the stack when asked to', () => {
+    for (const [, bucket] of resourcesOf(synthesized.template, 'AWS::S3::Bucket')) {
+      expect((bucket as { DeletionPolicy?: string }).DeletionPolicy).toBe('Delete');
+    }
+  });
+
+  it('is pinned to the configured account and region', () => {
+    expect(synthesized.stack.account).toBe('123456789012');
+    expect(synthesized.stack.region).toBe('eu-west-1');
+    expect(synthesized.stack.stackName).toBe('fleet-etl-prod-eu');
+  });
+});
+
+describe('cdk-nag is enforced', () => {
+  it('fails the synth on a finding nobody acknowledged', () => {
+    const app = new App({ context: cdkJsonContext });
+    new Queue(new Stack(app, 'Naked'), 'Unencrypted', { enforceSSL: false });
+    addAwsSolutionsChecks(app);
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS/);
+  });
+});
