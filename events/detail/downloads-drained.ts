@@ -7,11 +7,14 @@ export const DatasetTotalsSchema = z.object({
 });
 export type DatasetTotals = z.infer<typeof DatasetTotalsSchema>;
 
+/** Pages and rows stored per dataset. */
+export const DownloadedTotalsSchema = z.partialRecord(DatasetSchema, DatasetTotalsSchema);
+
 /** Every planned page of every dataset of the run is stored. Published once per run. */
 export const DownloadsDrainedSchema = z.object({
   schemaVersion: SchemaVersion1,
   runId: RunIdSchema,
   window: DateWindowSchema,
-  datasets: z.partialRecord(DatasetSchema, DatasetTotalsSchema),
+  datasets: DownloadedTotalsSchema,
 });
 export type DownloadsDrained = z.infer<typeof DownloadsDrainedSchema>;

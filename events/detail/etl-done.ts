@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DateWindowSchema, ObjectKeySchema, RunIdSchema, SchemaVersion1 } from './common.js';
+import { DownloadedTotalsSchema } from './downloads-drained.js';
 import { SqlFileNameSchema } from './sql-file-executed.js';
 
 export const QueryNameSchema = z.string().regex(/^[0-9A-Za-z_]+$/);
@@ -16,5 +17,10 @@ export const EtlDoneSchema = z.object({
     dataScannedBytes: z.number().int().min(0),
     durationMs: z.number().min(0),
   }),
+  /**
+   * What the run downloaded (DownloadsDrained's totals), carried through the SQL files so consumers get the run's
+   * counts with its results. Optional: EtlDone events published before it was added do not have it.
+   */
+  datasets: DownloadedTotalsSchema.optional(),
 });
 export type EtlDone = z.infer<typeof EtlDoneSchema>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DateWindowSchema, ObjectKeySchema, RunIdSchema, SchemaVersion1 } from './common.js';
+import { DownloadedTotalsSchema } from './downloads-drained.js';
 
 export const SqlFileNameSchema = z
   .string()
@@ -25,6 +26,8 @@ export const SqlFileExecutedSchema = z.object({
     queryExecutionIds: z.array(z.string().min(1)),
     dataScannedBytes: z.number().int().min(0),
     durationMs: z.number().min(0),
+    /** DownloadsDrained's totals, carried to EtlDone (optional: older events do not have it). */
+    datasets: DownloadedTotalsSchema.optional(),
   }),
 });
 export type SqlFileExecuted = z.infer<typeof SqlFileExecutedSchema>;
