@@ -12,6 +12,7 @@ import { FolderSqlSource } from '../../services/adapters/local/folder-sql-source
 import { systemClock } from '../../services/ports/clock.js';
 import type { FleetSource } from '../../services/ports/fleet-source.js';
 import type { JsonValue, QueryEngine } from '../../services/ports/query-engine.js';
+import type { SqlSource } from '../../services/ports/sql-source.js';
 import { ReportSchema } from '../../services/report/write-report.js';
 import { reportKey } from '../../services/shared/lake-keys.js';
 import { runIdFor, scheduledTimeForDay } from '../../services/shared/run-identity.js';
@@ -30,6 +31,8 @@ export interface LocalRunOptions {
   source: FleetSource;
   engine: QueryEngine;
   queriesDir?: string;
+  /** Where the SQL files come from, e.g. a GitHub folder; defaults to the folder `queriesDir` (queries/). */
+  sqlSource?: SqlSource;
   pageSize?: number;
   database?: string;
   onProgress?: (line: string) => void;
@@ -60,7 +63,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
     ports: {
       source: options.source,
       engine: options.engine,
-      sqlSource: new FolderSqlSource(options.queriesDir ?? BUNDLED_QUERIES),
+      sqlSource: options.sqlSource ?? new FolderSqlSource(options.queriesDir ?? BUNDLED_QUERIES),
       clock: systemClock,
       datasets: DATASETS,
       database: options.database ?? 'fleet_etl',
