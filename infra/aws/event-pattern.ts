@@ -5,7 +5,7 @@ import type { EventPattern } from '../topology.js';
 
 /**
  * Matches only events that are not replays: EventBridge sets `replay-name` on replayed events alone
- * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-replay-archived-event.html).
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-archive.html).
  */
 export const LIVE_ONLY: EventPattern = { 'replay-name': [{ exists: false }] };
 

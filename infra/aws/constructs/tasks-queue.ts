@@ -70,6 +70,16 @@ export class TasksQueue extends Construct {
    * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html).
    */
   subscribe(consumer: IFunction, trigger: QueueTrigger): void {
+    // Lambda accepts 2 to 1,000 (https://docs.aws.amazon.com/lambda/latest/api/API_ScalingConfig.html); the
+    // batch size of a standard queue without a batching window is at most 10.
+    if (trigger.maxConcurrency < 2 || trigger.maxConcurrency > 1000) {
+      throw new InvalidDeploymentError(
+        `tasks queue: maxConcurrency ${trigger.maxConcurrency} is outside 2..1000`,
+      );
+    }
+    if (trigger.batchSize < 1 || trigger.batchSize > 10) {
+      throw new InvalidDeploymentError(`tasks queue: batchSize ${trigger.batchSize} is outside 1..10`);
+    }
     consumer.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: trigger.batchSize,
