@@ -2,33 +2,28 @@ import { z } from 'zod';
 import type { DetailType, FleetEvent } from '../../events/index.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import { TerminalError } from '../shared/errors.js';
-import { reportKey } from '../shared/lake-keys.js';
 import type { Logger } from '../shared/logger.js';
+import { toCsv } from './csv.js';
+import { type Report, ReportSchema, ResultSetSchema, reportFiles } from './report-model.js';
+import { reportPage } from './report-page.js';
 
-export const ResultSetSchema = z.object({
-  columns: z.array(z.string()),
-  rows: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))),
-});
-export type StoredResultSet = z.infer<typeof ResultSetSchema>;
-
-export const ReportSchema = z.object({
-  runId: z.string(),
-  window: z.object({ from: z.string(), to: z.string(), timeZone: z.string() }),
-  results: z.record(z.string(), ResultSetSchema),
-});
-export type Report = z.infer<typeof ReportSchema>;
+export { type Report, ReportSchema, ResultSetSchema, type StoredResultSet } from './report-model.js';
 
 export interface ReportDeps {
   resultsStore: ObjectStore;
   logger: Logger;
 }
 
-/** Gathers every named result of the run into one report next to them; re-running rewrites the same object. */
+/**
+ * The first EtlDone consumer: gathers the run's named results into report.json, one CSV per result and a
+ * self-contained HTML page with the chart, next to each other in the results store. Everything written derives
+ * from the event and the stored results only (no clock), so a redelivery or a replay rewrites the same bytes.
+ */
 export async function writeReport(
   event: FleetEvent<typeof DetailType.EtlDone>,
   deps: ReportDeps,
 ): Promise<Report> {
-  const { runId, window, results } = event.detail;
+  const { runId, window, results, files, summary, datasets } = event.detail;
   const loaded: Report['results'] = {};
   for (const [name, key] of Object.entries(results)) {
     const body = await deps.resultsStore.get(key);
@@ -43,10 +38,28 @@ export async function writeReport(
     }
     loaded[name] = parsed.data;
   }
-  const report: Report = { runId, window, results: loaded };
-  await deps.resultsStore.put(reportKey(runId), JSON.stringify(report, null, 2), {
+  const report: Report = ReportSchema.parse({
+    runId,
+    window,
+    finishedAt: event.time,
+    results: loaded,
+    sqlFiles: files,
+    sql: summary,
+    ...(datasets === undefined ? {} : { datasets }),
+    files: reportFiles(runId, Object.keys(loaded)),
+  });
+  for (const [name, result] of Object.entries(loaded)) {
+    const key = report.files.csv[name];
+    if (key !== undefined)
+      await deps.resultsStore.put(key, toCsv(result), { contentType: 'text/csv; charset=utf-8' });
+  }
+  await deps.resultsStore.put(report.files.html, reportPage(report), {
+    contentType: 'text/html; charset=utf-8',
+  });
+  // Written last: a reader that finds report.json finds the page and the CSV files too.
+  await deps.resultsStore.put(report.files.json, `${JSON.stringify(report, null, 2)}\n`, {
     contentType: 'application/json',
   });
-  deps.logger.info('report written', { runId, key: reportKey(runId), results: Object.keys(loaded) });
+  deps.logger.info('report written', { runId, html: report.files.html, results: Object.keys(loaded) });
   return report;
 }
