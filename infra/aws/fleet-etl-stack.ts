@@ -206,6 +206,13 @@ export class FleetEtlStack extends Stack {
     if (this.secrets.githubToken !== undefined) {
       output('GitHubTokenSecretArn', this.secrets.githubToken.secretArn, 'Put the GitHub token here');
     }
+    for (const [service, fn] of this.services.functions) {
+      output(
+        `${service.charAt(0).toUpperCase()}${service.slice(1)}FunctionName`,
+        fn.functionName,
+        fn.node.id,
+      );
+    }
     output('AlertTopicArn', this.alerts.topic.topicArn, 'Alarms and failed runs');
     output(
       'DashboardUrl',

@@ -13,27 +13,28 @@ const isRecord = (node: Reference): node is Record<string, unknown> =>
   typeof node === 'object' && node !== null && !Array.isArray(node);
 
 /** The same flattening cdk-nag applies (its utils/flatten-cfn-reference, which the package does not export). */
-function flatten(node: Reference): string {
+export function flattenReference(node: Reference): string {
   if (node === undefined) return '';
   if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
   if (isRecord(node)) {
     const join = node['Fn::Join'];
     if (Array.isArray(join)) {
       const [delimiter, items] = join;
-      if (typeof delimiter === 'string' && Array.isArray(items)) return items.map(flatten).join(delimiter);
+      if (typeof delimiter === 'string' && Array.isArray(items))
+        return items.map(flattenReference).join(delimiter);
     }
-    if (node['Fn::Sub'] !== undefined) return flatten(node['Fn::Sub']);
+    if (node['Fn::Sub'] !== undefined) return flattenReference(node['Fn::Sub']);
     const getAtt = node['Fn::GetAtt'];
-    if (Array.isArray(getAtt)) return `<${flatten(getAtt[0])}.${flatten(getAtt[1])}>`;
-    if (node['Fn::ImportValue'] !== undefined) return flatten(node['Fn::ImportValue']);
-    if (node.Ref !== undefined) return `<${flatten(node.Ref)}>`;
+    if (Array.isArray(getAtt)) return `<${flattenReference(getAtt[0])}.${flattenReference(getAtt[1])}>`;
+    if (node['Fn::ImportValue'] !== undefined) return flattenReference(node['Fn::ImportValue']);
+    if (node.Ref !== undefined) return `<${flattenReference(node.Ref)}>`;
   }
   return JSON.stringify(node);
 }
 
 /** The IAM5 finding id of a wildcard resource, e.g. `Resource::<RawBucket1234.Arn>/*`. */
 export function wildcardResourceFinding(scope: IConstruct, resource: string): string {
-  return `AwsSolutions-IAM5[Resource::${flatten(Stack.of(scope).resolve(resource))}]`;
+  return `AwsSolutions-IAM5[Resource::${flattenReference(Stack.of(scope).resolve(resource))}]`;
 }
 
 export function wildcardActionFinding(action: string): string {

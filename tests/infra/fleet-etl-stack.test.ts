@@ -462,6 +462,8 @@ describe('outputs', () => {
         'FleetApiSecretArn',
         'AlertTopicArn',
         'DashboardUrl',
+        'PlannerFunctionName',
+        'QueryRunnerFunctionName',
       ]),
     );
   });

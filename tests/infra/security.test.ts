@@ -4,6 +4,7 @@ import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { UNSCOPED_ACTIONS } from '../../infra/aws/constructs/fleet-function.js';
 import { BUCKET_ACCESS } from '../../infra/aws/constructs/pipeline-services.js';
+import { flattenReference } from '../../infra/aws/nag.js';
 import { type Resource, serviceNames, topology } from '../../infra/topology.js';
 import { type Synthesized, synthesize, testConfig } from './helpers/synth.js';
 import {
@@ -11,8 +12,10 @@ import {
   type CfnResource,
   identityStatements,
   onlyResource,
+  type PolicyStatementJson,
   propertiesOf,
   resourcePolicyStatements,
+  resourcesOf,
 } from './helpers/template.js';
 
 let synthesized: Synthesized;
@@ -182,6 +185,36 @@ describe('cdk-nag AwsSolutions', () => {
     });
     expect(suppressed.length).toBeGreaterThan(0);
     for (const { reason } of suppressed) expect(reason.length).toBeGreaterThan(60);
+  });
+
+  it('acknowledges exactly the wildcards each role has: no finding left out, no stale acknowledgement', () => {
+    const { stack, template } = synthesized;
+    const policies = resourcesOf(template, 'AWS::IAM::Policy');
+    for (const fn of stack.services.functions.values()) {
+      const roleId = idOf(fn.executionRole);
+      const findings = new Set<string>();
+      for (const [, policy] of policies) {
+        if (!JSON.stringify(propertiesOf(policy).Roles).includes(`"${roleId}"`)) continue;
+        const document = propertiesOf(policy).PolicyDocument as { Statement: PolicyStatementJson[] };
+        for (const statement of document.Statement) {
+          if (statement.Effect !== 'Allow') continue;
+          for (const action of asList(statement.Action))
+            if (action.includes('*')) findings.add(`Action::${action}`);
+          for (const resource of asList(statement.Resource)) {
+            const flat = flattenReference(resource);
+            if (flat.includes('*')) findings.add(`Resource::${flat}`);
+          }
+        }
+      }
+      const acknowledged = acknowledgements()
+        .filter(({ path: where }) => where === fn.executionRole.node.path)
+        .map(({ id }) => /^AwsSolutions::AwsSolutions-IAM5\[(.+)\]$/.exec(id)?.[1])
+        .filter((finding): finding is string => finding !== undefined);
+      expect({ role: fn.node.id, findings: [...new Set(acknowledged)].sort() }).toEqual({
+        role: fn.node.id,
+        findings: [...findings].sort(),
+      });
+    }
   });
 
   it('acknowledges Resource "*" only for the X-Ray statement of the function roles', () => {

@@ -48,9 +48,9 @@ export function grantBucket(fn: FleetFunction, bucket: IBucket, access: BucketAc
   if (access === 'readWriteDelete') {
     acknowledge(
       role,
-      [wildcardActionFinding('s3:DeleteObject*'), wildcardActionFinding('s3:PutObject*')],
-      "CDK's grantReadWrite on this one bucket: PutObject* to write the warehouse files, DeleteObject* (object " +
-        'and version deletes) so a re-run replaces the files it wrote before (docs/decisions/0002).',
+      [wildcardActionFinding('s3:DeleteObject*')],
+      "CDK's grantReadWrite on this one bucket includes DeleteObject* (object and version deletes): a re-run " +
+        'replaces the warehouse files it wrote before (docs/decisions/0002); no other bucket is deletable.',
     );
   }
 }
