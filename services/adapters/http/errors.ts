@@ -1,8 +1,12 @@
 import { TerminalError, TransientError } from '../../shared/errors.js';
 
+/** What went wrong, for counting: an HTTP status, a connection that failed, or a body that stopped short. */
+export type TransientKind = 'http' | 'network' | 'truncated';
+
 /** The API may answer differently later: 429, 5xx, network failures, timeouts, a body cut short. */
 export class FleetApiTransientError extends TransientError {
   override readonly name = 'FleetApiTransientError';
+  readonly kind: TransientKind;
 
   constructor(
     message: string,
@@ -10,9 +14,10 @@ export class FleetApiTransientError extends TransientError {
     readonly status: number | undefined,
     /** From `Retry-After`, when the API sent one: no attempt may start sooner. */
     readonly retryAfterMs: number | undefined,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { kind?: TransientKind },
   ) {
     super(message, options);
+    this.kind = options?.kind ?? (status === undefined ? 'network' : 'http');
   }
 }
 

@@ -356,12 +356,7 @@ export class FleetApiSource implements FleetSource {
   }
 
   private countFailure(error: FleetApiTransientError): void {
-    const kind =
-      error.status === undefined
-        ? 'network'
-        : /cut short/.test(error.message)
-          ? 'truncated'
-          : `HTTP ${error.status}`;
+    const kind = error.kind === 'http' ? `HTTP ${error.status}` : error.kind;
     this.counts.transientFailures[kind] = (this.counts.transientFailures[kind] ?? 0) + 1;
   }
 }
@@ -378,6 +373,9 @@ function bodyFailure(failure: PageFailure, what: string, status: number): FleetA
       `fleet API sent ${what} cut short: ${failure.message}`,
       status,
       undefined,
+      {
+        kind: 'truncated',
+      },
     );
   }
   return new FleetApiTerminalError(`fleet API sent an invalid ${what}: ${failure.message}`, status);
@@ -386,6 +384,7 @@ function bodyFailure(failure: PageFailure, what: string, status: number): FleetA
 function giveUp(last: FleetApiTransientError, summary: string): FleetApiTransientError {
   return new FleetApiTransientError(`${summary}; last: ${last.message}`, last.status, last.retryAfterMs, {
     cause: last,
+    kind: last.kind,
   });
 }
 

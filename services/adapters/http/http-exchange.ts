@@ -44,7 +44,7 @@ export function brokenBody(
     `fleet API connection broke while reading ${what}: ${reasonOf(error, timeoutMs)}`,
     status,
     undefined,
-    { cause: error },
+    { cause: error, kind: 'network' },
   );
 }
 

@@ -46,7 +46,10 @@ export interface PageParserOptions {
   /** Without it, rows are parsed (the body must be valid) but neither checked nor emitted: planning needs only total_pages. */
   checkRow?: RowCheck;
   invalidRows: InvalidRows;
-  /** Guards against hostile or broken bodies; defaults fit a 50,000-row page with room to spare. */
+  /**
+   * Guards against hostile or broken bodies, which would otherwise be held in memory: the envelope's size, and
+   * how long a row may be while the parser waits for its end. The defaults (1 Mi characters) are far above a row's.
+   */
   maxEnvelopeChars?: number;
   maxRowChars?: number;
 }

@@ -1,0 +1,86 @@
+import { rowReader } from '../../../services/adapters/http/row-reader.js';
+import { DEFAULT_ROWS } from '../../../services/source-config/index.js';
+
+const reading = {
+  vehicle_id: 'V1',
+  timestamp: 1_764_000_000_123,
+  sensor_value: 2.5,
+  created_at: '2026-11-24T16:00:00.500Z',
+};
+
+describe('the row reader', () => {
+  it('keeps the canonical columns in order and drops the rest', () => {
+    const read = rowReader('sensors', DEFAULT_ROWS);
+    const verdict = read({
+      created_at: reading.created_at,
+      extra: true,
+      sensor_value: 2.5,
+      timestamp: reading.timestamp,
+      vehicle_id: 'V1',
+    });
+    expect(verdict).toEqual({ ok: true, row: reading });
+    expect(verdict.ok && Object.keys(verdict.row as object)).toEqual([
+      'vehicle_id',
+      'timestamp',
+      'sensor_value',
+      'created_at',
+    ]);
+  });
+
+  it('normalises created_at to UTC milliseconds, so it sorts as text', () => {
+    const read = rowReader('vehicles', DEFAULT_ROWS);
+    expect(read({ vehicle_id: 'V1', vehicle_type: 'bus', created_at: '2026-11-24T17:00:00+01:00' })).toEqual({
+      ok: true,
+      row: { vehicle_id: 'V1', vehicle_type: 'bus', created_at: '2026-11-24T16:00:00.000Z' },
+    });
+  });
+
+  it('renames fields and converts timestamps as configured', () => {
+    const seconds = rowReader('sensors', {
+      ...DEFAULT_ROWS,
+      fields: {
+        vehicle_id: 'vehicle.id',
+        timestamp: 'measuredAt',
+        sensor_value: 'value',
+        created_at: 'meta.created',
+      },
+      timestampFormat: 'epoch-seconds',
+    });
+    const iso = rowReader('sensors', {
+      ...DEFAULT_ROWS,
+      fields: { timestamp: 'measuredAt' },
+      timestampFormat: 'iso-8601',
+    });
+
+    expect(
+      seconds({
+        vehicle: { id: 'V1' },
+        measuredAt: 1_764_000_000.123,
+        value: 2.5,
+        meta: { created: reading.created_at },
+      }),
+    ).toEqual({ ok: true, row: reading });
+    expect(iso({ ...reading, timestamp: undefined, measuredAt: '2025-11-24T16:00:00.123Z' })).toEqual({
+      ok: true,
+      row: { ...reading, timestamp: Date.parse('2025-11-24T16:00:00.123Z') },
+    });
+  });
+
+  it('says which field is wrong, with the API’s name for a renamed one, never the value', () => {
+    const read = rowReader('sensors', {
+      ...DEFAULT_ROWS,
+      fields: { timestamp: 'measuredAt' },
+      timestampFormat: 'iso-8601',
+    });
+    const verdict = read({ ...reading, measuredAt: 'last tuesday' });
+    expect(verdict).toEqual({
+      ok: false,
+      reason:
+        'timestamp: Invalid input: expected number, received string (API fields: timestamp = measuredAt)',
+    });
+    expect(rowReader('sensors', DEFAULT_ROWS)('not an object')).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('(body)'),
+    });
+  });
+});
