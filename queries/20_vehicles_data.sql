@@ -22,7 +22,7 @@ WITH NO DATA;
 -- This run's vehicles. One nightly run writes a handful of vehicle_type partitions, far below Athena's
 -- 100 partitions per INSERT. created_at is ISO 8601 in UTC ('...Z'); stored as a UTC timestamp.
 -- Re-running a run must not append its vehicles twice, but INSERT INTO only appends: the query engine
--- replaces the files the run wrote before (docs/decisions/0005): locally the run's own Parquet files
+-- replaces the files the run wrote before (docs/decisions/0020): locally the run's own Parquet files
 -- (services/adapters/local/duckdb/table-writer.ts), on Athena the files the run's earlier executions listed
 -- in their data manifests (services/adapters/aws/athena-query-engine.ts).
 INSERT INTO ${database}.vehicles_data

@@ -24,7 +24,7 @@ export interface StatementContext {
    * Which delivery runs the statement: the id of the event that triggered the file. A redelivery of the same
    * event carries the same attempt, so an engine may resume or reuse what that delivery started; a deliberate
    * re-run of the run (a new DownloadsDrained, a new chain of SqlFileExecuted) carries a new one, so the
-   * engine runs the statement again and replaces what the earlier attempt wrote (docs/decisions/0005).
+   * engine runs the statement again and replaces what the earlier attempt wrote (docs/decisions/0020).
    */
   attempt: string;
 }

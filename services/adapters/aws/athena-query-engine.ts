@@ -42,7 +42,7 @@ export interface AthenaQueryEngineOptions {
   outputLocation?: string;
   /**
    * Where the engine records which executions wrote each run's files into each table (an S3 folder, e.g. of
-   * the results bucket). A re-run reads it to replace those files (docs/decisions/0005).
+   * the results bucket). A re-run reads it to replace those files (docs/decisions/0020).
    */
   statementLog: ObjectStore;
   /** Reads data manifests and deletes the files a replaced execution wrote. */
@@ -184,7 +184,7 @@ export class AthenaQueryEngine implements QueryEngine {
 
   /**
    * A statement that writes files into a table. The run's earlier files in that table are replaced, never
-   * added to (docs/decisions/0005):
+   * added to (docs/decisions/0020):
    * - the table log says which executions of this run wrote into the table, and for which attempt;
    * - the same statement of the same attempt (a redelivery) reuses its executions: nothing runs twice;
    * - otherwise (a new attempt, or the statement's text changed) the earlier executions are retired first:

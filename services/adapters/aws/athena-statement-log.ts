@@ -35,7 +35,7 @@ export type TableLog = z.infer<typeof TableLogSchema>;
 
 /**
  * Which Athena executions wrote a run's files into a table, kept as one small JSON object per (run, table)
- * in S3 (docs/decisions/0005). Athena's own token only remembers a query for a while and never says which
+ * in S3 (docs/decisions/0020). Athena's own token only remembers a query for a while and never says which
  * files it wrote; this log outlives both and is what a re-run reads to replace the run's earlier files.
  */
 export class StatementLog {
