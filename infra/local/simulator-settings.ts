@@ -130,9 +130,9 @@ export function faultOptions(flags: FaultFlags) {
 
 /** Which fault flags were given, for refusing them where there is no simulator (`etl run --source`). */
 export function givenFaultFlags(flags: FaultFlags): string[] {
-  return Object.entries(flags)
-    .filter(([, value]) => value !== undefined)
-    .map(([name]) => `--${name}`);
+  return Object.keys(FAULT_FLAGS)
+    .filter((name) => Object.hasOwn(flags, name) && Reflect.get(flags, name) !== undefined)
+    .map((name) => `--${name}`);
 }
 
 /** One line saying which faults are on, or undefined when none is. */
