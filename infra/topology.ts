@@ -61,6 +61,17 @@ const fromUs = (...detailTypes: DetailTypeName[]): EventPattern => ({
   'detail-type': detailTypes,
 });
 
+/**
+ * EventBridge sets `replay-name` on replayed events only. The stages that keep the run's progress (ledger, SQL
+ * files) ignore replays, so replaying an archive window never redoes their work; consumers of results
+ * (the report, later EtlDone consumers) receive replays and are idempotent
+ * (docs/decisions/0006-replays-redo-no-pipeline-work.md).
+ */
+const liveOnly = (pattern: EventPattern): EventPattern => ({
+  ...pattern,
+  'replay-name': [{ exists: false }],
+});
+
 const DOWNLOADER_TIMEOUT_SECONDS = 120;
 const DOWNLOADER_BATCH_SIZE = 5;
 /**
@@ -116,11 +127,13 @@ export const topology = {
       entry: 'services/completion-tracker/lambda.ts',
       trigger: {
         kind: 'rule',
-        pattern: fromUs(
-          DetailType.PagesPlanned,
-          DetailType.PageDownloaded,
-          DetailType.EtlFailed,
-          DetailType.EtlDone,
+        pattern: liveOnly(
+          fromUs(
+            DetailType.PagesPlanned,
+            DetailType.PageDownloaded,
+            DetailType.EtlFailed,
+            DetailType.EtlDone,
+          ),
         ),
       },
       publishes: [DetailType.DownloadsDrained],
@@ -132,7 +145,10 @@ export const topology = {
       description:
         'Runs the SQL files one at a time, each reacting to the previous one, then announces EtlDone.',
       entry: 'services/query-runner/lambda.ts',
-      trigger: { kind: 'rule', pattern: fromUs(DetailType.DownloadsDrained, DetailType.SqlFileExecuted) },
+      trigger: {
+        kind: 'rule',
+        pattern: liveOnly(fromUs(DetailType.DownloadsDrained, DetailType.SqlFileExecuted)),
+      },
       publishes: [DetailType.SqlFileExecuted, DetailType.EtlDone, DetailType.EtlFailed],
       needs: ['athena', 'rawBucket', 'warehouseBucket', 'resultsBucket', 'sqlSource', 'bus'],
       timeoutSeconds: 900,

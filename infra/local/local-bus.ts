@@ -2,12 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import type { EventBridgeEnvelope, EventPublisher, OutgoingEvent } from '../../events/index.js';
-import { assertSupportedPattern, matchesPattern } from './event-pattern.js';
+import { type CompiledPattern, compilePattern, matchesPattern } from './event-pattern.js';
 
 export interface BusRule {
   name: string;
   pattern: Record<string, unknown>;
   target: (event: EventBridgeEnvelope) => void;
+}
+
+interface CompiledRule extends BusRule {
+  compiled: CompiledPattern;
 }
 
 /**
@@ -16,7 +20,7 @@ export interface BusRule {
  * Targets run asynchronously, as EventBridge invokes Lambda asynchronously.
  */
 export class LocalBus implements EventPublisher {
-  private readonly rules: BusRule[] = [];
+  private readonly rules: CompiledRule[] = [];
   private readonly listeners: ((event: EventBridgeEnvelope) => void)[] = [];
   private archive: WriteStream | undefined;
 
@@ -24,12 +28,19 @@ export class LocalBus implements EventPublisher {
     private readonly options: { archiveFile?: string; account?: string; region?: string; busName: string },
   ) {}
 
+  /** Refuses (EventPatternError, naming the rule) a pattern the bus cannot match exactly as EventBridge. */
   addRule(rule: BusRule): void {
-    assertSupportedPattern(rule.pattern, `rule ${rule.name}`);
-    this.rules.push(rule);
+    if (this.rules.some((r) => r.name === rule.name)) {
+      throw new RangeError(`the bus already has a rule named "${rule.name}"`);
+    }
+    this.rules.push({ ...rule, compiled: compilePattern(rule.pattern, `rule ${rule.name}`) });
   }
 
-  /** Observers see every event after it is archived (the CLI's progress lines use this). */
+  get ruleNames(): string[] {
+    return this.rules.map((r) => r.name);
+  }
+
+  /** Observers see every published event after it is archived (the CLI's progress lines use this). */
   onEvent(listener: (event: EventBridgeEnvelope) => void): void {
     this.listeners.push(listener);
   }
@@ -47,16 +58,35 @@ export class LocalBus implements EventPublisher {
         resources: [],
         detail: JSON.parse(outgoing.detail),
       };
-      this.route(envelope);
+      this.archiveEvent(envelope);
+      for (const listener of this.listeners) listener(envelope);
+      this.route(envelope, () => true);
     }
   }
 
-  private route(envelope: EventBridgeEnvelope): void {
-    this.archiveEvent(envelope);
-    for (const listener of this.listeners) listener(envelope);
+  /**
+   * Sends an archived event again as an EventBridge replay does: with `replay-name` set, to the rules
+   * `includeRule` accepts (the replay's FilterArns; all rules when it has none), and without archiving it again
+   * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-replay-archived-event.html). Returns the names
+   * of the rules that matched.
+   */
+  replay(
+    event: EventBridgeEnvelope,
+    replayName: string,
+    includeRule: (ruleName: string) => boolean,
+  ): string[] {
+    return this.route({ ...event, 'replay-name': replayName }, includeRule);
+  }
+
+  private route(envelope: EventBridgeEnvelope, includeRule: (ruleName: string) => boolean): string[] {
+    const matched: string[] = [];
     for (const rule of this.rules) {
-      if (matchesPattern(rule.pattern, envelope)) rule.target(envelope);
+      if (includeRule(rule.name) && matchesPattern(rule.compiled, envelope)) {
+        matched.push(rule.name);
+        rule.target(envelope);
+      }
     }
+    return matched;
   }
 
   private archiveEvent(envelope: EventBridgeEnvelope): void {

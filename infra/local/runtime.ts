@@ -2,14 +2,25 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
+import type { EventBridgeEnvelope } from '../../events/index.js';
 import { FsObjectStore } from '../../services/adapters/local/fs-object-store.js';
-import { SqliteQueue, type QueueMessage } from '../../services/adapters/local/sqlite/sqlite-queue.js';
+import { type QueueMessage, SqliteQueue } from '../../services/adapters/local/sqlite/sqlite-queue.js';
 import { SqliteRunLedger } from '../../services/adapters/local/sqlite/sqlite-run-ledger.js';
-import { openStateDatabase, type StateDatabase } from '../../services/adapters/local/sqlite/state-database.js';
+import {
+  openStateDatabase,
+  type StateDatabase,
+} from '../../services/adapters/local/sqlite/state-database.js';
 import type { TaskQueue } from '../../services/ports/task-queue.js';
 import { describeError } from '../../services/shared/errors.js';
 import { jsonLogger, type Logger } from '../../services/shared/logger.js';
-import { type QueueTrigger, type ServiceName, serviceNames, type Trigger, topology } from '../topology.js';
+import {
+  type EventPattern,
+  type QueueTrigger,
+  type ServiceName,
+  serviceNames,
+  type Trigger,
+  topology,
+} from '../topology.js';
 import { lambdaContext } from './lambda-context.js';
 import { LocalBus } from './local-bus.js';
 import { type LocalHandler, type LocalPorts, localHandlers } from './wiring.js';
@@ -44,10 +55,37 @@ export interface LocalRuntimeOptions {
   /** Asynchronous Lambda invocations are tried this many times before the event goes to a dead letter. */
   deliveryAttempts?: number;
   deliveryRetryDelayMs?: number;
+  /**
+   * Consumers besides the topology's services, wired exactly as a rule-triggered service is: one bus rule each.
+   * This is how a consumer added after some runs receives their events by replay in tests.
+   */
+  consumers?: readonly ExtraConsumer[];
+  /**
+   * `paused` leaves the tasks queue alone: no consumers, and tasks an interrupted run left stay queued for the
+   * next `etl run`. Replays use it, since they never plan or download.
+   */
+  queues?: 'consume' | 'paused';
+}
+
+export interface ExtraConsumer {
+  name: string;
+  pattern: EventPattern;
+  handler: LocalHandler;
+  timeoutSeconds?: number;
+}
+
+/** The bus rule of a consumer, by the consumer's name (a topology service or an extra consumer). */
+export const ruleNameOf = (consumer: string): string => `${consumer}-rule`;
+
+export interface ReplayOutcome {
+  /** Events sent again. */
+  replayed: number;
+  /** Deliveries per consumer (an event matching two consumers' rules counts once for each). */
+  deliveries: Record<string, number>;
 }
 
 export interface DeadLetter {
-  service: ServiceName;
+  service: string;
   reason: string;
   body: string;
 }
@@ -69,6 +107,7 @@ export class LocalRuntime {
   readonly deadLetters: DeadLetter[] = [];
   private readonly work = new WorkTracker();
   private readonly handlers: Record<ServiceName, LocalHandler>;
+  private readonly consumers = new Map<string, { handler: LocalHandler; timeoutSeconds: number }>();
   private readonly workers: Promise<void>[] = [];
   private closed = false;
 
@@ -82,9 +121,12 @@ export class LocalRuntime {
       visibilityTimeoutMs: options.queueRetryDelayMs ?? 500,
       maxReceiveCount: topology.queues.tasks.maxReceiveCount,
     });
-    // Tasks left by an interrupted run are pending work of this one: they are received again.
-    this.tasks.recoverAbandoned();
-    for (let i = 0; i < this.tasks.size; i += 1) this.work.begin();
+    const consumeQueues = (options.queues ?? 'consume') === 'consume';
+    if (consumeQueues) {
+      // Tasks left by an interrupted run are pending work of this one: they are received again.
+      this.tasks.recoverAbandoned();
+      for (let i = 0; i < this.tasks.size; i += 1) this.work.begin();
+    }
     const logFile = this.layout.logs;
     const logger = (service: ServiceName): Logger =>
       jsonLogger(service, (line) => appendFileSync(logFile, `${line}\n`));
@@ -104,15 +146,64 @@ export class LocalRuntime {
     for (const name of serviceNames) {
       const trigger = topology.services[name].trigger;
       if (trigger.kind === 'rule') {
+        this.consumers.set(name, {
+          handler: this.handlers[name],
+          timeoutSeconds: topology.services[name].timeoutSeconds,
+        });
         this.bus.addRule({
-          name: `${name}-rule`,
+          name: ruleNameOf(name),
           pattern: trigger.pattern,
           target: (event) => this.deliverAsync(name, event),
         });
-      } else if (trigger.kind === 'queue') {
+      } else if (trigger.kind === 'queue' && consumeQueues) {
         this.startConsumers(name, trigger);
       }
     }
+    for (const extra of options.consumers ?? []) {
+      if (this.consumers.has(extra.name) || Object.hasOwn(topology.services, extra.name)) {
+        throw new RangeError(`consumer "${extra.name}" is already declared`);
+      }
+      this.consumers.set(extra.name, { handler: extra.handler, timeoutSeconds: extra.timeoutSeconds ?? 30 });
+      this.bus.addRule({
+        name: ruleNameOf(extra.name),
+        pattern: extra.pattern,
+        target: (event) => this.deliverAsync(extra.name, event),
+      });
+    }
+  }
+
+  /** Every consumer with a bus rule: the rule-triggered services of the topology and the extra consumers. */
+  get consumerNames(): string[] {
+    return [...this.consumers.keys()];
+  }
+
+  /**
+   * Replays archived events as EventBridge replays an archive: each goes to the rules of `consumers` (all rules
+   * when none are named) with `replay-name` set, is not archived again, and is delivered asynchronously with the
+   * usual retries. Resolves once every delivery, and whatever it caused, has settled.
+   */
+  async replay(
+    events: readonly EventBridgeEnvelope[],
+    options: { replayName: string; consumers?: readonly string[] },
+  ): Promise<ReplayOutcome> {
+    const named = options.consumers ?? [];
+    const unknown = named.filter((name) => !this.consumers.has(name));
+    if (unknown.length > 0) {
+      throw new RangeError(
+        `no consumer named ${unknown.map((n) => `"${n}"`).join(', ')}; consumers: ${this.consumerNames.join(', ')}`,
+      );
+    }
+    const rules = new Set(named.map(ruleNameOf));
+    const include = (rule: string) => rules.size === 0 || rules.has(rule);
+    const deliveries: Record<string, number> = {};
+    for (const event of events) {
+      for (const rule of this.bus.replay(event, options.replayName, include)) {
+        const consumer = rule.replace(/-rule$/, '');
+        deliveries[consumer] = (deliveries[consumer] ?? 0) + 1;
+      }
+    }
+    await this.settled();
+    return { replayed: events.length, deliveries };
   }
 
   /** Fires the schedule as EventBridge would at `time`: each schedule-triggered service once per input. */
@@ -149,7 +240,7 @@ export class LocalRuntime {
   }
 
   /** Lambda's asynchronous invocation: retried a few times, then the event is kept as a dead letter. */
-  private deliverAsync(service: ServiceName, event: unknown): void {
+  private deliverAsync(service: string, event: unknown): void {
     this.work.begin();
     const attempts = this.options.deliveryAttempts ?? 3;
     const delay = this.options.deliveryRetryDelayMs ?? 200;
@@ -167,9 +258,12 @@ export class LocalRuntime {
     void attempt(1).finally(() => this.work.end());
   }
 
-  private invoke(service: ServiceName, event: unknown): Promise<unknown> {
-    const { timeoutSeconds } = topology.services[service];
-    return this.handlers[service](event, lambdaContext(service, timeoutSeconds));
+  private invoke(service: string, event: unknown): Promise<unknown> {
+    const consumer = this.consumers.get(service);
+    if (consumer) return consumer.handler(event, lambdaContext(service, consumer.timeoutSeconds));
+    const name = serviceNames.find((n) => n === service);
+    if (name === undefined) return Promise.reject(new RangeError(`no service named "${service}"`));
+    return this.handlers[name](event, lambdaContext(name, topology.services[name].timeoutSeconds));
   }
 
   private startConsumers(service: ServiceName, trigger: QueueTrigger): void {
@@ -183,7 +277,12 @@ export class LocalRuntime {
     while (!this.closed) {
       const { received, deadLettered } = this.tasks.receive(batchSize);
       for (const message of deadLettered) {
-        this.deadLetter(service, `received ${message.receiveCount} times without success`, message.body, true);
+        this.deadLetter(
+          service,
+          `received ${message.receiveCount} times without success`,
+          message.body,
+          true,
+        );
         this.work.end();
       }
       if (received.length === 0) {
@@ -218,12 +317,14 @@ export class LocalRuntime {
    * Tasks reach their dead-letter queue in the store by themselves; an event whose target kept failing is kept
    * in the target's own dead-letter queue (`<service>-target-dlq`), as an EventBridge target DLQ would keep it.
    */
-  private deadLetter(service: ServiceName, reason: string, body: string, alreadyStored = false): void {
+  private deadLetter(service: string, reason: string, body: string, alreadyStored = false): void {
     this.deadLetters.push({ service, reason, body });
     if (!alreadyStored) {
-      new SqliteQueue(this.db, { name: `${service}-target`, visibilityTimeoutMs: 0, maxReceiveCount: 1 }).addDeadLetter(
-        body,
-      );
+      new SqliteQueue(this.db, {
+        name: `${service}-target`,
+        visibilityTimeoutMs: 0,
+        maxReceiveCount: 1,
+      }).addDeadLetter(body);
     }
   }
 }

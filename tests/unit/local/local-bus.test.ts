@@ -1,0 +1,69 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type EventBridgeEnvelope, toOutgoingEvent } from '../../../events/index.js';
+import { EventPatternError } from '../../../infra/local/event-pattern.js';
+import { LocalBus } from '../../../infra/local/local-bus.js';
+import { validDetails } from '../../helpers/samples.js';
+
+function busWithRules() {
+  const archiveFile = path.join(mkdtempSync(path.join(tmpdir(), 'bus-')), 'archive.ndjson');
+  const bus = new LocalBus({ archiveFile, busName: 'fleet-etl' });
+  const received: Record<string, EventBridgeEnvelope[]> = { live: [], any: [] };
+  bus.addRule({
+    name: 'live',
+    pattern: { source: ['fleet-etl'], 'replay-name': [{ exists: false }] },
+    target: (e) => received.live?.push(e),
+  });
+  bus.addRule({ name: 'any', pattern: { source: ['fleet-etl'] }, target: (e) => received.any?.push(e) });
+  return { bus, received, archiveFile };
+}
+
+const done = {
+  runId: validDetails.EtlDone.runId,
+  window: validDetails.EtlDone.window,
+  files: [...validDetails.EtlDone.files],
+  results: { ...validDetails.EtlDone.results },
+  summary: {
+    ...validDetails.EtlDone.summary,
+    queryExecutionIds: [...validDetails.EtlDone.summary.queryExecutionIds],
+  },
+};
+
+describe('LocalBus', () => {
+  it('archives what is published and routes it to every matching rule', async () => {
+    const { bus, received, archiveFile } = busWithRules();
+    await bus.publish([toOutgoingEvent('EtlDone', done)]);
+    await bus.close();
+    expect(received.live).toHaveLength(1);
+    expect(received.any).toHaveLength(1);
+    expect(readFileSync(archiveFile, 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+
+  it('replays with replay-name, without archiving, to the rules the replay names', async () => {
+    const { bus, received, archiveFile } = busWithRules();
+    await bus.publish([toOutgoingEvent('EtlDone', done)]);
+    const [original] = received.any ?? [];
+    if (original === undefined) throw new Error('nothing published');
+
+    const toAll = bus.replay(original, 'r1', () => true);
+    const toLive = bus.replay(original, 'r2', (rule) => rule === 'live');
+    await bus.close();
+
+    expect(toAll).toEqual(['any']);
+    expect(toLive).toEqual([]);
+    expect(received.any?.map((e) => e['replay-name'])).toEqual([undefined, 'r1']);
+    expect(received.live).toHaveLength(1);
+    expect(readFileSync(archiveFile, 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+
+  it('refuses a rule it cannot match exactly as EventBridge, naming the rule', () => {
+    const bus = new LocalBus({ busName: 'fleet-etl' });
+    expect(() => bus.addRule({ name: 'odd', pattern: { a: [{ regex: 'x' }] }, target: () => {} })).toThrow(
+      EventPatternError,
+    );
+    expect(() => bus.addRule({ name: 'odd', pattern: { a: [{ regex: 'x' }] }, target: () => {} })).toThrow(
+      /rule odd/,
+    );
+  });
+});
