@@ -72,6 +72,12 @@ const liveOnly = (pattern: EventPattern): EventPattern => ({
   'replay-name': [{ exists: false }],
 });
 
+/**
+ * The name of a consumer's rule on the bus, in both runtimes: `<bus>-<consumer>` in AWS (the CDK app names the
+ * rules so, and `etl replay --bus-arn` derives a replay's FilterArns from it), `<consumer>-rule` on the local bus.
+ */
+export const subscriptionRuleName = (busName: string, consumer: string): string => `${busName}-${consumer}`;
+
 const DOWNLOADER_TIMEOUT_SECONDS = 120;
 const DOWNLOADER_BATCH_SIZE = 5;
 /**
