@@ -209,6 +209,16 @@ describe('Athena writes are replaced, never appended, when a run runs again', ()
     ]);
   });
 
+  it('refuses to guess when the table log is unreadable', async () => {
+    const fake = new FakeAthena(writingFiles);
+    await fake.statementLog.put('run=2026-11-24/fleet.sensor_data.json', '{"schemaVersion": 2}');
+
+    await expect(fake.engine().execute(INSERT, statement('event-1'))).rejects.toThrow(
+      /statement log memory:\/\/store\/run=2026-11-24\/fleet.sensor_data.json is unreadable/,
+    );
+    expect(fake.executions).toHaveLength(0);
+  });
+
   it('takes a missing data manifest as nothing written', async () => {
     const fake = new FakeAthena((sql) =>
       /^INSERT/.test(sql) ? { writes: ['s3://fleet-warehouse/x'], manifestStored: false } : {},
