@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { z } from 'zod';
 import {
   allDetailTypes,
   DetailType,
@@ -11,11 +12,31 @@ import {
   parseFleetEvent,
 } from '../../../events/index.js';
 import { readArchive } from '../../../infra/local/archive.js';
+import { eventsCommand } from '../../../infra/local/cli/events-command.js';
+import { replayCommand } from '../../../infra/local/cli/replay-command.js';
 import { replayLocally } from '../../../infra/local/replay.js';
 import { type ExtraConsumer, stateLayout } from '../../../infra/local/runtime.js';
 import { runNights } from './fleet-nights.js';
 
 const SLOW = 120_000;
+
+const EventsListingSchema = z.object({
+  events: z.array(z.object({ detailType: z.string(), runId: z.string().optional(), summary: z.string() })),
+});
+
+async function stdoutOf(command: () => Promise<number>): Promise<{ code: number; out: string }> {
+  const chunks: string[] = [];
+  const original = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    return { code: await command(), out: chunks.join('') };
+  } finally {
+    process.stdout.write = original;
+  }
+}
 const NIGHTS = ['2026-11-24', '2026-11-25'];
 
 /** Every file under a folder with its size, modification time and content hash. */
@@ -158,6 +179,55 @@ describe('replaying the local archive', () => {
       expect(contents(layout.results)).toEqual(resultsBefore);
       expect(readFileSync(layout.archive, 'utf8')).toBe(archiveBefore);
       expect(countsBefore.sensor_data).toBeGreaterThan(0);
+    },
+    SLOW,
+  );
+
+  it(
+    "lists a run's events with a one-line summary each (etl events)",
+    async () => {
+      const { code, out } = await stdoutOf(() =>
+        eventsCommand(['--state-dir', ranInto, '--run', '2026-11-24', '--json']),
+      );
+      expect(code).toBe(0);
+      const listed = EventsListingSchema.parse(JSON.parse(out)).events;
+      expect(listed.every((e) => e.runId === '2026-11-24')).toBe(true);
+      expect(listed.map((e) => e.detailType)).toEqual(
+        expect.arrayContaining(['PagesPlanned', 'DownloadsDrained', 'EtlDone']),
+      );
+      expect(listed.find((e) => e.detailType === 'EtlDone')?.summary).toMatch(/^EtlDone: 4 SQL file\(s\)/);
+      const text = await stdoutOf(() => eventsCommand(['--state-dir', ranInto, '--detail-type', 'EtlDone']));
+      expect(text.out).toMatch(/^2 of \d+ archived event\(s\)/);
+      expect(text.out).toMatch(/2026-11-25 +EtlDone: 4 SQL file/);
+    },
+    SLOW,
+  );
+
+  it(
+    'replays from the command line to the report only (etl replay --consumer report --json)',
+    async () => {
+      const stateDir = copyOfRuns();
+      const { code, out } = await stdoutOf(() =>
+        replayCommand([
+          '--state-dir',
+          stateDir,
+          '--consumer',
+          'report',
+          '--detail-type',
+          'EtlDone',
+          '--replay-name',
+          'redo-reports',
+          '--json',
+        ]),
+      );
+      expect(code).toBe(0);
+      expect(JSON.parse(out)).toMatchObject({
+        mode: 'local',
+        replayName: 'redo-reports',
+        selected: 2,
+        deliveries: { report: 2 },
+        deadLetters: [],
+      });
     },
     SLOW,
   );

@@ -1,0 +1,184 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { z } from 'zod';
+import { allDetailTypes } from '../../../events/index.js';
+import {
+  EventBridgeReplays,
+  type ReplayProgress,
+  type ReplayRequest,
+} from '../../../services/adapters/aws/eventbridge-replay.js';
+import { subscriptionRuleName } from '../../topology.js';
+import { defaultReplayName, REPLAY_NAME, replayLocally } from '../replay.js';
+import { relativeToCwd } from '../run-pipeline.js';
+import { parseFlags, UsageError, wholeNumber } from './args.js';
+import { instantFlag } from './time-flags.js';
+
+const BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/([.\-_A-Za-z0-9]+)$/;
+const ARCHIVE_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:archive\/.+$/;
+const RULE_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:rule\/.+$/;
+
+const ReplayFlagsSchema = z
+  .object({
+    since: instantFlag.optional(),
+    until: instantFlag.optional(),
+    'detail-type': z.array(z.enum(allDetailTypes)).default([]),
+    consumer: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'expected a consumer name')).default([]),
+    'state-dir': z.string().min(1).default('.etl'),
+    'replay-name': z.string().regex(REPLAY_NAME, '1 to 64 letters, digits, ".", "-" or "_"').optional(),
+    'archive-arn': z.string().regex(ARCHIVE_ARN, 'expected an EventBridge archive ARN').optional(),
+    'bus-arn': z.string().regex(BUS_ARN, 'expected an EventBridge bus ARN').optional(),
+    'rule-arn': z.array(z.string().regex(RULE_ARN, 'expected an EventBridge rule ARN')).default([]),
+    'poll-seconds': wholeNumber(1, 3_600).default(5),
+    json: z.boolean().default(false),
+  })
+  .refine((f) => f.since === undefined || f.until === undefined || f.since < f.until, {
+    path: ['until'],
+    message: 'must be after --since',
+  });
+type ReplayFlags = z.infer<typeof ReplayFlagsSchema>;
+
+/**
+ * `etl replay`: sends archived events again to the rules of the named consumers. Locally it replays
+ * `<state-dir>/events/archive.ndjson`; with `--archive-arn` and `--bus-arn` it starts an EventBridge replay of the
+ * archive in AWS and follows it until it ends (credentials and region from the usual AWS environment).
+ */
+export async function replayCommand(argv: readonly string[]): Promise<number> {
+  const flags = parseFlags(
+    argv,
+    {
+      since: { type: 'string' },
+      until: { type: 'string' },
+      'detail-type': { type: 'string', multiple: true },
+      consumer: { type: 'string', multiple: true },
+      'state-dir': { type: 'string' },
+      'replay-name': { type: 'string' },
+      'archive-arn': { type: 'string' },
+      'bus-arn': { type: 'string' },
+      'rule-arn': { type: 'string', multiple: true },
+      'poll-seconds': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    ReplayFlagsSchema,
+  );
+  const replayName = flags['replay-name'] ?? defaultReplayName(new Date());
+  const inAws = flags['archive-arn'] !== undefined || flags['bus-arn'] !== undefined;
+  return inAws ? replayInAws(flags, replayName) : replayOnThisMachine(flags, replayName);
+}
+
+async function replayOnThisMachine(flags: ReplayFlags, replayName: string): Promise<number> {
+  if (flags['rule-arn'].length > 0)
+    throw new UsageError('--rule-arn needs --archive-arn and --bus-arn (AWS)');
+  const summary = await replayLocally({
+    stateDir: flags['state-dir'],
+    selection: {
+      ...(flags.since === undefined ? {} : { since: flags.since }),
+      ...(flags.until === undefined ? {} : { until: flags.until }),
+      detailTypes: flags['detail-type'],
+    },
+    consumers: flags.consumer,
+    replayName,
+  });
+  const failed = summary.deadLetters.length > 0;
+  if (flags.json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        mode: 'local',
+        replayName,
+        archive: summary.archive,
+        selected: summary.selected,
+        deliveries: summary.deliveries,
+        deadLetters: summary.deadLetters.map((d) => ({ consumer: d.service, reason: d.reason })),
+      })}\n`,
+    );
+    return failed ? 1 : 0;
+  }
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  if (summary.truncatedLastLine !== undefined) {
+    process.stderr.write(
+      `  skipped line ${summary.truncatedLastLine} of the archive: cut short by a crash while appending\n`,
+    );
+  }
+  out(
+    `replay ${replayName} of ${relativeToCwd(summary.archive)}: ${summary.selected} event(s) ` +
+      `(${describeSelection(flags)}), to ${flags.consumer.length > 0 ? `the rules of ${flags.consumer.join(', ')}` : 'every rule'}`,
+  );
+  const deliveries = Object.entries(summary.deliveries);
+  if (deliveries.length === 0) out('  no rule matched: nothing was delivered');
+  for (const [consumer, n] of deliveries) out(`  ${consumer}: ${n} event(s) delivered`);
+  for (const letter of summary.deadLetters) out(`  FAILED ${letter.service}: ${letter.reason}`);
+  out(`replayed events carry replay-name "${replayName}" and were not archived again`);
+  return failed ? 1 : 0;
+}
+
+async function replayInAws(flags: ReplayFlags, replayName: string): Promise<number> {
+  const archiveArn = flags['archive-arn'];
+  const busArn = flags['bus-arn'];
+  if (archiveArn === undefined || busArn === undefined) {
+    throw new UsageError('a replay in AWS needs both --archive-arn and --bus-arn');
+  }
+  if (flags.since === undefined || flags.until === undefined) {
+    throw new UsageError('a replay in AWS needs --since and --until: EventBridge replays a bounded window');
+  }
+  if (flags['detail-type'].length > 0) {
+    throw new UsageError(
+      '--detail-type cannot be honoured in AWS: EventBridge replays every archived event of the window to the ' +
+        'chosen rules, whose patterns do the selecting; choose consumers (--consumer) instead',
+    );
+  }
+  const busName = BUS_ARN.exec(busArn)?.[1] ?? '';
+  const client = new EventBridgeClient({});
+  const replays = new EventBridgeReplays(client, { pollIntervalMs: flags['poll-seconds'] * 1000 });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    const ruleArns = [...flags['rule-arn']];
+    for (const consumer of flags.consumer) {
+      ruleArns.push(await replays.ruleArn(busArn, subscriptionRuleName(busName, consumer)));
+    }
+    const request: ReplayRequest = {
+      replayName,
+      archiveArn,
+      busArn,
+      since: flags.since,
+      until: flags.until,
+      ruleArns,
+      description: `etl replay${flags.consumer.length > 0 ? ` to ${flags.consumer.join(', ')}` : ''}`,
+    };
+    process.stderr.write(
+      `replay ${replayName} of ${archiveArn}: ${flags.since.toISOString()} to ${flags.until.toISOString()}, ` +
+        `to ${ruleArns.length > 0 ? ruleArns.join(', ') : `every rule of ${busArn}`}\n`,
+    );
+    const final = await replays.run(
+      request,
+      (p) => process.stderr.write(`  ${describeProgress(p)}\n`),
+      stop.signal,
+    );
+    if (flags.json) process.stdout.write(`${JSON.stringify({ mode: 'aws', ...final })}\n`);
+    if (stop.signal.aborted && final.state !== 'COMPLETED') {
+      process.stderr.write(
+        `stopped following; the replay goes on in AWS: aws events describe-replay --replay-name ${replayName}\n`,
+      );
+      return 1;
+    }
+    process.stderr.write(`replay ${replayName} ${final.state}${final.reason ? `: ${final.reason}` : ''}\n`);
+    return final.state === 'COMPLETED' ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    client.destroy();
+  }
+}
+
+function describeProgress(p: ReplayProgress): string {
+  const reached =
+    p.lastReplayed === undefined ? '' : `, replayed events up to ${p.lastReplayed.toISOString()}`;
+  return `${p.state}${reached}${p.reason ? ` (${p.reason})` : ''}`;
+}
+
+function describeSelection(flags: ReplayFlags): string {
+  const window =
+    flags.since === undefined && flags.until === undefined
+      ? 'all times'
+      : `${flags.since?.toISOString() ?? 'the beginning'} to ${flags.until?.toISOString() ?? 'now'}`;
+  const types = flags['detail-type'].length > 0 ? flags['detail-type'].join(', ') : 'every detail-type';
+  return `${window}, ${types}`;
+}
