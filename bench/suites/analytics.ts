@@ -100,10 +100,16 @@ function median(values: readonly number[]): number {
     : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+/**
+ * Wall-clock time, and the process's CPU time (all threads, DuckDB's included): on a machine shared with
+ * other work the CPU time is the steadier measure of what the query itself costs.
+ */
+async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; cpuMs: number; value: T }> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const value = await work();
-  return { ms: performance.now() - started, value };
+  const used = process.cpuUsage(cpu);
+  return { ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000, value };
 }
 
 /** The two answers must agree before their times mean anything: same types, counts, and averages to 1e-9. */
@@ -181,15 +187,22 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
     // Alternate the two so that other load on the machine falls on both alike.
     const bridgeMs: number[] = [];
     const directMs: number[] = [];
+    const bridgeCpuMs: number[] = [];
+    const directCpuMs: number[] = [];
     for (let round = 0; round < size.runs; round += 1) {
-      bridgeMs.push((await timed(bridge)).ms);
-      directMs.push((await timed(direct)).ms);
+      const viaBridge = await timed(bridge);
+      const byHand = await timed(direct);
+      bridgeMs.push(viaBridge.ms);
+      bridgeCpuMs.push(viaBridge.cpuMs);
+      directMs.push(byHand.ms);
+      directCpuMs.push(byHand.cpuMs);
       context.log(
         `round ${round + 1}/${size.runs}: bridge ${Math.round(bridgeMs.at(-1) ?? 0)} ms, hand-written ${Math.round(directMs.at(-1) ?? 0)} ms`,
       );
     }
     const translation = await timed(async () => transpile(analytics, Dialect.Trino, Dialect.DuckDB));
     const overhead = (median(bridgeMs) / median(directMs) - 1) * 100;
+    const cpuOverhead = (median(bridgeCpuMs) / median(directCpuMs) - 1) * 100;
     const load = loadavg()[0] ?? 0;
     return [
       {
@@ -203,6 +216,7 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
           medianMs: median(directMs),
           minMs: Math.min(...directMs),
           firstMs: firstDirect.ms,
+          medianCpuMs: median(directCpuMs),
         },
       },
       {
@@ -212,10 +226,15 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
           medianMs: median(bridgeMs),
           minMs: Math.min(...bridgeMs),
           firstMs: firstBridge.ms,
+          medianCpuMs: median(bridgeCpuMs),
           overheadPercent: overhead,
+          cpuOverheadPercent: cpuOverhead,
           loadAverage: load,
         },
-        target: { description: 'the bridge adds under 10% (median of warm runs)', met: overhead < 10 },
+        target: {
+          description: 'the bridge adds under 10% (median wall time of warm runs)',
+          met: overhead < 10,
+        },
       },
       {
         case: 'translating queries/40 from Trino to DuckDB (warm transpiler, paid once per statement)',
