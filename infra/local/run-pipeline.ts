@@ -14,7 +14,7 @@ import type { FleetSource } from '../../services/ports/fleet-source.js';
 import type { JsonValue, QueryEngine } from '../../services/ports/query-engine.js';
 import type { SqlSource } from '../../services/ports/sql-source.js';
 import { ReportSchema } from '../../services/report/write-report.js';
-import { reportKey } from '../../services/shared/lake-keys.js';
+import { rawRunPrefix, reportKey } from '../../services/shared/lake-keys.js';
 import { runIdFor, scheduledTimeForDay } from '../../services/shared/run-identity.js';
 import { DATASETS } from '../topology.js';
 import { progressLine } from './progress.js';
@@ -126,6 +126,18 @@ async function prepareAttempt(runtime: LocalRuntime, runId: string, onProgress?:
   const { ledger } = runtime.ports;
   const progress = await ledger.progress(runId);
   if (progress.finished) {
+    // The downloader announces pages it finds in the lake instead of fetching them (resume), so a deliberate
+    // re-run first removes the run's raw pages: they are pulled from the API again, as the user asked.
+    const { rawStore } = runtime.ports;
+    const keys = (
+      await Promise.all(
+        DATASETS.flatMap((dataset) => [
+          rawStore.list(rawRunPrefix(dataset, runId)),
+          rawStore.list(`rejected/${rawRunPrefix(dataset, runId)}`),
+        ]),
+      )
+    ).flat();
+    await rawStore.delete(keys);
     await ledger.reset(runId);
     onProgress?.(`run ${runId} finished before: running it again from the start`);
     return;

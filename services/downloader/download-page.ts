@@ -35,7 +35,7 @@ export type DownloadOutcome = StoredPage;
 export async function downloadPage(task: DownloadTask, deps: DownloaderDeps): Promise<DownloadOutcome> {
   const { runId, dataset, page } = task;
   const key = rawPageKey(dataset, runId, page);
-  const stored = await storePage(task, key, deps);
+  const stored = (await alreadyStored(key, deps)) ?? (await storePage(task, key, deps));
   await publishEvent(deps.publisher, DetailType.PageDownloaded, {
     runId,
     dataset,
@@ -45,6 +45,21 @@ export async function downloadPage(task: DownloadTask, deps: DownloaderDeps): Pr
     key,
   });
   return stored;
+}
+
+/**
+ * A page whose object exists was stored whole by an earlier attempt (puts are atomic), perhaps by a process
+ * killed before it announced the page: announce it again from the lake instead of asking the API again, so a
+ * resumed run downloads each page once. The row count is the object's line count (one row per line).
+ */
+async function alreadyStored(key: string, deps: DownloaderDeps): Promise<StoredPage | undefined> {
+  if (!(await deps.rawStore.exists(key))) return undefined;
+  const body = await deps.rawStore.get(key);
+  if (body === undefined) return undefined;
+  let rows = 0;
+  for (const byte of body) if (byte === 0x0a) rows += 1;
+  deps.logger.info('page already stored; announcing it again', { key, rows });
+  return { key, rows, bytes: body.byteLength, rejectedRows: 0 };
 }
 
 /**

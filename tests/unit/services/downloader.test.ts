@@ -82,6 +82,27 @@ describe('downloadPage', () => {
     expect(d.rawStore.text('sensors/run=2026-11-24/page-00001.ndjson')).toBe('{"a":1}\n{"a":2}\n');
   });
 
+  it('announces a page an earlier attempt stored without asking the API again (resume)', async () => {
+    // Prepare: an attempt stored page 1, and its process died before announcing it.
+    const d = deps();
+    await d.rawStore.put('sensors/run=2026-11-24/page-00001.ndjson', '{"a":1}\n{"a":2}\n');
+
+    // Act
+    const outcome = await downloadPage(task(1), d);
+
+    // Assess
+    expect(d.source.requests).toEqual([]);
+    expect(outcome).toMatchObject({ rows: 2, bytes: 16 });
+    expect(d.publisher.ofType('PageDownloaded')).toEqual([
+      expect.objectContaining({
+        page: 1,
+        rows: 2,
+        bytes: 16,
+        key: 'sensors/run=2026-11-24/page-00001.ndjson',
+      }),
+    ]);
+  });
+
   it('keeps rows the schema rejected beside the raw lake, outside the dataset folders', async () => {
     const d = { ...deps(), source: new RejectingSource({ sensors: [{ a: 1 }, { a: 3 }] }) };
 
