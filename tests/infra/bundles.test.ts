@@ -19,7 +19,7 @@ let synthesized: Synthesized;
 
 beforeAll(() => {
   // The real thing: local esbuild through NodejsFunction, as `cdk synth` runs it.
-  synthesized = synthesize(testConfig(), { bundle: true });
+  synthesized = synthesize(testConfig(), { bundle: true, cloudFormationValidation: false });
 }, 120_000);
 
 function functionResource(service: ServiceName): CfnResource {

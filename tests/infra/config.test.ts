@@ -82,7 +82,7 @@ describe('configuration from CDK context', () => {
 
 describe('guards', () => {
   it('refuses a tasks queue that would hide a task for less than six times the consumer timeout', () => {
-    const stack = new Stack(new App());
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }));
     expect(
       () =>
         new TasksQueue(stack, 'Tasks', {
@@ -94,7 +94,7 @@ describe('guards', () => {
   });
 
   it('writes a rule pattern exactly as given, fields CDK does not type included', () => {
-    const stack = new Stack(new App());
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }));
     const pattern = { source: ['fleet-etl'], 'detail-type': ['EtlDone'], 'replay-name': [{ exists: false }] };
     patternRule(stack, 'Rule', { eventBus: new EventBus(stack, 'Bus'), description: 'test', pattern });
     Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', { EventPattern: pattern });
@@ -114,6 +114,7 @@ describe('a production-like stage: SQL from GitHub, no alarm email, throwaway da
         removalPolicy: 'destroy',
         sqlSource: { kind: 'github', owner: 'acme', repo: 'fleet-sql', branch: 'release', path: 'athena' },
       }),
+      { cloudFormationValidation: false },
     );
   }, 60_000);
 
@@ -166,7 +167,7 @@ describe('a production-like stage: SQL from GitHub, no alarm email, throwaway da
 
 describe('cdk-nag is enforced', () => {
   it('fails the synth on a finding nobody acknowledged', () => {
-    const app = new App({ context: cdkJsonContext });
+    const app = new App({ context: cdkJsonContext, builtinCloudFormationValidation: false });
     new Queue(new Stack(app, 'Naked'), 'Unencrypted', { enforceSSL: false });
     addAwsSolutionsChecks(app);
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS/);

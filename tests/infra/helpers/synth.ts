@@ -41,13 +41,24 @@ export interface Synthesized {
   assemblyDir: string;
 }
 
+export interface SynthesizeOptions {
+  /** Bundle the functions with the local esbuild (tests/infra/bundles.test.ts); otherwise bundling is skipped. */
+  bundle?: boolean;
+  /**
+   * CDK's built-in CloudFormation validation (on in `cdk synth`) costs ~10 s of CPU on a cold synth. The default
+   * stage keeps it (it caught a real dependency cycle); files that synthesize variants may leave it out.
+   */
+  cloudFormationValidation?: boolean;
+}
+
 /**
  * Synthesizes the app as `cdk synth` does (cdk.json's feature flags, cdk-nag on), in memory. Unless `bundle`,
  * asset bundling is skipped through CDK's own switch (`aws:cdk:bundling-stacks`), which keeps each synth to a
- * few seconds; tests/infra/bundles.test.ts does the real esbuild bundling.
+ * few seconds.
  */
-export function synthesize(config: DeploymentConfig, options: { bundle?: boolean } = {}): Synthesized {
+export function synthesize(config: DeploymentConfig, options: SynthesizeOptions = {}): Synthesized {
   const app = new App({
+    builtinCloudFormationValidation: options.cloudFormationValidation ?? true,
     outdir: mkdtempSync(path.join(tmpdir(), 'fleet-etl-cdk-')),
     context: { ...cdkJsonContext, ...(options.bundle === true ? {} : { 'aws:cdk:bundling-stacks': [] }) },
   });

@@ -1,4 +1,6 @@
+import { type CfnElement, Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 
 /** A resource of the synthesized template, loosely typed: tests narrow what they read. */
 export interface CfnResource {
@@ -30,6 +32,11 @@ export function logicalId(template: Template, type: string, prefix: string): str
   if (id === undefined || rest.length > 0)
     throw new Error(`expected one ${type} ${prefix}*, found ${ids.join(', ')}`);
   return id;
+}
+
+/** The logical id CloudFormation knows a construct (or its default child) by. */
+export function idOf(construct: IConstruct): string {
+  return Stack.of(construct).getLogicalId((construct.node.defaultChild ?? construct) as CfnElement);
 }
 
 export const ref = (id: string) => ({ Ref: id });
