@@ -11,6 +11,8 @@ export const LIVE_ONLY: EventPattern = { 'replay-name': [{ exists: false }] };
 
 export interface PatternRuleProps {
   eventBus: IEventBus;
+  /** Unset: CloudFormation generates one. */
+  ruleName?: string;
   description: string;
   /** In EventBridge's own syntax, as infra/topology.ts writes it. */
   pattern: EventPattern;
@@ -24,6 +26,7 @@ export interface PatternRuleProps {
 export function patternRule(scope: Construct, id: string, props: PatternRuleProps): Rule {
   const rule = new Rule(scope, id, {
     eventBus: props.eventBus,
+    ...(props.ruleName === undefined ? {} : { ruleName: props.ruleName }),
     description: props.description,
     eventPattern: { source: [EVENT_SOURCE] },
   });

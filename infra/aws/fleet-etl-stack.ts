@@ -115,6 +115,7 @@ export class FleetEtlStack extends Stack {
     });
     this.subscriptions = new EventSubscriptions(this, 'Subscriptions', {
       bus: this.bus.bus,
+      busName: names.bus,
       deadLetterQueue: this.deadLetters.undeliveredEvents,
       retry: TARGET_RETRY,
     });

@@ -5,7 +5,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Dataset } from '../../../events/index.js';
-import type { EventPattern } from '../../topology.js';
+import { type EventPattern, subscriptionRuleName } from '../../topology.js';
 import { patternRule } from '../event-pattern.js';
 
 /**
@@ -21,6 +21,8 @@ export interface TargetRetry {
 
 export interface EventSubscriptionsProps {
   bus: IEventBus;
+  /** The bus's name as configured (not a token), to name the rules after it. */
+  busName: string;
   /** Events EventBridge could not deliver to a target after the retries. */
   deadLetterQueue: IQueue;
   retry: TargetRetry;
@@ -39,6 +41,8 @@ export class EventSubscriptions extends Construct {
   subscribe(service: string, handler: IFunction, pattern: EventPattern): Rule {
     const rule = patternRule(this, service, {
       eventBus: this.#props.bus,
+      // The name the replay tooling derives a consumer's rule from (`etl replay`, FilterArns).
+      ruleName: subscriptionRuleName(this.#props.busName, service),
       description: `fleet-etl events for ${service}`,
       pattern,
     });

@@ -3,7 +3,13 @@ import type { IConstruct } from 'constructs';
 import { DetailType, EVENT_SOURCE } from '../../../events/index.js';
 import { ATHENA_RESULTS_PREFIX } from '../../../infra/aws/constructs/data-lake.js';
 import { LAMBDA_RUNTIME } from '../../../infra/lambda-runtime.js';
-import { DATASETS, type ServiceName, serviceNames, topology } from '../../../infra/topology.js';
+import {
+  DATASETS,
+  type ServiceName,
+  serviceNames,
+  subscriptionRuleName,
+  topology,
+} from '../../../infra/topology.js';
 import type { Synthesized } from '../helpers/synth.js';
 import {
   arnOf,
@@ -257,6 +263,8 @@ export function templatePropertiesSuite(stage: () => Synthesized, alarmEmail: st
         expect(rules).toHaveLength(1);
         const [[, rule]] = rules as [[string, CfnResource]];
         expect(rule.Properties?.EventBusName).toEqual(ref(idOf(stage().stack.bus.bus)));
+        // `etl replay` finds a consumer's rule by this name.
+        expect(rule.Properties?.Name).toBe(subscriptionRuleName('fleet-etl-dev', service));
         expect(rule.Properties?.EventPattern).toEqual(trigger.pattern);
       }
     });
