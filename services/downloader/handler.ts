@@ -32,6 +32,7 @@ export function parseTaskRecord(record: SQSRecord): DownloadTask {
  * return to the queue (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html).
  */
 export function createDownloaderHandler(deps: DownloaderDeps) {
+  const onePerPage = singleFlightByPage();
   return middy<SQSEvent>()
     .use(
       sqsPartialBatchFailure({
@@ -41,15 +42,39 @@ export function createDownloaderHandler(deps: DownloaderDeps) {
     )
     .handler(function downloader(event) {
       return Promise.allSettled(
-        event.Records.map((record) => Promise.resolve().then(() => downloadRecord(record, deps))),
+        event.Records.map((record) => Promise.resolve().then(() => downloadRecord(record, deps, onePerPage))),
       );
     });
 }
 
-async function downloadRecord(record: SQSRecord, deps: DownloaderDeps): Promise<DownloadOutcome> {
+/**
+ * Two tasks for the same page (a resumed run re-plans while the interrupted run's tasks are still queued, or a
+ * message is delivered twice) handled by one execution environment at the same time run one after the other:
+ * the second then finds the page stored and announces it without asking the API again.
+ */
+function singleFlightByPage() {
+  const running = new Map<string, Promise<unknown>>();
+  return async <T>(task: DownloadTask, work: () => Promise<T>): Promise<T> => {
+    const key = `${task.runId}/${task.dataset}/${task.page}`;
+    const previous = running.get(key);
+    const current = (previous ?? Promise.resolve()).catch(() => undefined).then(work);
+    running.set(key, current);
+    try {
+      return await current;
+    } finally {
+      if (running.get(key) === current) running.delete(key);
+    }
+  };
+}
+
+async function downloadRecord(
+  record: SQSRecord,
+  deps: DownloaderDeps,
+  onePerPage: ReturnType<typeof singleFlightByPage>,
+): Promise<DownloadOutcome> {
   const task = parseTaskRecord(record);
   try {
-    return await downloadPage(task, deps);
+    return await onePerPage(task, () => downloadPage(task, deps));
   } catch (error) {
     if (isLastReceive(record, deps.maxReceiveCount)) await announceGivingUp(task, error, deps);
     throw error;
