@@ -7,10 +7,12 @@ const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /**
  * An ISO 8601 instant with `Z` or an offset, as APIs send them, normalised to the canonical form: the raw
  * tables compare `created_at` as text (e.g. `max_by(vehicle_type, created_at)`), which only orders one form.
+ * `overwrite` rather than `transform`: the same normalisation without a pipe, which costs zod four times as much
+ * per row (a page has 50,000).
  */
 const instant = z.iso
   .datetime({ offset: true })
-  .transform((text) => (CANONICAL_INSTANT.test(text) ? text : new Date(text).toISOString()));
+  .overwrite((text) => (CANONICAL_INSTANT.test(text) ? text : new Date(text).toISOString()));
 
 /** A vehicle as the fleet API lists it; `created_at` is what the API's creation-date filters apply to. */
 export const VehicleRowSchema = z.object({

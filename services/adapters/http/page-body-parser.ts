@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { RejectedRow } from '../../ports/fleet-source.js';
 import type { InvalidRows, JsonPath, PageShape } from '../../source-config/index.js';
 
@@ -35,7 +36,11 @@ export interface PageFailure {
   message: string;
 }
 
-export type RowVerdict = { ok: true; row: unknown } | { ok: false; reason: string };
+/**
+ * `flat`: the row is a non-empty object whose values are all strings, numbers, booleans or null (the canonical
+ * rows are). Flat rows are serialised a batch at a time, which is markedly cheaper than one by one.
+ */
+export type RowVerdict = { ok: true; row: unknown; flat?: boolean } | { ok: false; reason: string };
 /** Validates one parsed row and returns what is stored; must not throw. */
 export type RowCheck = (raw: unknown) => RowVerdict;
 
@@ -88,7 +93,7 @@ interface Frame {
 }
 
 export class PageBodyParser {
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private readonly decoder = new Utf8Decoder();
   private readonly maxEnvelopeChars: number;
   private readonly maxRowChars: number;
   private failure: PageFailure | undefined;
@@ -123,36 +128,22 @@ export class PageBodyParser {
   push(chunk: Uint8Array | string): ParserStep {
     if (this.failure) return { ok: false, failure: this.failure };
     if (this.ended) return this.fail('malformed', 'data after the end of the body');
-    let text: string;
-    if (typeof chunk === 'string') {
-      text = chunk;
-    } else {
-      try {
-        text = this.decoder.decode(chunk, { stream: true });
-      } catch {
-        return this.fail('malformed', 'the body is not UTF-8');
-      }
-    }
-    const lines: string[] = [];
-    this.consume(text, lines);
+    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk);
+    if (text === undefined) return this.fail('malformed', 'the body is not UTF-8');
+    const out: string[] = [];
+    this.consume(text, out);
     if (this.failure) return { ok: false, failure: this.failure };
-    return { ok: true, ndjson: lines.length > 0 ? `${lines.join('\n')}\n` : '' };
+    return { ok: true, ndjson: out.length === 1 ? (out[0] ?? '') : out.join('') };
   }
 
   /** The body has ended: checks it was whole and reads the envelope. */
   end(): ParserEnd {
     if (this.failure) return { ok: false, failure: this.failure };
     this.ended = true;
-    let rest: string;
-    try {
-      rest = this.decoder.decode();
-    } catch {
+    if (this.decoder.pending) {
       // A multi-byte character cut in two: the body stopped mid-character.
       return this.fail('truncated', 'the body ends in the middle of a character');
     }
-    const lines: string[] = [];
-    if (rest !== '') this.consume(rest, lines);
-    if (this.failure) return { ok: false, failure: this.failure };
     if (this.inRows) {
       return this.fail(
         'truncated',
@@ -197,7 +188,7 @@ export class PageBodyParser {
     if (rejectedFailure) return this.fail('invalid-rows', rejectedFailure);
     return {
       ok: true,
-      ndjson: lines.length > 0 ? `${lines.join('\n')}\n` : '',
+      ndjson: '',
       totalPages,
       rows: this.emittedRows,
       rejected: this.rejected,
@@ -210,10 +201,10 @@ export class PageBodyParser {
   }
 
   /** Alternates between the envelope and the rows until the text is used up or the body failed. */
-  private consume(text: string, lines: string[]): void {
+  private consume(text: string, out: string[]): void {
     let rest = text;
     while (rest !== '' && this.failure === undefined) {
-      rest = this.inRows ? this.scanRows(rest, lines) : this.scanEnvelope(rest);
+      rest = this.inRows ? this.scanRows(rest, out) : this.scanEnvelope(rest);
     }
   }
 
@@ -298,7 +289,7 @@ export class PageBodyParser {
    * Finds where rows end (commas at the array's own depth), parses the complete ones and returns the text after the
    * rows array's `]` once it is reached.
    */
-  private scanRows(text: string, lines: string[]): string {
+  private scanRows(text: string, out: string[]): string {
     const scanStart = this.pending.length;
     const pending = this.pending + text;
     const commas: number[] = [];
@@ -346,7 +337,7 @@ export class PageBodyParser {
     if (closedAt >= 0) {
       const rows = pending.slice(0, closedAt);
       const empty = commas.length === 0 && this.rowsSeen === 0 && rows.trim() === '';
-      if (!empty) this.parseRows(rows, commas, commas.length + 1, lines);
+      if (!empty) this.parseRows(rows, commas, commas.length + 1, out);
       this.pending = '';
       this.scanFrom = 0;
       this.depth = 0;
@@ -356,7 +347,7 @@ export class PageBodyParser {
     }
     const lastComma = commas.at(-1);
     if (lastComma !== undefined) {
-      this.parseRows(pending.slice(0, lastComma), commas, commas.length, lines);
+      this.parseRows(pending.slice(0, lastComma), commas, commas.length, out);
       return this.holdPending(pending.slice(lastComma + 1), i - lastComma - 1);
     }
     return this.holdPending(pending, i);
@@ -373,7 +364,7 @@ export class PageBodyParser {
   }
 
   /** Parses `count` rows: `text` is the rows separated by the commas at `commas` (offsets into the same text). */
-  private parseRows(text: string, commas: readonly number[], count: number, lines: string[]): void {
+  private parseRows(text: string, commas: readonly number[], count: number, out: string[]): void {
     const first = this.rowsSeen;
     if (first + count > this.options.pageSize) {
       this.fail('oversized', `more rows than the page size (${this.options.pageSize})`);
@@ -394,11 +385,13 @@ export class PageBodyParser {
     this.rowsSeen += count;
     const check = this.options.checkRow;
     if (check === undefined) return;
+    const valid: unknown[] = [];
+    let flat = true;
     for (let r = 0; r < parsed.length; r++) {
       const verdict = check(parsed[r]);
       if (verdict.ok) {
-        lines.push(JSON.stringify(verdict.row));
-        this.emittedRows += 1;
+        valid.push(verdict.row);
+        flat &&= verdict.flat === true;
         continue;
       }
       const index = first + r;
@@ -414,6 +407,10 @@ export class PageBodyParser {
         return;
       }
     }
+    if (valid.length > 0) {
+      out.push(ndjsonOf(valid, flat));
+      this.emittedRows += valid.length;
+    }
   }
 
   private tooManyRejected(rows: number): string | undefined {
@@ -427,6 +424,50 @@ export class PageBodyParser {
   }
 }
 
+/**
+ * UTF-8 bytes to text, chunk by chunk, refusing invalid UTF-8: a character split between chunks is held back
+ * until its last byte arrives. Validation and decoding are Node's native ones (`isUtf8`, `Buffer#toString`),
+ * several times faster than a fatal streaming TextDecoder, which matters at 5 MB a page.
+ */
+class Utf8Decoder {
+  private carry: Buffer | undefined;
+  private first = true;
+
+  /** Whether bytes of an incomplete character are waiting. */
+  get pending(): boolean {
+    return this.carry !== undefined;
+  }
+
+  /** The text of the complete characters so far, or undefined when the bytes are not UTF-8. */
+  decode(chunk: Uint8Array): string | undefined {
+    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const bytes = this.carry === undefined ? view : Buffer.concat([this.carry, view]);
+    const complete = completeLength(bytes);
+    this.carry = complete < bytes.length ? Buffer.from(bytes.subarray(complete)) : undefined;
+    const whole = bytes.subarray(0, complete);
+    if (!isUtf8(whole)) return undefined;
+    let text = whole.toString('utf8');
+    if (this.first && text !== '') {
+      this.first = false;
+      // A byte order mark is not part of the JSON text (RFC 8259 §8.1 lets a parser ignore it).
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    return text;
+  }
+}
+
+/** The length of `bytes` without a trailing, incomplete multi-byte sequence. */
+function completeLength(bytes: Uint8Array): number {
+  const end = bytes.length;
+  for (let back = 1; back <= Math.min(4, end); back++) {
+    const byte = bytes[end - back] ?? 0;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: keep looking for its lead
+    const expected = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return expected > back ? end - back : end;
+  }
+  return end;
+}
+
 /** Index of the closing quote of a string whose contents start at `from`, or -1 if it has not arrived yet. */
 function closingQuote(text: string, from: number): number {
   let at = from;
@@ -438,6 +479,39 @@ function closingQuote(text: string, from: number): number {
     if (backslashes % 2 === 0) return quote;
     at = quote + 1;
   }
+}
+
+/**
+ * Rows as NDJSON lines. Flat rows that all begin with the same key go through one JSON.stringify for the whole
+ * batch, then the array is split between its objects: there `},{"key":` can only stand between two objects, since
+ * inside a string a quote is escaped, and after a string's closing quote JSON allows only `,:}]`, never a key's
+ * first character. Any other rows are serialised one by one.
+ */
+function ndjsonOf(rows: readonly unknown[], flat: boolean): string {
+  const firstKey = flat ? sharedFirstKey(rows) : undefined;
+  if (firstKey !== undefined) {
+    const key = JSON.stringify(firstKey);
+    return `${JSON.stringify(rows).slice(1, -1).replaceAll(`},{${key}:`, `}\n{${key}:`)}\n`;
+  }
+  let text = '';
+  for (const row of rows) text += `${JSON.stringify(row)}\n`;
+  return text;
+}
+
+/** The first key of every row, when they all have the same one. */
+function sharedFirstKey(rows: readonly unknown[]): string | undefined {
+  let shared: string | undefined;
+  for (const row of rows) {
+    if (!isObject(row)) return undefined;
+    let first: string | undefined;
+    for (const key in row) {
+      first = key;
+      break;
+    }
+    if (first === undefined || (shared !== undefined && first !== shared)) return undefined;
+    shared = first;
+  }
+  return shared;
 }
 
 /** The first row of a batch that does not parse on its own (for the error message). */

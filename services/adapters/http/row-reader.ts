@@ -10,7 +10,8 @@ import { valueAt } from './page-body-parser.js';
 /**
  * Turns a row as the API sends it into the dataset's canonical row (services/shared/rows.ts), validated by its zod
  * schema: fields renamed as the configuration says, a `timestamp` in seconds or ISO 8601 turned into epoch
- * milliseconds. The schema strips fields it does not know, so the lake holds exactly the canonical columns.
+ * milliseconds. The schema strips fields it does not know, so the lake holds exactly the canonical columns; every
+ * canonical column is a string, a number or null, so the rows are flat (RowVerdict).
  */
 export function rowReader(dataset: Dataset, mapping: RowsMapping): RowCheck {
   const schema: z.ZodType = rowSchemas[dataset];
@@ -19,7 +20,7 @@ export function rowReader(dataset: Dataset, mapping: RowsMapping): RowCheck {
   const validate = (candidate: unknown) => {
     const parsed = schema.safeParse(candidate);
     return parsed.success
-      ? { ok: true as const, row: parsed.data }
+      ? { ok: true as const, row: parsed.data, flat: true }
       : { ok: false as const, reason: describeIssues(parsed.error, mapping.fields) };
   };
   if (renamed.length === 0 && !convertsTimestamp) return validate;

@@ -170,6 +170,37 @@ describe('the page body parser (properties)', () => {
     );
   });
 
+  it('writes flat rows (a batch at a time) as exactly one line each, whatever their strings hold', () => {
+    const flatRow = fc.dictionary(
+      fc.string({
+        unit: fc.constantFrom('a', '"', '}', '{', ',', '\\', '\n', ':'),
+        minLength: 1,
+        maxLength: 6,
+      }),
+      fc.oneof(
+        fc.constant(null),
+        fc.boolean(),
+        fc.integer(),
+        trickyString,
+        fc.constantFrom('},{"', '"},{"a":"'),
+      ),
+      { minKeys: 1, maxKeys: 4 },
+    );
+    const flat: RowCheck = (row) => ({ ok: true, row, flat: true });
+    fc.assert(
+      fc.property(
+        fc.array(flatRow, { maxLength: 30 }),
+        fc.array(fc.nat(), { maxLength: 5 }),
+        (rows, cuts) => {
+          const body = `{"page":1,"total_pages":1,"data":${JSON.stringify(rows)}}`;
+          const result = parsePageBody(split(body, cuts), options({ checkRow: flat }));
+          expect(result.ok && linesOf(result.ndjsonAll)).toEqual(rows);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('never accepts a truncated body: every strict prefix is refused', () => {
     fc.assert(
       fc.property(validBody, fc.array(fc.nat(), { maxLength: 4 }), fc.nat(), (body, cuts, cutAt) => {

@@ -18,7 +18,7 @@ describe('the row reader', () => {
       timestamp: reading.timestamp,
       vehicle_id: 'V1',
     });
-    expect(verdict).toEqual({ ok: true, row: reading });
+    expect(verdict).toEqual({ ok: true, row: reading, flat: true });
     expect(verdict.ok && Object.keys(verdict.row as object)).toEqual([
       'vehicle_id',
       'timestamp',
@@ -32,6 +32,7 @@ describe('the row reader', () => {
     expect(read({ vehicle_id: 'V1', vehicle_type: 'bus', created_at: '2026-11-24T17:00:00+01:00' })).toEqual({
       ok: true,
       row: { vehicle_id: 'V1', vehicle_type: 'bus', created_at: '2026-11-24T16:00:00.000Z' },
+      flat: true,
     });
   });
 
@@ -59,10 +60,11 @@ describe('the row reader', () => {
         value: 2.5,
         meta: { created: reading.created_at },
       }),
-    ).toEqual({ ok: true, row: reading });
+    ).toEqual({ ok: true, row: reading, flat: true });
     expect(iso({ ...reading, timestamp: undefined, measuredAt: '2025-11-24T16:00:00.123Z' })).toEqual({
       ok: true,
       row: { ...reading, timestamp: Date.parse('2025-11-24T16:00:00.123Z') },
+      flat: true,
     });
   });
 
