@@ -22,7 +22,7 @@ export interface StoredPage {
   key: string;
   rows: number;
   bytes: number;
-  /** Rows left out for breaking the row schema, kept under `rejected/` (docs/decisions/0005). */
+  /** Rows left out for breaking the row schema, kept under `rejected/` (docs/decisions/0030). */
   rejectedRows: number;
 }
 

@@ -14,7 +14,7 @@ export interface PageRequest {
  */
 export type PageSink<T> = (ndjson: AsyncIterable<Uint8Array>) => Promise<T>;
 
-/** A row the API sent that breaks the row schema, kept aside with why (see docs/decisions/0005). */
+/** A row the API sent that breaks the row schema, kept aside with why (see docs/decisions/0030). */
 export interface RejectedRow {
   /** 0-based position in the page. */
   index: number;

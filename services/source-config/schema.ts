@@ -91,7 +91,7 @@ export const InvalidRowsSchema = z.strictObject({
   /**
    * `quarantine` (default): a row that breaks the row schema is left out of the page and kept, with its reason,
    * under `rejected/` in the raw store; the page fails if more than `maxShare` of its rows are bad. `fail`: one
-   * bad row fails the page. See docs/decisions/0005-invalid-rows-are-quarantined.md.
+   * bad row fails the page. See docs/decisions/0030-invalid-rows-are-quarantined.md.
    */
   action: z.enum(['quarantine', 'fail']).default('quarantine'),
   maxShare: z.number().min(0).max(1).default(0.01),
