@@ -178,6 +178,10 @@ export class PipelineServices extends Construct {
     switch (trigger.kind) {
       case 'queue':
         resources.tasks.subscribe(fn, trigger);
+        // As deployed: the downloader shares the API's rate budget among this many instances, and announces a
+        // page as failed on its last receive.
+        fn.addEnvironment('DOWNLOADER_MAX_CONCURRENCY', String(trigger.maxConcurrency));
+        fn.addEnvironment('MAX_RECEIVE_COUNT', String(resources.tasks.maxReceiveCount));
         return;
       case 'schedule':
         new NightlySchedule(this, `${pascal(service)}Schedule`, {

@@ -26,10 +26,13 @@ const TASK_RETENTION = Duration.days(4);
 export class TasksQueue extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
+  /** Receives before a task moves to the dead-letter queue. */
+  readonly maxReceiveCount: number;
 
   constructor(scope: Construct, id: string, props: TasksQueueProps) {
     super(scope, id);
     const { settings } = props;
+    this.maxReceiveCount = settings.maxReceiveCount;
     const visibilityTimeout = Duration.seconds(settings.visibilityTimeoutSeconds);
     // Lambda's guidance for SQS event sources: at least six times the function's timeout, so a batch that is
     // still being retried by a throttled function is not handed out again

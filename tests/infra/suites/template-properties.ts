@@ -209,6 +209,16 @@ export function templatePropertiesSuite(stage: () => Synthesized, alarmEmail: st
       });
     });
 
+    it('tells the downloader the concurrency and receive count it runs under', () => {
+      const env = (
+        propertiesOf(resourceOf(fnOf('downloader'))).Environment as { Variables: Record<string, unknown> }
+      ).Variables;
+      expect(env.DOWNLOADER_MAX_CONCURRENCY).toBe(
+        String(topology.services.downloader.trigger.maxConcurrency),
+      );
+      expect(env.MAX_RECEIVE_COUNT).toBe(String(topology.queues.tasks.maxReceiveCount));
+    });
+
     it('alarms to the alert topic as soon as one task is dead-lettered, and the topic emails', () => {
       stage().template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/SQS',
