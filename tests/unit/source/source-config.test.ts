@@ -210,6 +210,13 @@ describe('the source configuration', () => {
     );
   });
 
+  it('accepts the example at the repository root, which spells out the defaults', async () => {
+    const example = await loadSourceConfig('etl.config.example.json');
+    expect(example).toEqual(
+      parseSourceConfig({ ...minimal(), baseUrl: 'https://fleet.example.com' }, 'minimal'),
+    );
+  });
+
   it('comes from FLEET_SOURCE_CONFIG in a Lambda, or from FLEET_API_* for the seed’s shape', () => {
     const fromJson = sourceConfigFromEnvironment({ FLEET_SOURCE_CONFIG: JSON.stringify(minimal()) });
     const fromVariables = sourceConfigFromEnvironment({
