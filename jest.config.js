@@ -22,5 +22,10 @@ const project = (name, dir) => ({
 
 export default {
   // Slow tests (servers, DuckDB, whole runs) pass their own timeouts: jest reads testTimeout only globally.
-  projects: [project('unit', 'unit'), project('integration', 'integration'), project('e2e', 'e2e'), project('infra', 'infra')],
+  projects: [
+    project('unit', 'unit'),
+    project('integration', 'integration'),
+    project('e2e', 'e2e'),
+    project('infra', 'infra'),
+  ],
 };

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { type Dataset, DetailType, parseFleetEvent } from '../../../events/index.js';
+import { type Dataset, parseFleetEvent } from '../../../events/index.js';
 import { SqliteRunLedger } from '../../../services/adapters/local/sqlite/sqlite-run-ledger.js';
 import { openStateDatabase } from '../../../services/adapters/local/sqlite/state-database.js';
 import {
