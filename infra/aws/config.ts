@@ -70,8 +70,13 @@ export const DeploymentConfigSchema = z.object({
       message: `one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
     })
     .default(RetentionDays.ONE_MONTH),
-  /** Athena's own result files (not the reports) expire after this many days. */
-  queryResultsRetentionDays: wholeNumber(1, 3650).default(30),
+  /**
+   * Athena's own output (`athena/` in the results bucket: result files and the data manifests of CTAS/INSERT)
+   * expires after this many days. The query runner finds the files a run wrote through those manifests when the
+   * run is re-run (docs/decisions/0002); a manifest that expired lists nothing, so a re-run older than this would
+   * append its rows again. Hence a year by default, until the statement log keeps the file lists itself.
+   */
+  queryResultsRetentionDays: wholeNumber(1, 3650).default(365),
   fleetApi: z.object({
     baseUrl: httpsUrl,
     tokenUrl: httpsUrl,

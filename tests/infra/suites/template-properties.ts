@@ -362,7 +362,7 @@ export function templatePropertiesSuite(stage: () => Synthesized, alarmEmail: st
         }
       ).Rules;
       expect(rules).toContainEqual(
-        expect.objectContaining({ Prefix: ATHENA_RESULTS_PREFIX, ExpirationInDays: 30, Status: 'Enabled' }),
+        expect.objectContaining({ Prefix: ATHENA_RESULTS_PREFIX, ExpirationInDays: 365, Status: 'Enabled' }),
       );
       expect(rules.filter((rule) => rule.ExpirationInDays !== undefined)).toHaveLength(1);
     });
