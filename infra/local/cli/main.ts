@@ -3,6 +3,7 @@ import { UsageError } from './args.js';
 import { dlqCommand } from './dlq-command.js';
 import { runCommand } from './run-command.js';
 import { simCommand } from './sim-command.js';
+import { sqlCommand } from './sql-command.js';
 
 const USAGE = `fleet-etl: the nightly fleet ETL, on this machine
 
@@ -14,6 +15,9 @@ Usage:
       State (lake, warehouse, ledger, event archive) lives in --state-dir (default .etl).
   etl sim [--port N] [--vehicles N] [--readings N] [--seed N] [--fleet-start YYYY-MM-DD]
       Serve the simulated fleet API on 127.0.0.1 until interrupted.
+  etl sql "<Athena SQL>" [--state-dir DIR] [--date YYYY-MM-DD] [--json]
+      Run Athena SQL on the local warehouse through the same DuckDB bridge as etl run; placeholders
+      such as \${database} are filled (--date also fills \${run_id} and \${run_date}).
   etl dlq list [--state-dir DIR] [--run ID] [--json]
   etl dlq redrive [--state-dir DIR] [--run ID] [--json]
       The download tasks that gave up (dead letters), with the reason; redrive moves them back to
@@ -34,6 +38,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await simCommand(rest);
       case 'dlq':
         return await dlqCommand(rest);
+      case 'sql':
+        return await sqlCommand(rest);
       case undefined:
       case 'help':
       case '--help':
