@@ -65,7 +65,7 @@ const fromUs = (...detailTypes: DetailTypeName[]): EventPattern => ({
  * EventBridge sets `replay-name` on replayed events only. The stages that keep the run's progress (ledger, SQL
  * files) ignore replays, so replaying an archive window never redoes their work; consumers of results
  * (the report, later EtlDone consumers) receive replays and are idempotent
- * (docs/decisions/0006-replays-redo-no-pipeline-work.md).
+ * (docs/decisions/0040-replays-redo-no-pipeline-work.md).
  */
 const liveOnly = (pattern: EventPattern): EventPattern => ({
   ...pattern,

@@ -88,7 +88,7 @@ export async function replayLocally(options: LocalReplayOptions): Promise<LocalR
 const notDuringReplays = (what: string) =>
   new TerminalError(
     `${what} is not available during a replay: replays never plan, download or run SQL ` +
-      '(docs/decisions/0006-replays-redo-no-pipeline-work.md); run `etl run --date <day>` to redo a night',
+      '(docs/decisions/0040-replays-redo-no-pipeline-work.md); run `etl run --date <day>` to redo a night',
   );
 
 /** The planner and downloader are not rule-triggered, so a replay never reaches them. */

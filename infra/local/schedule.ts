@@ -10,7 +10,7 @@ import { type CronSchedule, firingsBetween, nextFiring, parseCron } from './cron
  * last one in `<state-dir>/schedule.json` so that a restart, or a machine waking from sleep, neither repeats a
  * firing nor skips one silently. Firings missed while the scheduler was not running are caught up oldest first,
  * up to `maxCatchUp` of them; older ones are skipped and named, with the command that runs them
- * (docs/decisions/0007-the-schedule-catches-up.md).
+ * (docs/decisions/0041-the-schedule-catches-up.md).
  */
 
 export interface FiringOutcome {

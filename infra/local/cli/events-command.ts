@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { allDetailTypes } from '../../../events/index.js';
 import { describeError } from '../../../services/shared/errors.js';
-import { type ArchivedEvent, readArchive, runIdOf, selectEvents } from '../archive.js';
+import { type ArchivedEvent, envelopeOf, readArchive, runIdOf, selectEvents } from '../archive.js';
 import { compilePattern, EventPatternError, matchesPattern } from '../event-pattern.js';
 import { progressLine } from '../progress.js';
 import { stateLayout } from '../runtime.js';
@@ -48,7 +48,9 @@ export async function eventsCommand(argv: readonly string[]): Promise<number> {
   });
   const rows = selected.map(row);
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ archive, events: rows })}\n`);
+    // With the envelopes themselves, for `etl events test-pattern` and other tools.
+    const listed = selected.map((event) => ({ ...row(event), event: envelopeOf(event) }));
+    process.stdout.write(`${JSON.stringify({ archive, events: listed })}\n`);
     return 0;
   }
   if (truncatedLastLine !== undefined) {
