@@ -8,7 +8,7 @@ import { fromRepositoryRoot } from '../../infra/aws/repository.js';
 import { BUNDLED_QUERIES_DIR } from '../../infra/lambda-runtime.js';
 import { type ServiceName, serviceNames } from '../../infra/topology.js';
 import { FAKE_REGION, resolveValue } from './helpers/resolve.js';
-import { type Synthesized, synthesize, testConfig } from './helpers/synth.js';
+import { discard, type Synthesized, synthesize, testConfig } from './helpers/synth.js';
 import type { CfnResource } from './helpers/template.js';
 
 const run = promisify(execFile);
@@ -21,6 +21,8 @@ beforeAll(() => {
   // The real thing: local esbuild through NodejsFunction, as `cdk synth` runs it.
   synthesized = synthesize(testConfig(), { bundle: true, cloudFormationValidation: false });
 }, 120_000);
+
+afterAll(() => discard(synthesized));
 
 function functionResource(service: ServiceName): CfnResource {
   const fn = synthesized.stack.services.functions.get(service);

@@ -17,7 +17,7 @@ import { InvalidDeploymentError } from '../../infra/aws/errors.js';
 import { patternRule } from '../../infra/aws/event-pattern.js';
 import { addAwsSolutionsChecks } from '../../infra/aws/fleet-etl-app.js';
 import { topology } from '../../infra/topology.js';
-import { cdkJsonContext, type Synthesized, synthesize, testConfig } from './helpers/synth.js';
+import { cdkJsonContext, discard, type Synthesized, synthesize, testConfig } from './helpers/synth.js';
 import { propertiesOf, resourcesOf } from './helpers/template.js';
 
 const contextApp = (context: Record<string, unknown>) => new App({ context });
@@ -117,6 +117,8 @@ describe('a production-like stage: SQL from GitHub, no alarm email, throwaway da
       { cloudFormationValidation: false },
     );
   }, 60_000);
+
+  afterAll(() => discard(synthesized));
 
   it('tells the query runner where the SQL files are and which secret holds the token', () => {
     const fn = synthesized.stack.services.functions.get('queryRunner');

@@ -1,4 +1,4 @@
-import { type Synthesized, synthesize, testConfig } from './helpers/synth.js';
+import { discard, type Synthesized, synthesize, testConfig } from './helpers/synth.js';
 import { securitySuite } from './suites/security.js';
 import { templatePropertiesSuite } from './suites/template-properties.js';
 
@@ -12,6 +12,8 @@ let synthesized: Synthesized;
 beforeAll(() => {
   synthesized = synthesize(testConfig({ alarmEmail: ALARM_EMAIL }));
 }, 120_000);
+
+afterAll(() => discard(synthesized));
 
 const stage = () => synthesized;
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -67,4 +67,9 @@ export function synthesize(config: DeploymentConfig, options: SynthesizeOptions 
   const assembly = app.synth();
   const artifact = assembly.getStackArtifact(stack.artifactId);
   return { stack, template: Template.fromJSON(artifact.template), assemblyDir: assembly.directory };
+}
+
+/** Removes a synthesized assembly (bundles included) from the temporary directory. */
+export function discard(synthesized: Synthesized | undefined): void {
+  if (synthesized !== undefined) rmSync(synthesized.assemblyDir, { recursive: true, force: true });
 }
