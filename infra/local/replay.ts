@@ -43,7 +43,7 @@ export interface LocalReplaySummary {
 /**
  * Replays the local archive as an EventBridge replay does: the selected events go, in the order they were
  * published, to the named consumers' rules with `replay-name` set, and are not archived again. Stages that keep
- * the run's progress ignore replays by their rules (decision 6), so no planning, download or SQL happens: the
+ * the run's progress ignore replays by their rules (decision 40), so no planning, download or SQL happens: the
  * tasks queue is left alone and the runtime has no fleet source or query engine to offer.
  */
 export async function replayLocally(options: LocalReplayOptions): Promise<LocalReplaySummary> {
