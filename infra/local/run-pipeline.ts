@@ -18,6 +18,7 @@ import { rawRunPrefix, reportKey } from '../../services/shared/lake-keys.js';
 import { runIdFor, scheduledTimeForDay } from '../../services/shared/run-identity.js';
 import { DATASETS } from '../topology.js';
 import { progressLine } from './progress.js';
+import { reportPageOf } from './report-location.js';
 import { LocalRuntime } from './runtime.js';
 
 export const BUNDLED_QUERIES = fileURLToPath(new URL('../../queries/', import.meta.url));
@@ -44,6 +45,8 @@ export interface RunSummary {
   window: DateWindow;
   datasets: Record<string, DatasetTotals>;
   lake: { raw: string; warehouse: string };
+  /** The report consumer's HTML page for the run. */
+  report: string;
   results: Record<string, { columns: string[]; rows: Record<string, JsonValue>[] }>;
   failures: string[];
   durationMs: number;
@@ -110,6 +113,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
     window,
     datasets,
     lake: { raw: runtime.layout.raw, warehouse: runtime.layout.warehouse },
+    report: reportPageOf(options.stateDir, runId),
     results,
     failures,
     durationMs: performance.now() - started,

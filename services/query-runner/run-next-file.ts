@@ -58,6 +58,7 @@ export async function runNextFile(
       window,
       files: files.map((f) => f.name),
       results: runSoFar.results,
+      ...(runSoFar.datasets === undefined ? {} : { datasets: runSoFar.datasets }),
       summary: {
         queryExecutionIds: runSoFar.queryExecutionIds,
         dataScannedBytes: runSoFar.dataScannedBytes,
@@ -67,7 +68,11 @@ export async function runNextFile(
     return { kind: 'done' };
   }
   const index = event['detail-type'] === DetailType.SqlFileExecuted ? event.detail.index + 1 : 0;
-  const runSoFar = event['detail-type'] === DetailType.SqlFileExecuted ? event.detail.runSoFar : nothingYet;
+  // The download totals travel with the run from DownloadsDrained to EtlDone, for the report.
+  const runSoFar =
+    event['detail-type'] === DetailType.SqlFileExecuted
+      ? event.detail.runSoFar
+      : { ...nothingYet, datasets: event.detail.datasets };
   const file = files[index];
   if (file === undefined) {
     const reason =
@@ -92,6 +97,7 @@ export async function runNextFile(
         queryExecutionIds: [...runSoFar.queryExecutionIds, ...executed.queryExecutionIds],
         dataScannedBytes: runSoFar.dataScannedBytes + executed.dataScannedBytes,
         durationMs: runSoFar.durationMs + executed.durationMs,
+        ...(runSoFar.datasets === undefined ? {} : { datasets: runSoFar.datasets }),
       },
     });
     deps.logger.info('sql file executed', { runId, file: file.name, index, total: files.length });

@@ -1,7 +1,10 @@
 import { describeError } from '../../../services/shared/errors.js';
 import { UsageError } from './args.js';
 import { dlqCommand } from './dlq-command.js';
+import { eventsCommand } from './events-command.js';
+import { replayCommand } from './replay-command.js';
 import { runCommand } from './run-command.js';
+import { scheduleCommand } from './schedule-command.js';
 import { simCommand } from './sim-command.js';
 import { sqlCommand } from './sql-command.js';
 
@@ -15,6 +18,20 @@ Usage:
       State (lake, warehouse, ledger, event archive) lives in --state-dir (default .etl).
   etl sim [--port N] [--vehicles N] [--readings N] [--seed N] [--fleet-start YYYY-MM-DD]
       Serve the simulated fleet API on 127.0.0.1 until interrupted.
+  etl schedule [--state-dir DIR] [--catch-up N] [--once] [--source FILE] [--page-size N]
+               [--vehicles N] [--readings N] [--seed N]
+      Run the nightly schedule (the topology's cron, 01:00 UTC) on this machine; each firing runs
+      that night as \`etl run --date\` does. Missed nights are caught up oldest first (at most
+      --catch-up, default 7; older ones are named, not run). --once runs what is due and exits.
+  etl replay [--since T] [--until T] [--detail-type X ...] [--consumer NAME ...] [--replay-name N]
+             [--state-dir DIR] [--json]
+      Send archived events again, with replay-name, to the named consumers' rules (all rules when
+      none). T is YYYY-MM-DD (UTC) or a time with its zone. With --archive-arn ARN --bus-arn ARN
+      (plus --since, --until, optional --rule-arn) it starts an EventBridge replay and follows it.
+  etl events [--run ID] [--detail-type X ...] [--since T] [--until T] [--state-dir DIR] [--json]
+      The archived events: time, detail-type, run and a one-line summary.
+  etl events test-pattern PATTERN_JSON EVENT_JSON
+      Print true or false as \`aws events test-event-pattern\` does (inline JSON or file://PATH).
   etl sql "<Athena SQL>" [--state-dir DIR] [--date YYYY-MM-DD] [--json]
       Run Athena SQL on the local warehouse through the same DuckDB bridge as etl run; placeholders
       such as \${database} are filled (--date also fills \${run_id} and \${run_date}).
@@ -40,6 +57,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await dlqCommand(rest);
       case 'sql':
         return await sqlCommand(rest);
+      case 'schedule':
+        return await scheduleCommand(rest);
+      case 'replay':
+        return await replayCommand(rest);
+      case 'events':
+        return await eventsCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -268,6 +268,7 @@ function printSummary(
         window: summary.window,
         datasets: summary.datasets,
         lake: summary.lake,
+        report: summary.report,
         results: Object.fromEntries(Object.entries(summary.results).map(([name, r]) => [name, r.rows])),
         failures: summary.failures,
         durationMs: Math.round(summary.durationMs),
@@ -284,4 +285,5 @@ function printSummary(
   out('');
   out(`raw NDJSON:        ${relativeToCwd(summary.lake.raw)}`);
   out(`Parquet warehouse: ${relativeToCwd(summary.lake.warehouse)}`);
+  out(`report:            ${relativeToCwd(summary.report)}`);
 }

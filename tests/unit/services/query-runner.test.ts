@@ -71,7 +71,14 @@ describe('runNextFile', () => {
         statements: 2,
         queryExecutionIds: ['q-1', 'q-2'],
         dataScannedBytes: 200,
-        runSoFar: { results: {}, queryExecutionIds: ['q-1', 'q-2'], dataScannedBytes: 200, durationMs: 4 },
+        runSoFar: {
+          results: {},
+          queryExecutionIds: ['q-1', 'q-2'],
+          dataScannedBytes: 200,
+          durationMs: 4,
+          // The download totals travel with the run to EtlDone, for the report.
+          datasets: validDetails.DownloadsDrained.datasets,
+        },
       }),
     ]);
   });
