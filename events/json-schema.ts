@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DetailTypeName } from './bus.js';
 import { detailSchemas } from './catalog.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type DetailTypeName, EVENT_SOURCE } from './bus.js';
 import { type DetailInput, detailSchemas } from './catalog.js';
 

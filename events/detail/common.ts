@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Datasets the fleet API exposes; each is planned and downloaded independently. */
 export const DatasetSchema = z.enum(['vehicles', 'sensors']);

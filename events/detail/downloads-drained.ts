@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DatasetSchema, DateWindowSchema, RunIdSchema, SchemaVersion1 } from './common.js';
 
 export const DatasetTotalsSchema = z.object({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DatasetSchema, PageNumberSchema, RunIdSchema, SchemaVersion1 } from './common.js';
 
 export const StageSchema = z.enum(['planner', 'downloader', 'completion-tracker', 'query-runner', 'report']);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DatasetSchema, ObjectKeySchema, PageNumberSchema, RunIdSchema, SchemaVersion1 } from './common.js';
 
 /** One page is stored whole in the raw lake at `key`. Delivered at least once, possibly before PagesPlanned. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DatasetSchema, DateWindowSchema, RunIdSchema, SchemaVersion1 } from './common.js';
 
 /** The planner found how many pages a dataset has in the run's window and queued one task per page. */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EventBridgeEnvelopeSchema } from '../../events/index.js';
 import { systemErrorCode } from '../../services/shared/errors.js';
 

@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EventBridgeEnvelope } from '../../events/index.js';
 import { FsObjectStore } from '../../services/adapters/local/fs-object-store.js';
 import { type QueueMessage, SqliteQueue } from '../../services/adapters/local/sqlite/sqlite-queue.js';

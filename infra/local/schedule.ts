@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from '../../services/ports/clock.js';
 import { describeError, systemErrorCode } from '../../services/shared/errors.js';
 import { type CronSchedule, firingsBetween, nextFiring, parseCron } from './cron.js';

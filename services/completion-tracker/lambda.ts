@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DatasetSchema } from '../../events/index.js';
 import { DynamoDbRunLedger } from '../adapters/aws/dynamodb-run-ledger.js';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher.js';

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DetailType, publishEvent } from '../../events/index.js';
 import { type DownloadTask, DownloadTaskSchema } from '../ports/task-queue.js';
 import { describeError, TerminalError } from '../shared/errors.js';

@@ -1,7 +1,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { topology } from '../../infra/topology.js';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DatasetSchema, DateWindowSchema, PageNumberSchema, RunIdSchema } from '../../events/index.js';
 
 /**

@@ -3,7 +3,7 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AthenaQueryEngine } from '../adapters/aws/athena-query-engine.js';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';

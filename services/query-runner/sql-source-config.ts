@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { GitHubApi } from '../adapters/github/github-api.js';
 import {
   type GitHubFolder,

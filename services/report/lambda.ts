@@ -1,5 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import { nonEmpty, parseEnvironment } from '../shared/environment.js';
 import { jsonLogger } from '../shared/logger.js';

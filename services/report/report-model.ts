@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DateWindowSchema, DownloadedTotalsSchema } from '../../events/index.js';
 import { reportKey } from '../shared/lake-keys.js';
 

@@ -1,5 +1,5 @@
 import type { MiddlewareObj } from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TerminalError } from './errors.js';
 
 /** Middy `before` middleware for inputs that are not fleet events (schedule inputs): parse, don't cast. */

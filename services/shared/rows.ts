@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Dataset } from '../../events/index.js';
 
 /** The one form instants are stored in: UTC with milliseconds, so that they also sort correctly as text. */

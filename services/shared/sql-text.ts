@@ -3,7 +3,7 @@
  * `${placeholders}`. Nothing here knows a dialect beyond Trino's and Hive's lexical rules (quotes and
  * comments), so the same functions serve Athena in the cloud and the DuckDB bridge locally.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { RunIdSchema } from '../../events/index.js';
 import { TerminalError } from './errors.js';
 import { parseDay } from './run-identity.js';

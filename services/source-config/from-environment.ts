@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError } from '../shared/environment.js';
 import { parseJsonText, parseSourceConfig } from './parse-source-config.js';
 import { seedApiConfig } from './seed-api.js';

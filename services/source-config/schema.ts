@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The file a user writes to point fleet-etl at their own API (`etl.config.json`). Every section defaults to the

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { z } from 'zod';
+import * as z from 'zod';
 import { creationWindow, FleetWorld } from '../../infra/local/simulator/index.js';
 import type { SensorRow, VehicleRow } from '../../services/shared/rows.js';
 import { dayWindow } from '../../services/shared/run-identity.js';

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { creationWindow, type RunningSimulator, startSimulator } from '../../infra/local/simulator/index.js';
 import { dayWindow } from '../../services/shared/run-identity.js';
 import { expectedAnswer } from '../helpers/expected-answer.js';

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { creationWindow, FleetWorld } from '../../infra/local/simulator/index.js';
 import type { SensorRow, VehicleRow } from '../../services/shared/rows.js';
 import { windowOfDay } from '../../services/source-config/index.js';

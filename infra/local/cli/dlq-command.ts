@@ -1,5 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SqsDeadLetters } from '../../../services/adapters/aws/sqs-dead-letters.js';
 import { SqliteDeadLetters } from '../../../services/adapters/local/sqlite/sqlite-dead-letters.js';
 import { SqliteQueue } from '../../../services/adapters/local/sqlite/sqlite-queue.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { allDetailTypes } from '../../../events/index.js';
 import { describeError } from '../../../services/shared/errors.js';
 import { type ArchivedEvent, envelopeOf, readArchive, runIdOf, selectEvents } from '../archive.js';

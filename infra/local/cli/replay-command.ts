@@ -1,5 +1,5 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { z } from 'zod';
+import * as z from 'zod';
 import { allDetailTypes } from '../../../events/index.js';
 import {
   EventBridgeReplays,

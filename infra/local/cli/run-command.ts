@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FleetApiSource, type SourceStats } from '../../../services/adapters/http/fleet-api-source.js';
 import { createDuckDbQueryEngine } from '../../../services/adapters/local/duckdb/duckdb-query-engine.js';
 import { EnvSecrets } from '../../../services/adapters/local/env-secrets.js';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as wait } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { systemClock } from '../../../services/ports/clock.js';
 import { addDays, loadSourceConfig, localDay } from '../../../services/source-config/index.js';
 import { topology } from '../../topology.js';

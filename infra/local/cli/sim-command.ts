@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SIMULATOR_PATHS, startSimulator } from '../simulator/index.js';
 import {
   DEFAULT_FLEET,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * An instant given on the command line: a UTC day (`2026-11-24`, its midnight) or an ISO 8601 time with a zone

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DatasetSchema } from '../../../events/index.js';
 import { Mulberry32, streamKey } from './prng.js';
 

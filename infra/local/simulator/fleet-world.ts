@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Dataset } from '../../../events/index.js';
 import type { SensorRow, VehicleRow } from '../../../services/shared/rows.js';
 import { parseDay } from '../../../services/shared/run-identity.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The largest page the fleet API serves. */
 export const MAX_PAGE_SIZE = 50_000;

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Dataset } from '../../../events/index.js';
 import { type Clock, systemClock } from '../../../services/ports/clock.js';
 import { SEED_API_PATHS } from '../../../services/source-config/index.js';

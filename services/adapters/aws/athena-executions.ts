@@ -4,7 +4,7 @@ import {
   StartQueryExecutionCommand,
   type StartQueryExecutionCommandInput,
 } from '@aws-sdk/client-athena';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from '../../ports/clock.js';
 import { TerminalError, TransientError } from '../../shared/errors.js';
 import { awsErrorName, classifyAwsError } from './aws-error.js';

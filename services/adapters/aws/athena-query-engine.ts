@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type AthenaClient, GetTableMetadataCommand } from '@aws-sdk/client-athena';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RunIdSchema } from '../../../events/index.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import type { ObjectStore } from '../../ports/object-store.js';

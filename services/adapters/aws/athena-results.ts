@@ -1,5 +1,5 @@
 import { type AthenaClient, GetQueryResultsCommand } from '@aws-sdk/client-athena';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JsonValue, ResultSet } from '../../ports/query-engine.js';
 import { TerminalError } from '../../shared/errors.js';
 import { classifyAwsError } from './aws-error.js';

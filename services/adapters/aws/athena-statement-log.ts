@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RunIdSchema } from '../../../events/index.js';
 import type { ObjectStore } from '../../ports/object-store.js';
 import { TerminalError } from '../../shared/errors.js';

@@ -10,7 +10,7 @@ import {
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Dataset, DatasetSchema, type DateWindow } from '../../../events/index.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import type { DatasetPlan, DatasetProgress, RunLedger, RunProgress } from '../../ports/run-ledger.js';

@@ -4,7 +4,7 @@ import {
   type EventBridgeClient,
   StartReplayCommand,
 } from '@aws-sdk/client-eventbridge';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TerminalError } from '../../shared/errors.js';
 import { awsErrorName, classifyAwsError } from './aws-error.js';
 import { realSleep, type Sleep } from './retry.js';

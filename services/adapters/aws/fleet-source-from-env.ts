@@ -1,5 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { nonEmpty } from '../../shared/environment.js';
 import { FleetApiSource } from '../http/fleet-api-source.js';
 import { SecretsManagerSecrets } from './secrets-manager-secrets.js';

@@ -3,7 +3,7 @@ import {
   type SendMessageBatchCommandOutput,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type DownloadTask, DownloadTaskSchema, type TaskQueue } from '../../ports/task-queue.js';
 import { TerminalError, TransientError } from '../../shared/errors.js';
 import { classifyAwsError } from './aws-error.js';

@@ -1,5 +1,5 @@
 import { setTimeout as wait } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import { describeError, TerminalError, TransientError } from '../../shared/errors.js';
 

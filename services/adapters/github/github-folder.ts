@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * A folder of a GitHub repository at a branch: where analysts keep the SQL files. Each part is checked

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SqlFileNameSchema } from '../../../events/index.js';
 import type { SqlFile, SqlSource } from '../../ports/sql-source.js';
 import { type GitHubApi, GitHubTerminalError, GitHubTransientError, nextPageUrl } from './github-api.js';

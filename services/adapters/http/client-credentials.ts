@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ClientCredentialsAuth } from '../../source-config/index.js';
 import { FleetApiTerminalError } from './errors.js';
 import { failureOf, issuesOf, readText, send } from './http-exchange.js';

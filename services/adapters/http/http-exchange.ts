@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { FleetApiTerminalError, FleetApiTransientError } from './errors.js';
 import { parseRetryAfter } from './retry-after.js';
 

@@ -1,5 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   creationWindow,
   type RunningSimulator,

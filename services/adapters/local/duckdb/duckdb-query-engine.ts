@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RunIdSchema } from '../../../../events/index.js';
 import type { QueryEngine, StatementContext, StatementResult } from '../../../ports/query-engine.js';
 import { splitStatements } from '../../../shared/sql-text.js';

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TableName } from './sql-literals.js';
 import { type TableDefinition, TableDefinitionSchema } from './table-definition.js';
 

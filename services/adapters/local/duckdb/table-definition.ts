@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A column with the DuckDB type the engine reads and writes it as. */
 export const ColumnDefinitionSchema = z.object({ name: z.string().min(1), type: z.string().min(1) });

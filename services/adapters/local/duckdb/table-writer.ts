@@ -2,7 +2,7 @@ import type { Dirent } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { z } from 'zod';
+import * as z from 'zod';
 import { systemErrorCode } from '../../../shared/errors.js';
 import { AthenaRuleError } from './bridge-errors.js';
 import { localPathOf } from './local-locations.js';

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AthenaRuleError } from './bridge-errors.js';
 import type { CreateTableAsPlan } from './ctas-ddl.js';
 import { displayName, quoteIdentifier, type TableName } from './sql-literals.js';

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StateDatabase } from './state-database.js';
 
 export interface QueueMessage {

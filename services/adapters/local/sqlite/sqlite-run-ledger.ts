@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Dataset, DatasetSchema, DateWindowSchema } from '../../../../events/index.js';
 import type { DatasetPlan, RunLedger, RunProgress } from '../../../ports/run-ledger.js';
 import { TerminalError } from '../../../shared/errors.js';
