@@ -11,13 +11,20 @@ import { sqlCommand } from './sql-command.js';
 const USAGE = `fleet-etl: the nightly fleet ETL, on this machine
 
 Usage:
-  etl run [--date YYYY-MM-DD] [--state-dir DIR] [--vehicles N] [--readings N] [--seed N]
-          [--page-size N] [--json]
-      Pull one night's vehicles and sensor readings (default: yesterday, UTC) from the built-in
-      simulator, store them as NDJSON, build the Parquet warehouse with DuckDB and print the answer.
-      State (lake, warehouse, ledger, event archive) lives in --state-dir (default .etl).
+  etl run [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD] [--state-dir DIR] [--json]
+          [--source FILE] [--page-size N] [--concurrency N] [--requests-per-second R]
+          [--vehicles N] [--readings N] [--seed N] [simulator fault flags]
+      Pull one night's vehicles and sensor readings (default: yesterday, UTC; --from/--to backfills
+      one run per night) from the built-in simulator, or from the API described by --source FILE
+      (see etl.config.example.json), store them as NDJSON, build the Parquet warehouse with DuckDB
+      and print the answer. State (lake, warehouse, ledger, queue, event archive) lives in
+      --state-dir (default .etl); running an unfinished night again resumes it.
   etl sim [--port N] [--vehicles N] [--readings N] [--seed N] [--fleet-start YYYY-MM-DD]
+          [simulator fault flags]
       Serve the simulated fleet API on 127.0.0.1 until interrupted.
+  simulator fault flags (etl run and etl sim):
+      --throttle-rate P  --error-rate P  --truncate-rate P  --token-ttl S  --latency MS
+      --rate-limit RPS  --fail-page DATASET:PAGE  --fault-seed N
   etl schedule [--state-dir DIR] [--catch-up N] [--once] [--source FILE] [--page-size N]
                [--vehicles N] [--readings N] [--seed N]
       Run the nightly schedule (the topology's cron, 01:00 UTC) on this machine; each firing runs
