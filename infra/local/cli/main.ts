@@ -14,6 +14,7 @@ Usage:
   etl run [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD] [--state-dir DIR] [--json]
           [--source FILE] [--page-size N] [--concurrency N] [--requests-per-second R]
           [--vehicles N] [--readings N] [--seed N] [simulator fault flags]
+          [--sql-source bundled|DIR|github:OWNER/REPO[/PATH]@BRANCH]
       Pull one night's vehicles and sensor readings (default: yesterday, UTC; --from/--to backfills
       one run per night) from the built-in simulator, or from the API described by --source FILE
       (see etl.config.example.json), store them as NDJSON, build the Parquet warehouse with DuckDB

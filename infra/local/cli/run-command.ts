@@ -4,6 +4,12 @@ import * as z from 'zod';
 import { FleetApiSource, type SourceStats } from '../../../services/adapters/http/fleet-api-source.js';
 import { createDuckDbQueryEngine } from '../../../services/adapters/local/duckdb/duckdb-query-engine.js';
 import { EnvSecrets } from '../../../services/adapters/local/env-secrets.js';
+import type { SqlSource } from '../../../services/ports/sql-source.js';
+import {
+  createSqlSource,
+  type SqlSourceConfig,
+  sqlSourceConfigFromSpec,
+} from '../../../services/query-runner/sql-source-config.js';
 import { describeError } from '../../../services/shared/errors.js';
 import { jsonLogger } from '../../../services/shared/logger.js';
 import { parseDay } from '../../../services/shared/run-identity.js';
@@ -16,7 +22,7 @@ import {
   scheduledTimeForDayIn,
   seedApiConfig,
 } from '../../../services/source-config/index.js';
-import { type RunSummary, relativeToCwd, runPipelineLocally } from '../run-pipeline.js';
+import { BUNDLED_QUERIES, type RunSummary, relativeToCwd, runPipelineLocally } from '../run-pipeline.js';
 import { stateLayout } from '../runtime.js';
 import { type RunningSimulator, type SimulatorStats, startSimulator } from '../simulator/index.js';
 import {
@@ -57,6 +63,8 @@ const RunFlagsSchema = z
       .transform(Number)
       .pipe(z.number().positive('expected more than 0').max(10_000))
       .optional(),
+    /** `bundled` (queries/), a folder, or `github:OWNER/REPO[/PATH]@BRANCH` (token from GITHUB_TOKEN). */
+    'sql-source': z.string().min(1).default('bundled'),
     json: z.boolean().default(false),
   })
   .extend(FaultFlagsSchema.shape);
@@ -84,12 +92,14 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       'page-size': { type: 'string' },
       concurrency: { type: 'string' },
       'requests-per-second': { type: 'string' },
+      'sql-source': { type: 'string' },
       json: { type: 'boolean' },
       ...FAULT_FLAGS,
     },
     RunFlagsSchema,
   );
   const days = nightsToRun(flags);
+  const sqlSource = localSqlSource(flags['sql-source']);
   const stateDir = flags['state-dir'];
   const layout = stateLayout(stateDir);
   const progress = (line: string) => process.stderr.write(`  ${line}\n`);
@@ -177,6 +187,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
         source,
         engine,
         pageSize: flags['page-size'],
+        sqlSource,
         onProgress: progress,
       });
       progress(describeSourceStats(source.stats()));
@@ -286,4 +297,15 @@ function printSummary(
   out(`raw NDJSON:        ${relativeToCwd(summary.lake.raw)}`);
   out(`Parquet warehouse: ${relativeToCwd(summary.lake.warehouse)}`);
   out(`report:            ${relativeToCwd(summary.report)}`);
+}
+
+/** The SQL files `etl run` runs: the bundled queries/ (default), a folder, or a GitHub folder. */
+function localSqlSource(spec: string): SqlSource {
+  let config: SqlSourceConfig;
+  try {
+    config = sqlSourceConfigFromSpec(spec, BUNDLED_QUERIES);
+  } catch (error) {
+    throw new UsageError(`--sql-source: ${describeError(error)}`);
+  }
+  return createSqlSource(config, { githubToken: async () => process.env.GITHUB_TOKEN });
 }
