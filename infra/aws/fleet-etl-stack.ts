@@ -10,6 +10,7 @@ import { DeadLetters } from './constructs/dead-letters.js';
 import { EncryptionKey } from './constructs/encryption-key.js';
 import { FleetEventBus } from './constructs/event-bus.js';
 import { EventMetrics } from './constructs/event-metrics.js';
+import { EventSchemas } from './constructs/event-schemas.js';
 import { EventSubscriptions, type TargetRetry } from './constructs/event-subscriptions.js';
 import { PipelineServices } from './constructs/pipeline-services.js';
 import { RunLedger } from './constructs/run-ledger.js';
@@ -137,6 +138,8 @@ export class FleetEtlStack extends Stack {
       removalPolicy,
     });
 
+    new EventSchemas(this, 'Schemas', { registryName: names.bus });
+
     this.metrics = new EventMetrics(this, 'Metrics', {
       stage: config.stage,
       bus: this.bus.bus,
@@ -192,6 +195,8 @@ export class FleetEtlStack extends Stack {
     const output = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });
     output('EventBusName', this.bus.bus.eventBusName, 'Custom bus of the domain events');
+    output('EventBusArn', this.bus.bus.eventBusArn, 'Custom bus (etl replay --bus-arn)');
+    output('ArchiveArn', this.bus.archive.archiveArn, 'Archive of the bus (etl replay --archive-arn)');
     output('TasksQueueUrl', this.tasks.queue.queueUrl, 'Download tasks');
     output('RawBucketName', this.lake.raw.bucketName, 'Raw NDJSON pages');
     output('WarehouseBucketName', this.lake.warehouse.bucketName, 'Parquet warehouse');

@@ -459,12 +459,35 @@ export function templatePropertiesSuite(stage: () => Synthesized, alarmEmail: st
     });
   });
 
+  describe('the event contracts', () => {
+    it('are published in a schema registry, one draft-4 schema per detail-type, generated from the zod schemas', () => {
+      const template = stage().template;
+      template.resourceCountIs('AWS::EventSchemas::Registry', 1);
+      const schemas = resourcesOf(template, 'AWS::EventSchemas::Schema').map(([, r]) => propertiesOf(r));
+      const byName = new Map(schemas.map((p) => [String(p.SchemaName), p]));
+      expect([...byName.keys()].sort()).toEqual(
+        Object.values(DetailType)
+          .map((d) => `${EVENT_SOURCE}@${d}`)
+          .sort(),
+      );
+      for (const [name, properties] of byName) {
+        expect(properties.Type).toBe('JSONSchemaDraft4');
+        const content = JSON.parse(String(properties.Content));
+        expect(content.$schema).toBe('http://json-schema.org/draft-04/schema#');
+        expect(content.properties.source).toEqual(expect.objectContaining({ enum: [EVENT_SOURCE] }));
+        expect(name).toContain(content.title);
+      }
+    });
+  });
+
   describe('outputs', () => {
     it('name what an operator needs after deploying', () => {
       const outputs = Object.keys(stage().template.toJSON().Outputs);
       expect(outputs).toEqual(
         expect.arrayContaining([
           'EventBusName',
+          'EventBusArn',
+          'ArchiveArn',
           'TasksQueueUrl',
           'RawBucketName',
           'WarehouseBucketName',
