@@ -206,6 +206,7 @@ export class FleetApiSource implements FleetSource {
     what: string,
   ): AsyncGenerator<Uint8Array> {
     const { status, body } = response;
+    const output = new OutputBuffer();
     try {
       if (body !== null) {
         for await (const chunk of body) {
@@ -214,7 +215,8 @@ export class FleetApiSource implements FleetSource {
             outcome.failure = bodyFailure(step.failure, what, status);
             throw outcome.failure;
           }
-          if (step.ndjson !== '') yield Buffer.from(step.ndjson);
+          const full = output.add(step.ndjson);
+          if (full !== undefined) yield full;
         }
       }
     } catch (error) {
@@ -226,7 +228,9 @@ export class FleetApiSource implements FleetSource {
       outcome.failure = bodyFailure(end.failure, what, status);
       throw outcome.failure;
     }
-    if (end.ndjson !== '') yield Buffer.from(end.ndjson);
+    output.add(end.ndjson);
+    const rest = output.flush();
+    if (rest !== undefined) yield rest;
     outcome.parsed = end;
   }
 
@@ -358,6 +362,34 @@ export class FleetApiSource implements FleetSource {
   private countFailure(error: FleetApiTransientError): void {
     const kind = error.kind === 'http' ? `HTTP ${error.status}` : error.kind;
     this.counts.transientFailures[kind] = (this.counts.transientFailures[kind] ?? 0) + 1;
+  }
+}
+
+/**
+ * NDJSON handed to the sink in pieces of about half a mebibyte rather than one per network chunk (~64 KiB): an
+ * object store's writes are then ten times fewer (each a round trip through the file system's thread pool, or a
+ * part of an S3 upload), for half a mebibyte of memory per page in flight.
+ */
+const OUTPUT_PIECE_CHARS = 512 * 1024;
+
+class OutputBuffer {
+  private pieces: string[] = [];
+  private size = 0;
+
+  /** Adds text; returns a full piece when there is one. */
+  add(text: string): Buffer | undefined {
+    if (text === '') return undefined;
+    this.pieces.push(text);
+    this.size += text.length;
+    return this.size >= OUTPUT_PIECE_CHARS ? this.flush() : undefined;
+  }
+
+  flush(): Buffer | undefined {
+    if (this.size === 0) return undefined;
+    const piece = Buffer.from(this.pieces.length === 1 ? (this.pieces[0] ?? '') : this.pieces.join(''));
+    this.pieces = [];
+    this.size = 0;
+    return piece;
   }
 }
 

@@ -39,8 +39,15 @@ export interface PageFailure {
 /**
  * `flat`: the row is a non-empty object whose values are all strings, numbers, booleans or null (the canonical
  * rows are). Flat rows are serialised a batch at a time, which is markedly cheaper than one by one.
+ *
+ * `verbatimKeys`: the row has exactly the parsed input's keys and values (nothing stripped, renamed or
+ * normalised), and this many keys. The API's own text for the row is then stored as it came, saving its
+ * serialisation, once the parser has checked that the text holds no more keys than that (a duplicated key, which
+ * JSON.parse silently collapses) and no line break.
  */
-export type RowVerdict = { ok: true; row: unknown; flat?: boolean } | { ok: false; reason: string };
+export type RowVerdict =
+  | { ok: true; row: unknown; flat?: boolean; verbatimKeys?: number }
+  | { ok: false; reason: string };
 /** Validates one parsed row and returns what is stored; must not throw. */
 export type RowCheck = (raw: unknown) => RowVerdict;
 
@@ -75,6 +82,7 @@ export type ParserEnd = ParsedPage | { ok: false; failure: PageFailure };
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
+const COLON = 0x3a;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
@@ -115,6 +123,8 @@ export class PageBodyParser {
   private scanFrom = 0;
   private depth = 0;
   private rowStringOpen = false;
+  /** Keys (colons at the row's own depth) seen so far in the row being scanned. */
+  private rowKeys = 0;
   private rowsSeen = 0;
   private emittedRows = 0;
   private readonly rejected: RejectedRow[] = [];
@@ -293,6 +303,9 @@ export class PageBodyParser {
     const scanStart = this.pending.length;
     const pending = this.pending + text;
     const commas: number[] = [];
+    /** Per row ended in this text (at a comma or at the closing bracket), its number of keys. */
+    const keys: number[] = [];
+    let rowKeys = this.rowKeys;
     let closedAt = -1;
     let i = this.scanFrom;
     if (this.rowStringOpen) {
@@ -326,28 +339,36 @@ export class PageBodyParser {
             return '';
           }
           closedAt = i;
+          keys.push(rowKeys);
+          rowKeys = 0;
           break;
         }
         depth -= 1;
       } else if (c === COMMA && depth === 0) {
         commas.push(i);
+        keys.push(rowKeys);
+        rowKeys = 0;
+      } else if (c === COLON && depth === 1) {
+        rowKeys += 1;
       }
     }
     this.depth = depth;
+    this.rowKeys = rowKeys;
     if (closedAt >= 0) {
       const rows = pending.slice(0, closedAt);
       const empty = commas.length === 0 && this.rowsSeen === 0 && rows.trim() === '';
-      if (!empty) this.parseRows(rows, commas, commas.length + 1, out);
+      if (!empty) this.parseRows(rows, commas, keys, commas.length + 1, out);
       this.pending = '';
       this.scanFrom = 0;
       this.depth = 0;
+      this.rowKeys = 0;
       this.inRows = false;
       this.keepEnvelope(']');
       return pending.slice(closedAt + 1);
     }
     const lastComma = commas.at(-1);
     if (lastComma !== undefined) {
-      this.parseRows(pending.slice(0, lastComma), commas, commas.length, out);
+      this.parseRows(pending.slice(0, lastComma), commas, keys, commas.length, out);
       return this.holdPending(pending.slice(lastComma + 1), i - lastComma - 1);
     }
     return this.holdPending(pending, i);
@@ -363,8 +384,17 @@ export class PageBodyParser {
     return '';
   }
 
-  /** Parses `count` rows: `text` is the rows separated by the commas at `commas` (offsets into the same text). */
-  private parseRows(text: string, commas: readonly number[], count: number, out: string[]): void {
+  /**
+   * Parses `count` rows: `text` is the rows separated by the commas at `commas` (offsets into the same text);
+   * `keys` has each row's number of keys as the scanner counted them.
+   */
+  private parseRows(
+    text: string,
+    commas: readonly number[],
+    keys: readonly number[],
+    count: number,
+    out: string[],
+  ): void {
     const first = this.rowsSeen;
     if (first + count > this.options.pageSize) {
       this.fail('oversized', `more rows than the page size (${this.options.pageSize})`);
@@ -386,14 +416,26 @@ export class PageBodyParser {
     const check = this.options.checkRow;
     if (check === undefined) return;
     const valid: unknown[] = [];
+    /** Per valid row, its own text when it can be stored verbatim, else undefined. */
+    const verbatim: (string | undefined)[] = [];
+    let allVerbatim = true;
     let flat = true;
+    // Rows are never broken across lines in NDJSON; a body with line breaks between tokens is re-serialised.
+    const oneLine = text.indexOf('\n') < 0 && text.indexOf('\r') < 0;
     for (let r = 0; r < parsed.length; r++) {
       const verdict = check(parsed[r]);
       if (verdict.ok) {
         valid.push(verdict.row);
         flat &&= verdict.flat === true;
+        const own =
+          oneLine && verdict.verbatimKeys !== undefined && verdict.verbatimKeys === keys[r]
+            ? text.slice(r === 0 ? 0 : (commas[r - 1] ?? 0) + 1, commas[r] ?? text.length).trim()
+            : undefined;
+        verbatim.push(own);
+        allVerbatim &&= own !== undefined;
         continue;
       }
+      allVerbatim = false;
       const index = first + r;
       if (this.options.invalidRows.action === 'fail') {
         this.fail('invalid-rows', `row ${index}: ${verdict.reason}`);
@@ -408,7 +450,7 @@ export class PageBodyParser {
       }
     }
     if (valid.length > 0) {
-      out.push(ndjsonOf(valid, flat));
+      out.push(allVerbatim ? `${verbatim.join('\n')}\n` : ndjsonOf(valid, flat, verbatim));
       this.emittedRows += valid.length;
     }
   }
@@ -487,14 +529,18 @@ function closingQuote(text: string, from: number): number {
  * inside a string a quote is escaped, and after a string's closing quote JSON allows only `,:}]`, never a key's
  * first character. Any other rows are serialised one by one.
  */
-function ndjsonOf(rows: readonly unknown[], flat: boolean): string {
+function ndjsonOf(
+  rows: readonly unknown[],
+  flat: boolean,
+  verbatim: readonly (string | undefined)[],
+): string {
   const firstKey = flat ? sharedFirstKey(rows) : undefined;
   if (firstKey !== undefined) {
     const key = JSON.stringify(firstKey);
     return `${JSON.stringify(rows).slice(1, -1).replaceAll(`},{${key}:`, `}\n{${key}:`)}\n`;
   }
   let text = '';
-  for (const row of rows) text += `${JSON.stringify(row)}\n`;
+  for (let r = 0; r < rows.length; r++) text += `${verbatim[r] ?? JSON.stringify(rows[r])}\n`;
   return text;
 }
 

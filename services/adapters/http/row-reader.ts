@@ -1,10 +1,10 @@
 import type { z } from 'zod';
 import type { Dataset } from '../../../events/index.js';
-import { rowSchemas } from '../../shared/rows.js';
+import { columnsOf, rowSchemas } from '../../shared/rows.js';
 import type { RowsMapping } from '../../source-config/index.js';
 import { splitPath } from '../../source-config/index.js';
 import { issuesOf } from './http-exchange.js';
-import type { RowCheck } from './page-body-parser.js';
+import type { RowCheck, RowVerdict } from './page-body-parser.js';
 import { valueAt } from './page-body-parser.js';
 
 /**
@@ -15,15 +15,24 @@ import { valueAt } from './page-body-parser.js';
  */
 export function rowReader(dataset: Dataset, mapping: RowsMapping): RowCheck {
   const schema: z.ZodType = rowSchemas[dataset];
+  const columnNames = columnsOf(dataset);
   const renamed = Object.entries(mapping.fields);
   const convertsTimestamp = dataset === 'sensors' && mapping.timestampFormat !== 'epoch-millis';
-  const validate = (candidate: unknown) => {
+  const validate = (candidate: unknown): RowVerdict => {
     const parsed = schema.safeParse(candidate);
     return parsed.success
-      ? { ok: true as const, row: parsed.data, flat: true }
-      : { ok: false as const, reason: describeIssues(parsed.error, mapping.fields) };
+      ? { ok: true, row: parsed.data, flat: true }
+      : { ok: false, reason: describeIssues(parsed.error, mapping.fields) };
   };
-  if (renamed.length === 0 && !convertsTimestamp) return validate;
+  if (renamed.length === 0 && !convertsTimestamp) {
+    // The API's rows are the canonical rows themselves: when one has exactly the canonical columns and zod kept
+    // every value as it was, its own text can be stored (see RowVerdict).
+    return (raw) => {
+      const verdict = validate(raw);
+      if (verdict.ok && sameRow(raw, verdict.row, columnNames)) verdict.verbatimKeys = columnNames.length;
+      return verdict;
+    };
+  }
 
   const columns = Object.keys(rowSchemas[dataset].shape).map((column) => ({
     column,
@@ -35,6 +44,17 @@ export function rowReader(dataset: Dataset, mapping: RowsMapping): RowCheck {
     if (convertsTimestamp) row.timestamp = toEpochMillis(row.timestamp, mapping.timestampFormat);
     return validate(row);
   };
+}
+
+/** Whether `raw` has exactly the columns as keys, with the values `row` (the validated row) has. */
+function sameRow(raw: unknown, row: unknown, columns: readonly string[]): boolean {
+  if (typeof raw !== 'object' || raw === null || typeof row !== 'object' || row === null) return false;
+  let keys = 0;
+  for (const key in raw) {
+    keys += 1;
+    if (!columns.includes(key) || Reflect.get(raw, key) !== Reflect.get(row, key)) return false;
+  }
+  return keys === columns.length;
 }
 
 /** Converts what can be converted; anything else is left as it was, for the schema to name it. */

@@ -201,6 +201,41 @@ describe('the page body parser (properties)', () => {
     );
   });
 
+  it('stores a row’s own text only when it holds exactly the validated keys: never a duplicated key', () => {
+    const key = fc.constantFrom('a', 'b', 'c', 'a"b', 'x:y');
+    const member = fc.tuple(
+      key,
+      fc.oneof(fc.integer(), trickyString, fc.constant(null)),
+      fc.constantFrom('', ' '),
+    );
+    const rowText = fc.array(member, { minLength: 1, maxLength: 5 }).map((members) => ({
+      text: `{${members.map(([k, v, sp]) => `${sp}${JSON.stringify(k)}${sp}:${sp}${JSON.stringify(v)}`).join(',')}}`,
+      members: members.length,
+    }));
+    const verbatim: RowCheck = (row) => ({ ok: true, row, verbatimKeys: Object.keys(row as object).length });
+    fc.assert(
+      fc.property(
+        fc.array(rowText, { maxLength: 12 }),
+        fc.array(fc.nat(), { maxLength: 5 }),
+        (rows, cuts) => {
+          const body = `{"page":1,"total_pages":1,"data":[${rows.map((r) => r.text).join(' , ')}]}`;
+          const result = parsePageBody(split(body, cuts), options({ checkRow: verbatim }));
+          const lines = (result.ok ? (result.ndjsonAll ?? '') : '').split('\n').filter((l) => l !== '');
+          expect(lines).toHaveLength(rows.length);
+          lines.forEach((line, i) => {
+            const parsed: unknown = JSON.parse(rows[i]?.text ?? '');
+            expect(JSON.parse(line)).toEqual(parsed);
+            // With a duplicated key the own text would say two things; it is re-serialised instead.
+            const duplicated = (rows[i]?.members ?? 0) > Object.keys(parsed as object).length;
+            if (duplicated) expect(line).toBe(JSON.stringify(parsed));
+            else expect(line).toBe(rows[i]?.text.trim());
+          });
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('never accepts a truncated body: every strict prefix is refused', () => {
     fc.assert(
       fc.property(validBody, fc.array(fc.nat(), { maxLength: 4 }), fc.nat(), (body, cuts, cutAt) => {
