@@ -370,23 +370,23 @@ export class FleetApiSource implements FleetSource {
  * object store's writes are then ten times fewer (each a round trip through the file system's thread pool, or a
  * part of an S3 upload), for half a mebibyte of memory per page in flight.
  */
-const OUTPUT_PIECE_CHARS = 512 * 1024;
+const OUTPUT_PIECE_BYTES = 512 * 1024;
 
 class OutputBuffer {
-  private pieces: string[] = [];
+  private pieces: Buffer[] = [];
   private size = 0;
 
-  /** Adds text; returns a full piece when there is one. */
-  add(text: string): Buffer | undefined {
-    if (text === '') return undefined;
-    this.pieces.push(text);
-    this.size += text.length;
-    return this.size >= OUTPUT_PIECE_CHARS ? this.flush() : undefined;
+  /** Adds bytes; returns a full piece when there is one. */
+  add(bytes: Buffer): Buffer | undefined {
+    if (bytes.length === 0) return undefined;
+    this.pieces.push(bytes);
+    this.size += bytes.length;
+    return this.size >= OUTPUT_PIECE_BYTES ? this.flush() : undefined;
   }
 
   flush(): Buffer | undefined {
     if (this.size === 0) return undefined;
-    const piece = Buffer.from(this.pieces.length === 1 ? (this.pieces[0] ?? '') : this.pieces.join(''));
+    const piece = this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces, this.size);
     this.pieces = [];
     this.size = 0;
     return piece;

@@ -66,12 +66,13 @@ export interface PageParserOptions {
   maxRowChars?: number;
 }
 
-export type ParserStep = { ok: true; ndjson: string } | { ok: false; failure: PageFailure };
+/** NDJSON as bytes, ready for the store: the verbatim path never makes a string of it. */
+export type ParserStep = { ok: true; ndjson: Buffer } | { ok: false; failure: PageFailure };
 
 export interface ParsedPage {
   ok: true;
   /** NDJSON not yet returned by `push`. */
-  ndjson: string;
+  ndjson: Buffer;
   totalPages: number;
   rows: number;
   rejected: RejectedRow[];
@@ -87,6 +88,9 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
+
+const EMPTY = Buffer.alloc(0);
+const NEWLINE = 0x0a;
 
 const DEFAULT_MAX_ENVELOPE_CHARS = 1024 * 1024;
 const DEFAULT_MAX_ROW_CHARS = 1024 * 1024;
@@ -140,10 +144,10 @@ export class PageBodyParser {
     if (this.ended) return this.fail('malformed', 'data after the end of the body');
     const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk);
     if (text === undefined) return this.fail('malformed', 'the body is not UTF-8');
-    const out: string[] = [];
+    const out: Buffer[] = [];
     this.consume(text, out);
     if (this.failure) return { ok: false, failure: this.failure };
-    return { ok: true, ndjson: out.length === 1 ? (out[0] ?? '') : out.join('') };
+    return { ok: true, ndjson: out.length === 1 ? (out[0] ?? EMPTY) : Buffer.concat(out) };
   }
 
   /** The body has ended: checks it was whole and reads the envelope. */
@@ -198,7 +202,7 @@ export class PageBodyParser {
     if (rejectedFailure) return this.fail('invalid-rows', rejectedFailure);
     return {
       ok: true,
-      ndjson: '',
+      ndjson: EMPTY,
       totalPages,
       rows: this.emittedRows,
       rejected: this.rejected,
@@ -211,7 +215,7 @@ export class PageBodyParser {
   }
 
   /** Alternates between the envelope and the rows until the text is used up or the body failed. */
-  private consume(text: string, out: string[]): void {
+  private consume(text: string, out: Buffer[]): void {
     let rest = text;
     while (rest !== '' && this.failure === undefined) {
       rest = this.inRows ? this.scanRows(rest, out) : this.scanEnvelope(rest);
@@ -299,7 +303,7 @@ export class PageBodyParser {
    * Finds where rows end (commas at the array's own depth), parses the complete ones and returns the text after the
    * rows array's `]` once it is reached.
    */
-  private scanRows(text: string, out: string[]): string {
+  private scanRows(text: string, out: Buffer[]): string {
     const scanStart = this.pending.length;
     const pending = this.pending + text;
     const commas: number[] = [];
@@ -393,7 +397,7 @@ export class PageBodyParser {
     commas: readonly number[],
     keys: readonly number[],
     count: number,
-    out: string[],
+    out: Buffer[],
   ): void {
     const first = this.rowsSeen;
     if (first + count > this.options.pageSize) {
@@ -423,7 +427,7 @@ export class PageBodyParser {
     // Rows are never broken across lines in NDJSON; a body with line breaks between tokens is re-serialised.
     const oneLine = text.indexOf('\n') < 0 && text.indexOf('\r') < 0;
     for (let r = 0; r < parsed.length; r++) {
-      const verdict = check(parsed[r]);
+      const verdict = checked(check, parsed[r]);
       if (verdict.ok) {
         valid.push(verdict.row);
         flat &&= verdict.flat === true;
@@ -450,7 +454,10 @@ export class PageBodyParser {
       }
     }
     if (valid.length > 0) {
-      out.push(allVerbatim ? `${verbatim.join('\n')}\n` : ndjsonOf(valid, flat, verbatim));
+      out.push(
+        (allVerbatim ? verbatimBatch(text, commas, count) : undefined) ??
+          Buffer.from(allVerbatim ? `${verbatim.join('\n')}\n` : ndjsonOf(valid, flat, verbatim)),
+      );
       this.emittedRows += valid.length;
     }
   }
@@ -510,6 +517,17 @@ function completeLength(bytes: Uint8Array): number {
   return end;
 }
 
+/** A check that throws (a bug in it, or in a schema's refinement) rejects the row rather than the page. */
+function checked(check: RowCheck, row: unknown): RowVerdict {
+  try {
+    return check(row);
+  } catch (error) {
+    const name =
+      typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : 'Error';
+    return { ok: false, reason: `the row check failed (${name})` };
+  }
+}
+
 /** Index of the closing quote of a string whose contents start at `from`, or -1 if it has not arrived yet. */
 function closingQuote(text: string, from: number): number {
   let at = from;
@@ -521,6 +539,27 @@ function closingQuote(text: string, from: number): number {
     if (backslashes % 2 === 0) return quote;
     at = quote + 1;
   }
+}
+
+/**
+ * A batch whose rows are all stored verbatim, as bytes, straight from its text: the commas between rows become
+ * line breaks. Only for compact ASCII text (no spaces around rows, so character offsets are byte offsets and each
+ * row is exactly its own text); undefined otherwise, for the caller to build the lines one by one.
+ */
+function verbatimBatch(text: string, commas: readonly number[], count: number): Buffer | undefined {
+  const last = text.length - 1;
+  if (text.charCodeAt(0) !== OPEN_BRACE || text.charCodeAt(last) !== CLOSE_BRACE) return undefined;
+  if (Buffer.byteLength(text, 'utf8') !== text.length) return undefined;
+  for (let r = 0; r < count - 1; r++) {
+    const comma = commas[r] ?? -1;
+    if (text.charCodeAt(comma - 1) !== CLOSE_BRACE || text.charCodeAt(comma + 1) !== OPEN_BRACE)
+      return undefined;
+  }
+  const bytes = Buffer.allocUnsafe(text.length + 1);
+  bytes.write(text, 0, 'latin1');
+  for (let r = 0; r < count - 1; r++) bytes[commas[r] ?? 0] = NEWLINE;
+  bytes[text.length] = NEWLINE;
+  return bytes;
 }
 
 /**
@@ -602,15 +641,16 @@ export function parsePageBody(
   pieces: Iterable<Uint8Array | string>,
   options: PageParserOptions,
 ): ParserEnd & { ndjsonAll?: string } {
+  // Strings here: this is for tests and small bodies, where readability beats bytes.
   const parser = new PageBodyParser(options);
   const out: string[] = [];
   for (const piece of pieces) {
     const step = parser.push(piece);
     if (!step.ok) return step;
-    out.push(step.ndjson);
+    out.push(step.ndjson.toString('utf8'));
   }
   const end = parser.end();
   if (!end.ok) return end;
-  out.push(end.ndjson);
+  out.push(end.ndjson.toString('utf8'));
   return { ...end, ndjsonAll: out.join('') };
 }

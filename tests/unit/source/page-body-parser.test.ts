@@ -411,6 +411,24 @@ describe('the page body parser', () => {
     );
   });
 
+  it('rejects a row whose check throws, instead of throwing', () => {
+    const throwing: RowCheck = (row) => {
+      if (row === 2) throw new RangeError('Invalid time value');
+      return { ok: true, row };
+    };
+    const body = '{"page":1,"total_pages":1,"data":[1,2,3]}';
+    expect(
+      parsePageBody(
+        [body],
+        options({ checkRow: throwing, invalidRows: { action: 'quarantine', maxShare: 0.5 } }),
+      ),
+    ).toMatchObject({
+      ok: true,
+      rows: 2,
+      rejected: [{ index: 1, reason: 'the row check failed (RangeError)', row: '2' }],
+    });
+  });
+
   it('reads total_pages without checking rows when it only counts (planning)', () => {
     const body = JSON.stringify({ page: 1, total_pages: 4, data: [{ not: 'a sensor row' }] });
     expect(parsePageBody([body], options({ checkRow: undefined }))).toMatchObject({
