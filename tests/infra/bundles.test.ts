@@ -1,17 +1,15 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { ESM_REQUIRE_BANNER } from '../../infra/aws/constructs/fleet-function.js';
 import { fromRepositoryRoot } from '../../infra/aws/repository.js';
 import { BUNDLED_QUERIES_DIR } from '../../infra/lambda-runtime.js';
 import { type ServiceName, serviceNames } from '../../infra/topology.js';
+import { importHandler } from '../helpers/import-handler.js';
 import { FAKE_REGION, resolveValue } from './helpers/resolve.js';
 import { discard, type Synthesized, synthesize, testConfig } from './helpers/synth.js';
 import type { CfnResource } from './helpers/template.js';
 
-const run = promisify(execFile);
 /** The issue's target: each minified bundle, AWS SDK clients included, under 1 MB. */
 const MAX_BUNDLE_BYTES = 1_000_000;
 
@@ -46,19 +44,6 @@ function environmentOf(service: ServiceName): Record<string, string> {
     Object.entries(variables ?? {}).map(([name, value]) => [name, resolveValue(synthesized.template, value)]),
   );
 }
-
-const importHandler = (file: string, env: Record<string, string>) =>
-  run(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      `const m = await import(${JSON.stringify(file)}); console.log(typeof m.handler);`,
-    ],
-    {
-      env: { PATH: process.env.PATH ?? '', ...env },
-    },
-  );
 
 describe.each(serviceNames)('the %s function bundle', (service) => {
   const bundle = () => path.join(assetDir(service), 'index.mjs');

@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { LAMBDA_RUNTIME } from '../../infra/lambda-runtime.js';
 import { serviceNames, topology } from '../../infra/topology.js';
+import { importHandler } from '../helpers/import-handler.js';
 
-const run = promisify(execFile);
 const outdir = mkdtempSync(path.join(tmpdir(), 'bundles-'));
 
 /** Every variable some entry reads, with harmless values: importing a bundle must not touch the network. */
@@ -46,19 +44,6 @@ async function bundle(service: (typeof serviceNames)[number]): Promise<string> {
   });
   return outfile;
 }
-
-const importHandler = (file: string, env: Record<string, string>) =>
-  run(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      `const m = await import(${JSON.stringify(file)}); console.log(typeof m.handler);`,
-    ],
-    {
-      env: { PATH: process.env.PATH ?? '', ...env },
-    },
-  );
 
 describe.each(serviceNames)('the %s Lambda bundle', (service) => {
   let file: string;
