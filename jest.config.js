@@ -27,5 +27,6 @@ export default {
     project('integration', 'integration'),
     project('e2e', 'e2e'),
     project('infra', 'infra'),
+    project('faults', 'faults'),
   ],
 };

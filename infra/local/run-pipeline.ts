@@ -19,7 +19,7 @@ import { runIdFor, scheduledTimeForDay } from '../../services/shared/run-identit
 import { DATASETS } from '../topology.js';
 import { progressLine } from './progress.js';
 import { reportPageOf } from './report-location.js';
-import { LocalRuntime } from './runtime.js';
+import { LocalRuntime, type LocalRuntimeOptions } from './runtime.js';
 
 export const BUNDLED_QUERIES = fileURLToPath(new URL('../../queries/', import.meta.url));
 
@@ -37,6 +37,8 @@ export interface LocalRunOptions {
   pageSize?: number;
   database?: string;
   onProgress?: (line: string) => void;
+  /** Passed to the runtime: wraps its ports (the fault suite injects failures this way). */
+  decoratePorts?: LocalRuntimeOptions['decoratePorts'];
 }
 
 export interface RunSummary {
@@ -72,6 +74,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
       database: options.database ?? 'fleet_etl',
       pageSize: options.pageSize ?? 50_000,
     },
+    ...(options.decoratePorts ? { decoratePorts: options.decoratePorts } : {}),
   });
   const datasets: Record<string, DatasetTotals> = {};
   const failures: string[] = [];

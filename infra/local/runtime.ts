@@ -65,6 +65,11 @@ export interface LocalRuntimeOptions {
    * next `etl run`. Replays use it, since they never plan or download.
    */
   queues?: 'consume' | 'paused';
+  /**
+   * Wraps the ports the runtime built before any service sees them: how the fault suite makes an object store
+   * fail writes or the bus refuse entries, without a second wiring of the services.
+   */
+  decoratePorts?: (ports: LocalPorts) => LocalPorts;
 }
 
 export interface ExtraConsumer {
@@ -130,7 +135,7 @@ export class LocalRuntime {
     const logFile = this.layout.logs;
     const logger = (service: ServiceName): Logger =>
       jsonLogger(service, (line) => appendFileSync(logFile, `${line}\n`));
-    this.ports = {
+    const ports: LocalPorts = {
       ...options.ports,
       queue: this.taskQueue(),
       publisher: this.bus,
@@ -140,6 +145,7 @@ export class LocalRuntime {
       ledger: new SqliteRunLedger(this.db),
       logger,
     };
+    this.ports = options.decoratePorts?.(ports) ?? ports;
     this.handlers = Object.fromEntries(
       serviceNames.map((name) => [name, localHandlers[name](this.ports)]),
     ) as Record<ServiceName, LocalHandler>;
