@@ -1,0 +1,70 @@
+import { fastClock, faultRun } from './harness.js';
+import { type Answer, answerOf, independentAnswer, sameAnswer } from './invariants.js';
+import { type Scenario, SuiteRecorder } from './scenario.js';
+
+/** Whole runs against an API that misbehaves: each ends with the fault-free answer or a failure naming why. */
+const scenarios: Scenario[] = [
+  {
+    name: 'throttling',
+    injected: '30% of page requests answered 429 with Retry-After (seconds or HTTP-date)',
+    expect: { kind: 'answer' },
+    run: () => faultRun({ simulator: { throttleRate: 0.3, faultSeed: 6 } }),
+    faults: (r) => r.simulator.faults.throttled,
+    extraChecks: (r) =>
+      r.simulator.earlyRequests > 0 ? [`${r.simulator.earlyRequests} requests before Retry-After`] : [],
+  },
+  {
+    name: '5xx bursts',
+    injected: '35% of page requests answered 500 or 503',
+    expect: { kind: 'answer' },
+    run: () => faultRun({ simulator: { errorRate: 0.35, faultSeed: 3, retryAfterSeconds: 0 } }),
+    faults: (r) => r.simulator.faults.serverErrors,
+  },
+  {
+    name: 'truncated bodies',
+    injected: '25% of page bodies cut mid-row (clean end or dropped connection)',
+    expect: { kind: 'answer' },
+    run: () => faultRun({ simulator: { truncateRate: 0.25, faultSeed: 4 } }),
+    faults: (r) => r.simulator.faults.truncated,
+  },
+  {
+    name: 'tokens expiring mid-run',
+    injected: 'tokens of 1 s on a provider clock 20 times fast: they expire early, as the API sees it',
+    expect: { kind: 'answer' },
+    run: () => faultRun({ simulator: { tokenTtlSeconds: 1, latencyMs: 20, clock: fastClock(20) } }),
+    faults: (r) => r.simulator.unauthorized,
+  },
+  {
+    name: 'a page that always fails',
+    injected: 'sensors page 3 always answers 400',
+    expect: { kind: 'failure', failure: /sensors page 3: .*HTTP 400/, deadLetters: 1 },
+    run: () => faultRun({ simulator: { failPages: [{ dataset: 'sensors', page: 3 }] } }),
+    faults: (r) => r.simulator.faults.failedPages,
+  },
+];
+
+describe('fault injection: the fleet API', () => {
+  const recorder = new SuiteRecorder();
+  let baseline: Answer;
+
+  beforeAll(async () => {
+    const calm = await faultRun();
+    baseline = answerOf(calm);
+    if (calm.summary.status !== 'succeeded' || !sameAnswer(baseline, independentAnswer(calm))) {
+      throw new Error(`the fault-free run is wrong: ${calm.summary.failures.join(' | ')}`);
+    }
+  }, 60_000);
+
+  afterAll(() => {
+    recorder.summarise('api');
+  });
+
+  it.each(scenarios.map((s) => [s.name, s] as const))(
+    '%s',
+    async (_name, scenario) => {
+      const result = await recorder.runScenario(scenario, baseline);
+      expect(result.violations).toEqual([]);
+    },
+    90_000,
+  );
+});

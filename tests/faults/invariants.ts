@@ -1,0 +1,276 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { stateLayout } from '../../infra/local/runtime.js';
+import { SqliteQueue } from '../../services/adapters/local/sqlite/sqlite-queue.js';
+import { openStateDatabase } from '../../services/adapters/local/sqlite/state-database.js';
+import { rawPageKey } from '../../services/shared/lake-keys.js';
+import { expectedAnswer } from '../helpers/expected-answer.js';
+import { CLIENT_SECRET, type FaultRun, PAGE_SIZE, ROTATED_SECRET } from './harness.js';
+
+export type Answer = { vehicle_type: string; avg_seconds_between_measurements: number; vehicles: number }[];
+
+/** What a scenario expects of its run: the fault-free answer, or a failure whose reasons match `failure`. */
+export type Expectation = { kind: 'answer' } | { kind: 'failure'; failure: RegExp; deadLetters?: number };
+
+export interface InvariantReport {
+  /** Planned pages whose object was checked. */
+  pagesChecked: number;
+  /** Rows (or pages) present more than once: in the lake, in the tables, or in PageDownloaded. */
+  duplicates: number;
+  /** Rows of the night missing from the lake or the tables of a run that said it succeeded. */
+  lost: number;
+  /** Problems found; empty when every invariant holds. */
+  violations: string[];
+  /** Short description of what held, for the scenario's line. */
+  checked: string[];
+}
+
+const SENSOR_KEY = (r: { vehicle_id: string; timestamp: number }) => `${r.vehicle_id}@${r.timestamp}`;
+
+/** Every file under a folder, relative, sorted; temporary files included. */
+export function filesUnder(root: string): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+export function archivedEvents(
+  stateDir: string,
+): { 'detail-type': string; detail: Record<string, unknown> }[] {
+  let text: string;
+  try {
+    text = readFileSync(stateLayout(stateDir).archive, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line));
+}
+
+function lines(file: string): string[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '');
+}
+
+/** Rows in `actual` beyond their count in `expected` (duplicates) and rows of `expected` missing (lost). */
+function multisetDifference(expected: string[], actual: string[]): { extra: number; missing: number } {
+  const counts = new Map<string, number>();
+  for (const key of expected) counts.set(key, (counts.get(key) ?? 0) + 1);
+  let extra = 0;
+  for (const key of actual) {
+    const left = counts.get(key) ?? 0;
+    if (left === 0) extra += 1;
+    else counts.set(key, left - 1);
+  }
+  let missing = 0;
+  for (const left of counts.values()) missing += left;
+  return { extra, missing };
+}
+
+async function warehouseKeys(warehouse: string): Promise<{ vehicles: string[]; sensors: string[] }> {
+  const db = await DuckDBInstance.create(':memory:');
+  const connection = await db.connect();
+  const read = async (sql: string): Promise<string[]> => {
+    try {
+      const reader = await connection.runAndReadAll(sql);
+      return reader.getRowObjects().map((row) => String(row.k));
+    } catch {
+      return []; // no Parquet file yet: the table is empty
+    }
+  };
+  try {
+    return {
+      vehicles: await read(
+        `SELECT vehicle_id AS k FROM read_parquet('${warehouse}/vehicles_data/**/*.parquet', hive_partitioning = true)`,
+      ),
+      sensors: await read(
+        `SELECT vehicle_id || '@' || CAST("timestamp" AS VARCHAR) AS k FROM read_parquet('${warehouse}/sensor_data/**/*.parquet', hive_partitioning = true)`,
+      ),
+    };
+  } finally {
+    connection.closeSync();
+    db.closeSync();
+  }
+}
+
+/** The answer of a run, rows in the report's order. */
+export function answerOf(run: FaultRun): Answer {
+  return (run.summary.results.avg_seconds_between_measurements?.rows ?? []).map((row) => ({
+    vehicle_type: String(row.vehicle_type),
+    avg_seconds_between_measurements: Number(row.avg_seconds_between_measurements),
+    vehicles: Number(row.vehicles),
+  }));
+}
+
+export function sameAnswer(actual: Answer, expected: Answer): boolean {
+  return (
+    actual.length === expected.length &&
+    actual.every((row, i) => {
+      const e = expected[i];
+      return (
+        e !== undefined &&
+        row.vehicle_type === e.vehicle_type &&
+        row.vehicles === e.vehicles &&
+        Math.abs(row.avg_seconds_between_measurements - e.avg_seconds_between_measurements) < 1e-9
+      );
+    })
+  );
+}
+
+/** The answer computed in TypeScript from the simulator's rows: what the fault-free run must give. */
+export function independentAnswer(run: FaultRun): Answer {
+  return expectedAnswer(run.world.vehicles, run.world.sensors);
+}
+
+/**
+ * The invariants every scenario is held to, whatever it injected:
+ * - the lake holds at most one object per planned page of the run, each a whole page, and no stray or temporary
+ *   object; a run that succeeded holds every planned page and every row of the night exactly once;
+ * - the warehouse holds each raw row once, after the documented filter (readings of vehicles not in
+ *   vehicles_data are dropped by the join in queries/30_sensor_data.sql);
+ * - the answer equals the fault-free answer, or the run failed with reasons that name the cause;
+ * - no task is left queued or in flight, nothing but the expected dead letters;
+ * - no client secret or issued access token appears anywhere the run wrote, nor in its failures.
+ */
+export async function checkInvariants(
+  run: FaultRun,
+  expectation: Expectation,
+  baseline: Answer,
+): Promise<InvariantReport> {
+  const violations: string[] = [];
+  const checked: string[] = [];
+  const layout = stateLayout(run.stateDir);
+  const { runId } = run.summary;
+  const planned = {
+    vehicles: Math.ceil(run.world.vehicles.length / PAGE_SIZE),
+    sensors: Math.ceil(run.world.sensors.length / PAGE_SIZE),
+  };
+
+  // The lake: one whole object per planned page, nothing else.
+  const rawFiles = filesUnder(layout.raw);
+  const allLake = [...rawFiles, ...filesUnder(layout.warehouse), ...filesUnder(layout.results)];
+  const temporary = allLake.filter((f) => path.basename(f).startsWith('.'));
+  if (temporary.length > 0) violations.push(`temporary objects left: ${temporary.join(', ')}`);
+  const expectedKeys = new Set<string>();
+  for (const dataset of ['vehicles', 'sensors'] as const) {
+    for (let page = 1; page <= planned[dataset]; page += 1)
+      expectedKeys.add(rawPageKey(dataset, runId, page));
+  }
+  const pageFiles = rawFiles.filter((f) => !f.startsWith('rejected/'));
+  const stray = pageFiles.filter((f) => !expectedKeys.has(f));
+  if (stray.length > 0) violations.push(`objects outside the plan: ${stray.join(', ')}`);
+  const succeeded = run.summary.status === 'succeeded';
+  if (succeeded && pageFiles.length !== expectedKeys.size) {
+    violations.push(`${pageFiles.length} page objects for ${expectedKeys.size} planned pages`);
+  }
+  const lakeRows = {
+    vehicles: pageFiles
+      .filter((f) => f.startsWith('vehicles/'))
+      .flatMap((f) => lines(path.join(layout.raw, f)).map((l) => String(JSON.parse(l).vehicle_id))),
+    sensors: pageFiles
+      .filter((f) => f.startsWith('sensors/'))
+      .flatMap((f) => lines(path.join(layout.raw, f)).map((l) => SENSOR_KEY(JSON.parse(l)))),
+  };
+  const worldKeys = {
+    vehicles: run.world.vehicles.map((v) => v.vehicle_id),
+    sensors: run.world.sensors.map(SENSOR_KEY),
+  };
+  let duplicates = 0;
+  let lost = 0;
+  for (const dataset of ['vehicles', 'sensors'] as const) {
+    const { extra, missing } = multisetDifference(worldKeys[dataset], lakeRows[dataset]);
+    duplicates += extra;
+    if (extra > 0) violations.push(`${extra} ${dataset} rows in the lake beyond the night's rows`);
+    if (succeeded && missing > 0) {
+      lost += missing;
+      violations.push(`${missing} ${dataset} rows of the night missing from the lake`);
+    }
+  }
+  checked.push(`${pageFiles.length}/${expectedKeys.size} pages once`);
+
+  // PageDownloaded: announced once per page (per attempt of the run).
+  const events = archivedEvents(run.stateDir);
+  const announced = events
+    .filter((e) => e['detail-type'] === 'PageDownloaded' && e.detail.runId === runId)
+    .map((e) => `${String(e.detail.dataset)}:${String(e.detail.page)}`);
+  const drained = events.filter((e) => e['detail-type'] === 'DownloadsDrained' && e.detail.runId === runId);
+  if (drained.length > 1) violations.push(`DownloadsDrained announced ${drained.length} times`);
+
+  // The warehouse: raw rows after the documented filter, once each.
+  if (succeeded) {
+    const tables = await warehouseKeys(layout.warehouse);
+    const known = new Set(lakeRows.vehicles);
+    const expectedSensors = lakeRows.sensors.filter((k) => known.has(k.slice(0, k.indexOf('@'))));
+    for (const [table, expected, actual] of [
+      ['vehicles_data', lakeRows.vehicles, tables.vehicles],
+      ['sensor_data', expectedSensors, tables.sensors],
+    ] as const) {
+      const { extra, missing } = multisetDifference([...expected], [...actual]);
+      duplicates += extra;
+      lost += missing;
+      if (extra > 0) violations.push(`${table}: ${extra} rows beyond the raw rows`);
+      if (missing > 0) violations.push(`${table}: ${missing} raw rows missing`);
+    }
+    checked.push(`tables = raw rows (${tables.vehicles.length}+${tables.sensors.length})`);
+    if (new Set(announced).size !== announced.length && drained.length <= 1) {
+      // Redeliveries may announce a page again; the ledger counts it once. Not a violation, but counted.
+      checked.push(`${announced.length - new Set(announced).size} repeated PageDownloaded absorbed`);
+    }
+  }
+
+  // The outcome.
+  if (expectation.kind === 'answer') {
+    if (!succeeded) violations.push(`run failed: ${run.summary.failures.join(' | ')}`);
+    else if (!sameAnswer(answerOf(run), baseline))
+      violations.push('answer differs from the fault-free answer');
+    else checked.push('answer = fault-free');
+  } else {
+    if (succeeded) violations.push('run succeeded where it had to fail');
+    else if (!run.summary.failures.some((f) => expectation.failure.test(f))) {
+      violations.push(`failure does not name the cause: ${run.summary.failures.join(' | ') || '(none)'}`);
+    } else {
+      checked.push(`failed naming the cause`);
+    }
+    const failed = events.filter((e) => e['detail-type'] === 'EtlFailed' && e.detail.runId === runId);
+    if (failed.length === 0 && !run.summary.failures.some((f) => /dead letter/.test(f))) {
+      violations.push('no EtlFailed event and no dead letter');
+    }
+  }
+
+  // Nothing left queued or in flight.
+  const db = openStateDatabase(layout.state);
+  try {
+    const tasks = new SqliteQueue(db, { name: 'tasks', visibilityTimeoutMs: 0, maxReceiveCount: 5 });
+    const depth = tasks.depth;
+    if (depth.visible + depth.inFlight + depth.delayed > 0) {
+      violations.push(`tasks left: ${JSON.stringify(depth)}`);
+    }
+    const expectedLetters =
+      expectation.kind === 'failure' ? (expectation.deadLetters ?? depth.deadLetters) : 0;
+    if (depth.deadLetters !== expectedLetters) {
+      violations.push(`${depth.deadLetters} task dead letters, expected ${expectedLetters}`);
+    }
+  } finally {
+    db.close();
+  }
+
+  // Secrets: nowhere in what the run wrote, nor in what it reported.
+  const secrets = [CLIENT_SECRET, ROTATED_SECRET, ...run.tokens];
+  const leaks = new Set<string>();
+  for (const file of filesUnder(run.stateDir)) {
+    const bytes = readFileSync(path.join(run.stateDir, file));
+    for (const secret of secrets) if (bytes.includes(secret)) leaks.add(file);
+  }
+  const reported = JSON.stringify(run.summary);
+  for (const secret of secrets) if (reported.includes(secret)) leaks.add('the run summary');
+  if (leaks.size > 0) violations.push(`a secret or token appears in ${[...leaks].join(', ')}`);
+  else checked.push(`no secret in ${filesUnder(run.stateDir).length} files`);
+
+  return { pagesChecked: expectedKeys.size, duplicates, lost, violations, checked };
+}

@@ -1,0 +1,113 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FaultRun } from './harness.js';
+import { type Answer, checkInvariants, type Expectation } from './invariants.js';
+
+/** One fault-injected whole run: what it injects, how to run it, and what it must end with. */
+export interface Scenario {
+  name: string;
+  injected: string;
+  expect: Expectation;
+  run: () => Promise<FaultRun>;
+  /** Faults really injected, as counted after the run (e.g. from the simulator's stats); must be > 0. */
+  faults: (run: FaultRun) => number;
+  /** Further checks of the scenario's own (e.g. "only the failed entries were sent again"); returns problems. */
+  extraChecks?: (run: FaultRun) => Promise<string[]> | string[];
+}
+
+/** A check that is not a whole run (e.g. a hostile message against a handler): same line, same summary. */
+export interface Probe {
+  name: string;
+  injected: string;
+  run: () => Promise<{ faults: number; checked: string; violations: string[] }>;
+}
+
+export interface ScenarioResult {
+  name: string;
+  injected: string;
+  checked: string;
+  outcome: 'pass' | 'fail';
+  faults: number;
+  pagesChecked: number;
+  duplicates: number;
+  lost: number;
+  violations: string[];
+  seconds: number;
+}
+
+/** Collects one line per scenario and the suite's summary; lines go to stderr at once, outside jest's console. */
+export class SuiteRecorder {
+  readonly results: ScenarioResult[] = [];
+
+  record(result: ScenarioResult): ScenarioResult {
+    this.results.push(result);
+    const outcome = result.outcome === 'pass' ? 'PASS' : `FAIL (${result.violations.join('; ')})`;
+    process.stderr.write(
+      `[fault] ${result.name} | injected: ${result.injected} (${result.faults}) | checked: ${result.checked} | ${outcome} in ${result.seconds.toFixed(1)} s\n`,
+    );
+    return result;
+  }
+
+  async runScenario(scenario: Scenario, baseline: Answer): Promise<ScenarioResult> {
+    const started = performance.now();
+    const run = await scenario.run();
+    const report = await checkInvariants(run, scenario.expect, baseline);
+    const faults = scenario.faults(run);
+    const violations = [...report.violations, ...((await scenario.extraChecks?.(run)) ?? [])];
+    if (faults === 0) violations.push('no fault was injected');
+    return this.record({
+      name: scenario.name,
+      injected: scenario.injected,
+      checked: report.checked.join(', '),
+      outcome: violations.length === 0 ? 'pass' : 'fail',
+      faults,
+      pagesChecked: report.pagesChecked,
+      duplicates: report.duplicates,
+      lost: report.lost,
+      violations,
+      seconds: (performance.now() - started) / 1000,
+    });
+  }
+
+  async runProbe(probe: Probe): Promise<ScenarioResult> {
+    const started = performance.now();
+    const { faults, checked, violations } = await probe.run();
+    return this.record({
+      name: probe.name,
+      injected: probe.injected,
+      checked,
+      outcome: violations.length === 0 ? 'pass' : 'fail',
+      faults,
+      pagesChecked: 0,
+      duplicates: 0,
+      lost: 0,
+      violations,
+      seconds: (performance.now() - started) / 1000,
+    });
+  }
+
+  /** The summary line, and the same figures as JSON next to the system's temporary files. */
+  summarise(group: string): { line: string; file: string } {
+    const sum = (f: (r: ScenarioResult) => number) => this.results.reduce((s, r) => s + f(r), 0);
+    const summary = {
+      group,
+      scenarios: this.results.length,
+      passed: this.results.filter((r) => r.outcome === 'pass').length,
+      faultsInjected: sum((r) => r.faults),
+      pagesChecked: sum((r) => r.pagesChecked),
+      duplicatesFound: sum((r) => r.duplicates),
+      dataLost: sum((r) => r.lost),
+      seconds: Number(sum((r) => r.seconds).toFixed(1)),
+      results: this.results,
+    };
+    const file = path.join(tmpdir(), `fleet-etl-reliability-${group}.json`);
+    writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
+    const line =
+      `[fault] summary ${group}: ${summary.passed}/${summary.scenarios} scenarios passed, ` +
+      `${summary.faultsInjected} faults injected, ${summary.pagesChecked} pages checked, ` +
+      `${summary.duplicatesFound} duplicates found, ${summary.dataLost} rows lost (${file})`;
+    process.stderr.write(`${line}\n`);
+    return { line, file };
+  }
+}
