@@ -83,4 +83,26 @@ describe('SqliteRunLedger', () => {
     const progress = await new SqliteRunLedger(openStateDatabase(file)).progress(runId);
     expect(progress.datasets.sensors?.storedPages).toBe(1);
   });
+
+  it('counts the pages of a state file written before pages were counted as they are recorded', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'state-')), 'state.sqlite');
+    const first = openStateDatabase(file);
+    await new SqliteRunLedger(first).recordPage(runId, 'sensors', 1, 10);
+    // What an earlier version left: pages, no counts, user_version 0.
+    first.exec(
+      'DROP TRIGGER ledger_pages_counted; DROP TRIGGER ledger_pages_uncounted; DROP TABLE ledger_page_counts',
+    );
+    first
+      .prepare('INSERT INTO ledger_pages (run_id, dataset, page, rows) VALUES (?, ?, ?, ?)')
+      .run(runId, 'sensors', 2, 5);
+    first.pragma('user_version = 0');
+    first.close();
+    const reopened = new SqliteRunLedger(openStateDatabase(file));
+    await reopened.recordPage(runId, 'sensors', 3, 1);
+    expect((await reopened.progress(runId)).datasets.sensors).toEqual({
+      totalPages: undefined,
+      storedPages: 3,
+      rows: 16,
+    });
+  });
 });

@@ -36,8 +36,9 @@ export class SqliteRunLedger implements RunLedger {
          ON CONFLICT (run_id, dataset, page) DO UPDATE SET reason = excluded.reason, failed_at = excluded.failed_at`,
       ),
       plans: db.prepare('SELECT dataset, total_pages, window_json FROM ledger_plans WHERE run_id = ?'),
+      // Kept by triggers on ledger_pages (state-database.ts): one row per dataset instead of a count of pages.
       counts: db.prepare(
-        'SELECT dataset, count(*) AS stored, coalesce(sum(rows), 0) AS rows FROM ledger_pages WHERE run_id = ? GROUP BY dataset',
+        'SELECT dataset, stored, rows FROM ledger_page_counts WHERE run_id = ? AND stored > 0 ORDER BY dataset',
       ),
       failures: db.prepare(
         'SELECT dataset, page, reason FROM ledger_failures WHERE run_id = ? ORDER BY dataset, page',
@@ -52,8 +53,8 @@ export class SqliteRunLedger implements RunLedger {
         `INSERT INTO ledger_runs (run_id, finished_at) VALUES (?, ?)
          ON CONFLICT (run_id) DO UPDATE SET finished_at = coalesce(ledger_runs.finished_at, excluded.finished_at)`,
       ),
-      reset: ['ledger_plans', 'ledger_pages', 'ledger_failures', 'ledger_runs'].map((table) =>
-        db.prepare(`DELETE FROM ${table} WHERE run_id = ?`),
+      reset: ['ledger_plans', 'ledger_pages', 'ledger_page_counts', 'ledger_failures', 'ledger_runs'].map(
+        (table) => db.prepare(`DELETE FROM ${table} WHERE run_id = ?`),
       ),
     };
   }

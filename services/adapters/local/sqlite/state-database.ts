@@ -18,8 +18,46 @@ export function openStateDatabase(file: string): StateDatabase {
   // A second process (e.g. `etl dlq list` during a run) waits for the writer instead of failing at once.
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
+  migrate(db);
   return db;
 }
+
+/**
+ * Schema changes after the first release, applied once per state file (`user_version` counts them), so a state
+ * directory written by an earlier version resumes with the same answers.
+ */
+function migrate(db: StateDatabase): void {
+  const version = Number(db.pragma('user_version', { simple: true }));
+  if (version < 1) {
+    db.transaction(() => {
+      // Version 1: stored pages are counted as they are recorded, so a progress read no longer counts every
+      // page of the run (the completion tracker reads progress once per page: quadratic in the page count).
+      db.exec(PAGE_COUNTS);
+      db.exec(`INSERT OR REPLACE INTO ledger_page_counts (run_id, dataset, stored, rows)
+        SELECT run_id, dataset, count(*), coalesce(sum(rows), 0) FROM ledger_pages GROUP BY run_id, dataset`);
+      db.pragma('user_version = 1');
+    })();
+  }
+}
+
+/** Kept by triggers: an ignored duplicate (ON CONFLICT DO NOTHING) inserts no row and fires no trigger. */
+const PAGE_COUNTS = `
+CREATE TABLE IF NOT EXISTS ledger_page_counts (
+  run_id TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  stored INTEGER NOT NULL,
+  rows INTEGER NOT NULL,
+  PRIMARY KEY (run_id, dataset)
+);
+CREATE TRIGGER IF NOT EXISTS ledger_pages_counted AFTER INSERT ON ledger_pages BEGIN
+  INSERT INTO ledger_page_counts (run_id, dataset, stored, rows) VALUES (NEW.run_id, NEW.dataset, 1, NEW.rows)
+  ON CONFLICT (run_id, dataset) DO UPDATE SET stored = stored + 1, rows = rows + excluded.rows;
+END;
+CREATE TRIGGER IF NOT EXISTS ledger_pages_uncounted AFTER DELETE ON ledger_pages BEGIN
+  UPDATE ledger_page_counts SET stored = stored - 1, rows = rows - OLD.rows
+  WHERE run_id = OLD.run_id AND dataset = OLD.dataset;
+END;
+`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS ledger_plans (
@@ -62,4 +100,6 @@ CREATE TABLE IF NOT EXISTS queue_messages (
   dead_lettered_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS queue_messages_visible ON queue_messages (queue, visible_at, seq);
+-- Deletes and releases find a message by its receipt handle: without this each scanned the whole queue.
+CREATE INDEX IF NOT EXISTS queue_messages_receipt ON queue_messages (receipt_handle);
 `;
