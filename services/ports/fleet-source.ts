@@ -5,6 +5,12 @@ export interface PageRequest {
   window: DateWindow;
   page: number;
   pageSize: number;
+  /**
+   * `total_pages` as the plan knew it. Pages are slices by offset: when the API's count changed since planning,
+   * the slices moved, and storing the page could repeat or skip rows. The source then fails the page (terminal)
+   * before anything is stored.
+   */
+  expectedTotalPages?: number;
 }
 
 /**
