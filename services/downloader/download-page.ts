@@ -69,7 +69,8 @@ async function alreadyStored(key: string, deps: DownloaderDeps): Promise<StoredP
  */
 export async function storePage(task: DownloadTask, key: string, deps: DownloaderDeps): Promise<StoredPage> {
   const { runId, dataset, window, page, pageSize } = task;
-  const fetched = await deps.source.fetchPage({ dataset, window, page, pageSize }, (ndjson) =>
+  const request = { dataset, window, page, pageSize, expectedTotalPages: task.totalPages };
+  const fetched = await deps.source.fetchPage(request, (ndjson) =>
     deps.rawStore.put(key, ndjson, { contentType: 'application/x-ndjson' }),
   );
   if (fetched.totalPages !== task.totalPages) {
