@@ -1,7 +1,10 @@
 import { TerminalError, TransientError } from '../../shared/errors.js';
 
-/** What went wrong, for counting: an HTTP status, a connection that failed, or a body that stopped short. */
-export type TransientKind = 'http' | 'network' | 'truncated';
+/**
+ * What went wrong, for counting: an HTTP status, a connection that failed, a body that stopped short, or a body
+ * that is not JSON at all (a proxy's or a login wall's HTML page).
+ */
+export type TransientKind = 'http' | 'network' | 'truncated' | 'content-type';
 
 /** The API may answer differently later: 429, 5xx, network failures, timeouts, a body cut short. */
 export class FleetApiTransientError extends TransientError {

@@ -165,6 +165,18 @@ export class FleetApiSource implements FleetSource {
       if (!response.ok) {
         throw await failureOf(response, `fleet API failed ${what}`, [token], this.timing.now());
       }
+      const contentType = response.headers.get('content-type');
+      if (contentType !== null && !JSON_CONTENT_TYPE.test(contentType)) {
+        // A proxy's error page or a login wall answers 200 with HTML: not the API speaking. Asking again may
+        // reach the API; if it never does, the retries end with this message, which names what came back.
+        await discard(response);
+        throw new FleetApiTransientError(
+          `fleet API answered ${what} with content-type "${contentType.slice(0, 100)}", not JSON`,
+          response.status,
+          undefined,
+          { kind: 'content-type' },
+        );
+      }
       const parser = new PageBodyParser({
         shape: source.shape,
         page: request.page,
@@ -175,7 +187,8 @@ export class FleetApiSource implements FleetSource {
       const outcome: BodyOutcome = { failure: undefined, parsed: undefined };
       let stored: T;
       try {
-        stored = await sink(this.ndjson(response, parser, outcome, what));
+        const body = this.ndjson(response, parser, outcome, what);
+        stored = await sink(asPlanned(body, outcome, request, what, response.status));
       } catch (error) {
         // The sink (an object store) may wrap what the body threw; the body's own failure says more.
         throw outcome.failure ?? error;
@@ -396,6 +409,33 @@ class OutputBuffer {
 interface BodyOutcome {
   failure: FleetApiError | undefined;
   parsed: ParsedPage | undefined;
+}
+
+/** `application/json`, `application/problem+json`, `application/vnd.fleet+json; charset=utf-8`, ... */
+const JSON_CONTENT_TYPE = /^\s*application\/([\w.+-]+\+)?json\s*(;|$)/i;
+
+/**
+ * The page's NDJSON, failed at its end (before the sink can commit it) when the API's `total_pages` is not the
+ * one the page was planned with: the offset slices moved, and the page's rows may repeat or skip some.
+ */
+async function* asPlanned(
+  ndjson: AsyncIterable<Uint8Array>,
+  outcome: BodyOutcome,
+  request: PageRequest,
+  what: string,
+  status: number,
+): AsyncGenerator<Uint8Array> {
+  yield* ndjson;
+  const expected = request.expectedTotalPages;
+  const actual = outcome.parsed?.totalPages;
+  if (expected !== undefined && actual !== undefined && actual !== expected) {
+    outcome.failure = new FleetApiTerminalError(
+      `fleet API's total_pages changed since planning: ${what} says ${actual}, the plan has ${expected}; ` +
+        'the rows of the window changed while the run was downloading, so its pages no longer line up (run the night again)',
+      status,
+    );
+    throw outcome.failure;
+  }
 }
 
 /** A body cut short is a connection that broke: worth asking again. Anything else about a body is not. */
