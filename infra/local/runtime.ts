@@ -296,14 +296,10 @@ export class LocalRuntime {
         continue;
       }
       const failed = await this.invokeBatch(service, received);
-      for (const message of received) {
-        if (failed.has(message.messageId)) {
-          this.tasks.release(message.receiptHandle);
-        } else {
-          this.tasks.delete(message.receiptHandle);
-          this.work.end();
-        }
-      }
+      const released = received.filter((m) => failed.has(m.messageId)).map((m) => m.receiptHandle);
+      const deleted = received.filter((m) => !failed.has(m.messageId)).map((m) => m.receiptHandle);
+      this.tasks.settle(deleted, released);
+      for (const _ of deleted) this.work.end();
     }
   }
 

@@ -28,6 +28,17 @@ describe('SqliteQueue', () => {
     expect(q.size).toBe(0);
   });
 
+  it('settles a batch at once: deletes what succeeded, releases what failed', () => {
+    const { q, advance } = queue();
+    q.send(['a', 'b', 'c']);
+    const [a, b, c] = q.receive(3).received;
+    q.settle([a?.receiptHandle ?? '', c?.receiptHandle ?? ''], [b?.receiptHandle ?? '']);
+    expect(q.size).toBe(1);
+    expect(q.receive(3).received).toEqual([]);
+    advance(100);
+    expect(q.receive(3).received.map((m) => [m.body, m.receiveCount])).toEqual([['b', 2]]);
+  });
+
   it('hands a released message out again only after the visibility timeout, counting receives', () => {
     const { q, advance } = queue();
     q.send(['a']);
