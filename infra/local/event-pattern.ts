@@ -113,8 +113,13 @@ const compiledCache = new WeakMap<object, CompiledPattern>();
 
 /** True when the event matches the pattern (compiled once per pattern object). */
 export function matchesPattern(pattern: Record<string, unknown> | CompiledPattern, event: unknown): boolean {
-  const compiled = isCompiled(pattern) ? pattern : cachedCompile(pattern);
-  return compiled.alternatives.some((alternative) => matchesAlternative(alternative, event));
+  return matchesCompiled(isCompiled(pattern) ? pattern : cachedCompile(pattern), event);
+}
+
+/** True when the event matches the compiled pattern: the bus's hot path, without `matchesPattern`'s checks. */
+export function matchesCompiled(compiled: CompiledPattern, event: unknown): boolean {
+  for (const alternative of compiled.alternatives) if (matchesAlternative(alternative, event)) return true;
+  return false;
 }
 
 function isCompiled(pattern: object): pattern is CompiledPattern {
@@ -457,14 +462,21 @@ function anythingBut(operand: unknown, path: string): (value: Scalar) => boolean
 // ---------------------------------------------------------------------------------------------------------------
 // Matching
 
+const EMPTY = Object.freeze({});
+
 function matchesAlternative(alternative: Alternative, node: unknown): boolean {
+  const object = isObject(node) ? node : undefined;
   for (const [key, expected] of alternative) {
-    const present = isObject(node) && Object.hasOwn(node, key);
-    const actual = present && isObject(node) ? node[key] : undefined;
+    const present = object !== undefined && Object.hasOwn(object, key);
+    const actual = present ? object[key] : undefined;
     if (expected instanceof Map) {
       // A missing or non-object value is matched as `{}`: only `exists: false` leaves can then match.
+      if (!Array.isArray(actual)) {
+        if (!matchesAlternative(expected, isObject(actual) ? actual : EMPTY)) return false;
+        continue;
+      }
       const candidates = objectsOf(actual);
-      const offered = candidates.length > 0 ? candidates : [{}];
+      const offered = candidates.length > 0 ? candidates : [EMPTY];
       if (!offered.some((candidate) => matchesAlternative(expected, candidate))) return false;
     } else if (!matchesLeaf(expected, present, actual)) {
       return false;
@@ -474,23 +486,26 @@ function matchesAlternative(alternative: Alternative, node: unknown): boolean {
 }
 
 function matchesLeaf(matchers: readonly Matcher[], present: boolean, actual: unknown): boolean {
-  const scalars = present ? scalarsOf(actual) : [];
+  // The usual case, a field holding one value, without building the list of leaves an array offers.
+  if (!Array.isArray(actual)) {
+    const leaf = present && isScalar(actual);
+    for (const m of matchers) {
+      if (m.kind === 'exists' ? m.value === leaf : leaf && matchesScalar(m, actual as Scalar)) return true;
+    }
+    return false;
+  }
+  const scalars = scalarsOf(actual);
   if (matchers.some((m) => m.kind === 'exists' && m.value === scalars.length > 0)) return true;
   return scalars.some((scalar) => matchers.some((m) => m.kind !== 'exists' && matchesScalar(m, scalar)));
 }
 
+const isScalar = (value: unknown): value is Scalar =>
+  value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+
 /** The leaves an event value offers: itself, or every scalar element of its (nested) arrays. */
 function scalarsOf(value: unknown, depth = 0): Scalar[] {
   if (Array.isArray(value)) return depth > MAX_DEPTH ? [] : value.flatMap((v) => scalarsOf(v, depth + 1));
-  if (
-    value === null ||
-    typeof value === 'string' ||
-    typeof value === 'number' ||
-    typeof value === 'boolean'
-  ) {
-    return [value];
-  }
-  return [];
+  return isScalar(value) ? [value] : [];
 }
 
 function objectsOf(value: unknown, depth = 0): Record<string, unknown>[] {

@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import type { EventBridgeEnvelope, EventPublisher, OutgoingEvent } from '../../events/index.js';
-import { type CompiledPattern, compilePattern, matchesPattern } from './event-pattern.js';
+import { type CompiledPattern, compilePattern, matchesCompiled } from './event-pattern.js';
+
+/** Up to this much archive text waits in memory for the disk before publishers are made to wait. */
+const ARCHIVE_HIGH_WATER_MARK = 1024 * 1024;
+
+const everyRule = () => true;
 
 export interface BusRule {
   name: string;
@@ -45,7 +51,14 @@ export class LocalBus implements EventPublisher {
     this.listeners.push(listener);
   }
 
+  /**
+   * Builds the envelopes, appends them to the archive in one write, then hands each to the listeners and to the
+   * targets of the matching rules. The archive line carries the detail's JSON text as published (the envelope
+   * holds it parsed): no second serialization, and what a target does to its event never reaches the archive.
+   */
   async publish(events: readonly OutgoingEvent[]): Promise<void> {
+    const envelopes: EventBridgeEnvelope[] = [];
+    let lines = '';
     for (const outgoing of events) {
       const envelope: EventBridgeEnvelope = {
         version: '0',
@@ -58,10 +71,15 @@ export class LocalBus implements EventPublisher {
         resources: [],
         detail: JSON.parse(outgoing.detail),
       };
-      this.archiveEvent(envelope);
-      for (const listener of this.listeners) listener(envelope);
-      this.route(envelope, () => true);
+      envelopes.push(envelope);
+      if (this.options.archiveFile !== undefined) lines += this.archiveLine(envelope, outgoing.detail);
     }
+    const archived = this.archiveLines(lines);
+    for (const envelope of envelopes) {
+      for (const listener of this.listeners) listener(envelope);
+      this.route(envelope, everyRule);
+    }
+    await archived;
   }
 
   /**
@@ -81,7 +99,7 @@ export class LocalBus implements EventPublisher {
   private route(envelope: EventBridgeEnvelope, includeRule: (ruleName: string) => boolean): string[] {
     const matched: string[] = [];
     for (const rule of this.rules) {
-      if (includeRule(rule.name) && matchesPattern(rule.compiled, envelope)) {
+      if (includeRule(rule.name) && matchesCompiled(rule.compiled, envelope)) {
         matched.push(rule.name);
         rule.target(envelope);
       }
@@ -89,14 +107,28 @@ export class LocalBus implements EventPublisher {
     return matched;
   }
 
-  private archiveEvent(envelope: EventBridgeEnvelope): void {
+  /**
+   * `{"bus": …, ...envelope}` as one line of JSON, with the detail's text as published (it is JSON already);
+   * a detail spread over lines is written again on one.
+   */
+  private archiveLine(envelope: EventBridgeEnvelope, detail: string): string {
+    const { detail: parsed, ...fields } = envelope;
+    const oneLine = /[\n\r]/.test(detail) ? JSON.stringify(parsed) : detail;
+    return `${JSON.stringify({ bus: this.options.busName, ...fields }).slice(0, -1)},"detail":${oneLine}}\n`;
+  }
+
+  /**
+   * Appends a publish call's lines in one write. When the stream holds more than its high-water mark the call
+   * waits for it to drain, so a fast producer is slowed to the disk's pace instead of filling memory.
+   */
+  private archiveLines(lines: string): Promise<unknown> | undefined {
     const file = this.options.archiveFile;
-    if (file === undefined) return;
+    if (file === undefined || lines === '') return undefined;
     if (this.archive === undefined) {
       mkdirSync(path.dirname(file), { recursive: true });
-      this.archive = createWriteStream(file, { flags: 'a' });
+      this.archive = createWriteStream(file, { flags: 'a', highWaterMark: ARCHIVE_HIGH_WATER_MARK });
     }
-    this.archive.write(`${JSON.stringify({ bus: this.options.busName, ...envelope })}\n`);
+    return this.archive.write(lines) ? undefined : once(this.archive, 'drain');
   }
 
   async close(): Promise<void> {

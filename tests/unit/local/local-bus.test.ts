@@ -40,6 +40,18 @@ describe('LocalBus', () => {
     expect(readFileSync(archiveFile, 'utf8').trim().split('\n')).toHaveLength(1);
   });
 
+  it('archives each event on one line as the bus name and the envelope its targets received', async () => {
+    const { bus, received, archiveFile } = busWithRules();
+    const event = toOutgoingEvent('EtlDone', done);
+    await bus.publish([event, { ...event, detail: JSON.stringify(JSON.parse(event.detail), null, 2) }]);
+    await bus.close();
+    const lines = readFileSync(archiveFile, 'utf8').trim().split('\n');
+    expect(lines.map((line) => JSON.parse(line))).toEqual(
+      (received.any ?? []).map((envelope) => ({ bus: 'fleet-etl', ...envelope })),
+    );
+    expect(lines).toHaveLength(2);
+  });
+
   it('replays with replay-name, without archiving, to the rules the replay names', async () => {
     const { bus, received, archiveFile } = busWithRules();
     await bus.publish([toOutgoingEvent('EtlDone', done)]);
