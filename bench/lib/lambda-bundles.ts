@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, AssetStaging, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -21,10 +21,15 @@ export interface LambdaBundle {
  * construct runs the local esbuild while it is created. One function per service in a bare stack: the rest of
  * the app (queues, buckets, grants) changes environment variables, not code.
  */
-export function bundleAsCdkDoes(services: readonly ServiceName[]): LambdaBundle[] {
-  const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'bench-bundles-')) });
+export function bundleAsCdkDoes(services: readonly ServiceName[]): {
+  bundles: LambdaBundle[];
+  /** Removes the staged bundles. */
+  discard(): void;
+} {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'bench-bundles-'));
+  const app = new App({ outdir });
   const stack = new Stack(app, 'BenchBundles');
-  return services.map((service) => {
+  const bundles = services.map((service) => {
     const declaration = topology.services[service];
     const needs: readonly string[] = declaration.needs;
     const fn = new FleetFunction(stack, service, {
@@ -41,6 +46,7 @@ export function bundleAsCdkDoes(services: readonly ServiceName[]): LambdaBundle[
       entry: path.join(staging.absoluteStagedPath, 'index.mjs'),
     };
   });
+  return { bundles, discard: () => rmSync(outdir, { recursive: true, force: true }) };
 }
 
 /**
