@@ -24,7 +24,7 @@ import {
 } from '../../../services/source-config/index.js';
 import { BUNDLED_QUERIES, type RunSummary, relativeToCwd, runPipelineLocally } from '../run-pipeline.js';
 import { stateLayout } from '../runtime.js';
-import { type RunningSimulator, type SimulatorStats, startSimulator } from '../simulator/index.js';
+import type { SimulatorStats } from '../simulator/index.js';
 import {
   describeFaults,
   FAULT_FLAGS,
@@ -35,6 +35,8 @@ import {
 } from '../simulator-settings.js';
 import { parseFlags, UsageError, wholeNumber } from './args.js';
 import { renderTable } from './render.js';
+import { type SimulatorThread, startSimulatorThread } from './simulator-worker.js';
+import { type StageDurations, StageTimeline } from './stage-timeline.js';
 
 const calendarDay = z.string().refine((d) => {
   try {
@@ -112,7 +114,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
 
   let config: SourceConfig;
   let secrets: EnvSecrets;
-  let simulator: RunningSimulator | undefined;
+  let simulator: SimulatorThread | undefined;
   if (flags.source !== undefined) {
     const simulatorOnly = [
       ...givenFaultFlags(flags),
@@ -138,7 +140,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       { seed: flags.seed, vehicles: flags.vehicles, readingsPerVehicle: flags.readings },
       days[0] ?? yesterdayUtc(),
     );
-    simulator = await startSimulator({
+    simulator = await startSimulatorThread({
       ...settings,
       clientId: SIMULATOR_CLIENT.id,
       clientSecret: SIMULATOR_CLIENT.secret,
@@ -180,6 +182,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   try {
     for (const [index, day] of days.entries()) {
       if (days.length > 1) process.stderr.write(`night ${index + 1}/${days.length}: ${day}\n`);
+      const timeline = new StageTimeline();
       const summary = await runPipelineLocally({
         date: day,
         scheduledTime: scheduledTimeForDayIn(day, config.window.timeZone),
@@ -188,11 +191,16 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
         engine,
         pageSize: flags['page-size'],
         sqlSource,
-        onProgress: progress,
+        onProgress: (line) => {
+          timeline.note(line);
+          progress(line);
+        },
       });
+      const stages = timeline.durations();
+      const simulatorStats = await simulator?.stats();
       progress(describeSourceStats(source.stats()));
-      if (simulator) progress(describeSimulatorStats(simulator.stats()));
-      printSummary(summary, flags.json, source.stats(), simulator?.stats());
+      if (simulatorStats) progress(describeSimulatorStats(simulatorStats));
+      printSummary(summary, flags.json, source.stats(), simulatorStats, stages);
       if (summary.status !== 'succeeded') {
         failed = true;
         const left = days.slice(index + 1);
@@ -262,6 +270,7 @@ function printSummary(
   json: boolean,
   sourceStats: SourceStats,
   simulatorStats: SimulatorStats | undefined,
+  stages: StageDurations,
 ): void {
   const out = (text: string) => process.stdout.write(`${text}\n`);
   const seconds = (summary.durationMs / 1000).toFixed(1);
@@ -283,6 +292,10 @@ function printSummary(
         results: Object.fromEntries(Object.entries(summary.results).map(([name, r]) => [name, r.rows])),
         failures: summary.failures,
         durationMs: Math.round(summary.durationMs),
+        // Milestones of the run (stage-timeline.ts) and the process's peak resident set so far, simulator
+        // thread included: what `npm run bench -- end-to-end` reports.
+        stagesMs: stages,
+        maxRssBytes: process.resourceUsage().maxRSS * 1024,
         source: sourceStats,
         ...(simulatorStats === undefined ? {} : { simulator: simulatorStats }),
       }),

@@ -1,0 +1,39 @@
+import { StageTimeline } from '../../../infra/local/cli/stage-timeline.js';
+
+describe('StageTimeline', () => {
+  it('measures each stage from the end of the one before, by the progress lines of its milestones', () => {
+    // Prepare
+    const timeline = new StageTimeline(1_000);
+    const lines: [number, string][] = [
+      [1_100, 'planned vehicles: 1 page(s) of up to 50,000 rows'],
+      [1_300, 'planned sensors: 3 page(s) of up to 50,000 rows'],
+      [1_250, 'stored vehicles page 1: 20 rows, 1.7 KiB'],
+      [2_300, 'stored sensors page 3: 50,000 rows, 5.3 MiB'],
+      [2_310, 'downloads drained: vehicles 1 page(s) / 20 rows, sensors 3 page(s) / 150,000 rows'],
+      [2_400, 'ran 10_raw_tables.sql (1/3): 2 statement(s) in 80 ms'],
+      [2_900, 'ran 30_sensor_data.sql (2/3): 2 statement(s) in 500 ms'],
+      [3_000, 'ran 40_answer.sql (3/3): 1 statement(s) in 100 ms'],
+      [3_010, 'EtlDone: 3 SQL file(s), results: answer'],
+    ];
+
+    // Act
+    for (const [at, line] of lines) timeline.note(line, at);
+    const durations = timeline.durations(3_050);
+
+    // Assess
+    expect(durations).toEqual({ plan: 300, download: 1_000, completion: 10, transform: 590, analytics: 150 });
+  });
+
+  it('gives a stage whose milestone never came no time, and the rest to the next', () => {
+    const timeline = new StageTimeline(0);
+    timeline.note('planned sensors: 1 page(s) of up to 50,000 rows', 100);
+
+    expect(timeline.durations(400)).toEqual({
+      plan: 100,
+      download: 0,
+      completion: 0,
+      transform: 0,
+      analytics: 300,
+    });
+  });
+});
