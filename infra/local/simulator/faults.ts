@@ -27,6 +27,13 @@ export const FaultOptionsSchema = z.object({
   /** What Retry-After asks for, in seconds (as delta-seconds or as an HTTP-date, chosen at random). */
   retryAfterSeconds: z.number().int().min(0).max(3_600).default(1),
   failPages: z.array(FailingPageSchema).default([]),
+  /** A 200 whose body is an HTML page (`content-type: text/html`), as a proxy or a login wall sends. */
+  wrongContentTypeRate: share.default(0),
+  /**
+   * Added to `total_pages` (and `total_items`, a page's worth per page) in every answer but the first for a
+   * dataset: the API's count changed between planning and downloading. The rows served do not change.
+   */
+  totalPagesDrift: z.number().int().min(-1_000).max(1_000).default(0),
   /** Seeds the fault draws, so a run's faults are reproducible given the same order of requests. */
   faultSeed: z.number().int().default(1),
 });
@@ -36,7 +43,8 @@ export type FaultDecision =
   | { kind: 'serve' }
   | { kind: 'truncate'; at: number; dropConnection: boolean }
   | { kind: 'throttle' }
-  | { kind: 'error'; status: 500 | 503 };
+  | { kind: 'error'; status: 500 | 503 }
+  | { kind: 'wrong-content-type' };
 
 /** Draws the fate of each page request from one seeded stream. */
 export class FaultPlan {
@@ -54,6 +62,10 @@ export class FaultPlan {
     }
     if (truncateRate > 0 && this.random.next() < truncateRate) {
       return { kind: 'truncate', at: this.random.next(), dropConnection: this.random.next() < 0.5 };
+    }
+    const { wrongContentTypeRate } = this.options;
+    if (wrongContentTypeRate > 0 && this.random.next() < wrongContentTypeRate) {
+      return { kind: 'wrong-content-type' };
     }
     return { kind: 'serve' };
   }

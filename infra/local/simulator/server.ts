@@ -36,6 +36,11 @@ export interface RunningSimulator {
   stats(): SimulatorStats;
   /** Invalidates every issued token, as a provider-side key rotation would. */
   revokeTokens(): void;
+  /**
+   * Rotates the client secret: from now on only `clientSecret` is accepted, and every issued token is revoked
+   * (a provider that rotates credentials ends the sessions opened with the old ones).
+   */
+  rotateCredentials(clientSecret: string): void;
   /** Stops listening and drops open connections, keep-alive ones included. */
   close(): Promise<void>;
 }
@@ -65,6 +70,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     tokenTtlMs: config.tokenTtlSeconds * 1000,
     faults: config,
     plan: new FaultPlan(config),
+    answered: new Set(),
     limiter: new RateLimiter(config.rateLimit, Date.now()),
   };
 
@@ -93,6 +99,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       tokens.revokeAll();
       stats.tokensRevoked();
     },
+    rotateCredentials: (clientSecret: string) => {
+      api.clientSecret = z.string().min(1).parse(clientSecret);
+      tokens.revokeAll();
+      stats.tokensRevoked();
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -112,6 +123,8 @@ interface ApiContext {
   tokenTtlMs: number;
   faults: FaultOptions;
   plan: FaultPlan;
+  /** Datasets answered once already: later answers carry the drifted total_pages. */
+  answered: Set<Dataset>;
   limiter: RateLimiter;
 }
 
@@ -272,13 +285,23 @@ async function handlePageRequest(
     }
     return;
   }
+  if (fault.kind === 'wrong-content-type') {
+    api.stats.fault('wrongContentType');
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end('<!doctype html><html><body><h1>Please sign in</h1></body></html>');
+    return;
+  }
   const window = creationWindow(fromCreationDate, toCreationDate);
   const totalItems = api.world.count(dataset, window);
+  const drift = api.answered.has(dataset) ? api.faults.totalPagesDrift : 0;
+  api.answered.add(dataset);
+  if (drift !== 0) api.stats.fault('driftedTotals');
+  const totalPages = Math.max(0, Math.ceil(totalItems / pageSize) + drift);
   const envelope: PageEnvelope = {
     page,
     page_size: pageSize,
-    total_pages: Math.ceil(totalItems / pageSize),
-    total_items: totalItems,
+    total_pages: totalPages,
+    total_items: Math.max(0, totalItems + drift * pageSize),
   };
   const offset = (page - 1) * pageSize;
   const rowsInPage = Math.max(0, Math.min(pageSize, totalItems - offset));

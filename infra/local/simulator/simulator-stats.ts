@@ -40,6 +40,10 @@ export interface SimulatorStats {
     truncated: number;
     /** 400s from --fail-page. */
     failedPages: number;
+    /** HTML bodies served with a 200 (wrongContentTypeRate). */
+    wrongContentType: number;
+    /** Answers whose total_pages was changed (totalPagesDrift). */
+    driftedTotals: number;
   };
   /** Page bodies sent whole. */
   pagesServed: number;
@@ -75,6 +79,8 @@ export class StatsRecorder {
     serverErrors: 0,
     truncated: 0,
     failedPages: 0,
+    wrongContentType: 0,
+    driftedTotals: 0,
   };
   private pagesServed = 0;
 
