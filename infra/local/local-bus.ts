@@ -29,6 +29,7 @@ export class LocalBus implements EventPublisher {
   private readonly rules: CompiledRule[] = [];
   private readonly listeners: ((event: EventBridgeEnvelope) => void)[] = [];
   private archive: WriteStream | undefined;
+  private drained: Promise<unknown> | undefined;
 
   constructor(
     private readonly options: { archiveFile?: string; account?: string; region?: string; busName: string },
@@ -128,7 +129,12 @@ export class LocalBus implements EventPublisher {
       mkdirSync(path.dirname(file), { recursive: true });
       this.archive = createWriteStream(file, { flags: 'a', highWaterMark: ARCHIVE_HIGH_WATER_MARK });
     }
-    return this.archive.write(lines) ? undefined : once(this.archive, 'drain');
+    if (this.archive.write(lines)) return undefined;
+    // One listener however many publishers wait: each would otherwise add its own to the stream.
+    this.drained ??= once(this.archive, 'drain').finally(() => {
+      this.drained = undefined;
+    });
+    return this.drained;
   }
 
   async close(): Promise<void> {

@@ -52,6 +52,20 @@ describe('LocalBus', () => {
     expect(lines).toHaveLength(2);
   });
 
+  it('holds publishers back while the archive drains, and archives every event of concurrent publishers', async () => {
+    const { bus, received, archiveFile } = busWithRules();
+    // 40 events of 100 KB: well past the archive's 1 MiB high-water mark, so most publishers wait for a drain.
+    const big = {
+      ...toOutgoingEvent('EtlDone', done),
+      detail: JSON.stringify({ note: 'x'.repeat(100_000) }),
+    };
+    await Promise.all(Array.from({ length: 40 }, () => bus.publish([big])));
+    await bus.publish([toOutgoingEvent('EtlDone', done)]);
+    await bus.close();
+    expect(received.any).toHaveLength(41);
+    expect(readFileSync(archiveFile, 'utf8').trim().split('\n')).toHaveLength(41);
+  });
+
   it('replays with replay-name, without archiving, to the rules the replay names', async () => {
     const { bus, received, archiveFile } = busWithRules();
     await bus.publish([toOutgoingEvent('EtlDone', done)]);
