@@ -27,7 +27,8 @@ const SMOKE = { services: ['report'] as ServiceName[], imports: 1 };
 
 const median = (values: readonly number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-const load = () => os.loadavg()[0]?.toFixed(2) ?? '?';
+/** The 1-minute load average, so figures measured on a busy machine can be told apart. */
+const load = () => Math.round((os.loadavg()[0] ?? 0) * 100) / 100;
 
 const ChildReport = z.object({ importMs: z.number(), readyMs: z.number(), handler: z.string() });
 
