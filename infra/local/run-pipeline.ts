@@ -39,6 +39,8 @@ export interface LocalRunOptions {
   onProgress?: (line: string) => void;
   /** Passed to the runtime: wraps its ports (the fault suite injects failures this way). */
   decoratePorts?: LocalRuntimeOptions['decoratePorts'];
+  /** Passed to the runtime: consumers besides the topology's (the fault suite adds one that always fails). */
+  consumers?: LocalRuntimeOptions['consumers'];
 }
 
 export interface RunSummary {
@@ -75,6 +77,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
       pageSize: options.pageSize ?? 50_000,
     },
     ...(options.decoratePorts ? { decoratePorts: options.decoratePorts } : {}),
+    ...(options.consumers ? { consumers: options.consumers } : {}),
   });
   const datasets: Record<string, DatasetTotals> = {};
   const failures: string[] = [];
