@@ -34,6 +34,8 @@ import type { BenchContext, BenchRow, BenchSuite } from '../suite.js';
  *   existence check and an atomic write of one ~100-byte object on disk: temp file, rename), a PageDownloaded
  *   (zod-validated, archived, matched against the rules) and the completion tracker (zod envelope validation,
  *   a ledger insert and a progress read in SQLite). The clock runs from the schedule firing to DownloadsDrained.
+ *
+ * The smoke variant is too small to warm the JIT: it proves the suite works, its figures mean little.
  */
 
 interface Size {
