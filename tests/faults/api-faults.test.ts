@@ -1,4 +1,4 @@
-import { fastClock, faultRun } from './harness.js';
+import { fastClock, faultRun, ROTATED_SECRET } from './harness.js';
 import { type Answer, answerOf, independentAnswer, sameAnswer } from './invariants.js';
 import { type Scenario, SuiteRecorder } from './scenario.js';
 
@@ -40,6 +40,52 @@ const scenarios: Scenario[] = [
     expect: { kind: 'failure', failure: /sensors page 3: .*HTTP 400/, deadLetters: 1 },
     run: () => faultRun({ simulator: { failPages: [{ dataset: 'sensors', page: 3 }] } }),
     faults: (r) => r.simulator.faults.failedPages,
+  },
+  {
+    name: 'wrong content type',
+    injected: '20% of page requests answered 200 with an HTML page',
+    expect: { kind: 'answer' },
+    run: () => faultRun({ simulator: { wrongContentTypeRate: 0.2, faultSeed: 5 } }),
+    faults: (r) => r.simulator.faults.wrongContentType,
+  },
+  {
+    name: 'total_pages changing after planning',
+    injected: 'every answer after the first per dataset says total_pages + 1',
+    expect: { kind: 'failure', failure: /total_pages changed since planning/ },
+    run: () => faultRun({ simulator: { totalPagesDrift: 1 } }),
+    faults: (r) => r.simulator.faults.driftedTotals,
+  },
+  {
+    name: 'an empty day',
+    injected: 'a night with no vehicle and no reading (the fleet starts the day after)',
+    expect: { kind: 'answer', against: 'world' },
+    run: () => faultRun({ simulator: { fleetStart: '2026-11-25' } }),
+    faults: (r) => (r.world.vehicles.length + r.world.sensors.length === 0 ? 1 : 0),
+  },
+  {
+    name: 'credentials rotated mid-run',
+    injected: 'client secret rotated (old tokens revoked, secret store updated) after the third page',
+    expect: { kind: 'answer' },
+    run: () =>
+      faultRun({
+        decorateSource: (source, { simulator, secrets }) => {
+          let pages = 0;
+          return Object.assign(Object.create(source) as typeof source, {
+            fetchPage: (
+              request: Parameters<typeof source.fetchPage>[0],
+              sink: Parameters<typeof source.fetchPage>[1],
+            ) => {
+              pages += 1;
+              if (pages === 3) {
+                simulator.rotateCredentials(ROTATED_SECRET);
+                secrets.value = ROTATED_SECRET;
+              }
+              return source.fetchPage(request, sink);
+            },
+          });
+        },
+      }),
+    faults: (r) => r.simulator.unauthorized,
   },
 ];
 
