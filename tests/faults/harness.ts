@@ -47,6 +47,10 @@ export interface FaultRunOptions {
     context: { simulator: RunningSimulator; secrets: MutableSecrets },
   ) => FleetSource;
   consumers?: readonly ExtraConsumer[];
+  /** The Glue database / DuckDB schema the SQL placeholders get (hostile values in the bad-input suite). */
+  database?: string;
+  /** Rewrites a page body on its way from the API (hostile rows); `page` is the page number asked for. */
+  rewritePage?: (dataset: string, page: number, body: string) => string;
   /** Seconds of retries the source may spend on one page (default 8): a page that always fails ends sooner. */
   retryBudgetMs?: number;
 }
@@ -64,9 +68,15 @@ export interface FaultRun {
 }
 
 /** Records the access tokens of token responses as they pass, so the scan can look for them. */
-function recordingFetch(tokens: string[]): typeof fetch {
+function recordingFetch(tokens: string[], rewritePage?: FaultRunOptions['rewritePage']): typeof fetch {
   return async (input, init) => {
     const response = await fetch(input, init);
+    const url = new URL(String(input));
+    const dataset = url.pathname.split('/').at(-1) ?? '';
+    if (rewritePage && response.ok && (dataset === 'vehicles' || dataset === 'sensors')) {
+      const body = rewritePage(dataset, Number(url.searchParams.get('page')), await response.text());
+      return new Response(body, { status: response.status, headers: response.headers });
+    }
     if (String(input).endsWith('/oauth/token') && response.ok) {
       const body = (await response.clone().json()) as { access_token?: unknown };
       if (typeof body.access_token === 'string') tokens.push(body.access_token);
@@ -103,7 +113,7 @@ export async function faultRun(options: FaultRunOptions = {}): Promise<FaultRun>
       retry: { maxElapsedMs: options.retryBudgetMs ?? 8_000 },
     }),
     secrets,
-    fetch: recordingFetch(tokens),
+    fetch: recordingFetch(tokens, options.rewritePage),
     logger: jsonLogger('fleetSource', (line) => appendFileSync(logs, `${line}\n`)),
   });
   const source = options.decorateSource?.(apiSource, { simulator, secrets }) ?? apiSource;
@@ -120,6 +130,7 @@ export async function faultRun(options: FaultRunOptions = {}): Promise<FaultRun>
       source,
       engine,
       pageSize: PAGE_SIZE,
+      ...(options.database ? { database: options.database } : {}),
       ...(options.decoratePorts ? { decoratePorts: options.decoratePorts } : {}),
       ...(options.consumers ? { consumers: options.consumers } : {}),
     });
