@@ -115,6 +115,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   let config: SourceConfig;
   let secrets: EnvSecrets;
   let simulator: SimulatorThread | undefined;
+  let engineOpening: ReturnType<typeof createDuckDbQueryEngine> | undefined;
   if (flags.source !== undefined) {
     const simulatorOnly = [
       ...givenFaultFlags(flags),
@@ -140,12 +141,19 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       { seed: flags.seed, vehicles: flags.vehicles, readingsPerVehicle: flags.readings },
       days[0] ?? yesterdayUtc(),
     );
-    simulator = await startSimulatorThread({
-      ...settings,
-      clientId: SIMULATOR_CLIENT.id,
-      clientSecret: SIMULATOR_CLIENT.secret,
-      ...faultOptions(flags),
-    });
+    // DuckDB opens (and the SQL transpiler warms up) on this thread while the simulator's starts on its own.
+    engineOpening = createDuckDbQueryEngine({ databasePath: layout.duckdb });
+    try {
+      simulator = await startSimulatorThread({
+        ...settings,
+        clientId: SIMULATOR_CLIENT.id,
+        clientSecret: SIMULATOR_CLIENT.secret,
+        ...faultOptions(flags),
+      });
+    } catch (error) {
+      await (await engineOpening).close();
+      throw error;
+    }
     const faults = describeFaults(flags);
     process.stderr.write(`etl run ${describeNights(days)}: state in ${relativeToCwd(layout.root)}\n`);
     progress(
@@ -177,7 +185,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     secrets,
     logger: jsonLogger('fleetSource', (line) => appendFileSync(layout.logs, `${line}\n`)),
   });
-  const engine = await createDuckDbQueryEngine({ databasePath: layout.duckdb });
+  const engine = await (engineOpening ?? createDuckDbQueryEngine({ databasePath: layout.duckdb }));
   let failed = false;
   try {
     for (const [index, day] of days.entries()) {

@@ -1,0 +1,509 @@
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os, { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import * as z from 'zod';
+import { startSimulatorThread } from '../../infra/local/cli/simulator-worker.js';
+import { creationWindow, FleetWorld } from '../../infra/local/simulator/index.js';
+import { DEFAULT_RATE_BUDGET, windowOfDay } from '../../services/source-config/index.js';
+import type { BenchContext, BenchRow, BenchSuite } from '../suite.js';
+
+/**
+ * `etl run` end to end against its floor, at 1, 5 and 10 million sensor rows in pages of 50,000.
+ *
+ * - e2e: the real command, `node bin/etl.js run --json` in a child process, on a fresh state folder: the built-in
+ *   simulator (on its own thread, as `etl run` always starts it), planner, queue, downloader, ledger, bus and
+ *   archive, the Athena SQL through the DuckDB bridge, the report. Wall time is from spawn to exit (Node, tsx and
+ *   DuckDB starting included); peak memory is the child's own `getrusage` maxRSS (the whole process, the
+ *   simulator's thread included), which it prints in its JSON.
+ * - floor: another child process with the same simulator, started the same way (its own thread) with the same
+ *   settings, and nothing of fleet-etl: a plain `fetch` of page 1 of each dataset (for total_pages), then every
+ *   other page, with the same rate budget (4 in flight, 20 started a second), each body streamed into a file as
+ *   it comes; then DuckDB's own `read_json` on the same NDJSON the lake holds (the pages are cut out of their
+ *   envelopes untimed), the same join and columns, `COPY ... TO` Parquet/Snappy partitioned by day and vehicle
+ *   type (the vehicles by type), as the warehouse is. Its time is spawn to exit less that conversion and less
+ *   the analytics question, which it then answers in plain DuckDB SQL on its Parquet (shown apart).
+ *
+ * Both measure the same way (spawn to exit, own maxRSS). Targets (issue 8): at 10 million rows e2e ≤ 1.3× the
+ * floor and peak RSS < 1.5 GB; seconds per row at the largest size ≤ 1.1× those at the smallest. The load
+ * average before and after each run is printed next to it: figures taken on a busy machine show it.
+ */
+
+interface Size {
+  label: string;
+  rows: number;
+  pageSize: number;
+}
+
+const FULL: Size[] = [
+  { label: '1M', rows: 1_000_000, pageSize: 50_000 },
+  { label: '5M', rows: 5_000_000, pageSize: 50_000 },
+  { label: '10M', rows: 10_000_000, pageSize: 50_000 },
+];
+const SMOKE: Size[] = [{ label: '20k', rows: 20_000, pageSize: 5_000 }];
+
+/** The fleet's first day is the day run: every vehicle is in that day's vehicles, so every reading joins. */
+const DAY = '2026-01-02';
+const SEED = 42;
+const READINGS_PER_VEHICLE = 1_000;
+const CLIENT = { id: 'fleet-etl-local', secret: 'local-secret' } as const;
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const THIS_FILE = fileURLToPath(import.meta.url);
+const MiB = 1024 * 1024;
+
+interface Fleet {
+  vehicles: number;
+  readingsPerVehicle: number;
+  sensorRows: number;
+}
+
+/**
+ * The fleet whose day has about `rows` readings: vehicles join through the day (the simulator's fleet ramps up),
+ * so a vehicle measures about half a day on its first; the count is the simulator's own, corrected twice.
+ */
+function fleetFor(rows: number): Fleet {
+  const window = windowOfDay(DAY, 'UTC');
+  const readingsPerVehicle = rows < 100_000 ? 200 : READINGS_PER_VEHICLE;
+  const count = (vehicles: number) =>
+    new FleetWorld({ seed: SEED, vehicles, readingsPerVehicle, fleetStart: DAY }).count(
+      'sensors',
+      creationWindow(window.from, window.to),
+    );
+  let vehicles = Math.max(1, Math.round(rows / (readingsPerVehicle / 2)));
+  let sensorRows = count(vehicles);
+  for (let i = 0; i < 2 && sensorRows > 0; i++) {
+    vehicles = Math.max(1, Math.round((vehicles * rows) / sensorRows));
+    sensorRows = count(vehicles);
+  }
+  return { vehicles, readingsPerVehicle, sensorRows };
+}
+
+// ---- the floor, in its own process ----------------------------------------------------------------------------
+
+const FloorJobSchema = z.object({
+  vehicles: z.number(),
+  readingsPerVehicle: z.number(),
+  pageSize: z.number(),
+  concurrency: z.number(),
+  requestsPerSecond: z.number(),
+  dir: z.string(),
+});
+type FloorJob = z.infer<typeof FloorJobSchema>;
+
+const FloorResultSchema = z.object({
+  fetchMs: z.number(),
+  convertMs: z.number(),
+  copyMs: z.number(),
+  analyticsMs: z.number(),
+  pages: z.number(),
+  bytes: z.number(),
+  parquetRows: z.number(),
+  maxRssBytes: z.number(),
+});
+type FloorResult = z.infer<typeof FloorResultSchema>;
+
+/** At most `perSecond` starts in any second (a sliding window, as the source's budget) and `slots` at once. */
+function budget(slots: number, perSecond: number) {
+  const starts: number[] = [];
+  let free = slots;
+  const waiting: (() => void)[] = [];
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (free === 0) await new Promise<void>((resolve) => waiting.push(resolve));
+    else free -= 1;
+    for (;;) {
+      const now = performance.now();
+      while (starts.length > 0 && (starts[0] ?? 0) <= now - 1_000) starts.shift();
+      if (starts.length < perSecond) break;
+      await new Promise((resolve) => setTimeout(resolve, (starts[0] ?? now) + 1_000 - now));
+    }
+    starts.push(performance.now());
+    try {
+      return await work();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free += 1;
+    }
+  };
+}
+
+async function runFloor(job: FloorJob): Promise<FloorResult> {
+  const simulator = await startSimulatorThread({
+    seed: SEED,
+    vehicles: job.vehicles,
+    readingsPerVehicle: job.readingsPerVehicle,
+    fleetStart: DAY,
+    clientId: CLIENT.id,
+    clientSecret: CLIENT.secret,
+  });
+  try {
+    const started = performance.now();
+    const tokenResponse = await fetch(`${simulator.url}/oauth/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+    });
+    const bearer = z.object({ access_token: z.string() }).parse(await tokenResponse.json()).access_token;
+    const window = windowOfDay(DAY, 'UTC');
+    const limit = budget(job.concurrency, job.requestsPerSecond);
+    let bytes = 0;
+    const fetchPage = (dataset: 'vehicles' | 'sensors', page: number) =>
+      limit(async () => {
+        const query = new URLSearchParams({
+          fromCreationDate: window.from,
+          toCreationDate: window.to,
+          timeZone: 'UTC',
+          pageSize: String(job.pageSize),
+          page: String(page),
+        });
+        const response = await fetch(`${simulator.url}/v1/${dataset}?${query}`, {
+          headers: { authorization: `Bearer ${bearer}` },
+        });
+        if (!response.ok || response.body === null)
+          throw new Error(`${dataset} page ${page}: ${response.status}`);
+        const file = path.join(job.dir, 'pages', dataset, `page-${String(page).padStart(5, '0')}.json`);
+        await pipeline(
+          Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
+          async function* count(chunks: AsyncIterable<Buffer>) {
+            for await (const chunk of chunks) {
+              bytes += chunk.byteLength;
+              yield chunk;
+            }
+          },
+          createWriteStream(file),
+        );
+        return file;
+      });
+    for (const dataset of ['vehicles', 'sensors']) {
+      await mkdir(path.join(job.dir, 'pages', dataset), { recursive: true });
+    }
+    /** total_pages, from the envelope at the start of page 1 (the seed API sends it before the rows). */
+    const totalPages = async (file: string) => {
+      const handle = await open(file);
+      try {
+        const { buffer, bytesRead } = await handle.read(Buffer.alloc(512), 0, 512, 0);
+        const found = /"total_pages":(\d+)/.exec(buffer.subarray(0, bytesRead).toString('utf8'));
+        if (!found) throw new Error(`${file}: no total_pages in its first 512 bytes`);
+        return Number(found[1]);
+      } finally {
+        await handle.close();
+      }
+    };
+    const datasets = ['vehicles', 'sensors'] as const;
+    const firsts = await Promise.all(datasets.map((dataset) => fetchPage(dataset, 1)));
+    const totals = await Promise.all(firsts.map(totalPages));
+    await Promise.all(
+      datasets.flatMap((dataset, d) =>
+        Array.from({ length: Math.max(0, (totals[d] ?? 1) - 1) }, (_, i) => fetchPage(dataset, i + 2)),
+      ),
+    );
+    const fetched = performance.now();
+    // Not timed: the pages as the NDJSON the lake holds, so that DuckDB loads the same NDJSON as in `etl run`
+    // (read_json on the API's envelopes is much slower: each 5 MB page is one JSON value to one thread).
+    for (const dataset of datasets) await envelopesToNdjson(path.join(job.dir, 'pages', dataset));
+    const converted = performance.now();
+
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    await connection.run("SET TimeZone = 'UTC'");
+    const pages = (dataset: string, columns: string) =>
+      `read_json('${path.join(job.dir, 'pages', dataset)}/*.ndjson', format = 'newline_delimited', columns = {${columns}})`;
+    const warehouse = path.join(job.dir, 'warehouse');
+    await mkdir(warehouse, { recursive: true });
+    await connection.run(
+      `CREATE TABLE vehicles AS SELECT vehicle_id, CAST(created_at AS TIMESTAMPTZ)::TIMESTAMP AS created_at, vehicle_type FROM ${pages(
+        'vehicles',
+        "vehicle_id: 'VARCHAR', vehicle_type: 'VARCHAR', created_at: 'VARCHAR'",
+      )}`,
+    );
+    await connection.run(
+      `COPY vehicles TO '${warehouse}/vehicles_data' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (vehicle_type))`,
+    );
+    const copied = await connection.runAndReadAll(
+      `COPY (
+        SELECT r.vehicle_id, r."timestamp", r.sensor_value, CAST(make_timestamp(r."timestamp" * 1000) AS DATE) AS days,
+          v.vehicle_type
+        FROM ${pages('sensors', "vehicle_id: 'VARCHAR', timestamp: 'BIGINT', sensor_value: 'DOUBLE', created_at: 'VARCHAR'")} AS r
+        JOIN (SELECT vehicle_id, arg_max(vehicle_type, created_at) AS vehicle_type FROM vehicles GROUP BY vehicle_id) AS v
+          ON v.vehicle_id = r.vehicle_id
+      ) TO '${warehouse}/sensor_data' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (days, vehicle_type))`,
+    );
+    const parquetRows = Number(copied.getRows()[0]?.[0] ?? 0);
+    const copiedAt = performance.now();
+    await connection.runAndReadAll(
+      `WITH intervals AS (
+        SELECT vehicle_id, vehicle_type,
+          CAST(lead("timestamp") OVER (PARTITION BY days, vehicle_id, vehicle_type ORDER BY "timestamp") - "timestamp" AS DOUBLE) / 1000 AS s
+        FROM read_parquet('${warehouse}/sensor_data/**/*.parquet', hive_partitioning = true)
+        WHERE sensor_value IS NOT NULL
+      ), per_vehicle AS (
+        SELECT vehicle_type, vehicle_id, avg(s) AS s FROM intervals WHERE s IS NOT NULL GROUP BY ALL
+      )
+      SELECT vehicle_type, avg(s), count(*) FROM per_vehicle GROUP BY vehicle_type ORDER BY vehicle_type`,
+    );
+    const answered = performance.now();
+    connection.closeSync();
+    instance.closeSync();
+    return {
+      fetchMs: fetched - started,
+      convertMs: converted - fetched,
+      copyMs: copiedAt - converted,
+      analyticsMs: answered - copiedAt,
+      pages: totals.reduce((a, b) => a + b, 0),
+      bytes,
+      parquetRows,
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    };
+  } finally {
+    await simulator.close();
+  }
+}
+
+/**
+ * A page of the seed API as NDJSON, as the pipeline stores it: the rows array without its envelope, one row per
+ * line. The simulator's rows are flat objects whose strings hold no braces, so `},{` only ever separates rows.
+ */
+async function envelopesToNdjson(folder: string): Promise<void> {
+  for (const name of await readdir(folder)) {
+    if (!name.endsWith('.json')) continue;
+    const text = await readFile(path.join(folder, name), 'utf8');
+    const start = text.indexOf('"data":[') + '"data":['.length;
+    const end = text.lastIndexOf(']');
+    const rows = text.slice(start, end).replaceAll('},{', '}\n{');
+    await writeFile(
+      path.join(folder, name.replace(/\.json$/, '.ndjson')),
+      rows.length > 0 ? `${rows}\n` : '',
+    );
+    await rm(path.join(folder, name));
+  }
+}
+
+if (process.env.BENCH_E2E_ROLE === 'floor') {
+  process.once('message', (message) => {
+    void runFloor(FloorJobSchema.parse(message)).then(
+      (result) => {
+        process.send?.(result);
+        process.disconnect();
+      },
+      (error: unknown) => {
+        process.send?.({ error: String(error) });
+        process.exit(1);
+      },
+    );
+  });
+}
+
+// ---- the parent ----------------------------------------------------------------------------------------------
+
+interface Timed<T> {
+  seconds: number;
+  result: T;
+  load: string;
+}
+
+const loadNow = () => os.loadavg()[0]?.toFixed(1) ?? '?';
+
+async function measureFloor(job: FloorJob): Promise<Timed<FloorResult>> {
+  const loadBefore = loadNow();
+  const started = performance.now();
+  const child: ChildProcess = fork(THIS_FILE, [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, BENCH_E2E_ROLE: 'floor' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const answer = new Promise<unknown>((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`the floor process exited (${code}) before answering`)));
+  });
+  child.send(job);
+  const message = await answer;
+  await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(null)));
+  const seconds = (performance.now() - started) / 1000;
+  const failed = z.object({ error: z.string() }).safeParse(message);
+  if (failed.success) throw new Error(`floor: ${failed.data.error}`);
+  const result = FloorResultSchema.parse(message);
+  // The floor's time leaves out the untimed conversion of its pages to NDJSON.
+  return { seconds: seconds - result.convertMs / 1000, result, load: `${loadBefore}→${loadNow()}` };
+}
+
+const RunJsonSchema = z.object({
+  status: z.string(),
+  datasets: z.record(z.string(), z.object({ pages: z.number(), rows: z.number() })),
+  durationMs: z.number(),
+  stagesMs: z.object({
+    plan: z.number(),
+    download: z.number(),
+    completion: z.number(),
+    transform: z.number(),
+    analytics: z.number(),
+  }),
+  maxRssBytes: z.number(),
+});
+type RunJson = z.infer<typeof RunJsonSchema>;
+
+async function measureEtlRun(fleet: Fleet, size: Size, stateDir: string): Promise<Timed<RunJson>> {
+  const args = [
+    path.join(ROOT, 'bin/etl.js'),
+    'run',
+    '--state-dir',
+    stateDir,
+    '--date',
+    DAY,
+    '--seed',
+    String(SEED),
+    '--vehicles',
+    String(fleet.vehicles),
+    '--readings',
+    String(fleet.readingsPerVehicle),
+    '--page-size',
+    String(size.pageSize),
+    '--json',
+  ];
+  const loadBefore = loadNow();
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const seconds = (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`etl run exited ${code}:\n${stderr.slice(-2_000)}`);
+  const last = stdout.trim().split('\n').at(-1) ?? '{}';
+  const result = RunJsonSchema.parse(JSON.parse(last));
+  if (result.status !== 'succeeded') throw new Error(`etl run ${result.status}:\n${stderr.slice(-2_000)}`);
+  return { seconds, result, load: `${loadBefore}→${loadNow()}` };
+}
+
+const STAGES = ['plan', 'download', 'completion', 'transform', 'analytics'] as const;
+
+async function measureSize(size: Size, context: BenchContext) {
+  const fleet = fleetFor(size.rows);
+  context.log(
+    `${size.label}: ${fleet.vehicles.toLocaleString('en-US')} vehicles × ~${fleet.readingsPerVehicle} readings → ` +
+      `${fleet.sensorRows.toLocaleString('en-US')} sensor rows in pages of ${size.pageSize.toLocaleString('en-US')}`,
+  );
+  const dir = await mkdtemp(path.join(tmpdir(), `bench-e2e-${size.label}-`));
+  try {
+    const floor = await measureFloor({
+      vehicles: fleet.vehicles,
+      readingsPerVehicle: fleet.readingsPerVehicle,
+      pageSize: size.pageSize,
+      concurrency: DEFAULT_RATE_BUDGET.maxConcurrentRequests,
+      requestsPerSecond: DEFAULT_RATE_BUDGET.requestsPerSecond,
+      dir: path.join(dir, 'floor'),
+    });
+    context.log(
+      `  floor: ${floor.seconds.toFixed(1)} s (fetch ${(floor.result.fetchMs / 1000).toFixed(1)} s, COPY ` +
+        `${(floor.result.copyMs / 1000).toFixed(1)} s, analytics ${(floor.result.analyticsMs / 1000).toFixed(1)} s), ` +
+        `peak RSS ${(floor.result.maxRssBytes / MiB).toFixed(0)} MiB, load ${floor.load}`,
+    );
+    await rm(path.join(dir, 'floor'), { recursive: true, force: true });
+    const e2e = await measureEtlRun(fleet, size, path.join(dir, 'etl'));
+    const stages = e2e.result.stagesMs;
+    context.log(
+      `  etl run: ${e2e.seconds.toFixed(1)} s (run ${(e2e.result.durationMs / 1000).toFixed(1)} s; ` +
+        `${STAGES.map((s) => `${s} ${(stages[s] / 1000).toFixed(1)}`).join(', ')}), peak RSS ` +
+        `${(e2e.result.maxRssBytes / MiB).toFixed(0)} MiB, load ${e2e.load}`,
+    );
+    return { size, fleet, floor, e2e };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+type Measured = Awaited<ReturnType<typeof measureSize>>;
+
+function rowsOf(m: Measured, isLargest: boolean): BenchRow[] {
+  const seconds = (ms: number) => Math.round(ms / 100) / 10;
+  // The issue's floor: fetch + COPY. Its analytics query is measured too, and shown apart.
+  const floorSeconds = m.floor.seconds - m.floor.result.analyticsMs / 1000;
+  const sensorRows = m.e2e.result.datasets.sensors?.rows ?? m.fleet.sensorRows;
+  const rss = m.e2e.result.maxRssBytes;
+  const ratio = m.e2e.seconds / floorSeconds;
+  const wallMs = m.e2e.seconds * 1000;
+  const stages = m.e2e.result.stagesMs;
+  const startExit = wallMs - STAGES.reduce((sum, stage) => sum + stages[stage], 0);
+  const share = (ms: number) => `${seconds(ms).toFixed(1)} s, ${Math.round((ms / wallMs) * 100)}%`;
+  return [
+    {
+      case: `${m.size.label} floor: fetch → files; read_json → COPY Parquet`,
+      figures: {
+        'sensor rows': m.floor.result.parquetRows,
+        seconds: floorSeconds,
+        'µs / row': (floorSeconds / sensorRows) * 1e6,
+        'peak RSS MiB': m.floor.result.maxRssBytes / MiB,
+        fetch: seconds(m.floor.result.fetchMs),
+        COPY: seconds(m.floor.result.copyMs),
+        'its analytics': seconds(m.floor.result.analyticsMs),
+        load: m.floor.load,
+      },
+    },
+    {
+      case: `${m.size.label} etl run`,
+      figures: {
+        'sensor rows': sensorRows,
+        seconds: m.e2e.seconds,
+        'µs / row': (m.e2e.seconds / sensorRows) * 1e6,
+        'peak RSS MiB': rss / MiB,
+        '× floor': ratio,
+        load: m.e2e.load,
+      },
+      ...(isLargest
+        ? {
+            target: {
+              description: '≤ 1.3× the floor, peak RSS < 1.5 GB (1,430 MiB)',
+              met: ratio <= 1.3 && rss < 1.5e9,
+            },
+          }
+        : {}),
+    },
+    {
+      case: `${m.size.label} etl run by stage (s, share of wall time)`,
+      figures: {
+        ...Object.fromEntries(STAGES.map((stage) => [stage, share(stages[stage])])),
+        'start + exit': share(startExit),
+      },
+    },
+  ];
+}
+
+export const suite: BenchSuite = {
+  name: 'end-to-end',
+  description:
+    '`etl run` on the simulator against its floor (plain fetch into files, DuckDB read_json → partitioned Parquet)',
+  async run(context) {
+    // BENCH_E2E_SIZES=10M (labels, comma-separated) measures some sizes only, e.g. to look at one closely.
+    const only = process.env.BENCH_E2E_SIZES?.split(',');
+    const sizes = context.smoke ? SMOKE : FULL.filter((s) => only === undefined || only.includes(s.label));
+    const measured: Measured[] = [];
+    for (const size of sizes) measured.push(await measureSize(size, context));
+    const rows = measured.flatMap((m, i) => rowsOf(m, i === measured.length - 1));
+    const first = measured[0];
+    const last = measured.at(-1);
+    if (first && last && first !== last) {
+      const perRow = (m: Measured) =>
+        m.e2e.seconds / (m.e2e.result.datasets.sensors?.rows ?? m.fleet.sensorRows);
+      const growth = perRow(last) / perRow(first);
+      rows.push({
+        case: `linearity: etl run seconds per row, ${last.size.label} / ${first.size.label}`,
+        figures: { '× per row': growth },
+        target: { description: '≤ 1.1 (no worse than linear)', met: growth <= 1.1 },
+      });
+    }
+    return rows;
+  },
+};
