@@ -21,6 +21,11 @@ export type Expectation = (
 ) & {
   /** The scenario publishes every event this many times itself (default 1): the archive holds that many copies. */
   publishedTimes?: number;
+  /**
+   * Attempts of the run (default 1). A run resumed after its query stage was interrupted is a second attempt, and
+   * announces DownloadsDrained once more, by design (docs/decisions/0005).
+   */
+  attempts?: number;
 };
 
 export interface InvariantReport {
@@ -210,7 +215,7 @@ export async function checkInvariants(
     .filter((e) => e['detail-type'] === 'PageDownloaded' && e.detail.runId === runId)
     .map((e) => `${String(e.detail.dataset)}:${String(e.detail.page)}`);
   const drained = events.filter((e) => e['detail-type'] === 'DownloadsDrained' && e.detail.runId === runId);
-  const copies = expectation.publishedTimes ?? 1;
+  const copies = (expectation.publishedTimes ?? 1) * (expectation.attempts ?? 1);
   if (drained.length > copies) {
     duplicates += drained.length - copies;
     violations.push(`DownloadsDrained announced ${drained.length / copies} times`);
