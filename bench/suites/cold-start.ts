@@ -7,7 +7,8 @@ import { deflateRawSync } from 'node:zlib';
 import * as z from 'zod';
 import { LAMBDA_RUNTIME } from '../../infra/lambda-runtime.js';
 import { type ServiceName, serviceNames } from '../../infra/topology.js';
-import { bundleAsCdkDoes, LAMBDA_TEST_ENVIRONMENT, type LambdaBundle } from '../lib/lambda-bundles.js';
+import { LAMBDA_TEST_ENVIRONMENT } from '../../tests/helpers/lambda-environment.js';
+import { bundleAsCdkDoes, type LambdaBundle } from '../lib/lambda-bundles.js';
 import type { BenchContext, BenchRow, BenchSuite } from '../suite.js';
 
 /**

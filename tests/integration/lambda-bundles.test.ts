@@ -5,27 +5,9 @@ import { build } from 'esbuild';
 import { LAMBDA_RUNTIME } from '../../infra/lambda-runtime.js';
 import { serviceNames, topology } from '../../infra/topology.js';
 import { importHandler } from '../helpers/import-handler.js';
+import { LAMBDA_TEST_ENVIRONMENT as lambdaEnvironment } from '../helpers/lambda-environment.js';
 
 const outdir = mkdtempSync(path.join(tmpdir(), 'bundles-'));
-
-/** Every variable some entry reads, with harmless values: importing a bundle must not touch the network. */
-const lambdaEnvironment = {
-  AWS_REGION: 'eu-west-1',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  EVENT_BUS_NAME: 'fleet-etl',
-  TASKS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/tasks',
-  PAGE_SIZE: '50000',
-  FLEET_API_BASE_URL: 'https://fleet.example.com',
-  FLEET_API_TOKEN_URL: 'https://fleet.example.com/oauth/token',
-  FLEET_API_CLIENT_ID: 'fleet-etl',
-  FLEET_API_SECRET_ID: 'fleet-etl/api',
-  RAW_BUCKET: 'raw',
-  WAREHOUSE_BUCKET: 'warehouse',
-  RESULTS_BUCKET: 'results',
-  RUN_LEDGER_TABLE: 'ledger',
-  GLUE_DATABASE: 'fleet_etl',
-  ATHENA_WORKGROUP: 'fleet-etl',
-};
 
 async function bundle(service: (typeof serviceNames)[number]): Promise<string> {
   const outfile = path.join(outdir, `${service}.mjs`);
