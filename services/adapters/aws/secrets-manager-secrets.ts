@@ -45,6 +45,11 @@ export class SecretsManagerSecrets implements Secrets {
     return fetching;
   }
 
+  /** The provider refused the cached value (rotated since): the next `get` asks Secrets Manager again. */
+  forget(name: string): void {
+    this.#cache.delete(name);
+  }
+
   async #fetch(name: string): Promise<string> {
     let value: unknown;
     try {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { ClientCredentialsAuth } from '../../source-config/index.js';
-import { FleetApiTerminalError } from './errors.js';
+import { FleetApiTerminalError, isFleetApiError } from './errors.js';
 import { failureOf, issuesOf, readText, send } from './http-exchange.js';
 import type { RequestBudget } from './request-budget.js';
 import type { Timing } from './timing.js';
@@ -25,6 +25,8 @@ export interface ClientCredentialsOptions {
   auth: ClientCredentialsAuth;
   /** Reads the client secret by name (Secrets port) when a token is requested; it is never kept. */
   secret: (name: string) => Promise<string>;
+  /** Drops the secret store's cached value of `name` (Secrets.forget), after the token endpoint refused it. */
+  forgetSecret?: (name: string) => void;
   budget: RequestBudget;
   timing: Timing;
   timeoutMs: number;
@@ -66,9 +68,26 @@ export class ClientCredentialsTokens {
     }
   }
 
+  /**
+   * A token request; when the token endpoint refuses the client (401) with a secret a cache may have kept, the
+   * cached secret is dropped and, if the store now holds another one (rotated), the request is made once more.
+   */
   private async request(): Promise<string> {
-    const { auth, timing, timeoutMs } = this.options;
+    const { auth } = this.options;
     const secret = await this.options.secret(auth.clientSecretName);
+    try {
+      return await this.requestWith(secret);
+    } catch (error) {
+      if (!isRefusedClient(error) || this.options.forgetSecret === undefined) throw error;
+      this.options.forgetSecret(auth.clientSecretName);
+      const current = await this.options.secret(auth.clientSecretName);
+      if (current === secret) throw error;
+      return this.requestWith(current);
+    }
+  }
+
+  private async requestWith(secret: string): Promise<string> {
+    const { auth, timing, timeoutMs } = this.options;
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     if (auth.scope !== undefined) form.set('scope', auth.scope);
     const headers: Record<string, string> = {
@@ -123,6 +142,10 @@ export class ClientCredentialsTokens {
     };
     return parsed.data.access_token;
   }
+}
+
+function isRefusedClient(error: unknown): boolean {
+  return isFleetApiError(error) && error.status === 401;
 }
 
 /** application/x-www-form-urlencoded, as RFC 6749 §2.3.1 asks for Basic client credentials. */

@@ -317,6 +317,7 @@ export class FleetApiSource implements FleetSource {
       tokens = new ClientCredentialsTokens({
         auth,
         secret: (name) => this.secrets.get(name),
+        forgetSecret: (name) => this.secrets.forget?.(name),
         budget: this.budget,
         timing: this.timing,
         timeoutMs: this.config.requestTimeoutMs,

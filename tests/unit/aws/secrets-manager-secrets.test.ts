@@ -36,6 +36,21 @@ describe('SecretsManagerSecrets', () => {
     ]);
   });
 
+  it('reads it again after forget, so a value the provider refused (rotated) is replaced at once', async () => {
+    const clock = manualClock();
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: NAME })
+      .resolvesOnce({ Name: NAME, SecretString: VALUE })
+      .resolvesOnce({ Name: NAME, SecretString: 'rotated-value' });
+    const secrets = new SecretsManagerSecrets(client, { clock });
+
+    expect(await secrets.get(NAME)).toBe(VALUE);
+    secrets.forget(NAME);
+
+    expect(await secrets.get(NAME)).toBe('rotated-value');
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
   it('reads it again once the TTL has passed, so a rotation is picked up', async () => {
     const clock = manualClock();
     secretsManager
