@@ -29,11 +29,18 @@ export interface DuckDbQueryEngine extends QueryEngine {
  * Trino semantics DuckDB does not share by default, pinned for the session whatever the machine says.
  * Athena runs queries in UTC; Trino divides integers as integers (7 / 2 = 3, -7 / 2 = -3) and sorts NULLs
  * last in both directions.
+ *
+ * Joins build their hash table on the right side as written, as Trino does without table statistics (hence the
+ * habit, kept in queries/, of the big table on the left). DuckDB would otherwise swap sides by its cardinality
+ * estimates, and it has none for JSON: it guesses a few thousand rows for a day of ten million raw readings and
+ * built the hash table on them, which cost 3× the time and about 700 MiB at 10 million rows
+ * (docs/decisions/0050).
  */
 const SESSION_SETTINGS: readonly string[] = [
   "SET TimeZone = 'UTC'",
   'SET integer_division = true',
   "SET default_null_order = 'nulls_last'",
+  "SET disabled_optimizers = 'build_side_probe_side'",
 ];
 
 const StatementContextSchema = z.object({
