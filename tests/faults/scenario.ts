@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FaultRun } from './harness.js';
@@ -108,6 +108,60 @@ export class SuiteRecorder {
       `${summary.faultsInjected} faults injected, ${summary.pagesChecked} pages checked, ` +
       `${summary.duplicatesFound} duplicates found, ${summary.dataLost} rows lost (${file})`;
     process.stderr.write(`${line}\n`);
+    process.stderr.write(`${combine(group, summary)}\n`);
     return { line, file };
   }
+}
+
+interface GroupSummary {
+  scenarios: number;
+  passed: number;
+  faultsInjected: number;
+  pagesChecked: number;
+  duplicatesFound: number;
+  dataLost: number;
+  seconds: number;
+}
+
+const COMBINED = path.join(tmpdir(), 'fleet-etl-reliability.json');
+/** Groups recorded longer ago than this belong to an earlier `npm run test:faults`. */
+const SAME_INVOCATION_MS = 15 * 60_000;
+
+/** Adds the group to the suite's file (the test files run one after another) and says the totals so far. */
+function combine(group: string, summary: GroupSummary): string {
+  let groups: Record<string, GroupSummary & { at: number }> = {};
+  try {
+    groups = JSON.parse(readFileSync(COMBINED, 'utf8')).groups ?? {};
+  } catch {
+    // first group of the run
+  }
+  const now = Date.now();
+  for (const [name, g] of Object.entries(groups)) if (now - g.at > SAME_INVOCATION_MS) delete groups[name];
+  const { scenarios, passed, faultsInjected, pagesChecked, duplicatesFound, dataLost, seconds } = summary;
+  groups[group] = {
+    scenarios,
+    passed,
+    faultsInjected,
+    pagesChecked,
+    duplicatesFound,
+    dataLost,
+    seconds,
+    at: now,
+  };
+  const all = Object.values(groups);
+  const total = (f: (g: GroupSummary) => number) => all.reduce((s, g) => s + f(g), 0);
+  const totals = {
+    scenarios: total((g) => g.scenarios),
+    passed: total((g) => g.passed),
+    faultsInjected: total((g) => g.faultsInjected),
+    pagesChecked: total((g) => g.pagesChecked),
+    duplicatesFound: total((g) => g.duplicatesFound),
+    dataLost: total((g) => g.dataLost),
+  };
+  writeFileSync(COMBINED, `${JSON.stringify({ totals, groups }, null, 2)}\n`);
+  return (
+    `[fault] summary of ${Object.keys(groups).sort().join(', ')}: ${totals.passed}/${totals.scenarios} scenarios passed, ` +
+    `${totals.faultsInjected} faults injected, ${totals.pagesChecked} pages checked, ` +
+    `${totals.duplicatesFound} duplicates found, ${totals.dataLost} rows lost (${COMBINED})`
+  );
 }
