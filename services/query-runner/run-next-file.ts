@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import {
   type DateWindow,
   DetailType,
@@ -9,7 +10,7 @@ import {
 import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine, StatementResult } from '../ports/query-engine.js';
 import type { SqlFile, SqlSource } from '../ports/sql-source.js';
-import { describeError, isRetryable } from '../shared/errors.js';
+import { describeError, isRetryable, TerminalError } from '../shared/errors.js';
 import { resultKey } from '../shared/lake-keys.js';
 import type { Logger } from '../shared/logger.js';
 import { runDate } from '../shared/run-identity.js';
@@ -106,7 +107,8 @@ export async function runNextFile(
     if (isRetryable(error)) {
       throw error;
     }
-    const reason = `${file.name}: ${describeError(error)}`;
+    // EtlFailed carries at most 4,000 characters: a longer engine message would make the failure unpublishable.
+    const reason = `${file.name}: ${describeError(error)}`.slice(0, 4_000);
     await publishEvent(deps.publisher, DetailType.EtlFailed, {
       runId,
       stage: 'query-runner',
@@ -131,13 +133,19 @@ async function executeFile(
   { runId, window, attempt }: { runId: string; window: DateWindow; attempt: string },
   deps: QueryRunnerDeps,
 ): Promise<ExecutedFile> {
-  const values = SqlPlaceholderValuesSchema.parse({
+  const parsed = SqlPlaceholderValuesSchema.safeParse({
     database: deps.database,
     raw_location: deps.rawLocation,
     warehouse_location: deps.warehouseLocation,
     run_id: runId,
     run_date: runDate(window),
   });
+  if (!parsed.success) {
+    // Configuration, not a passing condition: retrying cannot help, and the run fails saying which value.
+    // zod's messages name the placeholder and the rule, never the value.
+    throw new TerminalError(`refusing to fill the SQL placeholders: ${z.prettifyError(parsed.error)}`);
+  }
+  const values = parsed.data;
   const statements = splitStatements(renderPlaceholders(text, values));
   const outcomes: StatementResult[] = [];
   for (const [statementIndex, sql] of statements.entries()) {

@@ -149,6 +149,23 @@ describe('runNextFile', () => {
     ]);
   });
 
+  it('fails the run naming the placeholder when a configured value could break out of the SQL', async () => {
+    const d = { ...deps(), database: 'fleet_etl; DROP TABLE x --' };
+    const outcome = await runNextFile(drained(), d);
+    expect(outcome).toMatchObject({ kind: 'failed', file: '10_first.sql' });
+    const [failed] = d.publisher.ofType('EtlFailed');
+    expect(failed?.reason).toMatch(/^10_first\.sql: refusing to fill the SQL placeholders: .*database/s);
+    expect(failed?.reason).not.toContain('DROP TABLE');
+    expect(d.engine.statements).toEqual([]);
+  });
+
+  it('cuts a long terminal reason to what EtlFailed carries', async () => {
+    const d = deps();
+    d.engine.failWith = new TerminalError(`SYNTAX_ERROR: ${'x'.repeat(10_000)}`);
+    await runNextFile(drained(), d);
+    expect(d.publisher.ofType('EtlFailed')[0]?.reason).toHaveLength(4_000);
+  });
+
   it('rethrows a transient error, so the bus retries the same file', async () => {
     const d = deps();
     d.engine.failWith = new TransientError('TooManyRequestsException');
