@@ -42,62 +42,6 @@ export const rowSchemas = {
   sensors: SensorRowSchema,
 } as const satisfies Record<Dataset, z.ZodType>;
 
-/**
- * Row checks that agree with the schemas on the rows an API normally sends, at a fraction of zod's cost (zod
- * was the larger part of the downloader's CPU time per row, docs/decisions/0050): a row they accept has exactly
- * the schema's keys, each value of which the schema would accept and keep as it is, so the schema's output is the
- * row itself. They accept less than the schemas (`false` is not a verdict): every other row goes to zod, which
- * decides and names the issues. A property test holds them to that (tests/unit/services/row-fast-path.test.ts).
- */
-export const wellFormedRow: Record<Dataset, (row: unknown) => boolean> = {
-  vehicles: (row) =>
-    hasKeys(row, 3) &&
-    boundedText(Reflect.get(row, 'vehicle_id')) &&
-    boundedText(Reflect.get(row, 'vehicle_type')) &&
-    canonicalInstant(Reflect.get(row, 'created_at')),
-  sensors: (row) => {
-    if (!hasKeys(row, 4)) return false;
-    const timestamp = Reflect.get(row, 'timestamp');
-    const value = Reflect.get(row, 'sensor_value');
-    return (
-      boundedText(Reflect.get(row, 'vehicle_id')) &&
-      typeof timestamp === 'number' &&
-      Number.isSafeInteger(timestamp) &&
-      timestamp >= 0 &&
-      (value === null || (typeof value === 'number' && Number.isFinite(value))) &&
-      canonicalInstant(Reflect.get(row, 'created_at'))
-    );
-  },
-};
-
-const FAST_KEYS: Record<number, readonly string[]> = {
-  3: ['vehicle_id', 'vehicle_type', 'created_at'],
-  4: ['vehicle_id', 'timestamp', 'sensor_value', 'created_at'],
-};
-
-/** A plain object with exactly the dataset's keys (3: vehicles, 4: sensors), in any order. */
-function hasKeys(row: unknown, count: 3 | 4): row is object {
-  if (typeof row !== 'object' || row === null || Array.isArray(row)) return false;
-  const keys = FAST_KEYS[count] ?? [];
-  let seen = 0;
-  for (const key in row) {
-    if (!Object.hasOwn(row, key) || !keys.includes(key)) return false;
-    seen += 1;
-  }
-  return seen === count;
-}
-
-function boundedText(value: unknown): boolean {
-  return typeof value === 'string' && value.length >= 1 && value.length <= 64;
-}
-
-/** Canonical (as the schema leaves it) and a real instant: it prints back as itself. */
-function canonicalInstant(value: unknown): boolean {
-  if (typeof value !== 'string' || !CANONICAL_INSTANT.test(value)) return false;
-  const time = Date.parse(value);
-  return !Number.isNaN(time) && new Date(time).toISOString() === value;
-}
-
 /** The columns of a dataset's rows, in the order they are stored. */
 export function columnsOf(dataset: Dataset): string[] {
   return Object.keys(rowSchemas[dataset].shape);

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Dataset } from '../../../events/index.js';
-import { columnsOf, rowSchemas, wellFormedRow } from '../../shared/rows.js';
+import { columnsOf, rowSchemas } from '../../shared/rows.js';
 import type { RowsMapping } from '../../source-config/index.js';
 import { splitPath } from '../../source-config/index.js';
 import { issuesOf } from './http-exchange.js';
@@ -27,10 +27,7 @@ export function rowReader(dataset: Dataset, mapping: RowsMapping): RowCheck {
   if (renamed.length === 0 && !convertsTimestamp) {
     // The API's rows are the canonical rows themselves: when one has exactly the canonical columns and zod kept
     // every value as it was, its own text can be stored (see RowVerdict).
-    const wellFormed = wellFormedRow[dataset];
     return (raw) => {
-      // The schema's output for such a row is the row itself (rows.ts), so its text is stored as it came.
-      if (wellFormed(raw)) return { ok: true, row: raw, flat: true, verbatimKeys: columnNames.length };
       const verdict = validate(raw);
       if (verdict.ok && sameRow(raw, verdict.row, columnNames)) verdict.verbatimKeys = columnNames.length;
       return verdict;
