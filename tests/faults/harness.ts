@@ -139,7 +139,7 @@ export async function faultRun(options: FaultRunOptions = {}): Promise<FaultRun>
       stateDir,
       simulator: simulator.stats(),
       source: apiSource.stats(),
-      tokens,
+      tokens: [...new Set([...tokens, ...simulator.issuedTokens()])],
       world,
       window: summary.window,
     };

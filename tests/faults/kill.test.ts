@@ -62,7 +62,7 @@ function asFaultRun(outcome: ChildOutcome, stateDir: string, simulator: RunningS
     stateDir,
     simulator: simulator.stats(),
     source: { pageRequests: 0, retries: 0, tokenRequests: 0, transientFailures: {}, maxInFlight: 0 },
-    tokens: [],
+    tokens: simulator.issuedTokens(),
     world: {
       vehicles: [...simulator.world.rows('vehicles', creationWindow(w.from, w.to))],
       sensors: [...simulator.world.rows('sensors', creationWindow(w.from, w.to))],
@@ -125,7 +125,9 @@ describe('fault injection: the process killed', () => {
           const problems: string[] = [];
           if (!/resuming run/.test(resumed.stderr)) problems.push('the second run did not resume');
           for (const text of [killed.stderr, killed.stdout, resumed.stderr, resumed.stdout]) {
-            if (text.includes(CLIENT_SECRET)) problems.push('the secret appears in the output');
+            for (const secret of [CLIENT_SECRET, ...simulator.issuedTokens()]) {
+              if (text.includes(secret)) problems.push('a secret or token appears in the output');
+            }
           }
           return problems;
         },

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 /** Bearer tokens the simulator issued, with their expiry on the simulator's own clock. */
 export class AccessTokens {
   private readonly expiries = new Map<string, number>();
+  /** Every token ever issued, for tests that scan a run's output for leaked tokens. */
+  readonly issued: string[] = [];
 
   constructor(
     private readonly now: () => number,
@@ -13,6 +15,7 @@ export class AccessTokens {
     this.forgetExpired();
     const accessToken = randomBytes(24).toString('base64url');
     this.expiries.set(accessToken, this.now() + this.ttlSeconds * 1000);
+    this.issued.push(accessToken);
     return { accessToken, expiresIn: this.ttlSeconds };
   }
 

@@ -41,6 +41,8 @@ export interface RunningSimulator {
    * (a provider that rotates credentials ends the sessions opened with the old ones).
    */
   rotateCredentials(clientSecret: string): void;
+  /** Every access token issued so far, expired and revoked ones included (the fault suite scans for them). */
+  issuedTokens(): string[];
   /** Stops listening and drops open connections, keep-alive ones included. */
   close(): Promise<void>;
 }
@@ -99,6 +101,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       tokens.revokeAll();
       stats.tokensRevoked();
     },
+    issuedTokens: () => [...tokens.issued],
     rotateCredentials: (clientSecret: string) => {
       api.clientSecret = z.string().min(1).parse(clientSecret);
       tokens.revokeAll();

@@ -80,6 +80,7 @@ describe('simulator knobs of the fault suite, and how the source meets them', ()
       expect(page.rows).toBeGreaterThan(0);
       expect((await requestToken(sim.url)).status).toBe(401);
       expect(sim.stats().tokensIssued).toBe(2);
+      expect(new Set(sim.issuedTokens()).size).toBe(2);
     } finally {
       await sim.close();
     }
