@@ -1,6 +1,6 @@
 import { fastClock, faultRun, ROTATED_SECRET } from './harness.js';
-import { type Answer, answerOf, independentAnswer, sameAnswer } from './invariants.js';
-import { type Scenario, SuiteRecorder } from './scenario.js';
+import type { Scenario } from './scenario.js';
+import { faultGroup } from './suite.js';
 
 /** Whole runs against an API that misbehaves: each ends with the fault-free answer or a failure naming why. */
 const scenarios: Scenario[] = [
@@ -90,27 +90,5 @@ const scenarios: Scenario[] = [
 ];
 
 describe('fault injection: the fleet API', () => {
-  const recorder = new SuiteRecorder();
-  let baseline: Answer;
-
-  beforeAll(async () => {
-    const calm = await faultRun();
-    baseline = answerOf(calm);
-    if (calm.summary.status !== 'succeeded' || !sameAnswer(baseline, independentAnswer(calm))) {
-      throw new Error(`the fault-free run is wrong: ${calm.summary.failures.join(' | ')}`);
-    }
-  }, 60_000);
-
-  afterAll(() => {
-    recorder.summarise('api');
-  });
-
-  it.each(scenarios.map((s) => [s.name, s] as const))(
-    '%s',
-    async (_name, scenario) => {
-      const result = await recorder.runScenario(scenario, baseline);
-      expect(result.violations).toEqual([]);
-    },
-    90_000,
-  );
+  faultGroup('api', scenarios);
 });

@@ -12,15 +12,9 @@ import type { QueryEngine } from '../../services/ports/query-engine.js';
 import { renderPlaceholders, SqlPlaceholderValuesSchema } from '../../services/shared/sql-text.js';
 import { loadSourceConfig } from '../../services/source-config/index.js';
 import { CLIENT_SECRET, DAY, type FaultRun, faultRun, freshStateDir } from './harness.js';
-import {
-  type Answer,
-  answerOf,
-  checkInvariants,
-  filesUnder,
-  independentAnswer,
-  sameAnswer,
-} from './invariants.js';
-import { type Scenario, SuiteRecorder } from './scenario.js';
+import { checkInvariants, filesUnder } from './invariants.js';
+import type { Scenario } from './scenario.js';
+import { faultGroup } from './suite.js';
 
 const WINDOW = { from: `${DAY}T00:00:00.000Z`, to: '2026-11-25T00:00:00.000Z', timeZone: 'UTC' };
 
@@ -100,7 +94,8 @@ const scenarios: Scenario[] = [
   {
     name: 'hostile and huge rows in a page',
     injected: 'a 1 MB row (page 2), a row with __proto__ keys (page 3), an SQL-shaped vehicle id (page 4)',
-    expect: { kind: 'answer' },
+    // The night changed by what was injected: the answer is the independent one over the changed rows.
+    expect: { kind: 'answer', against: 'world' },
     run: async () => {
       const run = await faultRun({
         rewritePage: (dataset, page, body) => {
@@ -116,7 +111,7 @@ const scenarios: Scenario[] = [
           return body;
         },
       });
-      // The rows replaced by the injected ones are gone from the night; the two valid injected ones are in it.
+      adjustWorld(run);
       return run;
     },
     faults: () => 3,
@@ -147,45 +142,7 @@ function adjustWorld(run: FaultRun): void {
 }
 
 describe('fault injection: bad input', () => {
-  const recorder = new SuiteRecorder();
-  let baseline: Answer;
-  let calm: FaultRun;
-
-  beforeAll(async () => {
-    calm = await faultRun();
-    baseline = answerOf(calm);
-    if (calm.summary.status !== 'succeeded' || !sameAnswer(baseline, independentAnswer(calm))) {
-      throw new Error(`the fault-free run is wrong: ${calm.summary.failures.join(' | ')}`);
-    }
-  }, 60_000);
-
-  afterAll(() => {
-    recorder.summarise('bad-input');
-  });
-
-  it.each(scenarios.map((s) => [s.name, s] as const))(
-    '%s',
-    async (_name, scenario) => {
-      const original = scenario.run;
-      const result = await recorder.runScenario(
-        scenario.name.startsWith('hostile and huge')
-          ? {
-              ...scenario,
-              // The night changed by what was injected: the answer is the independent one over the changed rows.
-              expect: { kind: 'answer', against: 'world' },
-              run: async () => {
-                const run = await original();
-                adjustWorld(run);
-                return run;
-              },
-            }
-          : scenario,
-        baseline,
-      );
-      expect(result.violations).toEqual([]);
-    },
-    90_000,
-  );
+  const { recorder, calm: calmRun, baseline: fetchBaseline } = faultGroup('bad-input', scenarios);
 
   it('events that break their schema are refused by every consumer, and change nothing', async () => {
     const result = await recorder.runProbe({
@@ -193,6 +150,8 @@ describe('fault injection: bad input', () => {
       injected:
         'one invalid event of every detail-type (hostile key, wrong types, unknown run) sent to every consumer',
       run: async () => {
+        const calm = calmRun();
+        const baseline = fetchBaseline();
         const lake = filesUnder(calm.summary.lake.raw).join();
         const hostile = Object.values(DetailType).map((detailType) => ({
           source: EVENT_SOURCE,

@@ -5,15 +5,9 @@ import type { LocalPorts } from '../../infra/local/wiring.js';
 import { EventBridgePublisher } from '../../services/adapters/aws/eventbridge-publisher.js';
 import type { ObjectBody, ObjectStore } from '../../services/ports/object-store.js';
 import { type FaultRun, faultRun } from './harness.js';
-import {
-  type Answer,
-  answerOf,
-  archivedEvents,
-  filesUnder,
-  independentAnswer,
-  sameAnswer,
-} from './invariants.js';
-import { type Scenario, SuiteRecorder } from './scenario.js';
+import { archivedEvents, filesUnder } from './invariants.js';
+import type { Scenario } from './scenario.js';
+import { faultGroup } from './suite.js';
 
 /** Counts what a decorator injected, for the scenario's line. */
 class Injected {
@@ -241,36 +235,15 @@ const scenarios: Scenario[] = [
 ];
 
 describe('fault injection: the platform', () => {
-  const recorder = new SuiteRecorder();
-  let baseline: Answer;
-  let calm: FaultRun;
-
-  beforeAll(async () => {
-    calm = await faultRun();
-    baseline = answerOf(calm);
-    if (calm.summary.status !== 'succeeded' || !sameAnswer(baseline, independentAnswer(calm))) {
-      throw new Error(`the fault-free run is wrong: ${calm.summary.failures.join(' | ')}`);
-    }
-  }, 60_000);
-
-  afterAll(() => {
-    recorder.summarise('platform');
-  });
-
-  it.each(scenarios.map((s) => [s.name, s] as const))(
-    '%s',
-    async (_name, scenario) => {
-      const result = await recorder.runScenario(scenario, baseline);
-      expect(result.violations).toEqual([]);
-    },
-    90_000,
-  );
+  const { recorder, calm: calmRun, baseline: fetchBaseline } = faultGroup('platform', scenarios);
 
   it('replays of any window leave the lake, the tables and the answer as they were', async () => {
     const result = await recorder.runProbe({
       name: 'replays of any window',
       injected: 'the whole archive, then each half of it, replayed to every consumer',
       run: async () => {
+        const calm = calmRun();
+        const baseline = fetchBaseline();
         const lakeBefore = filesUnder(calm.summary.lake.raw);
         const events = archivedEvents(calm.stateDir);
         const times = events.map((e) => Date.parse(String((e as { time?: string }).time)));

@@ -124,30 +124,21 @@ interface GroupSummary {
 }
 
 const COMBINED = path.join(tmpdir(), 'fleet-etl-reliability.json');
-/** Groups recorded longer ago than this belong to an earlier `npm run test:faults`. */
-const SAME_INVOCATION_MS = 15 * 60_000;
+/** The jest process of this `npm run test:faults`: the parent of the workers, or this process when in band. */
+const INVOCATION = process.env.JEST_WORKER_ID === undefined ? process.pid : process.ppid;
 
 /** Adds the group to the suite's file (the test files run one after another) and says the totals so far. */
 function combine(group: string, summary: GroupSummary): string {
-  let groups: Record<string, GroupSummary & { at: number }> = {};
+  let groups: Record<string, GroupSummary> = {};
   try {
-    groups = JSON.parse(readFileSync(COMBINED, 'utf8')).groups ?? {};
+    const previous = JSON.parse(readFileSync(COMBINED, 'utf8'));
+    // Groups of an earlier invocation are not this run's.
+    if (previous.invocation === INVOCATION) groups = previous.groups ?? {};
   } catch {
     // first group of the run
   }
-  const now = Date.now();
-  for (const [name, g] of Object.entries(groups)) if (now - g.at > SAME_INVOCATION_MS) delete groups[name];
   const { scenarios, passed, faultsInjected, pagesChecked, duplicatesFound, dataLost, seconds } = summary;
-  groups[group] = {
-    scenarios,
-    passed,
-    faultsInjected,
-    pagesChecked,
-    duplicatesFound,
-    dataLost,
-    seconds,
-    at: now,
-  };
+  groups[group] = { scenarios, passed, faultsInjected, pagesChecked, duplicatesFound, dataLost, seconds };
   const all = Object.values(groups);
   const total = (f: (g: GroupSummary) => number) => all.reduce((s, g) => s + f(g), 0);
   const totals = {
@@ -158,7 +149,7 @@ function combine(group: string, summary: GroupSummary): string {
     duplicatesFound: total((g) => g.duplicatesFound),
     dataLost: total((g) => g.dataLost),
   };
-  writeFileSync(COMBINED, `${JSON.stringify({ totals, groups }, null, 2)}\n`);
+  writeFileSync(COMBINED, `${JSON.stringify({ invocation: INVOCATION, totals, groups }, null, 2)}\n`);
   return (
     `[fault] summary of ${Object.keys(groups).sort().join(', ')}: ${totals.passed}/${totals.scenarios} scenarios passed, ` +
     `${totals.faultsInjected} faults injected, ${totals.pagesChecked} pages checked, ` +
