@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
 import { FleetApiSource, type SourceStats } from '../../../services/adapters/http/fleet-api-source.js';
-import { createDuckDbQueryEngine } from '../../../services/adapters/local/duckdb/duckdb-query-engine.js';
+import type { DuckDbQueryEngine } from '../../../services/adapters/local/duckdb/duckdb-query-engine.js';
 import { EnvSecrets } from '../../../services/adapters/local/env-secrets.js';
 import type { SqlSource } from '../../../services/ports/sql-source.js';
 import {
@@ -115,7 +115,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   let config: SourceConfig;
   let secrets: EnvSecrets;
   let simulator: SimulatorThread | undefined;
-  let engineOpening: ReturnType<typeof createDuckDbQueryEngine> | undefined;
+  let engineOpening: Promise<DuckDbQueryEngine> | undefined;
   if (flags.source !== undefined) {
     const simulatorOnly = [
       ...givenFaultFlags(flags),
@@ -142,7 +142,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       days[0] ?? yesterdayUtc(),
     );
     // DuckDB opens (and the SQL transpiler warms up) on this thread while the simulator's starts on its own.
-    engineOpening = createDuckDbQueryEngine({ databasePath: layout.duckdb });
+    engineOpening = openEngine(layout.duckdb);
     try {
       simulator = await startSimulatorThread({
         ...settings,
@@ -185,7 +185,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     secrets,
     logger: jsonLogger('fleetSource', (line) => appendFileSync(layout.logs, `${line}\n`)),
   });
-  const engine = await (engineOpening ?? createDuckDbQueryEngine({ databasePath: layout.duckdb }));
+  const engine = await (engineOpening ?? openEngine(layout.duckdb));
   let failed = false;
   try {
     for (const [index, day] of days.entries()) {
@@ -228,6 +228,17 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     await simulator?.close();
   }
   return failed ? 1 : 0;
+}
+
+/**
+ * DuckDB and the SQL transpiler take about a second to load (the transpiler is WebAssembly): loaded when the engine
+ * is opened rather than with the command, they load while the simulator's thread starts.
+ */
+async function openEngine(databasePath: string): Promise<DuckDbQueryEngine> {
+  const { createDuckDbQueryEngine } = await import(
+    '../../../services/adapters/local/duckdb/duckdb-query-engine.js'
+  );
+  return createDuckDbQueryEngine({ databasePath });
 }
 
 /** `--date D` (default yesterday) is one night; `--from A --to B` is every night from A to B, both included. */
