@@ -1,6 +1,12 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DetailType, EVENT_SOURCE, toOutgoingEvent } from '../../events/index.js';
+import {
+  DetailType,
+  EVENT_SOURCE,
+  type EventPublisher,
+  type OutgoingEvent,
+  toOutgoingEvent,
+} from '../../events/index.js';
 import { BUNDLED_QUERIES } from '../../infra/local/run-pipeline.js';
 import { LocalRuntime } from '../../infra/local/runtime.js';
 import type { LocalPorts } from '../../infra/local/wiring.js';
@@ -11,6 +17,7 @@ import type { FleetSource } from '../../services/ports/fleet-source.js';
 import type { QueryEngine } from '../../services/ports/query-engine.js';
 import { renderPlaceholders, SqlPlaceholderValuesSchema } from '../../services/shared/sql-text.js';
 import { loadSourceConfig } from '../../services/source-config/index.js';
+import { envelope, MemoryObjectStore, RecordingPublisher } from '../helpers/fakes.js';
 import { CLIENT_SECRET, DAY, type FaultRun, faultRun, freshStateDir } from './harness.js';
 import { checkInvariants, filesUnder } from './invariants.js';
 import type { Scenario } from './scenario.js';
@@ -254,40 +261,11 @@ describe('fault injection: bad input', () => {
     expect(result.violations).toEqual([]);
   });
 
-  it('an event over 256 KB is refused before it is sent, naming its detail-type and size', async () => {
+  it('an event over 256 KB never reaches the bus whole: sent by reference, or refused before sending', async () => {
     const result = await recorder.runProbe({
       name: 'oversized events',
-      injected: 'a SqlFileExecuted carrying 8,000 query execution ids (~300 KB)',
-      run: async () => {
-        const ids = Array.from(
-          { length: 8_000 },
-          (_, i) => `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`,
-        );
-        try {
-          toOutgoingEvent(DetailType.SqlFileExecuted, {
-            runId: DAY,
-            window: WINDOW,
-            file: '10_raw_tables.sql',
-            index: 0,
-            total: 1,
-            statements: ids.length,
-            queryExecutionIds: ids,
-            dataScannedBytes: 0,
-            durationMs: 1,
-            runSoFar: { results: {}, queryExecutionIds: ids, dataScannedBytes: 0, durationMs: 1 },
-          });
-          return { faults: 1, checked: 'nothing', violations: ['an oversized event was accepted'] };
-        } catch (error) {
-          const message = String((error as Error).message);
-          const ok = /SqlFileExecuted of \d+ bytes: over EventBridge's 256 KB/.test(message);
-          const terminal = (error as { retryable?: boolean }).retryable === false;
-          return {
-            faults: 1,
-            checked: 'refused before sending (terminal), detail-type and size named (decision 60)',
-            violations: ok && terminal ? [] : [`unexpected refusal: ${message}`],
-          };
-        }
-      },
+      injected: 'a SqlFileExecuted carrying 8,000 query execution ids (~640 KB)',
+      run: () => oversizedEventProbe(),
     });
     expect(result.violations).toEqual([]);
   });
@@ -343,3 +321,91 @@ describe('fault injection: bad input', () => {
     expect(result.violations).toEqual([]);
   });
 });
+
+/** The claim check's surface (events/claim-check.ts), looked up at run time: see oversizedEventProbe. */
+interface ClaimCheckApi {
+  ClaimCheckPublisher: new (inner: EventPublisher, store: MemoryObjectStore) => EventPublisher;
+  resolveFleetEvent: (
+    raw: unknown,
+    accepted: readonly string[],
+    store: MemoryObjectStore,
+  ) => Promise<{ detail: { queryExecutionIds: string[] } }>;
+}
+
+/**
+ * An oversized SqlFileExecuted (its lists grow with the SQL folder). With the claim check in events/ (decision 60)
+ * it must go by reference: stored whole, published as a reference under 256 KB, resolved to the same detail by the
+ * consumers' validation, and a reference that names another key refused. Without it, it must be refused before
+ * sending, terminally, naming the detail-type and the size.
+ */
+async function oversizedEventProbe(): Promise<{ faults: number; checked: string; violations: string[] }> {
+  const ids = Array.from(
+    { length: 8_000 },
+    (_, i) => `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`,
+  );
+  const detail = {
+    runId: DAY,
+    window: WINDOW,
+    file: '10_raw_tables.sql',
+    index: 0,
+    total: 1,
+    statements: ids.length,
+    queryExecutionIds: ids,
+    dataScannedBytes: 0,
+    durationMs: 1,
+    runSoFar: { results: {}, queryExecutionIds: ids, dataScannedBytes: 0, durationMs: 1 },
+  };
+  const events = (await import('../../events/index.js')) as unknown as Partial<ClaimCheckApi>;
+  const { ClaimCheckPublisher, resolveFleetEvent } = events;
+  if (ClaimCheckPublisher === undefined || resolveFleetEvent === undefined) {
+    try {
+      toOutgoingEvent(DetailType.SqlFileExecuted, detail);
+      return { faults: 1, checked: 'nothing', violations: ['an oversized event was accepted'] };
+    } catch (error) {
+      const message = String((error as Error).message);
+      const named = /SqlFileExecuted of \d+ bytes: over EventBridge's 256 KB/.test(message);
+      const terminal = (error as { retryable?: boolean }).retryable === false;
+      return {
+        faults: 1,
+        checked: 'refused before sending (terminal), detail-type and size named',
+        violations: named && terminal ? [] : [`unexpected refusal: ${message}`],
+      };
+    }
+  }
+  const violations: string[] = [];
+  const store = new MemoryObjectStore();
+  const bus = new RecordingPublisher();
+  const sent: OutgoingEvent[] = [];
+  const inner: EventPublisher = {
+    publish: async (entries) => {
+      sent.push(...entries);
+      await bus.publish(entries);
+    },
+  };
+  await new ClaimCheckPublisher(inner, store).publish([toOutgoingEvent(DetailType.SqlFileExecuted, detail)]);
+  const [entry] = sent;
+  if (entry === undefined || Buffer.byteLength(entry.detail) > 256 * 1024) violations.push('sent whole');
+  const reference = JSON.parse(entry?.detail ?? '{}') as { detailRef?: { key: string } };
+  if (reference.detailRef === undefined) violations.push('no detailRef in the published detail');
+  const resolved = await resolveFleetEvent(
+    envelope(DetailType.SqlFileExecuted, reference),
+    [DetailType.SqlFileExecuted],
+    store,
+  );
+  if (resolved.detail.queryExecutionIds.length !== ids.length) violations.push('resolved to another detail');
+  const hostile = { ...reference, detailRef: { ...reference.detailRef, key: '../../results/other.json' } };
+  const refused = await resolveFleetEvent(
+    envelope(DetailType.SqlFileExecuted, hostile),
+    [DetailType.SqlFileExecuted],
+    store,
+  ).then(
+    () => false,
+    (error: unknown) => (error as Error).name === 'EventValidationError',
+  );
+  if (!refused) violations.push('a reference naming another key was followed');
+  return {
+    faults: 2,
+    checked: `sent by reference (${entry === undefined ? 0 : Buffer.byteLength(entry.detail)} bytes), resolved whole, a hostile reference refused`,
+    violations,
+  };
+}

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FaultRun } from './harness.js';
@@ -56,6 +56,9 @@ export class SuiteRecorder {
     const faults = scenario.faults(run);
     const violations = [...report.violations, ...((await scenario.extraChecks?.(run)) ?? [])];
     if (faults === 0) violations.push('no fault was injected');
+    // A passing run's state goes; a failing one's stays for reading, and the line says where.
+    if (violations.length === 0) rmSync(run.stateDir, { recursive: true, force: true });
+    else violations.push(`state kept in ${run.stateDir}`);
     return this.record({
       name: scenario.name,
       injected: scenario.injected,

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { type FaultRun, faultRun } from './harness.js';
 import { type Answer, answerOf, independentAnswer, sameAnswer } from './invariants.js';
 import { type Scenario, SuiteRecorder } from './scenario.js';
@@ -29,6 +30,7 @@ export function faultGroup(group: string, scenarios: readonly Scenario[]): Fault
 
   afterAll(() => {
     recorder.summarise(group);
+    if (calm !== undefined) rmSync(calm.stateDir, { recursive: true, force: true });
   });
 
   if (scenarios.length > 0) {
