@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   DetailType,
@@ -311,6 +311,7 @@ describe('fault injection: bad input', () => {
             if (message.includes(CLIENT_SECRET)) violations.push(`${name}: the message quotes the secret`);
           }
         }
+        rmSync(dir, { recursive: true, force: true });
         return {
           faults: Object.keys(files).length,
           checked: 'refused, file named, no secret quoted',
