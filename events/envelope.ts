@@ -33,12 +33,27 @@ export class EventValidationError extends Error {
 
 /**
  * Parses an envelope and its detail, accepting only the listed detail-types from our source. The message names
- * the detail-type and the offending fields so a dead-lettered event explains itself.
+ * the detail-type and the offending fields so a dead-lettered event explains itself. A detail sent by reference
+ * (`detailRef`, events/claim-check.ts) is refused here: `resolveFleetEvent` (the Middy middleware) resolves it.
  */
 export function parseFleetEvent<T extends DetailTypeName>(
   raw: unknown,
   accepted: readonly T[],
 ): FleetEvent<T> {
+  const { envelope, detailType } = parseFleetEnvelope(raw, accepted);
+  if (typeof envelope.detail === 'object' && envelope.detail !== null && 'detailRef' in envelope.detail) {
+    throw new EventValidationError(
+      `${detailType} detail was sent by reference: resolve it with resolveFleetEvent (events/claim-check.ts)`,
+    );
+  }
+  return withDetail(envelope, detailType, envelope.detail);
+}
+
+/** The envelope checks of parseFleetEvent, without the detail's. */
+export function parseFleetEnvelope<T extends DetailTypeName>(
+  raw: unknown,
+  accepted: readonly T[],
+): { envelope: EventBridgeEnvelope; detailType: T } {
   const envelope = EventBridgeEnvelopeSchema.safeParse(raw);
   if (!envelope.success) {
     throw new EventValidationError(`not an EventBridge event: ${z.prettifyError(envelope.error)}`, {
@@ -55,11 +70,20 @@ export function parseFleetEvent<T extends DetailTypeName>(
       `unexpected detail-type "${detailType}", expected one of: ${accepted.join(', ')}`,
     );
   }
-  const detail = detailSchemas[acceptedType].safeParse(envelope.data.detail);
-  if (!detail.success) {
-    throw new EventValidationError(`invalid ${detailType} detail: ${z.prettifyError(detail.error)}`, {
-      cause: detail.error,
+  return { envelope: envelope.data, detailType: acceptedType };
+}
+
+/** Validates `detail` with the detail-type's schema and returns the typed event. */
+export function withDetail<T extends DetailTypeName>(
+  envelope: EventBridgeEnvelope,
+  detailType: T,
+  detail: unknown,
+): FleetEvent<T> {
+  const parsed = detailSchemas[detailType].safeParse(detail);
+  if (!parsed.success) {
+    throw new EventValidationError(`invalid ${detailType} detail: ${z.prettifyError(parsed.error)}`, {
+      cause: parsed.error,
     });
   }
-  return { ...envelope.data, 'detail-type': acceptedType, detail: detail.data } as FleetEvent<T>;
+  return { ...envelope, 'detail-type': detailType, detail: parsed.data } as FleetEvent<T>;
 }

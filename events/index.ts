@@ -1,5 +1,6 @@
 export * from './bus.js';
 export * from './catalog.js';
+export * from './claim-check.js';
 export * from './detail/common.js';
 export * from './detail/downloads-drained.js';
 export * from './detail/etl-done.js';

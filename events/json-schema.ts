@@ -1,16 +1,21 @@
 import * as z from 'zod';
 import type { DetailTypeName } from './bus.js';
-import { detailSchemas } from './catalog.js';
+import { wireDetailSchemas } from './claim-check.js';
 
 /**
  * JSON Schema (draft 2020-12) per detail-type, for teams that consume our events without TypeScript. It states
  * what a consumer accepts (zod's input side), so objects stay open: our own consumers ignore unknown fields, and a
  * field added later as optional is then a compatible change for every consumer that validates with these schemas
  * (events/schema-compatibility.ts; the published copies are events/schemas/*.json, from `npm run schemas`).
+ * They describe the detail as it travels: SqlFileExecuted and EtlDone are the full detail or, over 256 KB, a
+ * reference to it (`anyOf`; events/claim-check.ts).
  */
 export function detailJsonSchemas(): Record<DetailTypeName, unknown> {
   return Object.fromEntries(
-    Object.entries(detailSchemas).map(([name, schema]) => [name, z.toJSONSchema(schema, { io: 'input' })]),
+    Object.entries(wireDetailSchemas).map(([name, schema]) => [
+      name,
+      z.toJSONSchema(schema, { io: 'input' }),
+    ]),
   ) as Record<DetailTypeName, unknown>;
 }
 
@@ -22,7 +27,7 @@ export function detailJsonSchemas(): Record<DetailTypeName, unknown> {
  */
 export function eventRegistrySchemas(source: string): Record<string, Record<string, unknown>> {
   return Object.fromEntries(
-    Object.entries(detailSchemas).map(([name, schema]) => [
+    Object.entries(wireDetailSchemas).map(([name, schema]) => [
       name,
       {
         $schema: 'http://json-schema.org/draft-04/schema#',

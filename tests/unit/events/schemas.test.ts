@@ -4,6 +4,9 @@ import {
   detailSchemas,
   EventContractError,
   EventValidationError,
+  entryBytes,
+  isClaimChecked,
+  MAX_EVENT_BYTES,
   parseFleetEvent,
   toOutgoingEvent,
 } from '../../../events/index.js';
@@ -77,10 +80,16 @@ describe('event schemas', () => {
       expect(event.detail).toEqual(validDetails[detailType]);
     });
 
-    it('exports a JSON Schema', () => {
-      const schema = detailJsonSchemas()[detailType] as { type?: string; required?: string[] };
-      expect(schema.type).toBe('object');
-      expect(schema.required).toContain('schemaVersion');
+    it('exports a JSON Schema (the full detail, or for growable ones the full detail or a reference)', () => {
+      type Exported = { type?: string; required?: string[]; anyOf?: Exported[] };
+      const schema = detailJsonSchemas()[detailType] as Exported;
+      const [full, reference, ...rest] = isClaimChecked(detailType) ? (schema.anyOf ?? []) : [schema];
+      expect(full?.type).toBe('object');
+      expect(full?.required).toContain('schemaVersion');
+      if (isClaimChecked(detailType)) {
+        expect(reference?.required).toEqual(['schemaVersion', 'runId', 'detailRef']);
+        expect(rest).toEqual([]);
+      }
     });
   });
 });
@@ -133,18 +142,15 @@ describe('toOutgoingEvent (the publish helper)', () => {
     );
   });
 
-  it('refuses details over EventBridge’s 256 KB limit', () => {
-    const { schemaVersion: _, ...input } = validDetails.EtlFailed;
-    const huge = { ...input, reason: 'x'.repeat(3_000) };
-    expect(() => toOutgoingEvent(DetailType.EtlFailed, huge)).not.toThrow();
+  it('leaves the size to the publishing path: a valid detail over 256 KB becomes an entry', () => {
+    // ClaimCheckPublisher sends it by reference, or refuses it (tests/unit/events/claim-check.test.ts).
     const ids = Array.from({ length: 20_000 }, (_, i) => `query-execution-${i}`);
     const { schemaVersion: __, ...done } = validDetails.EtlDone;
-    expect(() =>
-      toOutgoingEvent(DetailType.EtlDone, {
-        ...done,
-        files: [...done.files],
-        summary: { ...done.summary, queryExecutionIds: ids },
-      }),
-    ).toThrow(/over EventBridge's 256 KB/);
+    const out = toOutgoingEvent(DetailType.EtlDone, {
+      ...done,
+      files: [...done.files],
+      summary: { ...done.summary, queryExecutionIds: ids },
+    });
+    expect(entryBytes(out)).toBeGreaterThan(MAX_EVENT_BYTES);
   });
 });
