@@ -75,6 +75,7 @@ export const localHandlers: { [K in ServiceName]: (ports: LocalPorts) => LocalHa
         ledger: p.ledger,
         publisher: p.publisher,
         datasets: p.datasets,
+        eventDetails: p.resultsStore,
         logger: p.logger('completionTracker'),
       }),
     ),
