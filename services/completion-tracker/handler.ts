@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { validateFleetEvent } from '../../events/index.js';
+import { type DetailStoreReader, validateFleetEvent } from '../../events/index.js';
 import {
   type CompletionDeps,
   type CompletionEvent,
@@ -7,9 +7,18 @@ import {
   trackCompletion,
 } from './track-completion.js';
 
-export function createCompletionTrackerHandler(deps: CompletionDeps) {
+export interface CompletionTrackerHandlerDeps extends CompletionDeps {
+  /**
+   * Where an EtlDone over 256 KB is stored when it arrives by reference (the results store's `event-details/`;
+   * decision 60). Only read, and only to validate the event: the tracker needs the run id, which a reference
+   * carries, but it does not trust an event it has not validated whole.
+   */
+  eventDetails: DetailStoreReader;
+}
+
+export function createCompletionTrackerHandler(deps: CompletionTrackerHandlerDeps) {
   return middy<CompletionEvent>()
-    .use(validateFleetEvent(completionDetailTypes))
+    .use(validateFleetEvent(completionDetailTypes, { detailStore: deps.eventDetails }))
     .handler(function completionTracker(event) {
       return trackCompletion(event, deps);
     });

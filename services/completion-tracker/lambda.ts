@@ -1,19 +1,29 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { DatasetSchema } from '../../events/index.js';
 import { DynamoDbRunLedger } from '../adapters/aws/dynamodb-run-ledger.js';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher.js';
+import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import { nonEmpty, parseEnvironment } from '../shared/environment.js';
 import { jsonLogger } from '../shared/logger.js';
 import { createCompletionTrackerHandler } from './handler.js';
 
-const env = parseEnvironment(z.object({ EVENT_BUS_NAME: nonEmpty, RUN_LEDGER_TABLE: nonEmpty }));
+const env = parseEnvironment(
+  z.object({
+    EVENT_BUS_NAME: nonEmpty,
+    RUN_LEDGER_TABLE: nonEmpty,
+    /** Read-only, and only under event-details/EtlDone/: where an EtlDone sent by reference is (decision 60). */
+    RESULTS_BUCKET: nonEmpty,
+  }),
+);
 
 export const handler = createCompletionTrackerHandler({
   ledger: new DynamoDbRunLedger(new DynamoDBClient({}), { tableName: env.RUN_LEDGER_TABLE }),
   publisher: new EventBridgePublisher(new EventBridgeClient({}), { busName: env.EVENT_BUS_NAME }),
   // Every dataset the API offers is part of every run.
   datasets: DatasetSchema.options,
+  eventDetails: new S3ObjectStore(new S3Client({}), { bucket: env.RESULTS_BUCKET }),
   logger: jsonLogger('completionTracker'),
 });

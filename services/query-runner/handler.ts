@@ -1,11 +1,32 @@
 import middy from '@middy/core';
-import { DetailType, validateFleetEvent } from '../../events/index.js';
+import { ClaimCheckPublisher, DetailType, validateFleetEvent } from '../../events/index.js';
 import { type QueryRunnerDeps, type QueryRunnerEvent, runNextFile } from './run-next-file.js';
 
-export function createQueryRunnerHandler(deps: QueryRunnerDeps) {
+export interface QueryRunnerHandlerOptions {
+  /** Entries over this go by reference; EventBridge's 256 KB unless a test lowers it. */
+  maxEventBytes?: number;
+}
+
+/**
+ * SqlFileExecuted and EtlDone grow with the SQL folder: over 256 KB they are stored in the results store, which
+ * the runner already writes and every consumer of them already reads, and sent by reference
+ * (docs/decisions/0060-oversized-events-go-by-reference.md). The runner consumes its own SqlFileExecuted, so it
+ * resolves references from the same store.
+ */
+export function createQueryRunnerHandler(deps: QueryRunnerDeps, options: QueryRunnerHandlerOptions = {}) {
+  const core: QueryRunnerDeps = {
+    ...deps,
+    publisher: new ClaimCheckPublisher(deps.publisher, deps.resultsStore, {
+      ...(options.maxEventBytes === undefined ? {} : { maxEntryBytes: options.maxEventBytes }),
+    }),
+  };
   return middy<QueryRunnerEvent>()
-    .use(validateFleetEvent([DetailType.DownloadsDrained, DetailType.SqlFileExecuted]))
+    .use(
+      validateFleetEvent([DetailType.DownloadsDrained, DetailType.SqlFileExecuted], {
+        detailStore: deps.resultsStore,
+      }),
+    )
     .handler(function queryRunner(event) {
-      return runNextFile(event, deps);
+      return runNextFile(event, core);
     });
 }
