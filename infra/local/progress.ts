@@ -1,9 +1,20 @@
 import type { EventBridgeEnvelope } from '../../events/index.js';
-import { allDetailTypes, DetailType, parseFleetEvent } from '../../events/index.js';
+import {
+  allDetailTypes,
+  DetailReferenceSchema,
+  DetailType,
+  isDetailReference,
+  parseFleetEvent,
+} from '../../events/index.js';
 import { formatBytes, formatCount } from './cli/render.js';
 
 /** Turns the bus's events into one human line each, as the run goes. */
 export function progressLine(raw: EventBridgeEnvelope): string | undefined {
+  if (isDetailReference(raw.detail)) {
+    // Over 256 KB, the detail is in the results store (decision 60); the consumers resolve it, this line need not.
+    const { runId, detailRef } = DetailReferenceSchema.parse(raw.detail);
+    return `${raw['detail-type']} of run ${runId} sent by reference: ${formatBytes(detailRef.bytes)} at ${detailRef.key}`;
+  }
   const event = parseFleetEvent(raw, allDetailTypes);
   switch (event['detail-type']) {
     case DetailType.PagesPlanned: {
