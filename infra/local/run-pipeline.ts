@@ -4,8 +4,10 @@ import {
   allDetailTypes,
   type DatasetTotals,
   type DateWindow,
+  DetailReferenceSchema,
   DetailType,
   type EventBridgeEnvelope,
+  isDetailReference,
   parseFleetEvent,
 } from '../../events/index.js';
 import { FolderSqlSource } from '../../services/adapters/local/folder-sql-source.js';
@@ -85,6 +87,12 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
   runtime.bus.onEvent((raw: EventBridgeEnvelope) => {
     const line = progressLine(raw);
     if (line) options.onProgress?.(line);
+    if (isDetailReference(raw.detail)) {
+      // An event over 256 KB (decision 60): the reference carries the run id, which is all this needs of it.
+      const reference = DetailReferenceSchema.parse(raw.detail);
+      if (reference.runId === runId && raw['detail-type'] === DetailType.EtlDone) done = true;
+      return;
+    }
     const event = parseFleetEvent(raw, allDetailTypes);
     if (event.detail.runId !== runId) return;
     if (event['detail-type'] === DetailType.DownloadsDrained) Object.assign(datasets, event.detail.datasets);
