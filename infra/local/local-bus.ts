@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
-import type { EventBridgeEnvelope, EventPublisher, OutgoingEvent } from '../../events/index.js';
+import {
+  type EventBridgeEnvelope,
+  EventContractError,
+  type EventPublisher,
+  entryBytes,
+  MAX_EVENT_BYTES,
+  type OutgoingEvent,
+} from '../../events/index.js';
 import { type CompiledPattern, compilePattern, matchesCompiled } from './event-pattern.js';
 
 /** Up to this much archive text waits in memory for the disk before publishers are made to wait. */
@@ -61,6 +68,13 @@ export class LocalBus implements EventPublisher {
     const envelopes: EventBridgeEnvelope[] = [];
     let lines = '';
     for (const outgoing of events) {
+      // As EventBridge: an entry over 256 KB is refused (the claim check, decision 60, keeps ours under it).
+      const size = entryBytes(outgoing);
+      if (size > MAX_EVENT_BYTES) {
+        throw new EventContractError(
+          `refusing to publish ${outgoing.detailType} of ${size} bytes: over EventBridge's 256 KB`,
+        );
+      }
       const envelope: EventBridgeEnvelope = {
         version: '0',
         id: randomUUID(),
