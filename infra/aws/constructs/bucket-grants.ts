@@ -1,4 +1,5 @@
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { CLAIM_CHECK_PREFIX, type ClaimCheckedDetailType } from '../../../events/claim-check.js';
 import { acknowledge, acknowledgeKeyGrant, wildcardActionFinding, wildcardResourceFinding } from '../nag.js';
 import type { FleetFunction } from './fleet-function.js';
 
@@ -53,4 +54,33 @@ export function grantBucket(fn: FleetFunction, bucket: IBucket, access: BucketAc
         'replaces the warehouse files it wrote before (docs/decisions/0002); no other bucket is deletable.',
     );
   }
+}
+
+/**
+ * Read access to the stored details of the given detail-types (`event-details/<detail-type>/*`), for a consumer
+ * that receives them by reference (decision 60) but has no other use for the bucket. Only those folders: the
+ * consumer re-derives the key from the event and refuses any other, and IAM refuses it too.
+ */
+export function grantEventDetailsRead(
+  fn: FleetFunction,
+  bucket: IBucket,
+  detailTypes: readonly ClaimCheckedDetailType[],
+): void {
+  const role = fn.executionRole;
+  for (const detailType of detailTypes) {
+    const objects = `${CLAIM_CHECK_PREFIX}/${detailType}/*`;
+    bucket.grantRead(fn, objects);
+    acknowledge(
+      role,
+      [wildcardResourceFinding(role, bucket.arnForObjects(objects))],
+      `The ${detailType} details stored by reference, one object per run and hash (keys derived at run time); ` +
+        'no other folder of the bucket is readable.',
+    );
+  }
+  acknowledge(
+    role,
+    READ_ACTION_GROUPS.map(wildcardActionFinding),
+    "CDK's grantRead action groups, on the event-details folders of this one bucket only: GetObject* (the stored " +
+      'detail), GetBucket* and List* (which grantRead adds on the bucket; the consumer lists nothing).',
+  );
 }

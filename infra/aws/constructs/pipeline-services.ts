@@ -3,13 +3,14 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { type ClaimCheckedDetailType, isClaimChecked } from '../../../events/claim-check.js';
 import { BUNDLED_QUERIES_DIR } from '../../lambda-runtime.js';
 import { type Resource, type ServiceName, serviceNames, type Trigger, topology } from '../../topology.js';
 import type { DeploymentConfig } from '../config.js';
 import { InvalidDeploymentError } from '../errors.js';
 import { acknowledgeKeyGrant } from '../nag.js';
 import type { Analytics } from './analytics.js';
-import { type BucketAccess, grantBucket } from './bucket-grants.js';
+import { type BucketAccess, grantBucket, grantEventDetailsRead } from './bucket-grants.js';
 import type { DataLake } from './data-lake.js';
 import type { FleetEventBus } from './event-bus.js';
 import { type EventSubscriptions, NightlySchedule, type TargetRetry } from './event-subscriptions.js';
@@ -93,6 +94,7 @@ export class PipelineServices extends Construct {
           fn.addEnvironment(name, value);
       }
       this.#trigger(service, fn, declaration.trigger);
+      this.#eventDetails(service, fn, declaration.trigger);
       functions.set(service, fn);
     }
     this.functions = functions;
@@ -171,6 +173,25 @@ export class PipelineServices extends Construct {
       );
     }
     return access;
+  }
+
+  /**
+   * A consumer of SqlFileExecuted or EtlDone may receive one by reference (docs/decisions/0060): it reads the
+   * stored detail from the results bucket's `event-details/<detail-type>/` folder. A service that reads the results
+   * bucket anyway has that already; any other gets read access to those folders only, and RESULTS_BUCKET.
+   */
+  #eventDetails(service: ServiceName, fn: FleetFunction, trigger: Trigger): void {
+    if (trigger.kind !== 'rule') return;
+    const detailTypes = trigger.pattern['detail-type'];
+    const claimChecked = (Array.isArray(detailTypes) ? detailTypes : []).filter(
+      (t): t is ClaimCheckedDetailType => typeof t === 'string' && isClaimChecked(t),
+    );
+    if (claimChecked.length === 0) return;
+    const access = BUCKET_ACCESS[service]?.resultsBucket;
+    if (access !== undefined && access !== 'write') return;
+    const { results } = this.#props.resources.lake;
+    grantEventDetailsRead(fn, results, claimChecked);
+    fn.addEnvironment('RESULTS_BUCKET', results.bucketName);
   }
 
   #trigger(service: ServiceName, fn: FleetFunction, trigger: Trigger): void {

@@ -1,10 +1,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Validations } from 'aws-cdk-lib';
+import { isClaimChecked } from '../../../events/claim-check.js';
 import { UNSCOPED_ACTIONS } from '../../../infra/aws/constructs/fleet-function.js';
 import { BUCKET_ACCESS } from '../../../infra/aws/constructs/pipeline-services.js';
 import { flattenReference } from '../../../infra/aws/nag.js';
-import { type Resource, serviceNames, topology } from '../../../infra/topology.js';
+import {
+  type Resource,
+  type ServiceName,
+  serviceNames,
+  type Trigger,
+  topology,
+} from '../../../infra/topology.js';
 import type { Synthesized } from '../helpers/synth.js';
 import {
   asList,
@@ -17,6 +24,16 @@ import {
   resourcePolicyStatements,
   resourcesOf,
 } from '../helpers/template.js';
+
+/** The detail-types a service's rule receives that may come by reference (events/claim-check.ts). */
+function consumedByReference(service: ServiceName): string[] {
+  const trigger: Trigger = topology.services[service].trigger;
+  if (trigger.kind !== 'rule') return [];
+  const detailTypes = trigger.pattern['detail-type'];
+  return (Array.isArray(detailTypes) ? detailTypes : []).filter(
+    (t): t is string => typeof t === 'string' && isClaimChecked(t),
+  );
+}
 
 /** Least privilege and cdk-nag over a synthesized stage (see tests/infra/default-stage.test.ts). */
 export function securitySuite(stage: () => Synthesized): void {
@@ -115,9 +132,43 @@ export function securitySuite(stage: () => Synthesized): void {
           expect({ service, need, granted: policy.includes(`"${bucketId}"`) }).toEqual({
             service,
             need,
-            granted: needs.includes(need as Resource),
+            // A consumer of a detail-type sent by reference also reads its stored details (decision 60).
+            granted:
+              needs.includes(need as Resource) ||
+              (need === 'resultsBucket' && consumedByReference(service).length > 0),
           });
         }
+      }
+    });
+
+    it('lets a consumer that needs the results bucket only for details sent by reference read only those', () => {
+      const { stack, template } = stage();
+      const results = idOf(stack.lake.results);
+      const readers = serviceNames.filter(
+        (service) =>
+          consumedByReference(service).length > 0 &&
+          !(topology.services[service].needs as readonly Resource[]).includes('resultsBucket'),
+      );
+      expect(readers).toEqual(['completionTracker']);
+      for (const service of readers) {
+        const fn = stack.services.functions.get(service);
+        if (fn === undefined) throw new Error(service);
+        const role = idOf(fn.executionRole);
+        const onResults = identityStatements(template)
+          .filter(({ owner }) => owner.startsWith(role.replace(/[0-9A-F]{8}$/, '')))
+          .map(({ statement }) => statement)
+          .filter((statement) => JSON.stringify(statement.Resource).includes(`"${results}"`));
+        const objects = onResults
+          .flatMap((statement) => asList(statement.Resource))
+          .map((resource) => flattenReference(resource))
+          .filter((resource) => resource.includes('/'));
+        expect(objects).toEqual(
+          consumedByReference(service).map((t) => `<${results}.Arn>/event-details/${t}/*`),
+        );
+        const actions = onResults.flatMap((statement) => asList(statement.Action));
+        expect(actions.filter((action) => !/^s3:(GetObject\*|GetBucket\*|List\*)$/.test(action))).toEqual([]);
+        const environment = template.toJSON().Resources[idOf(fn)].Properties.Environment.Variables;
+        expect(environment.RESULTS_BUCKET).toEqual({ Ref: results });
       }
     });
 
