@@ -54,6 +54,8 @@ const JobSchema = z.object({
   pages: z.number(),
   pageSize: z.number(),
   concurrency: z.number(),
+  /** The window's total_pages: the downloader refuses a page whose total_pages is not the planned one. */
+  totalPages: z.number(),
 });
 type Job = z.infer<typeof JobSchema>;
 
@@ -66,7 +68,18 @@ const MeasurementSchema = z.object({
 });
 type Measurement = z.infer<typeof MeasurementSchema>;
 
-const ServerReadySchema = z.object({ url: z.string(), pageBytes: z.array(z.number()) });
+const ServerReadySchema = z.object({
+  url: z.string(),
+  pageBytes: z.array(z.number()),
+  totalPages: z.number(),
+});
+
+/** total_pages from a page body's envelope, which the seed API sends before the rows. */
+function totalPagesOf(body: Buffer): number {
+  const found = /"total_pages":(\d+)/.exec(body.subarray(0, 512).toString('utf8'));
+  if (!found) throw new Error('no total_pages at the start of the page');
+  return Number(found[1]);
+}
 
 const windowOfBench: DateWindow = windowOfDay(DAY, 'UTC');
 
@@ -152,7 +165,7 @@ async function downloadThroughPipeline(job: Job, lake: string): Promise<{ bytes:
           window: windowOfBench,
           page: i + 1,
           pageSize: job.pageSize,
-          totalPages: job.pages,
+          totalPages: job.totalPages,
         },
         deps,
       ),
@@ -220,7 +233,11 @@ async function startReplayServer(size: Size): Promise<RunningApi> {
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   return {
-    ready: { url: `http://127.0.0.1:${port}`, pageBytes: [...bodies.values()].map((b) => b.byteLength) },
+    ready: {
+      url: `http://127.0.0.1:${port}`,
+      pageBytes: [...bodies.values()].map((b) => b.byteLength),
+      totalPages: totalPagesOf(bodies.get('1') ?? Buffer.alloc(0)),
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -247,13 +264,16 @@ async function startSimulatorServer(size: Size): Promise<RunningApi> {
   // The simulator counts a window's rows on its first request: done here, outside any measurement.
   const bearer = await token(simulator.url);
   const pageBytes: number[] = [];
+  let totalPages = 0;
   for (let page = 1; page <= size.pages; page++) {
     const response = await fetch(pageUrl(simulator.url, page, size.rowsPerPage), {
       headers: { authorization: `Bearer ${bearer}` },
     });
-    pageBytes.push((await response.arrayBuffer()).byteLength);
+    const body = Buffer.from(await response.arrayBuffer());
+    if (page === 1) totalPages = totalPagesOf(body);
+    pageBytes.push(body.byteLength);
   }
-  return { ready: { url: simulator.url, pageBytes }, close: () => simulator.close() };
+  return { ready: { url: simulator.url, pageBytes, totalPages }, close: () => simulator.close() };
 }
 
 interface RunningApi {
@@ -346,6 +366,7 @@ async function compare(
       pages: size.pages,
       pageSize: size.rowsPerPage,
       concurrency: size.concurrency,
+      totalPages: ready.totalPages,
     };
     const runs: Record<'floor' | 'pipeline', Measurement[]> = { floor: [], pipeline: [] };
     /** Cold runs with one page in flight: what the process needs whatever the concurrency (code, buffers, GC slack). */
