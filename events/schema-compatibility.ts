@@ -40,6 +40,7 @@ const STRUCTURAL = new Set([
   'maxLength',
   'minItems',
   'maxItems',
+  'anyOf',
 ]);
 
 export function compareSchemas(previous: unknown, next: unknown, path: string): SchemaChange[] {
@@ -76,6 +77,7 @@ function compare(previous: unknown, next: unknown, path: string, changes: Schema
     compareBound(bound, previous[bound], next[bound], 'upper', path, changes);
   }
   if ('items' in previous || 'items' in next) compare(previous.items, next.items, `${path}[]`, changes);
+  if ('anyOf' in previous || 'anyOf' in next) compareAlternatives(previous.anyOf, next.anyOf, path, changes);
   if ('propertyNames' in previous || 'propertyNames' in next) {
     compare(previous.propertyNames ?? {}, next.propertyNames ?? {}, `${path}{keys}`, changes);
   }
@@ -147,6 +149,27 @@ function compareObjects(previous: Schema, next: Schema, path: string, changes: S
       });
     }
   }
+}
+
+/**
+ * `anyOf` (a detail sent whole or by reference, events/claim-check.ts): the same alternatives in the same order,
+ * each held to the same rules as a schema of its own. Adding or removing an alternative is breaking, as adding or
+ * removing an enum value is.
+ */
+function compareAlternatives(previous: unknown, next: unknown, path: string, changes: SchemaChange[]): void {
+  const before = Array.isArray(previous) ? previous : [];
+  const after = Array.isArray(next) ? next : [];
+  if (!Array.isArray(previous) || !Array.isArray(next) || before.length !== after.length) {
+    changes.push({
+      path,
+      breaking: true,
+      description: `alternatives (anyOf) changed from ${before.length} to ${after.length}`,
+    });
+    return;
+  }
+  before.forEach((alternative, i) => {
+    compare(alternative, after[i], `${path}|${i}`, changes);
+  });
 }
 
 function compareList(keyword: 'enum', previous: Schema, next: Schema, path: string, changes: SchemaChange[]) {

@@ -123,3 +123,53 @@ describe('compareSchemas', () => {
     expect(changed((s) => Object.assign(s, { description: 'new words', title: 'Event' }))).toEqual([]);
   });
 });
+
+/** A detail sent whole or by reference, shaped as the growable detail-types are published (events/claim-check.ts). */
+const alternatives = {
+  anyOf: [
+    structuredClone(base),
+    {
+      type: 'object',
+      properties: { runId: { type: 'string' }, detailRef: { type: 'object' } },
+      required: ['runId', 'detailRef'],
+    },
+  ],
+};
+
+function changedAlternatives(edit: (schema: typeof alternatives) => void) {
+  const next = structuredClone(alternatives);
+  edit(next);
+  return compareSchemas(alternatives, next, 'Event');
+}
+
+describe('compareSchemas on alternatives (anyOf)', () => {
+  it('holds each alternative to the same rules: an optional field added is compatible', () => {
+    const changes = changedAlternatives((s) =>
+      Object.assign(s.anyOf[0]?.properties ?? {}, { comment: { type: 'string' } }),
+    );
+    expect(changes).toEqual([
+      { path: 'Event|0.comment', breaking: false, description: 'optional field added' },
+    ]);
+  });
+
+  it('calls a narrowed field inside an alternative breaking', () => {
+    const changes = changedAlternatives((s) =>
+      Object.assign((s.anyOf[1] as { properties: { runId: object } }).properties.runId, { minLength: 1 }),
+    );
+    expect(changes.filter((c) => c.breaking).map((c) => c.path)).toEqual(['Event|1.runId']);
+  });
+
+  it('calls adding or removing an alternative breaking', () => {
+    const added = changedAlternatives((s) => s.anyOf.push({ type: 'string' } as never));
+    expect(added.map((c) => c.description)).toEqual(['alternatives (anyOf) changed from 2 to 3']);
+    const removed = changedAlternatives((s) => s.anyOf.pop());
+    expect(removed.filter((c) => c.breaking)).toHaveLength(1);
+  });
+
+  it('calls turning a detail into alternatives breaking', () => {
+    const changes = compareSchemas(base, alternatives, 'Event');
+    expect(changes.filter((c) => c.breaking).map((c) => c.description)).toEqual([
+      'type changed from "object" to any',
+    ]);
+  });
+});
