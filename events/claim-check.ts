@@ -92,7 +92,7 @@ export interface DetailStoreReader {
 }
 
 export interface ClaimCheckOptions {
-  /** Entries larger than this go by reference; EventBridge's limit unless a test lowers it. */
+  /** Entries of this size or more go by reference; EventBridge's limit unless a test lowers it. */
   maxEntryBytes?: number;
 }
 
@@ -119,7 +119,7 @@ export class ClaimCheckPublisher implements EventPublisher {
 
   async #withinLimit(event: OutgoingEvent): Promise<OutgoingEvent> {
     const size = entryBytes(event);
-    if (size <= this.#maxEntryBytes) return event;
+    if (size < this.#maxEntryBytes) return event;
     const { detailType } = event;
     if (!isClaimChecked(detailType)) {
       throw new EventContractError(

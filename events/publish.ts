@@ -17,7 +17,8 @@ export interface EventPublisher {
 }
 
 /**
- * EventBridge refuses entries over 256 KB (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html).
+ * EventBridge takes entries of less than 256 KB (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html):
+ * an entry of this many bytes or more is refused.
  * A growable detail over it is sent by reference (events/claim-check.ts); any other is refused before sending.
  */
 export const MAX_EVENT_BYTES = 256 * 1024;

@@ -97,8 +97,8 @@ describe('ClaimCheckPublisher', () => {
       toOutgoingEvent(DetailType.SqlFileExecuted, structuredClone(executed) as never),
     ];
     const [small, large] = events.map(entryBytes) as [number, number];
-    expect(large).toBeGreaterThan(small);
-    const publisher = new ClaimCheckPublisher(inner, new MemoryObjectStore(), { maxEntryBytes: small });
+    expect(large).toBeGreaterThan(small + 1);
+    const publisher = new ClaimCheckPublisher(inner, new MemoryObjectStore(), { maxEntryBytes: small + 1 });
 
     // Act
     await publisher.publish(events);
@@ -108,6 +108,25 @@ describe('ClaimCheckPublisher', () => {
       ['PagesPlanned', false],
       ['SqlFileExecuted', true],
     ]);
+  });
+
+  it('holds entries to less than the limit, as EventBridge does: one of exactly the limit goes by reference', async () => {
+    // Prepare
+    const event = toOutgoingEvent(DetailType.EtlDone, doneInput());
+    const at = new RecordingPublisher();
+    const under = new RecordingPublisher();
+
+    // Act
+    await new ClaimCheckPublisher(at, new MemoryObjectStore(), { maxEntryBytes: entryBytes(event) }).publish([
+      event,
+    ]);
+    await new ClaimCheckPublisher(under, new MemoryObjectStore(), {
+      maxEntryBytes: entryBytes(event) + 1,
+    }).publish([event]);
+
+    // Assess
+    expect(at.events[0]?.detail).toHaveProperty('detailRef');
+    expect(under.events[0]?.detail).toEqual(JSON.parse(event.detail));
   });
 
   it('refuses an oversized event of a detail-type that is never sent by reference, naming it and its size', async () => {
