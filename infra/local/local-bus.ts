@@ -70,7 +70,7 @@ export class LocalBus implements EventPublisher {
     for (const outgoing of events) {
       // As EventBridge: an entry over 256 KB is refused (the claim check, decision 60, keeps ours under it).
       const size = entryBytes(outgoing);
-      if (size > MAX_EVENT_BYTES) {
+      if (size >= MAX_EVENT_BYTES) {
         throw new EventContractError(
           `refusing to publish ${outgoing.detailType} of ${size} bytes: over EventBridge's 256 KB`,
         );
