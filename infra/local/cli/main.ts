@@ -1,12 +1,5 @@
 import { describeError } from '../../../services/shared/errors.js';
 import { UsageError } from './args.js';
-import { dlqCommand } from './dlq-command.js';
-import { eventsCommand } from './events-command.js';
-import { replayCommand } from './replay-command.js';
-import { runCommand } from './run-command.js';
-import { scheduleCommand } from './schedule-command.js';
-import { simCommand } from './sim-command.js';
-import { sqlCommand } from './sql-command.js';
 
 const USAGE = `fleet-etl: the nightly fleet ETL, on this machine
 
@@ -52,25 +45,30 @@ Usage:
       Show this text.
 `;
 
+type Command = (argv: readonly string[]) => Promise<number>;
+
+/**
+ * Each command's module loads when it runs: `etl sql` alone brings DuckDB and the WebAssembly SQL transpiler
+ * (about 1.5 s), which `etl run` loads on its own while the simulator's thread starts.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  run: async () => (await import('./run-command.js')).runCommand,
+  sim: async () => (await import('./sim-command.js')).simCommand,
+  dlq: async () => (await import('./dlq-command.js')).dlqCommand,
+  sql: async () => (await import('./sql-command.js')).sqlCommand,
+  schedule: async () => (await import('./schedule-command.js')).scheduleCommand,
+  replay: async () => (await import('./replay-command.js')).replayCommand,
+  events: async () => (await import('./events-command.js')).eventsCommand,
+};
+
 /** Entry point of the `etl` command; returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    // Own keys only: `etl toString` is an unknown command, not Object.prototype's.
+    const load = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (load !== undefined) return await (await load())(rest);
     switch (command) {
-      case 'run':
-        return await runCommand(rest);
-      case 'sim':
-        return await simCommand(rest);
-      case 'dlq':
-        return await dlqCommand(rest);
-      case 'sql':
-        return await sqlCommand(rest);
-      case 'schedule':
-        return await scheduleCommand(rest);
-      case 'replay':
-        return await replayCommand(rest);
-      case 'events':
-        return await eventsCommand(rest);
       case undefined:
       case 'help':
       case '--help':
