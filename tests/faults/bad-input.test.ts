@@ -1,10 +1,12 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  ClaimCheckPublisher,
   DetailType,
   EVENT_SOURCE,
   type EventPublisher,
   type OutgoingEvent,
+  resolveFleetEvent,
   toOutgoingEvent,
 } from '../../events/index.js';
 import { BUNDLED_QUERIES } from '../../infra/local/run-pipeline.js';
@@ -323,21 +325,10 @@ describe('fault injection: bad input', () => {
   });
 });
 
-/** The claim check's surface (events/claim-check.ts), looked up at run time: see oversizedEventProbe. */
-interface ClaimCheckApi {
-  ClaimCheckPublisher: new (inner: EventPublisher, store: MemoryObjectStore) => EventPublisher;
-  resolveFleetEvent: (
-    raw: unknown,
-    accepted: readonly string[],
-    store: MemoryObjectStore,
-  ) => Promise<{ detail: { queryExecutionIds: string[] } }>;
-}
-
 /**
  * An oversized SqlFileExecuted (its lists grow with the SQL folder). With the claim check in events/ (decision 60)
  * it must go by reference: stored whole, published as a reference under 256 KB, resolved to the same detail by the
- * consumers' validation, and a reference that names another key refused. Without it, it must be refused before
- * sending, terminally, naming the detail-type and the size.
+ * consumers' validation, and a reference that names another key refused.
  */
 async function oversizedEventProbe(): Promise<{ faults: number; checked: string; violations: string[] }> {
   const ids = Array.from(
@@ -356,23 +347,6 @@ async function oversizedEventProbe(): Promise<{ faults: number; checked: string;
     durationMs: 1,
     runSoFar: { results: {}, queryExecutionIds: ids, dataScannedBytes: 0, durationMs: 1 },
   };
-  const events = (await import('../../events/index.js')) as unknown as Partial<ClaimCheckApi>;
-  const { ClaimCheckPublisher, resolveFleetEvent } = events;
-  if (ClaimCheckPublisher === undefined || resolveFleetEvent === undefined) {
-    try {
-      toOutgoingEvent(DetailType.SqlFileExecuted, detail);
-      return { faults: 1, checked: 'nothing', violations: ['an oversized event was accepted'] };
-    } catch (error) {
-      const message = String((error as Error).message);
-      const named = /SqlFileExecuted of \d+ bytes: over EventBridge's 256 KB/.test(message);
-      const terminal = (error as { retryable?: boolean }).retryable === false;
-      return {
-        faults: 1,
-        checked: 'refused before sending (terminal), detail-type and size named',
-        violations: named && terminal ? [] : [`unexpected refusal: ${message}`],
-      };
-    }
-  }
   const violations: string[] = [];
   const store = new MemoryObjectStore();
   const bus = new RecordingPublisher();
