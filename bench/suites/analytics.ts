@@ -64,22 +64,17 @@ function sqlList(items: readonly string[]): string {
 
 /** queries/40 written for DuckDB by hand: the same steps, read straight from the Parquet files. */
 function handWrittenSql(folder: string): string {
-  return `WITH measurements AS (
-  SELECT days, vehicle_id, vehicle_type, "timestamp"
+  return `WITH vehicle_days AS (
+  SELECT vehicle_id, vehicle_type, max("timestamp") - min("timestamp") AS span_ms, count(*) - 1 AS intervals
   FROM read_parquet('${folder}/**/*.parquet', hive_partitioning = true,
                     hive_types = {'days': 'DATE', 'vehicle_type': 'VARCHAR'})
   WHERE sensor_value IS NOT NULL
-),
-intervals AS (
-  SELECT vehicle_id, vehicle_type,
-         CAST(lead("timestamp") OVER (PARTITION BY days, vehicle_id, vehicle_type ORDER BY "timestamp") - "timestamp"
-              AS DOUBLE) / 1000 AS seconds_to_next
-  FROM measurements
+  GROUP BY days, vehicle_id, vehicle_type
 ),
 per_vehicle AS (
-  SELECT vehicle_type, vehicle_id, avg(seconds_to_next) AS avg_seconds
-  FROM intervals
-  WHERE seconds_to_next IS NOT NULL
+  SELECT vehicle_type, vehicle_id, CAST(sum(span_ms) AS DOUBLE) / 1000 / sum(intervals) AS avg_seconds
+  FROM vehicle_days
+  WHERE intervals > 0
   GROUP BY vehicle_type, vehicle_id
 )
 SELECT vehicle_type, avg(avg_seconds) AS avg_seconds_between_measurements, count(*) AS vehicles

@@ -244,13 +244,14 @@ async function runFloor(job: FloorJob): Promise<FloorResult> {
     const parquetRows = Number(copied.getRows()[0]?.[0] ?? 0);
     const copiedAt = performance.now();
     await connection.runAndReadAll(
-      `WITH intervals AS (
-        SELECT vehicle_id, vehicle_type,
-          CAST(lead("timestamp") OVER (PARTITION BY days, vehicle_id, vehicle_type ORDER BY "timestamp") - "timestamp" AS DOUBLE) / 1000 AS s
+      `WITH vehicle_days AS (
+        SELECT vehicle_id, vehicle_type, max("timestamp") - min("timestamp") AS span_ms, count(*) - 1 AS intervals
         FROM read_parquet('${warehouse}/sensor_data/**/*.parquet', hive_partitioning = true)
         WHERE sensor_value IS NOT NULL
+        GROUP BY days, vehicle_id, vehicle_type
       ), per_vehicle AS (
-        SELECT vehicle_type, vehicle_id, avg(s) AS s FROM intervals WHERE s IS NOT NULL GROUP BY ALL
+        SELECT vehicle_type, vehicle_id, CAST(sum(span_ms) AS DOUBLE) / 1000 / sum(intervals) AS s
+        FROM vehicle_days WHERE intervals > 0 GROUP BY ALL
       )
       SELECT vehicle_type, avg(s), count(*) FROM per_vehicle GROUP BY vehicle_type ORDER BY vehicle_type`,
     );
