@@ -31,7 +31,7 @@ export class EventSchemas extends Construct {
         content: JSON.stringify(content),
         description: `${detailType} events on the ${EVENT_SOURCE} bus`,
       });
-      schema.addDependency(this.registry);
+      schema.node.addDependency(this.registry);
       return schema;
     });
   }
