@@ -16,6 +16,7 @@ import { eventsCommand } from '../../../infra/local/cli/events-command.js';
 import { replayCommand } from '../../../infra/local/cli/replay-command.js';
 import { replayLocally } from '../../../infra/local/replay.js';
 import { type ExtraConsumer, stateLayout } from '../../../infra/local/runtime.js';
+import { stdoutOf } from '../../helpers/stdout.js';
 import { runNights } from './fleet-nights.js';
 
 const SLOW = 120_000;
@@ -24,19 +25,6 @@ const EventsListingSchema = z.object({
   events: z.array(z.object({ detailType: z.string(), runId: z.string().optional(), summary: z.string() })),
 });
 
-async function stdoutOf(command: () => Promise<number>): Promise<{ code: number; out: string }> {
-  const chunks: string[] = [];
-  const original = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    return { code: await command(), out: chunks.join('') };
-  } finally {
-    process.stdout.write = original;
-  }
-}
 const NIGHTS = ['2026-11-24', '2026-11-25'];
 
 /** Every file under a folder with its size, modification time and content hash. */

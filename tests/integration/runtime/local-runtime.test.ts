@@ -17,6 +17,7 @@ import type { QueryEngine } from '../../../services/ports/query-engine.js';
 import { TerminalError, TransientError } from '../../../services/shared/errors.js';
 import { ndjsonChunks, type SensorRow, type VehicleRow } from '../../../services/shared/rows.js';
 import { nightlyWindow } from '../../../services/shared/run-identity.js';
+import { stdoutOf } from '../../helpers/stdout.js';
 
 const SLOW = 60_000;
 const DAY = '2026-11-24';
@@ -78,20 +79,11 @@ const unusedEngine: QueryEngine = {
   },
 };
 
-/** Runs a CLI command and returns what it wrote to stdout. */
+/** Runs a CLI command that must succeed and returns what it wrote to stdout. */
 async function captureStdout(command: () => Promise<number>): Promise<string> {
-  const chunks: string[] = [];
-  const original = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    expect(await command()).toBe(0);
-  } finally {
-    process.stdout.write = original;
-  }
-  return chunks.join('');
+  const { code, out } = await stdoutOf(command);
+  expect(code).toBe(0);
+  return out;
 }
 
 const stateDir = () => mkdtempSync(path.join(tmpdir(), 'runtime-'));

@@ -4,21 +4,7 @@ import path from 'node:path';
 import { UsageError } from '../../../infra/local/cli/args.js';
 import { eventsCommand } from '../../../infra/local/cli/events-command.js';
 import { envelope } from '../../helpers/fakes.js';
-
-async function stdoutOf(command: () => Promise<number>): Promise<{ code: number; out: string }> {
-  const chunks: string[] = [];
-  const original = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    const code = await command();
-    return { code, out: chunks.join('') };
-  } finally {
-    process.stdout.write = original;
-  }
-}
+import { stdoutOf } from '../../helpers/stdout.js';
 
 const event = JSON.stringify(envelope('EtlDone', { runId: '2026-11-24' }));
 
