@@ -95,7 +95,7 @@ describe('SqliteRunLedger', () => {
     first
       .prepare('INSERT INTO ledger_pages (run_id, dataset, page, rows) VALUES (?, ?, ?, ?)')
       .run(runId, 'sensors', 2, 5);
-    first.pragma('user_version = 0');
+    first.exec('PRAGMA user_version = 0');
     first.close();
     const reopened = new SqliteRunLedger(openStateDatabase(file));
     await reopened.recordPage(runId, 'sensors', 3, 1);

@@ -100,7 +100,7 @@ export class SqliteQueue {
     const now = this.now();
     this.db.transaction(() => {
       for (const body of bodies) this.statements.insert.run(randomUUID(), this.options.name, body, now, now);
-    })();
+    });
     this.wakeConsumers();
   }
 
@@ -143,7 +143,7 @@ export class SqliteQueue {
         }
       }
       return { received, deadLettered };
-    })();
+    });
   }
 
   delete(receiptHandle: string): void {
@@ -165,7 +165,7 @@ export class SqliteQueue {
     this.db.transaction(() => {
       for (const handle of deleted) this.statements.deleteByHandle.run(name, handle);
       for (const handle of released) this.statements.releaseByHandle.run(visibleAt, name, handle);
-    })();
+    });
     if (released.length > 0) setTimeout(() => this.wakeConsumers(), visibilityTimeoutMs + 1).unref();
   }
 
@@ -218,7 +218,7 @@ export class SqliteQueue {
           sum + this.statements.redrive.run(this.options.name, now, this.deadLetterQueue, id).changes,
         0,
       ),
-    )();
+    );
     this.wakeConsumers();
     return moved;
   }

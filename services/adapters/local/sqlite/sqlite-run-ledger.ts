@@ -12,7 +12,7 @@ const RunRow = z.object({ drained_at: z.string().nullable(), finished_at: z.stri
 /**
  * The run ledger in the local SQLite store. Each fact is a row under a primary key, inserted with
  * `ON CONFLICT DO NOTHING`, so a redelivered page changes nothing; the drained claim is a conditional update
- * that only one caller can win. better-sqlite3 is synchronous, so each method is one atomic transaction.
+ * that only one caller can win. Both SQLite bindings are synchronous, so each method is one atomic transaction.
  */
 export class SqliteRunLedger implements RunLedger {
   private readonly statements;
@@ -69,7 +69,7 @@ export class SqliteRunLedger implements RunLedger {
           `run ${runId} ${dataset}: plan of ${plan.totalPages} pages conflicts with the recorded ${recorded.total_pages}`,
         );
       }
-    })();
+    });
   }
 
   async recordPage(runId: string, dataset: Dataset, page: number, rows: number): Promise<boolean> {
@@ -78,7 +78,7 @@ export class SqliteRunLedger implements RunLedger {
       const inserted = insertPage.run(runId, dataset, page, rows).changes === 1;
       clearFailure.run(runId, dataset, page);
       return inserted;
-    })();
+    });
   }
 
   async recordPageFailure(runId: string, dataset: Dataset, page: number, reason: string): Promise<void> {
@@ -88,7 +88,7 @@ export class SqliteRunLedger implements RunLedger {
       if (pageStored.get(runId, dataset, page) === undefined) {
         upsertFailure.run(runId, dataset, page, reason, this.now().toISOString());
       }
-    })();
+    });
   }
 
   async progress(runId: string): Promise<RunProgress> {
@@ -116,7 +116,7 @@ export class SqliteRunLedger implements RunLedger {
       progress.drained = state?.drained_at != null;
       progress.finished = state?.finished_at != null;
       return progress;
-    })();
+    });
   }
 
   async claimDrained(runId: string): Promise<boolean> {
@@ -134,6 +134,6 @@ export class SqliteRunLedger implements RunLedger {
   async reset(runId: string): Promise<void> {
     this.db.transaction(() => {
       for (const statement of this.statements.reset) statement.run(runId);
-    })();
+    });
   }
 }

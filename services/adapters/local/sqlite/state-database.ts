@@ -1,22 +1,25 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import * as z from 'zod';
+import { openSqlite, type SqliteConnection } from './sqlite-binding.js';
 
-export type StateDatabase = Database.Database;
+export type StateDatabase = SqliteConnection;
 
 /**
  * The embedded store for local state that must survive a crash (the run ledger, the tasks queue and its
  * dead letters): one SQLite file under the state directory. WAL mode with synchronous=NORMAL keeps every
  * committed transaction across a process crash (kill -9) at tens of microseconds per write; only a power
  * loss can lose the last transactions (https://www.sqlite.org/wal.html#performance_considerations).
+ * The file format is SQLite's own, so a state folder moves between Node versions (and so bindings) unchanged.
  */
 export function openStateDatabase(file: string): StateDatabase {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  // A second process (e.g. `etl dlq list` during a run) waits for the writer instead of failing at once.
-  db.pragma('busy_timeout = 5000');
+  const db = openSqlite(file);
+  // busy_timeout first: switching to WAL needs a lock that a second process (e.g. `etl dlq list` during a run)
+  // must wait for instead of failing at once.
+  db.exec('PRAGMA busy_timeout = 5000');
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = NORMAL');
   db.exec(SCHEMA);
   migrate(db);
   return db;
@@ -27,16 +30,16 @@ export function openStateDatabase(file: string): StateDatabase {
  * directory written by an earlier version resumes with the same answers.
  */
 function migrate(db: StateDatabase): void {
-  const version = Number(db.pragma('user_version', { simple: true }));
-  if (version < 1) {
+  const version = z.object({ user_version: z.number() }).parse(db.prepare('PRAGMA user_version').get());
+  if (version.user_version < 1) {
     db.transaction(() => {
       // Version 1: stored pages are counted as they are recorded, so a progress read no longer counts every
       // page of the run (the completion tracker reads progress once per page: quadratic in the page count).
       db.exec(PAGE_COUNTS);
       db.exec(`INSERT OR REPLACE INTO ledger_page_counts (run_id, dataset, stored, rows)
         SELECT run_id, dataset, count(*), coalesce(sum(rows), 0) FROM ledger_pages GROUP BY run_id, dataset`);
-      db.pragma('user_version = 1');
-    })();
+      db.exec('PRAGMA user_version = 1');
+    });
   }
 }
 
