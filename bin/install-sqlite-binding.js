@@ -34,7 +34,9 @@ function addonLoads() {
 }
 
 if (hasNodeSqlite()) {
-  console.log(`fleet-etl: Node.js ${process.version} has node:sqlite; the better-sqlite3 addon is not needed, not built`);
+  console.log(
+    `fleet-etl: Node.js ${process.version} has node:sqlite; the better-sqlite3 addon is not needed, not built`,
+  );
   process.exit(0);
 }
 if (addonLoads()) {
@@ -46,9 +48,21 @@ const addonDir = path.dirname(require.resolve('better-sqlite3/package.json'));
 // npm hands its own node-gyp to lifecycle scripts; run outside npm, fall back to the one npm ships.
 const nodeGyp =
   process.env.npm_config_node_gyp ??
-  path.join(path.dirname(process.env.npm_execpath ?? ''), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-console.log(`fleet-etl: Node.js ${process.version} has no node:sqlite; building the better-sqlite3 addon in ${addonDir}`);
-const build = spawnSync(process.execPath, [nodeGyp, 'rebuild', '--release', '--loglevel=warn'], { cwd: addonDir, stdio: 'inherit' });
+  path.join(
+    path.dirname(process.env.npm_execpath ?? ''),
+    '..',
+    'node_modules',
+    'node-gyp',
+    'bin',
+    'node-gyp.js',
+  );
+console.log(
+  `fleet-etl: Node.js ${process.version} has no node:sqlite; building the better-sqlite3 addon in ${addonDir}`,
+);
+const build = spawnSync(process.execPath, [nodeGyp, 'rebuild', '--release', '--loglevel=warn'], {
+  cwd: addonDir,
+  stdio: 'inherit',
+});
 if (build.status !== 0 || !addonLoads()) {
   console.error(
     `fleet-etl: could not build better-sqlite3 for Node.js ${process.version} (node-gyp ${build.error?.message ?? `exited ${build.status}`}).\n` +
