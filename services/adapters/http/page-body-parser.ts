@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { RejectedRow } from '../../ports/fleet-source.js';
 import type { InvalidRows, JsonPath, PageShape } from '../../source-config/index.js';
+import { parseJsonText } from './json-text.js';
 
 /**
  * Reads a page body as it streams in and turns its rows into NDJSON, without ever holding the page whole.
@@ -171,7 +172,7 @@ export class PageBodyParser {
     }
     let envelope: unknown;
     try {
-      envelope = JSON.parse(envelopeText);
+      envelope = parseJsonText(envelopeText);
     } catch {
       return this.fail('malformed', 'the body is not valid JSON');
     }
@@ -406,7 +407,7 @@ export class PageBodyParser {
     }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(`[${text}]`);
+      parsed = parseJsonText(`[${text}]`);
     } catch {
       this.fail('malformed', `row ${first + badRowIndex(text, commas)} is not valid JSON`);
       return;
