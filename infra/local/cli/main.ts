@@ -1,4 +1,5 @@
 import { describeError } from '../../../services/shared/errors.js';
+import { StateFolderBusyError, StateLockUnreadableError } from '../state-lock/index.js';
 import { UsageError } from './args.js';
 
 const USAGE = `fleet-etl: the nightly fleet ETL, on this machine
@@ -81,6 +82,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`etl: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    // Another process has the state folder: nothing was done, and the same command works once it has finished.
+    if (error instanceof StateFolderBusyError || error instanceof StateLockUnreadableError) {
+      process.stderr.write(`etl: ${error.message}\n`);
       return 2;
     }
     process.stderr.write(`etl: ${describeError(error)}\n`);

@@ -37,6 +37,7 @@ import { parseFlags, UsageError, wholeNumber } from './args.js';
 import { renderTable } from './render.js';
 import { type SimulatorThread, startSimulatorThread } from './simulator-worker.js';
 import { type StageDurations, StageTimeline } from './stage-timeline.js';
+import { holdStateFolder, WAIT_OPTION, waitSeconds } from './state-folder.js';
 
 const calendarDay = z.string().refine((d) => {
   try {
@@ -68,8 +69,10 @@ const RunFlagsSchema = z
     /** `bundled` (queries/), a folder, or `github:OWNER/REPO[/PATH]@BRANCH` (token from GITHUB_TOKEN). */
     'sql-source': z.string().min(1).default('bundled'),
     json: z.boolean().default(false),
+    wait: waitSeconds(),
   })
   .extend(FaultFlagsSchema.shape);
+type RunFlags = z.infer<typeof RunFlagsSchema>;
 
 const yesterdayUtc = () => new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 
@@ -96,12 +99,34 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       'requests-per-second': { type: 'string' },
       'sql-source': { type: 'string' },
       json: { type: 'boolean' },
+      ...WAIT_OPTION,
       ...FAULT_FLAGS,
     },
     RunFlagsSchema,
   );
   const days = nightsToRun(flags);
   const sqlSource = localSqlSource(flags['sql-source']);
+  if (flags.source !== undefined) {
+    const simulatorOnly = [
+      ...givenFaultFlags(flags),
+      ...(['vehicles', 'readings', 'seed'] as const)
+        .filter((f) => flags[f] !== undefined)
+        .map((f) => `--${f}`),
+    ];
+    if (simulatorOnly.length > 0) {
+      throw new UsageError(`${simulatorOnly.join(', ')} apply to the built-in simulator, not to --source`);
+    }
+  }
+  // Everything below reads or writes the state folder: one process at a time (decision 71).
+  const lock = await holdStateFolder(flags['state-dir'], ['run', ...argv], flags.wait);
+  try {
+    return await runNights(flags, days, sqlSource);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runNights(flags: RunFlags, days: readonly string[], sqlSource: SqlSource): Promise<number> {
   const stateDir = flags['state-dir'];
   const layout = stateLayout(stateDir);
   const progress = (line: string) => process.stderr.write(`  ${line}\n`);
@@ -117,15 +142,6 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   let simulator: SimulatorThread | undefined;
   let engineOpening: Promise<DuckDbQueryEngine> | undefined;
   if (flags.source !== undefined) {
-    const simulatorOnly = [
-      ...givenFaultFlags(flags),
-      ...(['vehicles', 'readings', 'seed'] as const)
-        .filter((f) => flags[f] !== undefined)
-        .map((f) => `--${f}`),
-    ];
-    if (simulatorOnly.length > 0) {
-      throw new UsageError(`${simulatorOnly.join(', ')} apply to the built-in simulator, not to --source`);
-    }
     try {
       const loaded = await loadSourceConfig(flags.source);
       config = { ...loaded, rateBudget: { ...loaded.rateBudget, ...budget } };
@@ -143,6 +159,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     );
     // DuckDB opens (and the SQL transpiler warms up) on this thread while the simulator's starts on its own.
     engineOpening = openEngine(layout.duckdb);
+    // Awaited below; until then a failure to open must not count as an unhandled rejection.
+    engineOpening.catch(() => undefined);
     try {
       simulator = await startSimulatorThread({
         ...settings,
@@ -151,7 +169,10 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
         ...faultOptions(flags),
       });
     } catch (error) {
-      await (await engineOpening).close();
+      await engineOpening.then(
+        (engine) => engine.close(),
+        () => undefined,
+      );
       throw error;
     }
     const faults = describeFaults(flags);
@@ -185,7 +206,15 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     secrets,
     logger: jsonLogger('fleetSource', (line) => appendFileSync(layout.logs, `${line}\n`)),
   });
-  const engine = await (engineOpening ?? openEngine(layout.duckdb));
+  let engine: DuckDbQueryEngine;
+  try {
+    engine = await (engineOpening ?? openEngine(layout.duckdb));
+  } catch (error) {
+    // The simulator's thread would keep this process alive forever after the error was printed.
+    await simulator?.close();
+    process.stderr.write(`etl: cannot open the warehouse ${layout.duckdb}: ${describeError(error)}\n`);
+    return 1;
+  }
   let failed = false;
   try {
     for (const [index, day] of days.entries()) {
@@ -242,7 +271,7 @@ async function openEngine(databasePath: string): Promise<DuckDbQueryEngine> {
 }
 
 /** `--date D` (default yesterday) is one night; `--from A --to B` is every night from A to B, both included. */
-function nightsToRun(flags: z.infer<typeof RunFlagsSchema>): string[] {
+function nightsToRun(flags: RunFlags): string[] {
   if (flags.from === undefined && flags.to === undefined) return [flags.date ?? yesterdayUtc()];
   if (flags.date !== undefined) throw new UsageError('give either --date or --from and --to, not both');
   if (flags.from === undefined || flags.to === undefined) {
