@@ -18,7 +18,7 @@ export class StateFolderBusyError extends TransientError {
     super(
       `${stateDir} is in use by ${describeHolder(holder)}` +
         (why === undefined ? '' : `; ${why}`) +
-        (waitMs > 0 ? `; gave up after waiting ${(waitMs / 1000).toFixed(0)} s` : '') +
+        (waitMs > 0 ? `; gave up after waiting ${(waitMs / 1000).toFixed(waitMs < 10_000 ? 1 : 0)} s` : '') +
         '. Run the command again once it has finished, or give --wait SECONDS to wait longer.',
     );
   }
