@@ -134,6 +134,7 @@ describe('etl run --source against an API in another process whose page keeps fa
   describe('etl sim --fail-page sensors:2 (a 400 on every request)', () => {
     let simulator: SimulatorProcess;
     let outcome: EtlOutcome;
+    let again: EtlOutcome;
     let refused: EtlOutcome;
 
     beforeAll(
@@ -151,6 +152,8 @@ describe('etl run --source against an API in another process whose page keeps fa
         const dir = mkdtempSync(path.join(tmpdir(), 'etl-outage-sim-'));
         const config = writeSourceConfig(dir, simulator.url, 1_500);
         outcome = await etlRunAgainst(dir, config, 'local-secret');
+        // The page's task is in the dead-letter queue now; running the night again resumes it and fails again.
+        again = await etlRunAgainst(dir, config, 'local-secret');
         const other = mkdtempSync(path.join(tmpdir(), 'etl-outage-sim-'));
         refused = await etlRunAgainst(
           other,
@@ -158,7 +161,7 @@ describe('etl run --source against an API in another process whose page keeps fa
           'a wrong secret',
         );
       },
-      2 * RUN_TIMEOUT_MS + 30_000,
+      3 * RUN_TIMEOUT_MS + 30_000,
     );
 
     afterAll(async () => {
@@ -169,6 +172,11 @@ describe('etl run --source against an API in another process whose page keeps fa
       const json = expectAClearFailure(outcome, /sensors page 2: .*HTTP 400.*always fails/);
       expect(json.failures).toContain('downloader: dead letter: received 5 times without success');
       expect(outcome.stderr).toMatch(/stored sensors page 1: /);
+    });
+
+    it('ends the same way when the night is run again after its task was dead-lettered', () => {
+      expect(again.stderr).toMatch(/resuming run 2026-11-24: 2 page\(s\) already stored/);
+      expectAClearFailure(again, /sensors page 2: .*HTTP 400.*always fails/);
     });
 
     it('exits 1 naming the refused token request when the client secret is wrong', () => {
