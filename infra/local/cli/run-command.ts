@@ -126,80 +126,111 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   }
 }
 
+const progress = (line: string) => process.stderr.write(`  ${line}\n`);
+
 async function runNights(flags: RunFlags, days: readonly string[], sqlSource: SqlSource): Promise<number> {
-  const stateDir = flags['state-dir'];
-  const layout = stateLayout(stateDir);
-  const progress = (line: string) => process.stderr.write(`  ${line}\n`);
+  const layout = stateLayout(flags['state-dir']);
+  const connected = await connectSource(flags, days, layout);
+  if (connected === undefined) return 2;
+  try {
+    return await runWithSource(flags, days, sqlSource, layout, connected);
+  } finally {
+    // The simulator's thread keeps the process alive: however the run ends, even by an error, it is closed.
+    await connected.simulator?.close();
+  }
+}
+
+interface ConnectedSource {
+  config: SourceConfig;
+  secrets: EnvSecrets;
+  /** The built-in simulator, when there is no --source. */
+  simulator?: SimulatorThread;
+  /** DuckDB, already opening while the simulator started. */
+  engineOpening?: Promise<DuckDbQueryEngine>;
+}
+
+/** The API to pull from: --source FILE, or the built-in simulator started on its thread. Undefined: bad FILE. */
+async function connectSource(
+  flags: RunFlags,
+  days: readonly string[],
+  layout: ReturnType<typeof stateLayout>,
+): Promise<ConnectedSource | undefined> {
   const budget: Partial<RateBudget> = {
     ...(flags.concurrency === undefined ? {} : { maxConcurrentRequests: flags.concurrency }),
     ...(flags['requests-per-second'] === undefined
       ? {}
       : { requestsPerSecond: flags['requests-per-second'] }),
   };
-
-  let config: SourceConfig;
-  let secrets: EnvSecrets;
-  let simulator: SimulatorThread | undefined;
-  let engineOpening: Promise<DuckDbQueryEngine> | undefined;
   if (flags.source !== undefined) {
+    let config: SourceConfig;
     try {
       const loaded = await loadSourceConfig(flags.source);
       config = { ...loaded, rateBudget: { ...loaded.rateBudget, ...budget } };
     } catch (error) {
       if (!(error instanceof SourceConfigError)) throw error;
       process.stderr.write(`etl: ${error.message}\n`);
-      return 2;
+      return undefined;
     }
-    secrets = new EnvSecrets(process.env);
-  } else {
-    const settings = resolveSimulatorSettings(
-      stateDir,
-      { seed: flags.seed, vehicles: flags.vehicles, readingsPerVehicle: flags.readings },
-      days[0] ?? yesterdayUtc(),
-    );
-    // DuckDB opens (and the SQL transpiler warms up) on this thread while the simulator's starts on its own.
-    engineOpening = openEngine(layout.duckdb);
-    // Awaited below; until then a failure to open must not count as an unhandled rejection.
-    engineOpening.catch(() => undefined);
-    try {
-      simulator = await startSimulatorThread({
-        ...settings,
-        clientId: SIMULATOR_CLIENT.id,
-        clientSecret: SIMULATOR_CLIENT.secret,
-        ...faultOptions(flags),
-      });
-    } catch (error) {
-      await engineOpening.then(
-        (engine) => engine.close(),
-        () => undefined,
-      );
-      throw error;
-    }
-    const faults = describeFaults(flags);
-    process.stderr.write(`etl run ${describeNights(days)}: state in ${relativeToCwd(layout.root)}\n`);
-    progress(
-      `simulated fleet API on ${simulator.url}: ${settings.vehicles} vehicles since ${settings.fleetStart}, ` +
-        `${settings.readingsPerVehicle} readings per vehicle per day, seed ${settings.seed}` +
-        (faults === undefined ? '' : `; faults: ${faults}`),
-    );
-    config = seedApiConfig(simulator.url, {
-      clientId: SIMULATOR_CLIENT.id,
-      clientSecretName: CLIENT_SECRET_NAME,
-      rateBudget: budget,
-    });
-    secrets = new EnvSecrets(process.env, { [CLIENT_SECRET_NAME]: SIMULATOR_CLIENT.secret });
-  }
-  if (flags.source !== undefined) {
     process.stderr.write(`etl run ${describeNights(days)}: state in ${relativeToCwd(layout.root)}\n`);
     progress(
       `source ${flags.source}: vehicles ${config.datasets.vehicles.endpoint}, sensors ${config.datasets.sensors.endpoint}`,
     );
+    return { config, secrets: new EnvSecrets(process.env) };
   }
+  const settings = resolveSimulatorSettings(
+    flags['state-dir'],
+    { seed: flags.seed, vehicles: flags.vehicles, readingsPerVehicle: flags.readings },
+    days[0] ?? yesterdayUtc(),
+  );
+  // DuckDB opens (and the SQL transpiler warms up) on this thread while the simulator's starts on its own.
+  const engineOpening = openEngine(layout.duckdb);
+  // Awaited later; until then a failure to open must not count as an unhandled rejection.
+  engineOpening.catch(() => undefined);
+  let simulator: SimulatorThread;
+  try {
+    simulator = await startSimulatorThread({
+      ...settings,
+      clientId: SIMULATOR_CLIENT.id,
+      clientSecret: SIMULATOR_CLIENT.secret,
+      ...faultOptions(flags),
+    });
+  } catch (error) {
+    await engineOpening.then(
+      (engine) => engine.close(),
+      () => undefined,
+    );
+    throw error;
+  }
+  const faults = describeFaults(flags);
+  process.stderr.write(`etl run ${describeNights(days)}: state in ${relativeToCwd(layout.root)}\n`);
+  progress(
+    `simulated fleet API on ${simulator.url}: ${settings.vehicles} vehicles since ${settings.fleetStart}, ` +
+      `${settings.readingsPerVehicle} readings per vehicle per day, seed ${settings.seed}` +
+      (faults === undefined ? '' : `; faults: ${faults}`),
+  );
+  return {
+    config: seedApiConfig(simulator.url, {
+      clientId: SIMULATOR_CLIENT.id,
+      clientSecretName: CLIENT_SECRET_NAME,
+      rateBudget: budget,
+    }),
+    secrets: new EnvSecrets(process.env, { [CLIENT_SECRET_NAME]: SIMULATOR_CLIENT.secret }),
+    simulator,
+    engineOpening,
+  };
+}
+
+async function runWithSource(
+  flags: RunFlags,
+  days: readonly string[],
+  sqlSource: SqlSource,
+  layout: ReturnType<typeof stateLayout>,
+  { config, secrets, simulator, engineOpening }: ConnectedSource,
+): Promise<number> {
   progress(
     `rate budget: ${config.rateBudget.maxConcurrentRequests} concurrent requests, ` +
       `${config.rateBudget.requestsPerSecond} per second; windows: calendar days in ${config.window.timeZone}`,
   );
-
   mkdirSync(path.dirname(layout.logs), { recursive: true });
   const source = new FleetApiSource({
     config,
@@ -210,8 +241,6 @@ async function runNights(flags: RunFlags, days: readonly string[], sqlSource: Sq
   try {
     engine = await (engineOpening ?? openEngine(layout.duckdb));
   } catch (error) {
-    // The simulator's thread would keep this process alive forever after the error was printed.
-    await simulator?.close();
     process.stderr.write(`etl: cannot open the warehouse ${layout.duckdb}: ${describeError(error)}\n`);
     return 1;
   }
@@ -223,7 +252,7 @@ async function runNights(flags: RunFlags, days: readonly string[], sqlSource: Sq
       const summary = await runPipelineLocally({
         date: day,
         scheduledTime: scheduledTimeForDayIn(day, config.window.timeZone),
-        stateDir,
+        stateDir: flags['state-dir'],
         source,
         engine,
         pageSize: flags['page-size'],
@@ -254,7 +283,6 @@ async function runNights(flags: RunFlags, days: readonly string[], sqlSource: Sq
     failed = true;
   } finally {
     await engine.close();
-    await simulator?.close();
   }
   return failed ? 1 : 0;
 }
