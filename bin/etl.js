@@ -11,5 +11,18 @@ import { register } from 'tsx/esm/api';
 setFlagsFromString('--liftoff-only');
 
 register();
+
+// Last line of defence: if the event loop empties while a command is still awaited (a wake-up that nothing keeps
+// alive), Node would end the process with exit code 13 and no word. Say so and fail with 1 instead.
+let finished = false;
+process.once('beforeExit', () => {
+  if (finished) return;
+  process.stderr.write(
+    'etl: stopped before the command finished: nothing was left that could wake it. This is a bug in etl, ' +
+      "not in the data or the API; the services' log is in <state-dir>/logs/services.ndjson.\n",
+  );
+  process.exitCode = 1;
+});
 const { main } = await import('../infra/local/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
+finished = true;

@@ -114,6 +114,7 @@ export class LocalRuntime {
   private readonly handlers: Record<ServiceName, LocalHandler>;
   private readonly consumers = new Map<string, { handler: LocalHandler; timeoutSeconds: number }>();
   private readonly workers: Promise<void>[] = [];
+  private readonly redeliveryTimers = new Set<NodeJS.Timeout>();
   private closed = false;
 
   constructor(private readonly options: LocalRuntimeOptions) {
@@ -131,6 +132,8 @@ export class LocalRuntime {
       // Tasks left by an interrupted run are pending work of this one: they are received again.
       this.tasks.recoverAbandoned();
       for (let i = 0; i < this.tasks.size; i += 1) this.work.begin();
+      // A task the previous process released moments before it ended is still invisible.
+      if (this.tasks.depth.delayed > 0) this.wakeConsumersOnceVisible();
     }
     const logFile = this.layout.logs;
     const logger = (service: ServiceName): Logger =>
@@ -230,6 +233,8 @@ export class LocalRuntime {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const timer of this.redeliveryTimers) clearTimeout(timer);
+    this.redeliveryTimers.clear();
     this.tasks.wakeConsumers();
     await Promise.all(this.workers);
     await this.bus.close();
@@ -300,7 +305,23 @@ export class LocalRuntime {
       const deleted = received.filter((m) => !failed.has(m.messageId)).map((m) => m.receiptHandle);
       this.tasks.settle(deleted, released);
       for (const _ of deleted) this.work.end();
+      if (released.length > 0) this.wakeConsumersOnceVisible();
     }
+  }
+
+  /**
+   * Wakes the consumers when released tasks become visible again, on a timer that keeps the process alive. The
+   * queue's own wake-up timer is unref'd, so that a queue never holds a process open by itself; while tasks are
+   * pending, though, the run is waiting for exactly that wake-up. Without a referenced timer, a process with
+   * nothing else alive (an API in another process, no simulator thread) ran out of events while its top-level
+   * await was still pending, and Node ended it with exit code 13 and no output.
+   */
+  private wakeConsumersOnceVisible(): void {
+    const timer = setTimeout(() => {
+      this.redeliveryTimers.delete(timer);
+      this.tasks.wakeConsumers();
+    }, this.tasks.options.visibilityTimeoutMs + 1);
+    this.redeliveryTimers.add(timer);
   }
 
   private async invokeBatch(service: ServiceName, messages: readonly QueueMessage[]): Promise<Set<string>> {

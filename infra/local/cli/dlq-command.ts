@@ -12,6 +12,7 @@ import { topology } from '../../topology.js';
 import { stateLayout } from '../runtime.js';
 import { parseFlags, UsageError } from './args.js';
 import { renderTable } from './render.js';
+import { holdStateFolder, WAIT_OPTION, waitSeconds } from './state-folder.js';
 
 const DlqFlagsSchema = z
   .object({
@@ -20,6 +21,7 @@ const DlqFlagsSchema = z
     'source-queue-url': z.url().optional(),
     run: z.string().min(1).optional(),
     json: z.boolean().default(false),
+    wait: waitSeconds(),
   })
   .refine((f) => f['queue-url'] === undefined || f['source-queue-url'] !== undefined, {
     path: ['source-queue-url'],
@@ -56,14 +58,25 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
       'source-queue-url': { type: 'string' },
       run: { type: 'string' },
       json: { type: 'boolean' },
+      ...WAIT_OPTION,
     },
     DlqFlagsSchema,
   );
-  const { deadLetters, ledger, close } = open(flags);
+  // A redrive into the local queue while a run consumes it would hand that run tasks it never counted, so it
+  // waits for the run; listing only reads (SQLite lets it read beside a writer).
+  const lock =
+    action === 'redrive' && flags['queue-url'] === undefined
+      ? await holdStateFolder(flags['state-dir'], ['dlq', ...argv], flags.wait)
+      : undefined;
   try {
-    return action === 'list' ? await list(deadLetters, ledger, flags) : await redrive(deadLetters, flags);
+    const { deadLetters, ledger, close } = open(flags);
+    try {
+      return action === 'list' ? await list(deadLetters, ledger, flags) : await redrive(deadLetters, flags);
+    } finally {
+      close();
+    }
   } finally {
-    close();
+    lock?.release();
   }
 }
 

@@ -1,4 +1,5 @@
 import { describeError } from '../../../services/shared/errors.js';
+import { StateFolderBusyError, StateLockUnreadableError } from '../state-lock/index.js';
 import { UsageError } from './args.js';
 
 const USAGE = `fleet-etl: the nightly fleet ETL, on this machine
@@ -7,7 +8,7 @@ Usage:
   etl run [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD] [--state-dir DIR] [--json]
           [--source FILE] [--page-size N] [--concurrency N] [--requests-per-second R]
           [--vehicles N] [--readings N] [--seed N] [simulator fault flags]
-          [--sql-source bundled|DIR|github:OWNER/REPO[/PATH]@BRANCH]
+          [--sql-source bundled|DIR|github:OWNER/REPO[/PATH]@BRANCH] [--wait SECONDS]
       Pull one night's vehicles and sensor readings (default: yesterday, UTC; --from/--to backfills
       one run per night) from the built-in simulator, or from the API described by --source FILE
       (see etl.config.example.json), store them as NDJSON, build the Parquet warehouse with DuckDB
@@ -20,12 +21,12 @@ Usage:
       --throttle-rate P  --error-rate P  --truncate-rate P  --token-ttl S  --latency MS
       --rate-limit RPS  --fail-page DATASET:PAGE  --fault-seed N
   etl schedule [--state-dir DIR] [--catch-up N] [--once] [--source FILE] [--page-size N]
-               [--vehicles N] [--readings N] [--seed N]
+               [--vehicles N] [--readings N] [--seed N] [--wait SECONDS]
       Run the nightly schedule (the topology's cron, 01:00 UTC) on this machine; each firing runs
       that night as \`etl run --date\` does. Missed nights are caught up oldest first (at most
       --catch-up, default 7; older ones are named, not run). --once runs what is due and exits.
   etl replay [--since T] [--until T] [--detail-type X ...] [--consumer NAME ...] [--replay-name N]
-             [--state-dir DIR] [--json]
+             [--state-dir DIR] [--json] [--wait SECONDS]
       Send archived events again, with replay-name, to the named consumers' rules (all rules when
       none). T is YYYY-MM-DD (UTC) or a time with its zone. With --archive-arn ARN --bus-arn ARN
       (plus --since, --until, optional --rule-arn) it starts an EventBridge replay and follows it.
@@ -33,16 +34,23 @@ Usage:
       The archived events: time, detail-type, run and a one-line summary.
   etl events test-pattern PATTERN_JSON EVENT_JSON
       Print true or false as \`aws events test-event-pattern\` does (inline JSON or file://PATH).
-  etl sql "<Athena SQL>" [--state-dir DIR] [--date YYYY-MM-DD] [--json]
+  etl sql "<Athena SQL>" [--state-dir DIR] [--date YYYY-MM-DD] [--json] [--wait SECONDS]
       Run Athena SQL on the local warehouse through the same DuckDB bridge as etl run; placeholders
       such as \${database} are filled (--date also fills \${run_id} and \${run_date}).
   etl dlq list [--state-dir DIR] [--run ID] [--json]
-  etl dlq redrive [--state-dir DIR] [--run ID] [--json]
+  etl dlq redrive [--state-dir DIR] [--run ID] [--json] [--wait SECONDS]
       The download tasks that gave up (dead letters), with the reason; redrive moves them back to
       the tasks queue. With --queue-url DLQ_URL --source-queue-url TASKS_URL it works on the real
       queues in AWS (credentials and region from the AWS environment).
   etl help
       Show this text.
+
+One etl process works on a state folder at a time (<state-dir>/etl.lock): run, sql, replay and
+dlq redrive wait for the one using it up to --wait SECONDS (default 60; 900 for the nights
+etl schedule runs), saying so, then exit 2 naming it; --wait 0 refuses at once. The lock of a
+process that is gone (killed) is taken over.
+Exit codes: 0 done; 1 failed, with the reasons on stderr; 2 a usage error, or the state folder
+stayed in use by another process.
 `;
 
 type Command = (argv: readonly string[]) => Promise<number>;
@@ -81,6 +89,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`etl: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    // Another process has the state folder: nothing was done, and the same command works once it has finished.
+    if (error instanceof StateFolderBusyError || error instanceof StateLockUnreadableError) {
+      process.stderr.write(`etl: ${error.message}\n`);
       return 2;
     }
     process.stderr.write(`etl: ${describeError(error)}\n`);

@@ -10,6 +10,7 @@ import { subscriptionRuleName } from '../../topology.js';
 import { defaultReplayName, REPLAY_NAME, replayLocally } from '../replay.js';
 import { relativeToCwd } from '../run-pipeline.js';
 import { parseFlags, UsageError, wholeNumber } from './args.js';
+import { holdStateFolder, WAIT_OPTION, waitSeconds } from './state-folder.js';
 import { instantFlag } from './time-flags.js';
 
 const BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/([.\-_A-Za-z0-9]+)$/;
@@ -29,6 +30,7 @@ const ReplayFlagsSchema = z
     'rule-arn': z.array(z.string().regex(RULE_ARN, 'expected an EventBridge rule ARN')).default([]),
     'poll-seconds': wholeNumber(1, 3_600).default(5),
     json: z.boolean().default(false),
+    wait: waitSeconds(),
   })
   .refine((f) => f.since === undefined || f.until === undefined || f.since < f.until, {
     path: ['until'],
@@ -56,17 +58,32 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
       'rule-arn': { type: 'string', multiple: true },
       'poll-seconds': { type: 'string' },
       json: { type: 'boolean' },
+      ...WAIT_OPTION,
     },
     ReplayFlagsSchema,
   );
   const replayName = flags['replay-name'] ?? defaultReplayName(new Date());
   const inAws = flags['archive-arn'] !== undefined || flags['bus-arn'] !== undefined;
-  return inAws ? replayInAws(flags, replayName) : replayOnThisMachine(flags, replayName);
+  return inAws ? replayInAws(flags, replayName) : replayOnThisMachine(flags, replayName, argv);
 }
 
-async function replayOnThisMachine(flags: ReplayFlags, replayName: string): Promise<number> {
+async function replayOnThisMachine(
+  flags: ReplayFlags,
+  replayName: string,
+  argv: readonly string[],
+): Promise<number> {
   if (flags['rule-arn'].length > 0)
     throw new UsageError('--rule-arn needs --archive-arn and --bus-arn (AWS)');
+  // The consumers write to the state folder (state.sqlite, the lake, the results) as a run does.
+  const lock = await holdStateFolder(flags['state-dir'], ['replay', ...argv], flags.wait);
+  try {
+    return await replayHere(flags, replayName);
+  } finally {
+    lock.release();
+  }
+}
+
+async function replayHere(flags: ReplayFlags, replayName: string): Promise<number> {
   const summary = await replayLocally({
     stateDir: flags['state-dir'],
     selection: {

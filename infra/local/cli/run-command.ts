@@ -37,6 +37,7 @@ import { parseFlags, UsageError, wholeNumber } from './args.js';
 import { renderTable } from './render.js';
 import { type SimulatorThread, startSimulatorThread } from './simulator-worker.js';
 import { type StageDurations, StageTimeline } from './stage-timeline.js';
+import { holdStateFolder, WAIT_OPTION, waitSeconds } from './state-folder.js';
 
 const calendarDay = z.string().refine((d) => {
   try {
@@ -68,8 +69,10 @@ const RunFlagsSchema = z
     /** `bundled` (queries/), a folder, or `github:OWNER/REPO[/PATH]@BRANCH` (token from GITHUB_TOKEN). */
     'sql-source': z.string().min(1).default('bundled'),
     json: z.boolean().default(false),
+    wait: waitSeconds(),
   })
   .extend(FaultFlagsSchema.shape);
+type RunFlags = z.infer<typeof RunFlagsSchema>;
 
 const yesterdayUtc = () => new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 
@@ -96,26 +99,13 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       'requests-per-second': { type: 'string' },
       'sql-source': { type: 'string' },
       json: { type: 'boolean' },
+      ...WAIT_OPTION,
       ...FAULT_FLAGS,
     },
     RunFlagsSchema,
   );
   const days = nightsToRun(flags);
   const sqlSource = localSqlSource(flags['sql-source']);
-  const stateDir = flags['state-dir'];
-  const layout = stateLayout(stateDir);
-  const progress = (line: string) => process.stderr.write(`  ${line}\n`);
-  const budget: Partial<RateBudget> = {
-    ...(flags.concurrency === undefined ? {} : { maxConcurrentRequests: flags.concurrency }),
-    ...(flags['requests-per-second'] === undefined
-      ? {}
-      : { requestsPerSecond: flags['requests-per-second'] }),
-  };
-
-  let config: SourceConfig;
-  let secrets: EnvSecrets;
-  let simulator: SimulatorThread | undefined;
-  let engineOpening: Promise<DuckDbQueryEngine> | undefined;
   if (flags.source !== undefined) {
     const simulatorOnly = [
       ...givenFaultFlags(flags),
@@ -126,66 +116,134 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     if (simulatorOnly.length > 0) {
       throw new UsageError(`${simulatorOnly.join(', ')} apply to the built-in simulator, not to --source`);
     }
+  }
+  // Everything below reads or writes the state folder: one process at a time (decision 71).
+  const lock = await holdStateFolder(flags['state-dir'], ['run', ...argv], flags.wait);
+  try {
+    return await runNights(flags, days, sqlSource);
+  } finally {
+    lock.release();
+  }
+}
+
+const progress = (line: string) => process.stderr.write(`  ${line}\n`);
+
+async function runNights(flags: RunFlags, days: readonly string[], sqlSource: SqlSource): Promise<number> {
+  const layout = stateLayout(flags['state-dir']);
+  const connected = await connectSource(flags, days, layout);
+  if (connected === undefined) return 2;
+  try {
+    return await runWithSource(flags, days, sqlSource, layout, connected);
+  } finally {
+    // The simulator's thread keeps the process alive: however the run ends, even by an error, it is closed.
+    await connected.simulator?.close();
+  }
+}
+
+interface ConnectedSource {
+  config: SourceConfig;
+  secrets: EnvSecrets;
+  /** The built-in simulator, when there is no --source. */
+  simulator?: SimulatorThread;
+  /** DuckDB, already opening while the simulator started. */
+  engineOpening?: Promise<DuckDbQueryEngine>;
+}
+
+/** The API to pull from: --source FILE, or the built-in simulator started on its thread. Undefined: bad FILE. */
+async function connectSource(
+  flags: RunFlags,
+  days: readonly string[],
+  layout: ReturnType<typeof stateLayout>,
+): Promise<ConnectedSource | undefined> {
+  const budget: Partial<RateBudget> = {
+    ...(flags.concurrency === undefined ? {} : { maxConcurrentRequests: flags.concurrency }),
+    ...(flags['requests-per-second'] === undefined
+      ? {}
+      : { requestsPerSecond: flags['requests-per-second'] }),
+  };
+  if (flags.source !== undefined) {
+    let config: SourceConfig;
     try {
       const loaded = await loadSourceConfig(flags.source);
       config = { ...loaded, rateBudget: { ...loaded.rateBudget, ...budget } };
     } catch (error) {
       if (!(error instanceof SourceConfigError)) throw error;
       process.stderr.write(`etl: ${error.message}\n`);
-      return 2;
+      return undefined;
     }
-    secrets = new EnvSecrets(process.env);
-  } else {
-    const settings = resolveSimulatorSettings(
-      stateDir,
-      { seed: flags.seed, vehicles: flags.vehicles, readingsPerVehicle: flags.readings },
-      days[0] ?? yesterdayUtc(),
-    );
-    // DuckDB opens (and the SQL transpiler warms up) on this thread while the simulator's starts on its own.
-    engineOpening = openEngine(layout.duckdb);
-    try {
-      simulator = await startSimulatorThread({
-        ...settings,
-        clientId: SIMULATOR_CLIENT.id,
-        clientSecret: SIMULATOR_CLIENT.secret,
-        ...faultOptions(flags),
-      });
-    } catch (error) {
-      await (await engineOpening).close();
-      throw error;
-    }
-    const faults = describeFaults(flags);
-    process.stderr.write(`etl run ${describeNights(days)}: state in ${relativeToCwd(layout.root)}\n`);
-    progress(
-      `simulated fleet API on ${simulator.url}: ${settings.vehicles} vehicles since ${settings.fleetStart}, ` +
-        `${settings.readingsPerVehicle} readings per vehicle per day, seed ${settings.seed}` +
-        (faults === undefined ? '' : `; faults: ${faults}`),
-    );
-    config = seedApiConfig(simulator.url, {
-      clientId: SIMULATOR_CLIENT.id,
-      clientSecretName: CLIENT_SECRET_NAME,
-      rateBudget: budget,
-    });
-    secrets = new EnvSecrets(process.env, { [CLIENT_SECRET_NAME]: SIMULATOR_CLIENT.secret });
-  }
-  if (flags.source !== undefined) {
     process.stderr.write(`etl run ${describeNights(days)}: state in ${relativeToCwd(layout.root)}\n`);
     progress(
       `source ${flags.source}: vehicles ${config.datasets.vehicles.endpoint}, sensors ${config.datasets.sensors.endpoint}`,
     );
+    return { config, secrets: new EnvSecrets(process.env) };
   }
+  const settings = resolveSimulatorSettings(
+    flags['state-dir'],
+    { seed: flags.seed, vehicles: flags.vehicles, readingsPerVehicle: flags.readings },
+    days[0] ?? yesterdayUtc(),
+  );
+  // DuckDB opens (and the SQL transpiler warms up) on this thread while the simulator's starts on its own.
+  const engineOpening = openEngine(layout.duckdb);
+  // Awaited later; until then a failure to open must not count as an unhandled rejection.
+  engineOpening.catch(() => undefined);
+  let simulator: SimulatorThread;
+  try {
+    simulator = await startSimulatorThread({
+      ...settings,
+      clientId: SIMULATOR_CLIENT.id,
+      clientSecret: SIMULATOR_CLIENT.secret,
+      ...faultOptions(flags),
+    });
+  } catch (error) {
+    await engineOpening.then(
+      (engine) => engine.close(),
+      () => undefined,
+    );
+    throw error;
+  }
+  const faults = describeFaults(flags);
+  process.stderr.write(`etl run ${describeNights(days)}: state in ${relativeToCwd(layout.root)}\n`);
+  progress(
+    `simulated fleet API on ${simulator.url}: ${settings.vehicles} vehicles since ${settings.fleetStart}, ` +
+      `${settings.readingsPerVehicle} readings per vehicle per day, seed ${settings.seed}` +
+      (faults === undefined ? '' : `; faults: ${faults}`),
+  );
+  return {
+    config: seedApiConfig(simulator.url, {
+      clientId: SIMULATOR_CLIENT.id,
+      clientSecretName: CLIENT_SECRET_NAME,
+      rateBudget: budget,
+    }),
+    secrets: new EnvSecrets(process.env, { [CLIENT_SECRET_NAME]: SIMULATOR_CLIENT.secret }),
+    simulator,
+    engineOpening,
+  };
+}
+
+async function runWithSource(
+  flags: RunFlags,
+  days: readonly string[],
+  sqlSource: SqlSource,
+  layout: ReturnType<typeof stateLayout>,
+  { config, secrets, simulator, engineOpening }: ConnectedSource,
+): Promise<number> {
   progress(
     `rate budget: ${config.rateBudget.maxConcurrentRequests} concurrent requests, ` +
       `${config.rateBudget.requestsPerSecond} per second; windows: calendar days in ${config.window.timeZone}`,
   );
-
   mkdirSync(path.dirname(layout.logs), { recursive: true });
   const source = new FleetApiSource({
     config,
     secrets,
     logger: jsonLogger('fleetSource', (line) => appendFileSync(layout.logs, `${line}\n`)),
   });
-  const engine = await (engineOpening ?? openEngine(layout.duckdb));
+  let engine: DuckDbQueryEngine;
+  try {
+    engine = await (engineOpening ?? openEngine(layout.duckdb));
+  } catch (error) {
+    process.stderr.write(`etl: cannot open the warehouse ${layout.duckdb}: ${describeError(error)}\n`);
+    return 1;
+  }
   let failed = false;
   try {
     for (const [index, day] of days.entries()) {
@@ -194,7 +252,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       const summary = await runPipelineLocally({
         date: day,
         scheduledTime: scheduledTimeForDayIn(day, config.window.timeZone),
-        stateDir,
+        stateDir: flags['state-dir'],
         source,
         engine,
         pageSize: flags['page-size'],
@@ -225,7 +283,6 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     failed = true;
   } finally {
     await engine.close();
-    await simulator?.close();
   }
   return failed ? 1 : 0;
 }
@@ -242,7 +299,7 @@ async function openEngine(databasePath: string): Promise<DuckDbQueryEngine> {
 }
 
 /** `--date D` (default yesterday) is one night; `--from A --to B` is every night from A to B, both included. */
-function nightsToRun(flags: z.infer<typeof RunFlagsSchema>): string[] {
+function nightsToRun(flags: RunFlags): string[] {
   if (flags.from === undefined && flags.to === undefined) return [flags.date ?? yesterdayUtc()];
   if (flags.date !== undefined) throw new UsageError('give either --date or --from and --to, not both');
   if (flags.from === undefined || flags.to === undefined) {

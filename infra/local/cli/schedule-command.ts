@@ -9,7 +9,12 @@ import { relativeToCwd } from '../run-pipeline.js';
 import { stateLayout } from '../runtime.js';
 import { type FiringOutcome, runSchedule } from '../schedule.js';
 import { parseFlags, wholeNumber } from './args.js';
+import { WAIT_OPTION, waitSeconds } from './state-folder.js';
 
+/** `etl run`'s exit code when another process kept the state folder past --wait (main.ts). */
+const STATE_FOLDER_BUSY = 2;
+
+const SCHEDULED_NIGHT_WAIT_SECONDS = 900;
 const ETL = fileURLToPath(new URL('../../../bin/etl.js', import.meta.url));
 
 const ScheduleFlagsSchema = z.object({
@@ -21,6 +26,12 @@ const ScheduleFlagsSchema = z.object({
   vehicles: wholeNumber(1, 1_000_000).optional(),
   readings: wholeNumber(1, 100_000).optional(),
   seed: wholeNumber(0, 2 ** 31 - 1).optional(),
+  /**
+   * How long each night's `etl run` waits for another process using the state folder (an `etl run` started by
+   * hand, an `etl sql`). Longer than an interactive command's minute: nobody is waiting at a terminal, and a
+   * night refused is only run again by hand.
+   */
+  wait: waitSeconds(SCHEDULED_NIGHT_WAIT_SECONDS),
 });
 type ScheduleFlags = z.infer<typeof ScheduleFlagsSchema>;
 
@@ -41,6 +52,7 @@ export async function scheduleCommand(argv: readonly string[]): Promise<number> 
       vehicles: { type: 'string' },
       readings: { type: 'string' },
       seed: { type: 'string' },
+      ...WAIT_OPTION,
     },
     ScheduleFlagsSchema,
   );
@@ -94,11 +106,12 @@ async function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<voi
 /** One night, as `etl run --date <night>` runs it, with the flags that shape the run passed on. */
 export function runNight(
   night: string,
-  flags: Pick<ScheduleFlags, 'state-dir' | 'source' | 'page-size' | 'vehicles' | 'readings' | 'seed'>,
+  flags: Pick<ScheduleFlags, 'state-dir' | 'source' | 'page-size' | 'vehicles' | 'readings' | 'seed'> &
+    Partial<Pick<ScheduleFlags, 'wait'>>,
   stdio: 'inherit' | 'ignore' = 'inherit',
 ): Promise<FiringOutcome> {
   const args = [ETL, 'run', '--date', night, '--state-dir', flags['state-dir']];
-  for (const flag of ['source', 'page-size', 'vehicles', 'readings', 'seed'] as const) {
+  for (const flag of ['source', 'page-size', 'vehicles', 'readings', 'seed', 'wait'] as const) {
     const value = flags[flag];
     if (value !== undefined) args.push(`--${flag}`, String(value));
   }
@@ -114,7 +127,12 @@ export function runNight(
           ? { status: 'succeeded' }
           : {
               status: 'failed',
-              detail: signal === null ? `etl run exited with ${code}` : `etl run stopped by ${signal}`,
+              detail:
+                signal !== null
+                  ? `etl run stopped by ${signal}`
+                  : code === STATE_FOLDER_BUSY
+                    ? `etl run exited with ${code}: the state folder stayed in use by another process (named above)`
+                    : `etl run exited with ${code}`,
             },
       ),
     );

@@ -17,8 +17,17 @@ import {
 import { stateLayout } from '../runtime.js';
 import { UsageError } from './args.js';
 import { renderTable } from './render.js';
+import { holdStateFolder, WAIT_OPTION, waitSeconds } from './state-folder.js';
 
-export const SQL_USAGE = 'etl sql "<Athena SQL>" [--state-dir DIR] [--date YYYY-MM-DD] [--json]';
+export const SQL_USAGE =
+  'etl sql "<Athena SQL>" [--state-dir DIR] [--date YYYY-MM-DD] [--json] [--wait SECONDS]';
+
+/**
+ * Why `etl sql` waits for an `etl run` rather than reading beside it. Checked with @duckdb/node-api 1.5: a
+ * READ_ONLY open fails with "Could not set lock on file" while another process has the file open to write.
+ */
+const CANNOT_SHARE =
+  'DuckDB lets no other process open warehouse.duckdb while one has it open, not even to read it';
 
 /** The database `etl run` creates its tables in (run-pipeline.ts). */
 const LOCAL_DATABASE = 'fleet_etl';
@@ -37,6 +46,7 @@ const SqlFlagsSchema = z.object({
     }, 'expected a calendar date YYYY-MM-DD')
     .optional(),
   json: z.boolean().default(false),
+  wait: waitSeconds(),
 });
 
 /**
@@ -58,6 +68,22 @@ export async function sqlCommand(argv: readonly string[]): Promise<number> {
   }
   if (statements.length === 0) throw new UsageError('the SQL text holds no statement');
 
+  // A state folder that does not exist has nothing to protect (and is not created by a query).
+  const lock = existsSync(layout.root)
+    ? await holdStateFolder(flags['state-dir'], ['sql', ...argv], flags.wait, CANNOT_SHARE)
+    : undefined;
+  try {
+    return await runStatements(layout, statements, flags.json);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function runStatements(
+  layout: ReturnType<typeof stateLayout>,
+  statements: readonly string[],
+  json: boolean,
+): Promise<number> {
   const warehouseExists = existsSync(layout.duckdb);
   if (!warehouseExists) {
     process.stderr.write(
@@ -87,10 +113,10 @@ export async function sqlCommand(argv: readonly string[]): Promise<number> {
         outcome.result,
         outcome.durationMs,
         statements.length > 1 ? statementIndex + 1 : undefined,
-        flags.json,
+        json,
       );
     }
-    if (flags.json) process.stdout.write(`${JSON.stringify({ columns: last.columns, rows: last.rows })}\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ columns: last.columns, rows: last.rows })}\n`);
     return 0;
   } catch (error) {
     process.stderr.write(`etl sql: ${describeError(error)}\n`);
@@ -106,7 +132,12 @@ function parseSqlArgs(argv: readonly string[]): { flags: z.infer<typeof SqlFlags
   try {
     parsed = parseArgs({
       args: [...argv],
-      options: { 'state-dir': { type: 'string' }, date: { type: 'string' }, json: { type: 'boolean' } },
+      options: {
+        'state-dir': { type: 'string' },
+        date: { type: 'string' },
+        json: { type: 'boolean' },
+        ...WAIT_OPTION,
+      },
       strict: true,
       allowPositionals: true,
     });
