@@ -41,7 +41,22 @@ export interface TwinBucket {
   logicalId: string;
   name: string;
   arn: string;
+  /** The KMS key of the bucket's default SSE-KMS encryption: S3 calls it with the caller's permissions. */
+  encryptionKeyArn: string | undefined;
   policy: PolicyDocument | undefined;
+}
+
+export interface TwinSecret {
+  logicalId: string;
+  name: string;
+  arn: string;
+  kmsKeyArn: string | undefined;
+}
+
+export interface TwinEventBus {
+  logicalId: string;
+  name: string;
+  arn: string;
 }
 
 export interface TwinQueue {
@@ -85,6 +100,8 @@ export interface StackModel {
   buckets: ReadonlyMap<string, TwinBucket>;
   queues: ReadonlyMap<string, TwinQueue>;
   keys: ReadonlyMap<string, TwinKey>;
+  secrets: ReadonlyMap<string, TwinSecret>;
+  eventBuses: ReadonlyMap<string, TwinEventBus>;
   queueMappings: readonly TwinQueueMapping[];
   resolver: IntrinsicResolver;
 }
@@ -126,6 +143,21 @@ const MappingSchema = z.object({
   FunctionResponseTypes: z.array(z.string()).default([]),
   ScalingConfig: z.object({ MaximumConcurrency: z.number().int().positive().optional() }).optional(),
 });
+
+const BucketSchema = z.object({
+  BucketEncryption: z
+    .object({
+      ServerSideEncryptionConfiguration: z.array(
+        z.object({
+          ServerSideEncryptionByDefault: z
+            .object({ SSEAlgorithm: z.string(), KMSMasterKeyID: z.string().optional() })
+            .optional(),
+        }),
+      ),
+    })
+    .optional(),
+});
+const SecretSchema = z.object({ KmsKeyId: z.string().optional() });
 
 const BucketPolicySchema = z.object({ Bucket: z.string(), PolicyDocument: PolicyDocumentSchema });
 const QueuePolicySchema = z.object({ Queues: z.array(z.string()), PolicyDocument: PolicyDocumentSchema });
@@ -222,12 +254,15 @@ export function stackModelOf(stack: AssemblyStack): StackModel {
     bucketPolicies.set(policy.Bucket, policy.PolicyDocument);
   }
   const buckets = new Map<string, TwinBucket>();
-  for (const [id] of ofType('AWS::S3::Bucket')) {
+  for (const [id, resource] of ofType('AWS::S3::Bucket')) {
+    const props = parse(BucketSchema, id, propsOf(resource));
     const physical = resolver.physical(id);
+    const sse = props.BucketEncryption?.ServerSideEncryptionConfiguration[0]?.ServerSideEncryptionByDefault;
     buckets.set(id, {
       logicalId: id,
       name: physical.ref,
       arn: physical.attributes.Arn ?? '',
+      encryptionKeyArn: sse?.SSEAlgorithm === 'aws:kms' ? sse.KMSMasterKeyID : undefined,
       policy: bucketPolicies.get(physical.ref),
     });
   }
@@ -260,6 +295,20 @@ export function stackModelOf(stack: AssemblyStack): StackModel {
     keys.set(id, { logicalId: id, arn: resolver.physical(id).attributes.Arn ?? '', policy: props.KeyPolicy });
   }
 
+  const secrets = new Map<string, TwinSecret>();
+  for (const [id, resource] of ofType('AWS::SecretsManager::Secret')) {
+    const props = parse(SecretSchema, id, propsOf(resource));
+    const arn = resolver.physical(id).ref;
+    // The name is the ARN's resource part without the six characters Secrets Manager appends.
+    const name = arn.split(':secret:', 2)[1]?.replace(/-\w{6}$/, '') ?? id;
+    secrets.set(id, { logicalId: id, name, arn, kmsKeyArn: props.KmsKeyId });
+  }
+  const eventBuses = new Map<string, TwinEventBus>();
+  for (const [id] of ofType('AWS::Events::EventBus')) {
+    const physical = resolver.physical(id);
+    eventBuses.set(id, { logicalId: id, name: physical.ref, arn: physical.attributes.Arn ?? '' });
+  }
+
   const functionByName = new Map([...functions.values()].map((fn) => [fn.name, fn.logicalId]));
   const queueMappings: TwinQueueMapping[] = [];
   for (const [id, resource] of ofType('AWS::Lambda::EventSourceMapping')) {
@@ -286,6 +335,8 @@ export function stackModelOf(stack: AssemblyStack): StackModel {
     buckets,
     queues,
     keys,
+    secrets,
+    eventBuses,
     queueMappings,
     resolver,
   };
