@@ -49,8 +49,13 @@ type BucketResource = Extract<Resource, 'rawBucket' | 'warehouseBucket' | 'resul
  * needs a bucket without an entry here fails the synth.
  */
 export const BUCKET_ACCESS: { [S in ServiceName]?: { [B in BucketResource]?: BucketAccess } } = {
-  // Puts whole pages (lib-storage: single or multipart upload); never reads the lake.
-  downloader: { rawBucket: 'write' },
+  // Puts whole pages (lib-storage: single or multipart upload), and first asks whether the page is already
+  // stored (HeadObject; a redelivered task reads the stored page back instead of calling the API again).
+  // HeadObject needs s3:GetObject, and S3 answers a missing key with 404 only to a caller allowed s3:ListBucket,
+  // 403 otherwise (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html), which the adapter
+  // rightly treats as terminal: with 'write' alone every page went to the dead-letter queue (found by the
+  // cloud twin, tests/cloud/lambda/downloader-on-the-twin.test.ts).
+  downloader: { rawBucket: 'readWrite' },
   // Athena reads the raw pages, writes and replaces warehouse files, writes its output and the runner's results.
   queryRunner: { rawBucket: 'read', warehouseBucket: 'readWriteDelete', resultsBucket: 'readWrite' },
   // Reads the run's results, writes the report.

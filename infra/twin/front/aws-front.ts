@@ -274,11 +274,12 @@ export async function startAwsFront(options: AwsFrontOptions): Promise<AwsFront>
     handle(request)
       .catch((error: unknown) => jsonError(500, 'InternalFailure', `cloud twin: ${String(error)}`))
       .then((answer) => {
-        response.writeHead(answer.status, {
-          ...answer.headers,
-          'content-length': String(answer.body.length),
-        });
-        response.end(request.method === 'HEAD' ? undefined : answer.body);
+        const head = request.method === 'HEAD';
+        response.writeHead(
+          answer.status,
+          head ? answer.headers : { ...answer.headers, 'content-length': String(answer.body.length) },
+        );
+        response.end(head ? undefined : answer.body);
       });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

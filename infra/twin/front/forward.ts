@@ -35,7 +35,8 @@ export function forward(upstream: URL, request: ForwardedRequest): Promise<Front
         response.on('end', () => {
           const answer: Record<string, string> = {};
           for (const [name, value] of Object.entries(response.headers)) {
-            if (!HOP_HEADERS.has(name) && value !== undefined)
+            // A HEAD answer's content-length is the object's size, not the (empty) body's: it is kept.
+            if ((name === 'content-length' || !HOP_HEADERS.has(name)) && value !== undefined)
               answer[name] = Array.isArray(value) ? value.join(', ') : value;
           }
           resolve({ status: response.statusCode ?? 502, headers: answer, body: Buffer.concat(chunks) });

@@ -115,7 +115,7 @@ describe('the IAM authorizer, on the synthesized roles and resource policies', (
   // The finding of the issue: S3 answers HeadObject on a missing key with 404 only to a caller that may
   // s3:ListBucket, 403 otherwise (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html), and
   // HeadObject itself needs s3:GetObject. The downloader asks whether a page is stored before fetching it.
-  it.failing('lets the downloader ask whether a page is stored (s3:GetObject and s3:ListBucket)', async () => {
+  it('lets the downloader ask whether a page is stored (s3:GetObject and s3:ListBucket)', async () => {
     const authorizer = new IamAuthorizer(model());
     const raw = bucket('LakeRaw');
     await expect(

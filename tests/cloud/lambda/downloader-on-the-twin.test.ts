@@ -57,10 +57,10 @@ afterAll(async () => {
 });
 
 describe('the downloader bundle on the cloud twin', () => {
-  // The finding: the downloader asks S3 whether the page is stored (HeadObject) before fetching it, and its role
-  // may only write the raw bucket. S3 answers 403 (not 404) for a missing key without s3:ListBucket, the adapter
-  // treats 403 as terminal, and every page ends in the dead-letter queue.
-  it.failing('stores one page of an SQS batch with the grants its role has, and announces it', async () => {
+  // The downloader asks S3 whether the page is stored (HeadObject) before fetching it. When its role could only
+  // write the raw bucket, S3 answered 403 (not 404) for the missing key, the adapter treated 403 as terminal and
+  // every page went to the dead-letter queue: this test failed with that refusal until the grant was fixed.
+  it('stores one page of an SQS batch with the grants its role has, and announces it', async () => {
     const tasks = only(twin.model.queues.values(), (q) => q.logicalId.startsWith('TasksQueue'));
     const mapping = only(
       twin.model.queueMappings,
