@@ -30,6 +30,7 @@ export interface AllowedRequest {
   role: string;
   action: string;
   resource: string;
+  /** The identity statements that allowed it: the policy's name and the statement's place in its list. */
   statements: readonly { policy: string; index: number }[];
 }
 
@@ -103,7 +104,8 @@ export class IamAuthorizer {
     const analysis = result.resultType === 'single' ? result.result.analysis : result.results[0]?.analysis;
     const statements = (analysis?.identityAnalysis?.allowStatements ?? []).map((s) => ({
       policy: s.policyId,
-      index: s.statement.index(),
+      // iam-policy counts statements from 1; the policy document's list is 0-based.
+      index: s.statement.index() - 1,
     }));
     const key = `${caller.role.logicalId}\u0000${action}\u0000${resource}`;
     this.#allowed.set(key, { role: caller.role.logicalId, action, resource, statements });

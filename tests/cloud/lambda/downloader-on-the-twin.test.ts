@@ -4,9 +4,10 @@ import * as z from 'zod';
 import { DetailType } from '../../../events/index.js';
 import { type RunningSimulator, startSimulator } from '../../../infra/local/simulator/index.js';
 import { CloudTwin } from '../../../infra/twin/cloud-twin.js';
+import { unusedGrants } from '../../../infra/twin/iam/grant-usage.js';
 import { LambdaEnvironment } from '../../../infra/twin/lambda/lambda-runner.js';
 import { QueueMapping } from '../../../infra/twin/lambda/queue-mapping.js';
-import { functionOfConstruct, type TwinFunction } from '../../../infra/twin/template/stack-model.js';
+import { functionOfConstruct, roleOf, type TwinFunction } from '../../../infra/twin/template/stack-model.js';
 import { TWIN_REGION } from '../../../infra/twin/twin-account.js';
 import type { DownloadTask } from '../../../services/ports/task-queue.js';
 import { runId, window } from '../../helpers/samples.js';
@@ -114,4 +115,13 @@ describe('the downloader bundle on the cloud twin', () => {
     reader.destroy();
     expect(head.ContentLength).toBeGreaterThan(0);
   }, 60_000);
+
+  it('used every grant of its role on that page but the ones for the runtime (logs, X-Ray)', () => {
+    const role = roleOf(twin.model, fnOf('Downloader'));
+    const unused = unusedGrants(role, twin.authorizer.allowedRequests()).map((grant) => grant.actions);
+    expect(unused).toEqual([
+      ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+      ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    ]);
+  });
 });
