@@ -1,4 +1,5 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -38,6 +39,8 @@ export interface PipelineServicesProps {
   failedInvocations: IQueue;
   retry: TargetRetry;
   logRetention: RetentionDays;
+  /** The stage's key: it encrypts the functions' log groups. */
+  logKey: IKey;
   removalPolicy: RemovalPolicy;
 }
 
@@ -91,6 +94,7 @@ export class PipelineServices extends Construct {
       const fn = new FleetFunction(this, pascal(service), {
         declaration,
         logRetention: props.logRetention,
+        logKey: props.logKey,
         removalPolicy: props.removalPolicy,
         bundledFolders: bundlesQueries ? [BUNDLED_QUERIES_DIR] : [],
       });
