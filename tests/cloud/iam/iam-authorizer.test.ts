@@ -1,6 +1,6 @@
 import { type Caller, IamAuthorizer } from '../../../infra/twin/iam/iam-authorizer.js';
 import { functionOfConstruct, roleOf, type StackModel } from '../../../infra/twin/template/stack-model.js';
-import { TWIN_REGION } from '../../../infra/twin/twin-account.js';
+import { TWIN_ACCOUNT, TWIN_REGION } from '../../../infra/twin/twin-account.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
 
 let stack: TwinStack;
@@ -110,6 +110,21 @@ describe('the IAM authorizer, on the synthesized roles and resource policies', (
       resource: key.arn,
     });
     expect(decision).toMatchObject({ allowed: false, result: 'ImplicitlyDenied' });
+  });
+
+  // A backfill's INSERT can exceed Athena's 100 partitions per write; the query runner then reads the table's
+  // partition columns with GetTableMetadata before splitting it (services/adapters/aws/athena-query-engine.ts).
+  // That action is authorized on the data catalog, not the workgroup
+  // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonathena.html).
+  it('lets the query runner read table metadata from the data catalog (backfills)', async () => {
+    const catalog = `arn:aws:athena:${TWIN_REGION}:${TWIN_ACCOUNT}:datacatalog/AwsDataCatalog`;
+    await expect(
+      new IamAuthorizer(model()).authorize({
+        caller: callerOf('QueryRunner'),
+        action: 'athena:GetTableMetadata',
+        resource: catalog,
+      }),
+    ).resolves.toEqual({ allowed: true });
   });
 
   // The finding of the issue: S3 answers HeadObject on a missing key with 404 only to a caller that may
