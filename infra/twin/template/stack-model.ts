@@ -88,6 +88,22 @@ export interface TwinQueueMapping {
   reportBatchItemFailures: boolean;
 }
 
+/** How a rule target shapes the event it delivers (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html). */
+export type TargetInput =
+  | { kind: 'event' }
+  | { kind: 'constant'; json: string }
+  | { kind: 'transformer'; paths: Readonly<Record<string, string>>; template: string };
+
+/** A scheduled rule's target that is a function of this stack. */
+export interface TwinScheduleTarget {
+  ruleLogicalId: string;
+  ruleArn: string;
+  scheduleExpression: string;
+  targetId: string;
+  functionLogicalId: string;
+  input: TargetInput;
+}
+
 /**
  * What the twin needs of a synthesized stack, every value resolved against the twin's account. The template is
  * the only source: nothing here is read from infra/topology.ts, so whatever the CDK app forgets, the twin lacks.
@@ -103,6 +119,7 @@ export interface StackModel {
   secrets: ReadonlyMap<string, TwinSecret>;
   eventBuses: ReadonlyMap<string, TwinEventBus>;
   queueMappings: readonly TwinQueueMapping[];
+  scheduleTargets: readonly TwinScheduleTarget[];
   resolver: IntrinsicResolver;
 }
 
@@ -158,6 +175,22 @@ const BucketSchema = z.object({
     .optional(),
 });
 const SecretSchema = z.object({ KmsKeyId: z.string().optional() });
+
+const RuleSchema = z.object({
+  ScheduleExpression: z.string().optional(),
+  Targets: z
+    .array(
+      z.object({
+        Id: z.string(),
+        Arn: z.string(),
+        Input: z.string().optional(),
+        InputTransformer: z
+          .object({ InputPathsMap: z.record(z.string(), z.string()).default({}), InputTemplate: z.string() })
+          .optional(),
+      }),
+    )
+    .default([]),
+});
 
 const BucketPolicySchema = z.object({ Bucket: z.string(), PolicyDocument: PolicyDocumentSchema });
 const QueuePolicySchema = z.object({ Queues: z.array(z.string()), PolicyDocument: PolicyDocumentSchema });
@@ -327,6 +360,31 @@ export function stackModelOf(stack: AssemblyStack): StackModel {
     });
   }
 
+  const functionByArn = new Map([...functions.values()].map((fn) => [fn.arn, fn.logicalId]));
+  const scheduleTargets: TwinScheduleTarget[] = [];
+  for (const [id, resource] of ofType('AWS::Events::Rule')) {
+    const props = parse(RuleSchema, id, propsOf(resource));
+    if (props.ScheduleExpression === undefined) continue;
+    for (const target of props.Targets) {
+      const functionLogicalId = functionByArn.get(target.Arn);
+      if (functionLogicalId === undefined) continue;
+      const transformer = target.InputTransformer;
+      scheduleTargets.push({
+        ruleLogicalId: id,
+        ruleArn: resolver.physical(id).attributes.Arn ?? '',
+        scheduleExpression: props.ScheduleExpression,
+        targetId: target.Id,
+        functionLogicalId,
+        input:
+          transformer !== undefined
+            ? { kind: 'transformer', paths: transformer.InputPathsMap, template: transformer.InputTemplate }
+            : target.Input !== undefined
+              ? { kind: 'constant', json: target.Input }
+              : { kind: 'event' },
+      });
+    }
+  }
+
   return {
     stackName: stack.stackName,
     assemblyDir: stack.directory,
@@ -338,6 +396,7 @@ export function stackModelOf(stack: AssemblyStack): StackModel {
     secrets,
     eventBuses,
     queueMappings,
+    scheduleTargets,
     resolver,
   };
 }

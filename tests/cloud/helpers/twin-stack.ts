@@ -11,8 +11,15 @@ export interface TwinStack {
  * assembly and loads the twin's model from it, the way the twin reads `cdk.out`. `bundle` builds the functions
  * with the local esbuild (needed to run them; ~10 s more).
  */
-export function synthesizeTwinStack(options: { bundle: boolean }): TwinStack {
-  const synthesized = synthesize(testConfig(), { bundle: options.bundle, cloudFormationValidation: false });
+export function synthesizeTwinStack(options: {
+  bundle: boolean;
+  /** Deployment settings over cdk.json's (`fleetApi.pageSize`, say). */
+  config?: Record<string, unknown>;
+}): TwinStack {
+  const synthesized = synthesize(testConfig(options.config), {
+    bundle: options.bundle,
+    cloudFormationValidation: false,
+  });
   return { synthesized, model: loadStackModel(synthesized.assemblyDir) };
 }
 

@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${...} is the Fn::Sub syntax under test, not a template.
 import { topology } from '../../../infra/topology.js';
+import { scheduledEvent, targetPayload } from '../../../infra/twin/events/target-input.js';
 import { UnresolvableTemplateValueError } from '../../../infra/twin/template/errors.js';
 import { IntrinsicResolver } from '../../../infra/twin/template/intrinsics.js';
 import { functionOfConstruct, roleOf } from '../../../infra/twin/template/stack-model.js';
@@ -94,6 +95,25 @@ describe('the twin reads the synthesized stack', () => {
         maximumConcurrency: trigger.maxConcurrency,
         reportBatchItemFailures: true,
       }),
+    ]);
+  });
+});
+
+describe('the schedule', () => {
+  it("fires the planner once per dataset, shaping the scheduled event with each target's input transformer", () => {
+    const planner = functionOfConstruct(model(), 'Services/Planner');
+    const targets = model().scheduleTargets.filter((t) => t.functionLogicalId === planner.logicalId);
+    expect(targets.map((t) => t.scheduleExpression)).toEqual(['cron(0 1 * * ? *)', 'cron(0 1 * * ? *)']);
+    const fired = new Date('2026-11-25T01:00:00.000Z');
+    const payloads = targets.map((target) =>
+      targetPayload(
+        target.input,
+        scheduledEvent({ time: fired, ruleArn: target.ruleArn, account: TWIN_ACCOUNT, region: TWIN_REGION }),
+      ),
+    );
+    expect(payloads).toEqual([
+      { dataset: 'vehicles', time: '2026-11-25T01:00:00Z' },
+      { dataset: 'sensors', time: '2026-11-25T01:00:00Z' },
     ]);
   });
 });
