@@ -1,6 +1,6 @@
 import { type S3SqsEmulator, startS3SqsEmulator } from './emulators/s3-sqs-emulator.js';
 import { CallerRegistry } from './front/access-keys.js';
-import { type AwsFront, startAwsFront } from './front/aws-front.js';
+import { type AwsFront, listenOnLoopback, serveAwsFront } from './front/aws-front.js';
 import { TwinEventLog } from './front/event-log.js';
 import { TwinSecrets } from './front/secrets-service.js';
 import { IamAuthorizer, type IamAuthorizerOptions } from './iam/iam-authorizer.js';
@@ -53,14 +53,19 @@ export class CloudTwin {
   }
 
   static async start(options: CloudTwinOptions): Promise<CloudTwin> {
-    const model = loadStackModel(options.assemblyDir, options.stackName);
-    const authorizer = new IamAuthorizer(model, options);
-    const callers = new CallerRegistry();
-    const secrets = new TwinSecrets(model.secrets.values());
-    const events = new TwinEventLog(model.eventBuses.values());
-    const emulator = await startS3SqsEmulator(model);
+    const listener = await listenOnLoopback();
     try {
-      const front = await startAwsFront({
+      // Queue URLs name the twin's SQS endpoint, as in AWS they name AWS's (see ServiceEndpoints).
+      const model = loadStackModel(options.assemblyDir, {
+        ...(options.stackName === undefined ? {} : { stackName: options.stackName }),
+        endpoints: { sqs: listener.url },
+      });
+      const authorizer = new IamAuthorizer(model, options);
+      const callers = new CallerRegistry();
+      const secrets = new TwinSecrets(model.secrets.values());
+      const events = new TwinEventLog(model.eventBuses.values());
+      const emulator = await startS3SqsEmulator(model);
+      const front = serveAwsFront(listener, {
         model,
         authorizer,
         callers,
@@ -71,7 +76,7 @@ export class CloudTwin {
       });
       return new CloudTwin(model, authorizer, emulator, front, { callers, secrets, events });
     } catch (error) {
-      await emulator.stop();
+      await listener.close();
       throw error;
     }
   }

@@ -53,7 +53,7 @@ type Denied = { refused: Refusal };
  * or passes the request on to the emulator (S3, SQS) or answers it itself (Secrets Manager, EventBridge
  * PutEvents). A service or operation it does not know is refused as NotImplemented, never let through.
  */
-export async function startAwsFront(options: AwsFrontOptions): Promise<AwsFront> {
+export function serveAwsFront(listener: LoopbackListener, options: AwsFrontOptions): AwsFront {
   const refusals: Refusal[] = [];
 
   async function authorizeAll(caller: Caller, checks: readonly IamCheck[]): Promise<Denied | undefined> {
@@ -270,7 +270,7 @@ export async function startAwsFront(options: AwsFrontOptions): Promise<AwsFront>
     }
   }
 
-  const server = http.createServer((request, response) => {
+  listener.server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
     handle(request)
       .catch((error: unknown) => jsonError(500, 'InternalFailure', `cloud twin: ${String(error)}`))
       .then((answer) => {
@@ -282,12 +282,28 @@ export async function startAwsFront(options: AwsFrontOptions): Promise<AwsFront>
         response.end(head ? undefined : answer.body);
       });
   });
+  return { url: listener.url, refusals, stop: () => listener.close() };
+}
+
+/** A server already listening on loopback: its address is known before anything is served on it. */
+export interface LoopbackListener {
+  server: http.Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on 127.0.0.1 first, so the twin knows its endpoint (which queue URLs name) before it reads the
+ * template; requests are answered once serveAwsFront attaches.
+ */
+export async function listenOnLoopback(): Promise<LoopbackListener> {
+  const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
+    server,
     url: `http://127.0.0.1:${port}`,
-    refusals,
-    stop: () =>
+    close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((error) => (error === undefined ? resolve() : reject(error)));

@@ -1,6 +1,11 @@
 import { TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION, TWIN_URL_SUFFIX } from '../twin-account.js';
 import { UnresolvableTemplateValueError } from './errors.js';
-import { type PhysicalResource, physicalResource, type TemplateResourceLike } from './physical-names.js';
+import {
+  type PhysicalResource,
+  physicalResource,
+  type ServiceEndpoints,
+  type TemplateResourceLike,
+} from './physical-names.js';
 
 /** A template value with every intrinsic function replaced by what a deployment would give. */
 export type Resolved = string | number | boolean | null | Resolved[] | { [key: string]: Resolved };
@@ -23,10 +28,12 @@ export class IntrinsicResolver {
   readonly #stackName: string;
   readonly #physical = new Map<string, PhysicalResource>();
   readonly #pseudo: Readonly<Record<string, string>>;
+  readonly #endpoints: ServiceEndpoints;
 
-  constructor(template: TemplateLike, stackName: string) {
+  constructor(template: TemplateLike, stackName: string, endpoints: ServiceEndpoints = {}) {
     this.#template = template;
     this.#stackName = stackName;
+    this.#endpoints = endpoints;
     this.#pseudo = {
       'AWS::AccountId': TWIN_ACCOUNT,
       'AWS::Region': TWIN_REGION,
@@ -43,7 +50,13 @@ export class IntrinsicResolver {
     if (cached !== undefined) return cached;
     const resource = this.#template.Resources[logicalId];
     if (resource === undefined) throw new UnresolvableTemplateValueError(`no resource ${logicalId}`);
-    const found = physicalResource(this.#stackName, logicalId, resource, (value) => this.string(value));
+    const found = physicalResource(
+      this.#stackName,
+      logicalId,
+      resource,
+      (value) => this.string(value),
+      this.#endpoints,
+    );
     this.#physical.set(logicalId, found);
     return found;
   }

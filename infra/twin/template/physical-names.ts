@@ -8,6 +8,16 @@ export interface PhysicalResource {
   attributes: Readonly<Record<string, string>>;
 }
 
+/** Where the deployed services answer, when not at AWS's own hosts (the twin's front). */
+export interface ServiceEndpoints {
+  /**
+   * The SQS endpoint a queue URL names. The SDK sends each SQS call to its QueueUrl's host unless the client
+   * is configured with an endpoint in code, so in the twin a queue URL must name the twin's SQS endpoint, as in
+   * AWS it names AWS's.
+   */
+  sqs?: string;
+}
+
 export interface TemplateResourceLike {
   Type: string;
   Properties?: Record<string, unknown>;
@@ -43,6 +53,7 @@ export function physicalResource(
   resource: TemplateResourceLike,
   /** Resolves a property that may be an intrinsic (a name built with Fn::Join, say). */
   resolveName: (value: unknown) => string | undefined = literal,
+  endpoints: ServiceEndpoints = {},
 ): PhysicalResource {
   const props = resource.Properties ?? {};
   const named = (key: string, maxLength: number, lower = false): string => {
@@ -66,7 +77,7 @@ export function physicalResource(
     }
     case 'AWS::SQS::Queue': {
       const name = named('QueueName', 80);
-      const url = `https://sqs.${TWIN_REGION}.amazonaws.com/${TWIN_ACCOUNT}/${name}`;
+      const url = `${endpoints.sqs ?? `https://sqs.${TWIN_REGION}.amazonaws.com`}/${TWIN_ACCOUNT}/${name}`;
       return { ref: url, attributes: { Arn: regional('sqs', name), QueueName: name, QueueUrl: url } };
     }
     case 'AWS::KMS::Key': {

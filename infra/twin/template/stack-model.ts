@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { type AssemblyStack, readAssemblyStack, type StackTemplate } from './cloud-assembly.js';
 import { InvalidTemplateError } from './errors.js';
 import { IntrinsicResolver, type Resolved } from './intrinsics.js';
+import type { ServiceEndpoints } from './physical-names.js';
 import { type PolicyDocument, PolicyDocumentSchema } from './policy-document.js';
 
 /** A Lambda function as the template deploys it: its bundle, environment, limits and role. */
@@ -208,13 +209,16 @@ function refTarget(value: unknown): string | undefined {
 }
 
 /** Builds the twin's model of one stack of a cloud assembly. */
-export function loadStackModel(assemblyDir: string, stackName?: string): StackModel {
-  return stackModelOf(readAssemblyStack(assemblyDir, stackName));
+export function loadStackModel(
+  assemblyDir: string,
+  options: { stackName?: string; endpoints?: ServiceEndpoints } = {},
+): StackModel {
+  return stackModelOf(readAssemblyStack(assemblyDir, options.stackName), options.endpoints);
 }
 
-export function stackModelOf(stack: AssemblyStack): StackModel {
+export function stackModelOf(stack: AssemblyStack, endpoints: ServiceEndpoints = {}): StackModel {
   const { template } = stack;
-  const resolver = new IntrinsicResolver(template, stack.stackName);
+  const resolver = new IntrinsicResolver(template, stack.stackName, endpoints);
   const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
   const parse = <S extends z.ZodType>(schema: S, logicalId: string, value: Resolved): z.infer<S> => {
     const parsed = schema.safeParse(value);
