@@ -36,6 +36,48 @@ export interface LambdaRunnerOptions {
   internet?: Readonly<Record<string, string>>;
 }
 
+/**
+ * Keys Lambda reserves: a function may not set them
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+ */
+const RESERVED_VARIABLES = new Set([
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+]);
+/** Lambda's limit on a function's variables, names and values together. */
+const MAX_ENVIRONMENT_BYTES = 4 * 1024;
+
+/** What Lambda's CreateFunction would refuse in the function's template environment, if anything. */
+export function environmentProblems(fn: TwinFunction): string[] {
+  const entries = Object.entries(fn.environment);
+  const reserved = entries
+    .filter(([name]) => RESERVED_VARIABLES.has(name))
+    .map(([name]) => `${name} is reserved`);
+  const bytes = entries.reduce(
+    (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value),
+    0,
+  );
+  return bytes > MAX_ENVIRONMENT_BYTES
+    ? [...reserved, `its environment variables take ${bytes} bytes, over Lambda's 4 KB`]
+    : reserved;
+}
+
 /** The handler file Lambda's Node.js runtime would load for `index.handler`: index.js, index.mjs or index.cjs. */
 function handlerFile(fn: TwinFunction): { file: string; exportName: string } {
   const dot = fn.handler.lastIndexOf('.');
@@ -63,6 +105,10 @@ export class LambdaEnvironment {
 
   constructor(options: LambdaRunnerOptions) {
     this.#fn = options.fn;
+    // Lambda would not have created the function: InvalidParameterValueException at deployment.
+    const problems = environmentProblems(options.fn);
+    if (problems.length > 0)
+      throw new FunctionInitError(`${options.fn.logicalId} cannot be deployed: ${problems.join('; ')}`);
     const { file, exportName } = handlerFile(options.fn);
     this.#child = fork(BOOTSTRAP, [file, exportName, JSON.stringify(options.internet ?? {})], {
       env: { PATH: process.env.PATH ?? '', ...options.environment },
