@@ -9,7 +9,14 @@ export interface ForwardedRequest {
 }
 
 /** Headers that describe one hop, not the request: the front sets its own. */
-const HOP_HEADERS = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length']);
+const HOP_HEADERS = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'expect',
+]);
 
 /** Sends a request, body already read, to the emulator and reads its whole answer. */
 export function forward(upstream: URL, request: ForwardedRequest): Promise<FrontResponse> {

@@ -1,6 +1,8 @@
+import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { Upload } from '@aws-sdk/lib-storage';
 import { CloudTwin } from '../../../infra/twin/cloud-twin.js';
 import { functionOfConstruct, type TwinBucket } from '../../../infra/twin/template/stack-model.js';
 import { TWIN_REGION } from '../../../infra/twin/twin-account.js';
@@ -60,6 +62,31 @@ describe('the twin front: S3, SQS and Secrets Manager with IAM enforced', () => 
       action: 's3:PutObject',
       resource: `${bucket('LakeWarehouse').arn}/x`,
     });
+  });
+
+  it('passes a multipart upload of a page (lib-storage, as the downloader streams one) with the key use it needs', async () => {
+    const { s3 } = clientsOf('Downloader');
+    const part = Buffer.alloc(5 * 1024 * 1024, 'a');
+    async function* page() {
+      yield part;
+      yield Buffer.from('tail');
+    }
+    const key = 'raw/multipart.ndjson';
+    await new Upload({
+      client: s3,
+      params: { Bucket: bucket('LakeRaw').name, Key: key, Body: Readable.from(page()) },
+    }).done();
+    const head = await clientsOf('QueryRunner').s3.send(
+      new HeadObjectCommand({ Bucket: bucket('LakeRaw').name, Key: key }),
+    );
+    expect(head.ContentLength).toBe(part.length + 4);
+    const role = functionOfConstruct(twin.model, 'Services/Downloader').roleLogicalId;
+    const used = twin.authorizer
+      .allowedRequests()
+      .filter((r) => r.role === role)
+      .map((r) => r.action);
+    // CreateMultipartUpload needs GenerateDataKey, CompleteMultipartUpload Decrypt, on an SSE-KMS bucket.
+    expect(used).toEqual(expect.arrayContaining(['s3:PutObject', 'kms:GenerateDataKey', 'kms:Decrypt']));
   });
 
   it('answers a missing key 404 to a reader that may list the bucket, 403 to one that may not', async () => {
