@@ -3,7 +3,7 @@ import { DetailType } from '../../../events/index.js';
 import { type RunningSimulator, startSimulator } from '../../../infra/local/simulator/index.js';
 import { CloudTwin } from '../../../infra/twin/cloud-twin.js';
 import { scheduledEvent, targetPayload } from '../../../infra/twin/events/target-input.js';
-import { unusedGrants } from '../../../infra/twin/iam/grant-usage.js';
+import { unusedActions, unusedGrants } from '../../../infra/twin/iam/grant-usage.js';
 import { LambdaEnvironment } from '../../../infra/twin/lambda/lambda-runner.js';
 import { type PolledBatch, QueueMapping } from '../../../infra/twin/lambda/queue-mapping.js';
 import { functionOfConstruct, roleOf, type TwinFunction } from '../../../infra/twin/template/stack-model.js';
@@ -125,5 +125,24 @@ describe("a night's downloads on the cloud twin", () => {
         unused: ['xray:PutTelemetryRecords', 'logs:CreateLogStream'],
       });
     }
+  });
+
+  it("lists the actions of the downloader's used statements that the night did not need", () => {
+    const unused = unusedActions(
+      roleOf(twin.model, fnOf('Downloader')),
+      twin.authorizer.allowedRequests(),
+    ).map((a) => a.action);
+    // What CDK's grant groups bring along (candidates for narrowing), next to the runtime's logs and X-Ray.
+    expect(unused).toEqual(
+      expect.arrayContaining(['logs:PutLogEvents', 'secretsmanager:DescribeSecret', 's3:PutObjectRetention']),
+    );
+    // And never an action the night used.
+    for (const needed of [
+      's3:PutObject',
+      's3:GetObject*',
+      'secretsmanager:GetSecretValue',
+      'events:PutEvents',
+    ])
+      expect(unused).not.toContain(needed);
   });
 });
