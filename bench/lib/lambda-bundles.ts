@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, AssetStaging, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { FleetFunction } from '../../infra/aws/constructs/fleet-function.js';
 import { BUNDLED_QUERIES_DIR } from '../../infra/lambda-runtime.js';
@@ -29,12 +30,15 @@ export function bundleAsCdkDoes(services: readonly ServiceName[]): {
   const outdir = mkdtempSync(path.join(tmpdir(), 'bench-bundles-'));
   const app = new App({ outdir });
   const stack = new Stack(app, 'BenchBundles');
+  // Every function's log group is encrypted with a stage key; the key changes the template, not the bundle.
+  const logKey = new Key(stack, 'LogKey');
   const bundles = services.map((service) => {
     const declaration = topology.services[service];
     const needs: readonly string[] = declaration.needs;
     const fn = new FleetFunction(stack, service, {
       declaration,
       logRetention: RetentionDays.ONE_DAY,
+      logKey,
       removalPolicy: RemovalPolicy.DESTROY,
       bundledFolders: needs.includes('sqlSource') ? [BUNDLED_QUERIES_DIR] : [],
     });

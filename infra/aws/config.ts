@@ -8,7 +8,9 @@ import path from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import * as z from 'zod';
+import { MIN_EVENT_SOURCE_CONCURRENCY } from '../../services/source-config/index.js';
 import { topology } from '../topology.js';
+import { sourceIssues } from './fleet-source.js';
 
 /** The context key that holds the configuration object (cdk.json `context`). */
 export const CONTEXT_KEY = 'fleet-etl';
@@ -40,68 +42,95 @@ const GitHubSqlSource = z.object({
   apiUrl: httpsUrl.optional(),
 });
 
-export const DeploymentConfigSchema = z.object({
-  /** Names every resource and the stack (`FleetEtl-<stage>`), so stages can share an account. */
-  stage: z
-    .string()
-    .regex(/^[a-z][a-z0-9-]{0,19}$/, 'lowercase letters, digits and -, starting with a letter, at most 20')
-    .default('dev'),
-  /** Leave both unset for an environment-agnostic template (what `cdk synth` in CI produces). */
-  account: z
-    .string()
-    .regex(/^\d{12}$/)
-    .optional(),
-  region: z
-    .string()
-    .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/)
-    .optional(),
-  /** Who is emailed when a dead-letter queue fills or a run fails. Unset: the topic has no subscriber. */
-  alarmEmail: z.email().optional(),
-  /** EventBridge cron/rate expression, UTC; the planners derive the run's window from the fired time. */
-  schedule: z
-    .string()
-    .regex(/^(cron|rate)\(.+\)$/)
-    .default(topology.services.planner.trigger.expression),
-  /** 0 keeps the bus's events forever (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_CreateArchive.html). */
-  archiveRetentionDays: wholeNumber(0, 36_500).default(topology.bus.archiveRetentionDays),
-  logRetentionDays: z.coerce
-    .number()
-    .refine((days) => LOG_RETENTION_DAYS.includes(days), {
-      message: `one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
-    })
-    .default(RetentionDays.ONE_MONTH),
-  /**
-   * Athena's own output (`athena/` in the results bucket: result files and the data manifests of CTAS/INSERT)
-   * expires after this many days. The query runner finds the files a run wrote through those manifests when the
-   * run is re-run (docs/decisions/0002); a manifest that expired lists nothing, so a re-run older than this would
-   * append its rows again. Hence a year by default, until the statement log keeps the file lists itself.
-   */
-  queryResultsRetentionDays: wholeNumber(1, 3650).default(365),
-  fleetApi: z.object({
-    baseUrl: httpsUrl,
-    tokenUrl: httpsUrl,
-    clientId: nonEmpty,
-    /** The API's maximum is 50,000 rows per page. */
-    pageSize: wholeNumber(1, 50_000).default(50_000),
-  }),
-  sqlSource: z.discriminatedUnion('kind', [BundledSqlSource, GitHubSqlSource]).default({ kind: 'bundled' }),
-  /**
-   * `retain` keeps the data (buckets, ledger, key, secrets) when the stack is deleted, as production wants;
-   * `destroy` is for throwaway stages. Non-empty buckets still refuse to be deleted either way.
-   */
-  removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
-  /** A DynamoDB TTL attribute for the run ledger, if the ledger ever writes one (it does not today). */
-  runLedgerTtlAttribute: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,255}$/)
-    .optional(),
-  /** Athena stops any query of the workgroup that would scan more than this (cost guard). */
-  athenaBytesScannedCutoff: z.coerce
-    .number()
-    .int()
-    .min(10 * 1024 * 1024)
-    .default(100 * 1024 ** 3),
-});
+export const DeploymentConfigSchema = z
+  .object({
+    /** Names every resource and the stack (`FleetEtl-<stage>`), so stages can share an account. */
+    stage: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,19}$/, 'lowercase letters, digits and -, starting with a letter, at most 20')
+      .default('dev'),
+    /** Leave both unset for an environment-agnostic template (what `cdk synth` in CI produces). */
+    account: z
+      .string()
+      .regex(/^\d{12}$/)
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/)
+      .optional(),
+    /** Who is emailed when a dead-letter queue fills or a run fails. Unset: the topic has no subscriber. */
+    alarmEmail: z.email().optional(),
+    /** EventBridge cron/rate expression, UTC; the planners derive the run's window from the fired time. */
+    schedule: z
+      .string()
+      .regex(/^(cron|rate)\(.+\)$/)
+      .default(topology.services.planner.trigger.expression),
+    /** 0 keeps the bus's events forever (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_CreateArchive.html). */
+    archiveRetentionDays: wholeNumber(0, 36_500).default(topology.bus.archiveRetentionDays),
+    logRetentionDays: z.coerce
+      .number()
+      .refine((days) => LOG_RETENTION_DAYS.includes(days), {
+        message: `one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(RetentionDays.ONE_MONTH),
+    /**
+     * Athena's own output (`athena/` in the results bucket: result files and the data manifests of CTAS/INSERT)
+     * expires after this many days. The query runner finds the files a run wrote through those manifests when the
+     * run is re-run (docs/decisions/0002); a manifest that expired lists nothing, so a re-run older than this would
+     * append its rows again. Hence a year by default, until the statement log keeps the file lists itself.
+     */
+    queryResultsRetentionDays: wholeNumber(1, 3650).default(365),
+    fleetApi: z.object({
+      baseUrl: httpsUrl,
+      tokenUrl: httpsUrl,
+      clientId: nonEmpty,
+      /** The API's maximum is 50,000 rows per page. */
+      pageSize: wholeNumber(1, 50_000).default(50_000),
+    }),
+    sqlSource: z.discriminatedUnion('kind', [BundledSqlSource, GitHubSqlSource]).default({ kind: 'bundled' }),
+    /**
+     * `retain` keeps the data (buckets, ledger, key, secrets) when the stack is deleted, as production wants;
+     * `destroy` is for throwaway stages. Non-empty buckets still refuse to be deleted either way.
+     */
+    removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+    /** A DynamoDB TTL attribute for the run ledger, if the ledger ever writes one (it does not today). */
+    runLedgerTtlAttribute: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,255}$/)
+      .optional(),
+    /** Athena stops any query of the workgroup that would scan more than this (cost guard). */
+    athenaBytesScannedCutoff: z.coerce
+      .number()
+      .int()
+      .min(10 * 1024 * 1024)
+      .default(100 * 1024 ** 3),
+    /**
+     * The API's shape when it is not the seed's: a source configuration as `etl run --source` reads it
+     * (etl.config.example.json), without `clientSecretName` (the stack's secret is used). Deployed to the planner
+     * and the downloader as FLEET_SOURCE_CONFIG; `fleetApi.pageSize` still sizes the tasks.
+     */
+    source: z.record(z.string(), z.unknown()).optional(),
+    /**
+     * Requests the API allows at once and per second, shared by every function calling it. Sets the tasks queue's
+     * maximum concurrency (at least 2 downloaders: Lambda's minimum) and each downloader's share.
+     */
+    rateBudget: z
+      .object({
+        maxConcurrentRequests: wholeNumber(MIN_EVENT_SOURCE_CONCURRENCY, 256),
+        requestsPerSecond: z.coerce.number().positive().max(10_000),
+      })
+      .optional(),
+  })
+  .superRefine((config, context) => {
+    if (config.source === undefined) return;
+    for (const issue of sourceIssues(config.source)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['source', ...issue.path.split('.')],
+        message: issue.message,
+      });
+    }
+  });
 
 export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;
 export type DeploymentConfigInput = z.input<typeof DeploymentConfigSchema>;

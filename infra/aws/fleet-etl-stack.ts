@@ -76,6 +76,8 @@ export class FleetEtlStack extends Stack {
     // EventBridge writes into the encrypted dead-letter queue and alert topic with its own credentials
     // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html).
     this.encryption.allowServiceToEncrypt('events.amazonaws.com', 'AllowEventBridgeToUseEncryptedTargets');
+    // Every log group (the functions' and the events log) is encrypted with the stage key too.
+    this.encryption.allowLogsToEncrypt();
 
     this.deadLetters = new DeadLetters(this, 'DeadLetters', { key });
     this.lake = new DataLake(this, 'Lake', {
@@ -135,6 +137,7 @@ export class FleetEtlStack extends Stack {
       failedInvocations: this.deadLetters.failedInvocations,
       retry: TARGET_RETRY,
       logRetention: config.logRetentionDays,
+      logKey: key,
       removalPolicy,
     });
 
@@ -144,6 +147,7 @@ export class FleetEtlStack extends Stack {
       stage: config.stage,
       bus: this.bus.bus,
       retention: config.logRetentionDays,
+      key,
       removalPolicy,
       deadLetterQueue: this.deadLetters.undeliveredEvents,
       retry: TARGET_RETRY,

@@ -17,8 +17,10 @@ import { InvalidDeploymentError } from '../../infra/aws/errors.js';
 import { patternRule } from '../../infra/aws/event-pattern.js';
 import { addAwsSolutionsChecks } from '../../infra/aws/fleet-etl-app.js';
 import { topology } from '../../infra/topology.js';
+import { downloaderScaling } from '../../services/source-config/index.js';
+import { resolveValue } from './helpers/resolve.js';
 import { cdkJsonContext, discard, type Synthesized, synthesize, testConfig } from './helpers/synth.js';
-import { propertiesOf, resourcesOf } from './helpers/template.js';
+import { idOf, propertiesOf, resourcesOf } from './helpers/template.js';
 
 const contextApp = (context: Record<string, unknown>) => new App({ context });
 
@@ -164,6 +166,90 @@ describe('a production-like stage: SQL from GitHub, no alarm email, throwaway da
     expect(synthesized.stack.account).toBe('123456789012');
     expect(synthesized.stack.region).toBe('eu-west-1');
     expect(synthesized.stack.stackName).toBe('fleet-etl-prod-eu');
+  });
+});
+
+describe('a stage with its own API shape and rate budget', () => {
+  /** The source configuration of `etl run --source`, without a secret name: the stack's secret is used. */
+  const source = {
+    baseUrl: 'https://fleet.acme.example',
+    auth: { type: 'oauth2-client-credentials', tokenUrl: '/auth/token', clientId: 'acme-etl' },
+    query: { from: 'createdFrom', to: 'createdTo' },
+    datasets: { vehicles: { endpoint: '/api/vehicles' }, sensors: { endpoint: '/api/readings' } },
+  };
+  const rateBudget = { maxConcurrentRequests: 16, requestsPerSecond: 40 };
+  let synthesized: Synthesized;
+
+  beforeAll(() => {
+    synthesized = synthesize(testConfig({ stage: 'acme', source, rateBudget }), {
+      cloudFormationValidation: false,
+    });
+  }, 60_000);
+
+  afterAll(() => discard(synthesized));
+
+  const environmentOf = (prefix: string): Record<string, unknown> => {
+    const [, resource] =
+      resourcesOf(synthesized.template, 'AWS::Lambda::Function').find(([id]) => id.startsWith(prefix)) ?? [];
+    if (resource === undefined) throw new Error(`no function ${prefix}`);
+    return (propertiesOf(resource).Environment as { Variables: Record<string, unknown> }).Variables;
+  };
+
+  it("gives the planner and the downloader the source in FLEET_SOURCE_CONFIG, naming the stack's secret", () => {
+    const secretArn = resolveValue(synthesized.template, {
+      Ref: idOf(synthesized.stack.secrets.fleetApiClientSecret),
+    });
+    for (const prefix of ['ServicesPlanner', 'ServicesDownloader']) {
+      const variable = environmentOf(prefix).FLEET_SOURCE_CONFIG;
+      expect(variable).toBeDefined();
+      expect(JSON.parse(resolveValue(synthesized.template, variable))).toEqual({
+        ...source,
+        auth: { ...source.auth, clientSecretName: secretArn },
+        rateBudget,
+      });
+    }
+  });
+
+  it('sizes the queue for the budget: as many downloaders at once as the budget allows, each told so', () => {
+    const { maxConcurrency } = downloaderScaling(rateBudget, topology.services.downloader.trigger.batchSize);
+    expect(maxConcurrency).not.toBe(topology.services.downloader.trigger.maxConcurrency);
+    synthesized.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: maxConcurrency },
+    });
+    expect(environmentOf('ServicesDownloader').DOWNLOADER_MAX_CONCURRENCY).toBe(String(maxConcurrency));
+  });
+
+  it('gives the seed-shaped API the configured budget too, without a source', () => {
+    const budgetOnly = synthesize(testConfig({ stage: 'budget', rateBudget }), {
+      cloudFormationValidation: false,
+    });
+    try {
+      const [, planner] =
+        resourcesOf(budgetOnly.template, 'AWS::Lambda::Function').find(([id]) =>
+          id.startsWith('ServicesPlanner'),
+        ) ?? [];
+      const env = (
+        propertiesOf(planner ?? { Type: '' }).Environment as { Variables: Record<string, unknown> }
+      ).Variables;
+      const deployed = JSON.parse(resolveValue(budgetOnly.template, env.FLEET_SOURCE_CONFIG));
+      expect(deployed).toMatchObject({
+        baseUrl: testConfig().fleetApi.baseUrl,
+        auth: { tokenUrl: testConfig().fleetApi.tokenUrl, clientId: testConfig().fleetApi.clientId },
+        rateBudget,
+      });
+    } finally {
+      discard(budgetOnly);
+    }
+  });
+
+  it('refuses a source that does not parse, or that names a secret of its own, naming the setting', () => {
+    expect(() => testConfig({ source: { ...source, datasets: {} } })).toThrow(/source/);
+    expect(() =>
+      testConfig({ source: { ...source, auth: { ...source.auth, clientSecretName: 'elsewhere' } } }),
+    ).toThrow(/source\.auth\.clientSecretName/);
+    expect(() => testConfig({ rateBudget: { maxConcurrentRequests: 1, requestsPerSecond: 5 } })).toThrow(
+      /rateBudget/,
+    );
   });
 });
 

@@ -109,6 +109,18 @@ export class Analytics extends Construct {
     fn.executionRole.addToPrincipalPolicy(
       new PolicyStatement({ actions: ATHENA_ACTIONS, resources: [this.workGroupArn] }),
     );
+    // Before splitting an INSERT over Athena's 100-partition limit (a backfill), the query runner reads the
+    // table's partition columns; GetTableMetadata is authorized on the data catalog, not on the workgroup
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonathena.html). Found by the
+    // cloud twin (tests/cloud/iam): the backfill path was never granted.
+    fn.executionRole.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['athena:GetTableMetadata'],
+        resources: [
+          stack.formatArn({ service: 'athena', resource: 'datacatalog', resourceName: 'AwsDataCatalog' }),
+        ],
+      }),
+    );
     fn.executionRole.addToPrincipalPolicy(
       new PolicyStatement({
         actions: GLUE_ACTIONS,

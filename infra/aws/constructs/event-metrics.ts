@@ -3,6 +3,7 @@ import { Metric, Unit } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IEventBus, IRule, IRuleTarget, RuleTargetConfig } from 'aws-cdk-lib/aws-events';
 import { addToDeadLetterQueueResourcePolicy, bindBaseTargetConfig } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import {
   FilterPattern,
   type IFilterPattern,
@@ -20,6 +21,8 @@ export interface EventMetricsProps {
   stage: string;
   bus: IEventBus;
   retention: RetentionDays;
+  /** The stage's key, which encrypts the events log group. */
+  key: IKey;
   removalPolicy: RemovalPolicy;
   deadLetterQueue: IQueue;
   retry: TargetRetry;
@@ -137,6 +140,7 @@ export class EventMetrics extends Construct {
     this.logGroup = new LogGroup(this, 'Events', {
       logGroupName: `/aws/events/fleet-etl-${props.stage}`,
       retention: props.retention,
+      encryptionKey: props.key,
       removalPolicy: props.removalPolicy,
     });
     this.logGroup.addToResourcePolicy(

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import {
   ApplicationLogLevel,
   Architecture,
@@ -44,6 +45,8 @@ export interface FleetFunctionProps {
   /** The service as infra/topology.ts declares it: entry, description, timeout, memory. */
   declaration: ServiceDeclaration;
   logRetention: RetentionDays;
+  /** The stage's key, which encrypts the function's log group. */
+  logKey: IKey;
   /** Applies to the function's log group. */
   removalPolicy: RemovalPolicy;
   /**
@@ -67,6 +70,7 @@ export class FleetFunction extends NodejsFunction {
     const { declaration } = props;
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention,
+      encryptionKey: props.logKey,
       removalPolicy: props.removalPolicy,
     });
     // An own role rather than the default one: the default attaches AWSLambdaBasicExecutionRole, which lets

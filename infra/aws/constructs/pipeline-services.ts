@@ -1,13 +1,16 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type ClaimCheckedDetailType, isClaimChecked } from '../../../events/claim-check.js';
+import { downloaderScaling } from '../../../services/source-config/index.js';
 import { BUNDLED_QUERIES_DIR } from '../../lambda-runtime.js';
 import { type Resource, type ServiceName, serviceNames, type Trigger, topology } from '../../topology.js';
 import type { DeploymentConfig } from '../config.js';
 import { InvalidDeploymentError } from '../errors.js';
+import { deployedRateBudget, deployedSource } from '../fleet-source.js';
 import { acknowledgeKeyGrant } from '../nag.js';
 import type { Analytics } from './analytics.js';
 import { type BucketAccess, grantBucket, grantEventDetailsRead } from './bucket-grants.js';
@@ -38,6 +41,8 @@ export interface PipelineServicesProps {
   failedInvocations: IQueue;
   retry: TargetRetry;
   logRetention: RetentionDays;
+  /** The stage's key: it encrypts the functions' log groups. */
+  logKey: IKey;
   removalPolicy: RemovalPolicy;
 }
 
@@ -49,8 +54,13 @@ type BucketResource = Extract<Resource, 'rawBucket' | 'warehouseBucket' | 'resul
  * needs a bucket without an entry here fails the synth.
  */
 export const BUCKET_ACCESS: { [S in ServiceName]?: { [B in BucketResource]?: BucketAccess } } = {
-  // Puts whole pages (lib-storage: single or multipart upload); never reads the lake.
-  downloader: { rawBucket: 'write' },
+  // Puts whole pages (lib-storage: single or multipart upload), and first asks whether the page is already
+  // stored (HeadObject; a redelivered task reads the stored page back instead of calling the API again).
+  // HeadObject needs s3:GetObject, and S3 answers a missing key with 404 only to a caller allowed s3:ListBucket,
+  // 403 otherwise (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html), which the adapter
+  // rightly treats as terminal: with 'write' alone every page went to the dead-letter queue (found by the
+  // cloud twin, tests/cloud/lambda/downloader-on-the-twin.test.ts).
+  downloader: { rawBucket: 'readWrite' },
   // Athena reads the raw pages, writes and replaces warehouse files, writes its output and the runner's results.
   queryRunner: { rawBucket: 'read', warehouseBucket: 'readWriteDelete', resultsBucket: 'readWrite' },
   // Reads the run's results, writes the report.
@@ -64,6 +74,26 @@ export const BUCKET_ACCESS: { [S in ServiceName]?: { [B in BucketResource]?: Buc
  */
 const ASYNC_RETRY_ATTEMPTS = 2;
 const ASYNC_MAX_EVENT_AGE = Duration.hours(6);
+
+/**
+ * Lambda refuses a function whose environment variables exceed 4 KB in all
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html); the source configuration is by far
+ * the largest. Measured with the longest secret ARN a stage can have, it must leave room for the other variables.
+ */
+const MAX_SOURCE_CONFIG_BYTES = 3_000;
+const LONGEST_SECRET_ARN = `arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:${'x'.repeat(64)}-AbCdEf`;
+
+function checkEnvironmentRoom(config: DeploymentConfig): void {
+  const source = deployedSource(config, LONGEST_SECRET_ARN);
+  if (source === undefined) return;
+  const bytes = Buffer.byteLength(JSON.stringify(source));
+  if (bytes > MAX_SOURCE_CONFIG_BYTES) {
+    throw new InvalidDeploymentError(
+      `source: ${bytes} bytes as FLEET_SOURCE_CONFIG, over the ${MAX_SOURCE_CONFIG_BYTES} a stage allows it ` +
+        "(Lambda's environment is 4 KB in all); leave out the settings that equal their defaults",
+    );
+  }
+}
 
 const pascal = (name: string) => `${name.charAt(0).toUpperCase()}${name.slice(1)}`;
 
@@ -86,6 +116,7 @@ export class PipelineServices extends Construct {
       const fn = new FleetFunction(this, pascal(service), {
         declaration,
         logRetention: props.logRetention,
+        logKey: props.logKey,
         removalPolicy: props.removalPolicy,
         bundledFolders: bundlesQueries ? [BUNDLED_QUERIES_DIR] : [],
       });
@@ -116,14 +147,20 @@ export class PipelineServices extends Construct {
           TASKS_QUEUE_URL: resources.tasks.queue.queueUrl,
           PAGE_SIZE: String(config.fleetApi.pageSize),
         };
-      case 'apiSecret':
-        resources.secrets.fleetApiClientSecret.grantRead(fn);
+      case 'apiSecret': {
+        const secret = resources.secrets.fleetApiClientSecret;
+        secret.grantRead(fn);
+        // A source of its own or a rate budget of its own goes whole, in the variable the functions prefer.
+        const source = deployedSource(config, secret.secretArn);
+        checkEnvironmentRoom(config);
         return {
           FLEET_API_BASE_URL: config.fleetApi.baseUrl,
           FLEET_API_TOKEN_URL: config.fleetApi.tokenUrl,
           FLEET_API_CLIENT_ID: config.fleetApi.clientId,
-          FLEET_API_SECRET_ID: resources.secrets.fleetApiClientSecret.secretArn,
+          FLEET_API_SECRET_ID: secret.secretArn,
+          ...(source === undefined ? {} : { FLEET_SOURCE_CONFIG: Stack.of(this).toJsonString(source) }),
         };
+      }
       case 'rawBucket':
         grantBucket(fn, resources.lake.raw, this.#bucketAccess(service, need));
         return { RAW_BUCKET: resources.lake.raw.bucketName };
@@ -197,13 +234,16 @@ export class PipelineServices extends Construct {
   #trigger(service: ServiceName, fn: FleetFunction, trigger: Trigger): void {
     const { resources, config, subscriptions, undeliveredEvents, retry } = this.#props;
     switch (trigger.kind) {
-      case 'queue':
-        resources.tasks.subscribe(fn, trigger);
+      case 'queue': {
+        // The topology's concurrency is the default budget's; a stage with its own budget gets its own.
+        const { maxConcurrency } = downloaderScaling(deployedRateBudget(config), trigger.batchSize);
+        resources.tasks.subscribe(fn, { ...trigger, maxConcurrency });
         // As deployed: the downloader shares the API's rate budget among this many instances, and announces a
         // page as failed on its last receive.
-        fn.addEnvironment('DOWNLOADER_MAX_CONCURRENCY', String(trigger.maxConcurrency));
+        fn.addEnvironment('DOWNLOADER_MAX_CONCURRENCY', String(maxConcurrency));
         fn.addEnvironment('MAX_RECEIVE_COUNT', String(resources.tasks.maxReceiveCount));
         return;
+      }
       case 'schedule':
         new NightlySchedule(this, `${pascal(service)}Schedule`, {
           // The topology's expression is the default of config.schedule.

@@ -102,6 +102,41 @@ export function templatePropertiesSuite(stage: () => Synthesized, alarmEmail: st
       }
     });
 
+    it("encrypts every log group with the stage key, which CloudWatch Logs may use for this account's log groups only", () => {
+      const logGroups = resourcesOf(stage().template, 'AWS::Logs::LogGroup');
+      expect(logGroups.length).toBeGreaterThan(serviceNames.length);
+      for (const [id, logGroup] of logGroups)
+        expect({ id, key: logGroup.Properties?.KmsKeyId }).toEqual({ id, key: keyArn() });
+      // Logs encrypts with its regional service principal, limited by the encryption context to log groups of
+      // this account and region (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+      const [, key] = onlyResource(stage().template, 'AWS::KMS::Key');
+      const { Statement } = propertiesOf(key).KeyPolicy as {
+        Statement: { Sid?: string; Principal?: unknown; Condition?: unknown }[];
+      };
+      const logs = Statement.find((statement) => statement.Sid === 'AllowCloudWatchLogsToEncryptLogGroups');
+      expect(logs?.Principal).toEqual({
+        Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+      });
+      expect(logs?.Condition).toEqual({
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':logs:',
+                { Ref: 'AWS::Region' },
+                ':',
+                { Ref: 'AWS::AccountId' },
+                ':log-group:*',
+              ],
+            ],
+          },
+        },
+      });
+    });
+
     it('lets EventBridge and CloudWatch use the key only on behalf of this account', () => {
       const [, key] = onlyResource(stage().template, 'AWS::KMS::Key');
       const { Statement } = propertiesOf(key).KeyPolicy as {

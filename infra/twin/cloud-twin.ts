@@ -1,0 +1,126 @@
+import { type S3SqsEmulator, startS3SqsEmulator } from './emulators/s3-sqs-emulator.js';
+import { CallerRegistry } from './front/access-keys.js';
+import { type AwsFront, listenOnLoopback, serveAwsFront } from './front/aws-front.js';
+import { TwinEventLog } from './front/event-log.js';
+import { TwinSecrets } from './front/secrets-service.js';
+import { IamAuthorizer, type IamAuthorizerOptions } from './iam/iam-authorizer.js';
+import { loadStackModel, roleOf, type StackModel, type TwinFunction } from './template/stack-model.js';
+import { TWIN_REGION } from './twin-account.js';
+
+export interface CloudTwinOptions extends IamAuthorizerOptions {
+  /** A cloud assembly: `cdk.out`, or the directory `app.synth()` wrote. */
+  assemblyDir: string;
+  stackName?: string;
+}
+
+/**
+ * The SDK's service-specific endpoint variables (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html).
+ * AWS_ENDPOINT_URL catches every other service, so a call to one the twin does not emulate yet reaches the front
+ * and is refused there, instead of leaving the machine.
+ */
+const ENDPOINT_VARIABLES = [
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_S3',
+  'AWS_ENDPOINT_URL_SQS',
+  'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+  'AWS_ENDPOINT_URL_EVENTBRIDGE',
+] as const;
+
+/** The synthesized stack deployed on loopback: emulators behind an IAM-enforcing front. */
+export class CloudTwin {
+  readonly model: StackModel;
+  readonly authorizer: IamAuthorizer;
+  readonly secrets: TwinSecrets;
+  readonly events: TwinEventLog;
+  readonly #callers: CallerRegistry;
+  readonly #emulator: S3SqsEmulator;
+  readonly #front: AwsFront;
+
+  private constructor(
+    model: StackModel,
+    authorizer: IamAuthorizer,
+    emulator: S3SqsEmulator,
+    front: AwsFront,
+    parts: { callers: CallerRegistry; secrets: TwinSecrets; events: TwinEventLog },
+  ) {
+    this.model = model;
+    this.authorizer = authorizer;
+    this.#emulator = emulator;
+    this.#front = front;
+    this.#callers = parts.callers;
+    this.secrets = parts.secrets;
+    this.events = parts.events;
+  }
+
+  static async start(options: CloudTwinOptions): Promise<CloudTwin> {
+    const listener = await listenOnLoopback();
+    try {
+      // Queue URLs name the twin's SQS endpoint, as in AWS they name AWS's (see ServiceEndpoints).
+      const model = loadStackModel(options.assemblyDir, {
+        ...(options.stackName === undefined ? {} : { stackName: options.stackName }),
+        endpoints: { sqs: listener.url },
+      });
+      const authorizer = new IamAuthorizer(model, options);
+      const callers = new CallerRegistry();
+      const secrets = new TwinSecrets(model.secrets.values());
+      const events = new TwinEventLog(model.eventBuses.values());
+      const emulator = await startS3SqsEmulator(model);
+      const front = serveAwsFront(listener, {
+        model,
+        authorizer,
+        callers,
+        upstream: emulator.url,
+        upstreamQueues: emulator.queues,
+        secrets,
+        events,
+      });
+      return new CloudTwin(model, authorizer, emulator, front, { callers, secrets, events });
+    } catch (error) {
+      await listener.close();
+      throw error;
+    }
+  }
+
+  /** The front's address: what every endpoint variable of a function points at. */
+  get endpoint(): string {
+    return this.#front.url;
+  }
+
+  /** Requests the front refused, in order. */
+  get refusals() {
+    return this.#front.refusals;
+  }
+
+  /** The credentials identifying a function's role to the front, as Lambda would give them. */
+  credentialsOf(fn: TwinFunction) {
+    return this.#callers.credentialsFor({ role: roleOf(this.model, fn), sessionName: fn.name });
+  }
+
+  /**
+   * A function's process environment as Lambda sets it: the template's variables, the runtime's reserved ones
+   * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime),
+   * its role's session credentials, and the endpoints of the twin.
+   */
+  environmentOf(fn: TwinFunction): Record<string, string> {
+    const credentials = this.credentialsOf(fn);
+    return {
+      ...fn.environment,
+      AWS_REGION: TWIN_REGION,
+      AWS_DEFAULT_REGION: TWIN_REGION,
+      AWS_LAMBDA_FUNCTION_NAME: fn.name,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
+      LAMBDA_TASK_ROOT: fn.assetDir,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_SESSION_TOKEN: credentials.sessionToken,
+      ...Object.fromEntries(ENDPOINT_VARIABLES.map((name) => [name, this.#front.url])),
+    };
+  }
+
+  async stop(): Promise<void> {
+    await this.#front.stop();
+    await this.#emulator.stop();
+  }
+}

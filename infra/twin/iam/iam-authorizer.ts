@@ -1,0 +1,136 @@
+import { runSimulation, type SimulationIdentityPolicy } from '@cloud-copilot/iam-simulate';
+import type { StackModel, TwinRole } from '../template/stack-model.js';
+import { TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION } from '../twin-account.js';
+import { AuthorizationInputError } from './errors.js';
+import { resourcePolicyFor } from './resource-policies.js';
+
+/** Who calls: a function's role, in the session Lambda opens for it (the session is named after the function). */
+export interface Caller {
+  role: TwinRole;
+  sessionName: string;
+}
+
+export type ContextValues = Record<string, string | string[]>;
+
+export interface AuthorizationRequest {
+  caller: Caller;
+  /** `service:Action`, as IAM names it (HeadObject is `s3:GetObject`). */
+  action: string;
+  resource: string;
+  /** Request-specific keys (`s3:prefix`, `kms:ViaService`); the transport and principal keys are added here. */
+  context?: ContextValues;
+}
+
+export type Decision =
+  | { allowed: true }
+  | { allowed: false; result: 'ExplicitlyDenied' | 'ImplicitlyDenied'; message: string };
+
+/** One request IAM allowed: which role, what, on which resource, and the identity statements that allowed it. */
+export interface AllowedRequest {
+  role: string;
+  action: string;
+  resource: string;
+  /** The identity statements that allowed it: the policy's name and the statement's place in its list. */
+  statements: readonly { policy: string; index: number }[];
+}
+
+export interface IamAuthorizerOptions {
+  /**
+   * The transport the functions use in AWS: HTTPS with TLS 1.2 or later, whatever the loopback hop is. A test
+   * turns it off to see the TLS-only resource policies refuse a plain-HTTP caller.
+   */
+  secureTransport?: boolean;
+}
+
+/** The session ARN STS gives a role assumed by Lambda: what `aws:PrincipalArn`-style matching sees as caller. */
+export const sessionArnOf = (caller: Caller) =>
+  `arn:${TWIN_PARTITION}:sts::${TWIN_ACCOUNT}:assumed-role/${caller.role.name}/${caller.sessionName}`;
+
+/**
+ * Decides requests as IAM does for a caller and a resource in the same account: allowed when the role's identity
+ * policies or the resource's policy allow it and nothing denies it explicitly; KMS keys only through their key
+ * policy. The evaluation is @cloud-copilot/iam-simulate's, on the policies exactly as the template states them.
+ * Every allowed request is recorded, so a test can tell which grants a night used and which it never did.
+ */
+export class IamAuthorizer {
+  readonly #model: StackModel;
+  readonly #secure: boolean;
+  readonly #allowed = new Map<string, AllowedRequest>();
+
+  constructor(model: StackModel, options: IamAuthorizerOptions = {}) {
+    this.#model = model;
+    this.#secure = options.secureTransport ?? true;
+  }
+
+  async authorize(request: AuthorizationRequest): Promise<Decision> {
+    const { caller, action, resource } = request;
+    const identityPolicies: SimulationIdentityPolicy[] = caller.role.policies.map((policy) => ({
+      name: policy.name,
+      policy: policy.document,
+    }));
+    const resourcePolicy = resourcePolicyFor(this.#model, resource);
+    const result = await runSimulation(
+      {
+        request: {
+          principal: sessionArnOf(caller),
+          action,
+          resource: { resource, accountId: TWIN_ACCOUNT },
+          contextVariables: { ...this.#context(caller, action), ...request.context },
+        },
+        identityPolicies,
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        ...(resourcePolicy === undefined ? {} : { resourcePolicy }),
+      },
+      {},
+    );
+    if (result.resultType === 'error')
+      throw new AuthorizationInputError(`${action} on ${resource}: ${result.errors.message}`, {
+        cause: result.errors,
+      });
+    if (result.overallResult !== 'Allowed') {
+      const denied = sessionArnOf(caller);
+      const why =
+        result.overallResult === 'ExplicitlyDenied'
+          ? 'with an explicit deny in a resource-based policy or an identity-based policy'
+          : 'because no identity-based policy allows the';
+      // AWS's wording (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
+      const message =
+        result.overallResult === 'ExplicitlyDenied'
+          ? `User: ${denied} is not authorized to perform: ${action} on resource: ${resource} ${why}`
+          : `User: ${denied} is not authorized to perform: ${action} on resource: ${resource} ${why} ${action} action`;
+      return { allowed: false, result: result.overallResult, message };
+    }
+    const analysis = result.resultType === 'single' ? result.result.analysis : result.results[0]?.analysis;
+    const statements = (analysis?.identityAnalysis?.allowStatements ?? []).map((s) => ({
+      policy: s.policyId,
+      // iam-policy counts statements from 1; the policy document's list is 0-based.
+      index: s.statement.index() - 1,
+    }));
+    const key = `${caller.role.logicalId}\u0000${action}\u0000${resource}`;
+    this.#allowed.set(key, { role: caller.role.logicalId, action, resource, statements });
+    return { allowed: true };
+  }
+
+  /** Every distinct (role, action, resource) allowed so far, in the order first seen. */
+  allowedRequests(): readonly AllowedRequest[] {
+    return [...this.#allowed.values()];
+  }
+
+  /** The keys AWS puts in every request's context that the template's conditions read. */
+  #context(caller: Caller, action: string): ContextValues {
+    const now = new Date();
+    const context: ContextValues = {
+      'aws:SecureTransport': String(this.#secure),
+      'aws:PrincipalArn': caller.role.arn,
+      'aws:PrincipalAccount': TWIN_ACCOUNT,
+      'aws:PrincipalType': 'AssumedRole',
+      'aws:RequestedRegion': TWIN_REGION,
+      'aws:CurrentTime': now.toISOString(),
+      'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
+    };
+    // S3 adds the TLS version to its requests' context; the buckets deny anything older than 1.2.
+    if (action.startsWith('s3:') && this.#secure) context['s3:TlsVersion'] = '1.3';
+    return context;
+  }
+}

@@ -1,0 +1,64 @@
+// The twin's Lambda runtime for one execution environment: a fresh Node.js process whose environment is the
+// function's (set by the parent), importing the function's bundle from the cloud assembly once and invoking
+// its handler for every event the parent sends. Plain JavaScript on purpose: nothing of the repository is loaded
+// next to the bundle, as nothing is in Lambda.
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+
+const [bundleFile, exportName, internetJson] = process.argv.slice(2);
+
+// The twin's "internet": origins the template names (the fleet API) answered by loopback servers of the test.
+// Installed before the bundle loads, because clients capture `fetch` when they are built.
+const internet = new Map(Object.entries(JSON.parse(internetJson ?? '{}')));
+const realFetch = globalThis.fetch;
+globalThis.fetch = (input, init) => {
+  const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+  const local = internet.get(url.origin);
+  if (local === undefined) return realFetch(input, init);
+  const target = new URL(`${url.pathname}${url.search}`, local);
+  return typeof input === 'string' || input instanceof URL
+    ? realFetch(target, init)
+    : realFetch(new Request(target, input), init);
+};
+
+const describe = (error) =>
+  error instanceof Error
+    ? { errorType: error.name, errorMessage: error.message, stack: String(error.stack ?? '').split('\n') }
+    : { errorType: 'Error', errorMessage: String(error), stack: [] };
+
+let handler;
+try {
+  const bundle = await import(pathToFileURL(bundleFile).href);
+  handler = bundle[exportName];
+  if (typeof handler !== 'function') throw new TypeError(`${bundleFile} exports no function ${exportName}`);
+  process.send({ kind: 'ready' });
+} catch (error) {
+  // Lambda's Runtime.ImportModuleError / init failure.
+  process.send({ kind: 'init-error', error: describe(error) });
+  process.exit(1);
+}
+
+process.on('message', async (message) => {
+  const deadline = Date.now() + message.timeoutMs;
+  const env = process.env;
+  const context = {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION,
+    invokedFunctionArn: message.functionArn,
+    memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    awsRequestId: randomUUID(),
+    logGroupName: message.logGroupName,
+    logStreamName: 'twin',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+  try {
+    const result = await handler(message.event, context);
+    process.send({ kind: 'result', id: message.id, result: result ?? null });
+  } catch (error) {
+    process.send({ kind: 'error', id: message.id, error: describe(error) });
+  }
+});

@@ -1,0 +1,192 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as z from 'zod';
+import type { TwinFunction } from '../template/stack-model.js';
+
+const BOOTSTRAP = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lambda-bootstrap.mjs');
+
+/** What Lambda reports for a failed invocation (`errorType`, `errorMessage`, `stack`), as the async and SQS paths see it. */
+export interface InvocationError {
+  errorType: string;
+  errorMessage: string;
+  stack: string[];
+}
+
+export type InvocationResult = { ok: true; result: unknown } | { ok: false; error: InvocationError };
+
+const ErrorSchema = z.object({ errorType: z.string(), errorMessage: z.string(), stack: z.array(z.string()) });
+const MessageSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('ready') }),
+  z.object({ kind: z.literal('init-error'), error: ErrorSchema }),
+  z.object({ kind: z.literal('result'), id: z.number(), result: z.unknown() }),
+  z.object({ kind: z.literal('error'), id: z.number(), error: ErrorSchema }),
+]);
+
+export class FunctionInitError extends Error {
+  override readonly name = 'FunctionInitError';
+}
+
+export interface LambdaRunnerOptions {
+  fn: TwinFunction;
+  /** The process environment Lambda would give it (CloudTwin.environmentOf). */
+  environment: Record<string, string>;
+  /** External origins the function calls (`https://fleet-api.example.com`) and the loopback servers that answer them. */
+  internet?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Keys Lambda reserves: a function may not set them
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+ */
+const RESERVED_VARIABLES = new Set([
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+]);
+/** Lambda's limit on a function's variables, names and values together. */
+const MAX_ENVIRONMENT_BYTES = 4 * 1024;
+
+/** What Lambda's CreateFunction would refuse in the function's template environment, if anything. */
+export function environmentProblems(fn: TwinFunction): string[] {
+  const entries = Object.entries(fn.environment);
+  const reserved = entries
+    .filter(([name]) => RESERVED_VARIABLES.has(name))
+    .map(([name]) => `${name} is reserved`);
+  const bytes = entries.reduce(
+    (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value),
+    0,
+  );
+  return bytes > MAX_ENVIRONMENT_BYTES
+    ? [...reserved, `its environment variables take ${bytes} bytes, over Lambda's 4 KB`]
+    : reserved;
+}
+
+/** The handler file Lambda's Node.js runtime would load for `index.handler`: index.js, index.mjs or index.cjs. */
+function handlerFile(fn: TwinFunction): { file: string; exportName: string } {
+  const dot = fn.handler.lastIndexOf('.');
+  const base = fn.handler.slice(0, dot);
+  const exportName = fn.handler.slice(dot + 1);
+  for (const extension of ['.js', '.mjs', '.cjs']) {
+    const file = path.join(fn.assetDir, `${base}${extension}`);
+    if (existsSync(file)) return { file, exportName };
+  }
+  throw new FunctionInitError(`${fn.logicalId}: no ${base}.js, .mjs or .cjs in ${fn.assetDir}`);
+}
+
+/**
+ * One execution environment of a function: a child process with only the function's environment (and PATH),
+ * a heap limit from its memory size, its bundle imported once. Invocations run one at a time, as in Lambda,
+ * and one that outlives the function's timeout ends the environment (Lambda's "Task timed out").
+ */
+export class LambdaEnvironment {
+  readonly #fn: TwinFunction;
+  readonly #child: ChildProcess;
+  readonly #ready: Promise<void>;
+  readonly #pending = new Map<number, (result: InvocationResult) => void>();
+  #next = 0;
+  #busy: Promise<unknown> = Promise.resolve();
+
+  constructor(options: LambdaRunnerOptions) {
+    this.#fn = options.fn;
+    // Lambda would not have created the function: InvalidParameterValueException at deployment.
+    const problems = environmentProblems(options.fn);
+    if (problems.length > 0)
+      throw new FunctionInitError(`${options.fn.logicalId} cannot be deployed: ${problems.join('; ')}`);
+    const { file, exportName } = handlerFile(options.fn);
+    this.#child = fork(BOOTSTRAP, [file, exportName, JSON.stringify(options.internet ?? {})], {
+      env: { PATH: process.env.PATH ?? '', ...options.environment },
+      execArgv: [`--max-old-space-size=${options.fn.memoryMb}`],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      cwd: options.fn.assetDir,
+    });
+    this.#ready = new Promise((resolve, reject) => {
+      this.#child.on('message', (raw) => {
+        const message = MessageSchema.parse(raw);
+        if (message.kind === 'ready') resolve();
+        else if (message.kind === 'init-error')
+          reject(
+            new FunctionInitError(
+              `${this.#fn.logicalId}: ${message.error.errorType}: ${message.error.errorMessage}`,
+            ),
+          );
+        else {
+          const settle = this.#pending.get(message.id);
+          this.#pending.delete(message.id);
+          settle?.(
+            message.kind === 'result'
+              ? { ok: true, result: message.result }
+              : { ok: false, error: message.error },
+          );
+        }
+      });
+      this.#child.on('exit', (code) =>
+        reject(new FunctionInitError(`${this.#fn.logicalId}: exited with ${code}`)),
+      );
+    });
+  }
+
+  /** Everything the function wrote to stdout and stderr (its JSON logs), for a test to read. */
+  readonly logs: string[] = [];
+
+  /** Invokes the handler with an event, after any invocation in progress. */
+  invoke(event: unknown): Promise<InvocationResult> {
+    const run = this.#busy.then(() => this.#invokeNow(event));
+    this.#busy = run.catch(() => undefined);
+    return run;
+  }
+
+  async #invokeNow(event: unknown): Promise<InvocationResult> {
+    await this.#ready;
+    const id = this.#next++;
+    const timeoutMs = this.#fn.timeoutSeconds * 1000;
+    return new Promise<InvocationResult>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        this.#child.kill('SIGKILL');
+        resolve({
+          ok: false,
+          error: {
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `Task timed out after ${this.#fn.timeoutSeconds}.00 seconds`,
+            stack: [],
+          },
+        });
+      }, timeoutMs);
+      this.#pending.set(id, (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      });
+      this.#child.send({
+        id,
+        event,
+        timeoutMs,
+        functionArn: this.#fn.arn,
+        logGroupName: `/aws/lambda/${this.#fn.name}`,
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
+    this.#child.kill('SIGTERM');
+    await exited;
+  }
+}

@@ -1,0 +1,168 @@
+import { Readable } from 'node:stream';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { Upload } from '@aws-sdk/lib-storage';
+import { CloudTwin } from '../../../infra/twin/cloud-twin.js';
+import { functionOfConstruct, type TwinBucket } from '../../../infra/twin/template/stack-model.js';
+import { TWIN_REGION } from '../../../infra/twin/twin-account.js';
+import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
+
+let stack: TwinStack;
+let twin: CloudTwin;
+
+beforeAll(async () => {
+  stack = synthesizeTwinStack({ bundle: true });
+  twin = await CloudTwin.start({ assemblyDir: stack.synthesized.assemblyDir });
+}, 120_000);
+
+afterAll(async () => {
+  await twin?.stop();
+  discardTwinStack(stack);
+});
+
+/** SDK clients configured as a function's would be: its role's session, the twin's endpoint. */
+function clientsOf(construct: string) {
+  const fn = functionOfConstruct(twin.model, `Services/${construct}`);
+  const credentials = twin.credentialsOf(fn);
+  const config = { region: TWIN_REGION, endpoint: twin.endpoint, credentials, maxAttempts: 1 };
+  return { s3: new S3Client(config), sqs: new SQSClient(config), secrets: new SecretsManagerClient(config) };
+}
+
+const bucket = (prefix: string): TwinBucket => {
+  const found = [...twin.model.buckets.values()].find((b) => b.logicalId.startsWith(prefix));
+  if (found === undefined) throw new Error(`no bucket ${prefix}`);
+  return found;
+};
+const tasksQueueUrl = () =>
+  [...twin.model.queues.values()].find((q) => q.logicalId.startsWith('TasksQueue'))?.url;
+
+const failureOf = async (promise: Promise<unknown>) => {
+  try {
+    await promise;
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    return { name: (error as Error).name, status };
+  }
+  throw new Error('expected the request to fail');
+};
+
+describe('the twin front: S3, SQS and Secrets Manager with IAM enforced', () => {
+  it('lets the downloader put a page into the raw bucket and refuses it the warehouse, as AccessDenied', async () => {
+    const { s3 } = clientsOf('Downloader');
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket('LakeRaw').name, Key: 'raw/p1.ndjson', Body: '{"a":1}\n' }),
+    );
+    expect(
+      await failureOf(
+        s3.send(new PutObjectCommand({ Bucket: bucket('LakeWarehouse').name, Key: 'x', Body: 'x' })),
+      ),
+    ).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(twin.refusals.at(-1)).toMatchObject({
+      action: 's3:PutObject',
+      resource: `${bucket('LakeWarehouse').arn}/x`,
+    });
+  });
+
+  it('passes a multipart upload of a page (lib-storage, as the downloader streams one) with the key use it needs', async () => {
+    const { s3 } = clientsOf('Downloader');
+    const part = Buffer.alloc(5 * 1024 * 1024, 'a');
+    async function* page() {
+      yield part;
+      yield Buffer.from('tail');
+    }
+    const key = 'raw/multipart.ndjson';
+    await new Upload({
+      client: s3,
+      params: { Bucket: bucket('LakeRaw').name, Key: key, Body: Readable.from(page()) },
+    }).done();
+    const head = await clientsOf('QueryRunner').s3.send(
+      new HeadObjectCommand({ Bucket: bucket('LakeRaw').name, Key: key }),
+    );
+    expect(head.ContentLength).toBe(part.length + 4);
+    const role = functionOfConstruct(twin.model, 'Services/Downloader').roleLogicalId;
+    const used = twin.authorizer
+      .allowedRequests()
+      .filter((r) => r.role === role)
+      .map((r) => r.action);
+    // CreateMultipartUpload needs GenerateDataKey, CompleteMultipartUpload Decrypt, on an SSE-KMS bucket.
+    expect(used).toEqual(expect.arrayContaining(['s3:PutObject', 'kms:GenerateDataKey', 'kms:Decrypt']));
+  });
+
+  it('answers a missing key 404 to a reader that may list the bucket, 403 to one that may not', async () => {
+    const key = { Bucket: bucket('LakeRaw').name, Key: 'raw/missing.ndjson' };
+    expect(await failureOf(clientsOf('QueryRunner').s3.send(new HeadObjectCommand(key)))).toEqual({
+      name: 'NotFound',
+      status: 404,
+    });
+    expect(await failureOf(clientsOf('QueryRunner').s3.send(new GetObjectCommand(key)))).toEqual({
+      name: 'NoSuchKey',
+      status: 404,
+    });
+    // A HEAD answer has no body, so the error has no code for the SDK to name: only the status says 403.
+    expect(await failureOf(clientsOf('Planner').s3.send(new HeadObjectCommand(key)))).toMatchObject({
+      status: 403,
+    });
+  });
+
+  it('passes the planner a send to the tasks queue and the downloader a receive, and refuses the reverse', async () => {
+    await clientsOf('Planner').sqs.send(
+      new SendMessageCommand({ QueueUrl: tasksQueueUrl(), MessageBody: '{"page":1}' }),
+    );
+    const received = await clientsOf('Downloader').sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: tasksQueueUrl(), MaxNumberOfMessages: 10 }),
+    );
+    expect(received.Messages?.map((m) => m.Body)).toEqual(['{"page":1}']);
+    expect(
+      await failureOf(
+        clientsOf('Downloader').sqs.send(
+          new SendMessageCommand({ QueueUrl: tasksQueueUrl(), MessageBody: 'x' }),
+        ),
+      ),
+    ).toEqual({ name: 'AccessDenied', status: 403 });
+  });
+
+  it("gives a secret's value to a role granted it, through the key, and refuses any other", async () => {
+    const [secret] = twin.model.secrets.values();
+    if (secret === undefined) throw new Error('no secret');
+    twin.secrets.put(secret.arn, 'client-secret');
+    const value = await clientsOf('Downloader').secrets.send(
+      new GetSecretValueCommand({ SecretId: secret.arn }),
+    );
+    expect(value.SecretString).toBe('client-secret');
+    expect(
+      await failureOf(clientsOf('Report').secrets.send(new GetSecretValueCommand({ SecretId: secret.arn }))),
+    ).toEqual({ name: 'AccessDeniedException', status: 400 });
+  });
+
+  it('refuses a key it did not issue', async () => {
+    const stranger = new S3Client({
+      region: TWIN_REGION,
+      endpoint: twin.endpoint,
+      credentials: { accessKeyId: 'AKIASTRANGER', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
+    expect(
+      await failureOf(
+        stranger.send(new PutObjectCommand({ Bucket: bucket('LakeRaw').name, Key: 'k', Body: 'x' })),
+      ),
+    ).toEqual({
+      name: 'InvalidAccessKeyId',
+      status: 403,
+    });
+  });
+
+  it('records every (role, action, resource) it allowed', () => {
+    const downloader = functionOfConstruct(twin.model, 'Services/Downloader').roleLogicalId;
+    expect(twin.authorizer.allowedRequests()).toContainEqual(
+      expect.objectContaining({
+        role: downloader,
+        action: 's3:PutObject',
+        resource: `${bucket('LakeRaw').arn}/raw/p1.ndjson`,
+      }),
+    );
+    expect(twin.authorizer.allowedRequests()).toContainEqual(
+      expect.objectContaining({ role: downloader, action: 'kms:GenerateDataKey' }),
+    );
+  });
+});

@@ -1,0 +1,148 @@
+import * as z from 'zod';
+import { DetailType } from '../../../events/index.js';
+import { type RunningSimulator, startSimulator } from '../../../infra/local/simulator/index.js';
+import { CloudTwin } from '../../../infra/twin/cloud-twin.js';
+import { scheduledEvent, targetPayload } from '../../../infra/twin/events/target-input.js';
+import { unusedActions, unusedGrants } from '../../../infra/twin/iam/grant-usage.js';
+import { LambdaEnvironment } from '../../../infra/twin/lambda/lambda-runner.js';
+import { type PolledBatch, QueueMapping } from '../../../infra/twin/lambda/queue-mapping.js';
+import { functionOfConstruct, roleOf, type TwinFunction } from '../../../infra/twin/template/stack-model.js';
+import { TWIN_ACCOUNT, TWIN_REGION } from '../../../infra/twin/twin-account.js';
+import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
+
+/** Small pages, so the sensors of one simulated night take several tasks and more than one batch. */
+const PAGE_SIZE = 40;
+const CLIENT_SECRET = 'twin-client-secret';
+const FIRED = new Date('2026-11-25T01:00:00.000Z');
+
+let stack: TwinStack;
+let twin: CloudTwin;
+let simulator: RunningSimulator;
+const environments: LambdaEnvironment[] = [];
+
+const fnOf = (construct: string): TwinFunction => functionOfConstruct(twin.model, `Services/${construct}`);
+const only = <T>(items: Iterable<T>, predicate: (item: T) => boolean): T => {
+  const found = [...items].filter(predicate);
+  if (found.length !== 1 || found[0] === undefined) throw new Error(`expected one, found ${found.length}`);
+  return found[0];
+};
+
+/** An execution environment of a function, its calls to the fleet API's origins answered by the simulator. */
+function environmentOf(fn: TwinFunction): LambdaEnvironment {
+  const api = [fn.environment.FLEET_API_BASE_URL, fn.environment.FLEET_API_TOKEN_URL].flatMap((url) =>
+    url === undefined ? [] : [new URL(url).origin],
+  );
+  const environment = new LambdaEnvironment({
+    fn,
+    environment: twin.environmentOf(fn),
+    internet: Object.fromEntries(api.map((origin) => [origin, simulator.url])),
+  });
+  environments.push(environment);
+  return environment;
+}
+
+beforeAll(async () => {
+  stack = synthesizeTwinStack({ bundle: true, config: { fleetApi: { pageSize: PAGE_SIZE } } });
+  twin = await CloudTwin.start({ assemblyDir: stack.synthesized.assemblyDir });
+  simulator = await startSimulator({
+    seed: 7,
+    vehicles: 12,
+    readingsPerVehicle: 20,
+    fleetStart: '2026-11-01',
+    clientId: fnOf('Planner').environment.FLEET_API_CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+  });
+  twin.secrets.put(only(twin.model.secrets.values(), () => true).arn, CLIENT_SECRET);
+}, 120_000);
+
+afterAll(async () => {
+  for (const environment of environments) await environment.stop();
+  await simulator?.close();
+  await twin?.stop();
+  discardTwinStack(stack);
+});
+
+const topologyBatchSize = () =>
+  only(twin.model.queueMappings, (m) => m.functionLogicalId === fnOf('Downloader').logicalId).batchSize;
+
+const PlannedSchema = z.object({ dataset: z.string(), totalPages: z.number() });
+const DownloadedSchema = z.object({ dataset: z.string(), page: z.number(), key: z.string() });
+
+describe("a night's downloads on the cloud twin", () => {
+  it('the schedule fires the planner per dataset, the tasks queue feeds the downloader until every page is stored', async () => {
+    const planner = environmentOf(fnOf('Planner'));
+    for (const target of twin.model.scheduleTargets.filter(
+      (t) => t.functionLogicalId === fnOf('Planner').logicalId,
+    )) {
+      const event = scheduledEvent({
+        time: FIRED,
+        ruleArn: target.ruleArn,
+        account: TWIN_ACCOUNT,
+        region: TWIN_REGION,
+      });
+      const invocation = await planner.invoke(targetPayload(target.input, event));
+      expect({ target: target.targetId, invocation }).toMatchObject({
+        target: target.targetId,
+        invocation: { ok: true },
+      });
+    }
+    const planned = twin.events.events
+      .filter((e) => e.detailType === DetailType.PagesPlanned)
+      .map((e) => PlannedSchema.parse(e.detail));
+    expect(planned.map((p) => p.dataset).sort()).toEqual(['sensors', 'vehicles']);
+    const totalPages = planned.reduce((sum, p) => sum + p.totalPages, 0);
+    // More tasks than one batch holds: the mapping has to poll more than once.
+    expect(totalPages).toBeGreaterThan(topologyBatchSize());
+
+    const downloader = fnOf('Downloader');
+    const mapping = only(twin.model.queueMappings, (m) => m.functionLogicalId === downloader.logicalId);
+    const poller = new QueueMapping({
+      mapping,
+      queue: only(twin.model.queues.values(), (q) => q.arn === mapping.queueArn),
+      environment: environmentOf(downloader),
+      endpoint: twin.endpoint,
+      credentials: twin.credentialsOf(downloader),
+    });
+    const batches: PolledBatch[] = [];
+    for (let batch = await poller.pollOnce(); batch !== undefined; batch = await poller.pollOnce())
+      batches.push(batch);
+    poller.close();
+
+    expect(twin.refusals).toEqual([]);
+    expect(batches.flatMap((b) => b.failedMessageIds)).toEqual([]);
+    expect(Math.max(...batches.map((b) => b.messageIds.length))).toBeLessThanOrEqual(mapping.batchSize);
+    const stored = twin.events.events
+      .filter((e) => e.detailType === DetailType.PageDownloaded)
+      .map((e) => DownloadedSchema.parse(e.detail));
+    expect(new Set(stored.map((s) => s.key)).size).toBe(totalPages);
+  }, 120_000);
+
+  it('used every grant of the planner and the downloader but the runtime ones (logs, X-Ray)', () => {
+    for (const construct of ['Planner', 'Downloader']) {
+      const unused = unusedGrants(roleOf(twin.model, fnOf(construct)), twin.authorizer.allowedRequests());
+      expect({ construct, unused: unused.map((g) => g.actions[0]) }).toEqual({
+        construct,
+        unused: ['xray:PutTelemetryRecords', 'logs:CreateLogStream'],
+      });
+    }
+  });
+
+  it("lists the actions of the downloader's used statements that the night did not need", () => {
+    const unused = unusedActions(
+      roleOf(twin.model, fnOf('Downloader')),
+      twin.authorizer.allowedRequests(),
+    ).map((a) => a.action);
+    // What CDK's grant groups bring along (candidates for narrowing), next to the runtime's logs and X-Ray.
+    expect(unused).toEqual(
+      expect.arrayContaining(['logs:PutLogEvents', 'secretsmanager:DescribeSecret', 's3:PutObjectRetention']),
+    );
+    // And never an action the night used.
+    for (const needed of [
+      's3:PutObject',
+      's3:GetObject*',
+      'secretsmanager:GetSecretValue',
+      'events:PutEvents',
+    ])
+      expect(unused).not.toContain(needed);
+  });
+});

@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { FunctionInitError, LambdaEnvironment } from '../../../infra/twin/lambda/lambda-runner.js';
+import type { TwinFunction } from '../../../infra/twin/template/stack-model.js';
+
+const folders: string[] = [];
+
+/** A made-up function whose bundle is `source`, as a cloud assembly would hold it. */
+function fakeFunction(source: string, overrides: Partial<TwinFunction> = {}): TwinFunction {
+  const assetDir = mkdtempSync(path.join(tmpdir(), 'twin-fn-'));
+  folders.push(assetDir);
+  writeFileSync(path.join(assetDir, 'index.mjs'), source);
+  return {
+    logicalId: 'Fake12345678',
+    name: 'fake',
+    arn: 'arn:aws:lambda:eu-west-1:123456789012:function:fake',
+    runtime: 'nodejs24.x',
+    handler: 'index.handler',
+    assetDir,
+    environment: { GREETING: 'hello' },
+    timeoutSeconds: 1,
+    memoryMb: 128,
+    roleLogicalId: 'FakeRole',
+    ...overrides,
+  };
+}
+
+const started: LambdaEnvironment[] = [];
+function start(fn: TwinFunction) {
+  const running = new LambdaEnvironment({ fn, environment: { ...fn.environment } });
+  started.push(running);
+  return running;
+}
+
+afterEach(async () => {
+  for (const environment of started.splice(0)) await environment.stop();
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+});
+
+describe('a Lambda execution environment of the twin', () => {
+  it('imports the bundle once with only its environment, and invokes the handler with the event and a context', async () => {
+    const fn = fakeFunction(
+      'let calls = 0;\n' +
+        'export const handler = async (event, context) => ({ event, calls: ++calls, greeting: process.env.GREETING, ' +
+        'home: process.env.HOME ?? null, remaining: context.getRemainingTimeInMillis() > 0 });',
+    );
+    const environment = start(fn);
+    await expect(environment.invoke({ a: 1 })).resolves.toEqual({
+      ok: true,
+      result: { event: { a: 1 }, calls: 1, greeting: 'hello', home: null, remaining: true },
+    });
+    await expect(environment.invoke({ a: 2 })).resolves.toMatchObject({ ok: true, result: { calls: 2 } });
+  });
+
+  it("reports a handler's error as Lambda does, and ends an invocation at the function's timeout", async () => {
+    const fn = fakeFunction(
+      "export const handler = async (event) => { if (event.fail) throw new RangeError('no'); await new Promise(() => setInterval(() => {}, 1000)); };",
+    );
+    const environment = start(fn);
+    await expect(environment.invoke({ fail: true })).resolves.toMatchObject({
+      ok: false,
+      error: { errorType: 'RangeError', errorMessage: 'no' },
+    });
+    await expect(environment.invoke({ fail: false })).resolves.toMatchObject({
+      ok: false,
+      error: { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 1.00 seconds' },
+    });
+  }, 10_000);
+
+  it('refuses a function Lambda would not create: reserved variables, more than 4 KB of them', () => {
+    expect(() =>
+      start(fakeFunction('export const handler = () => 1;', { environment: { AWS_REGION: 'x' } })),
+    ).toThrow(FunctionInitError);
+    expect(() =>
+      start(fakeFunction('export const handler = () => 1;', { environment: { BIG: 'x'.repeat(4100) } })),
+    ).toThrow(/over Lambda's 4 KB/);
+  });
+});
