@@ -1,4 +1,4 @@
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import * as z from 'zod';
 import { startSimulatorThread } from '../../infra/local/cli/simulator-worker.js';
 import { creationWindow, FleetWorld } from '../../infra/local/simulator/index.js';
 import { DEFAULT_RATE_BUDGET, windowOfDay } from '../../services/source-config/index.js';
+import { runEtlCommand } from '../lib/etl-command.js';
 import type { BenchContext, BenchRow, BenchSuite } from '../suite.js';
 
 /**
@@ -54,7 +55,6 @@ const DAY = '2026-01-02';
 const SEED = 42;
 const READINGS_PER_VEHICLE = 1_000;
 const CLIENT = { id: 'fleet-etl-local', secret: 'local-secret' } as const;
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const THIS_FILE = fileURLToPath(import.meta.url);
 const MiB = 1024 * 1024;
 
@@ -357,7 +357,6 @@ type RunJson = z.infer<typeof RunJsonSchema>;
 
 async function measureEtlRun(fleet: Fleet, size: Size, stateDir: string): Promise<Timed<RunJson>> {
   const args = [
-    path.join(ROOT, 'bin/etl.js'),
     'run',
     '--state-dir',
     stateDir,
@@ -374,18 +373,7 @@ async function measureEtlRun(fleet: Fleet, size: Size, stateDir: string): Promis
     '--json',
   ];
   const loadBefore = loadNow();
-  const started = performance.now();
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const seconds = (performance.now() - started) / 1000;
+  const { code, stdout, stderr, seconds } = await runEtlCommand(args);
   if (code !== 0) throw new Error(`etl run exited ${code}:\n${stderr.slice(-2_000)}`);
   const last = stdout.trim().split('\n').at(-1) ?? '{}';
   const result = RunJsonSchema.parse(JSON.parse(last));

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
+import { runEtlCommand } from '../lib/etl-command.js';
 import type { BenchContext, BenchRow, BenchSuite } from '../suite.js';
 
 /**
@@ -15,7 +15,6 @@ import type { BenchContext, BenchRow, BenchSuite } from '../suite.js';
  * Node.js binaries: the one running the bench, then each path in BENCH_NODES (colon-separated), e.g. the
  * binaries of npm's `node@22` and `node@24` packages. BENCH_STRESS_RUNS sets the runs per version (20).
  */
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DAY = '2026-11-24';
 
 const RunJsonSchema = z.object({
@@ -69,24 +68,10 @@ async function nodeVersion(node: string): Promise<string> {
 }
 
 async function runOnce(node: string, stateDir: string): Promise<RunResult> {
-  const started = performance.now();
-  const child = spawn(
+  const { code, signal, stdout, stderr, seconds } = await runEtlCommand(
+    ['run', '--state-dir', stateDir, '--date', DAY, '--json'],
     node,
-    [path.join(ROOT, 'bin/etl.js'), 'run', '--state-dir', stateDir, '--date', DAY, '--json'],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-    child.once('exit', (c, s) => resolve([c, s])),
-  );
-  const seconds = (performance.now() - started) / 1000;
   // A native abort shows as a signal (SIGABRT, SIGSEGV) or a shell-style code above 128; exit 1 is a run that
   // failed and said why.
   if (signal !== null || code === null || code > 1) {
