@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
 import type { RunSummary } from '../../infra/local/run-pipeline.js';
@@ -30,8 +30,16 @@ interface ChildOutcome {
   stderr: string;
 }
 
-/** `etl run` as a process against the test's simulator; SIGKILLed when its progress first matches `killOn`. */
-function etlRun(stateDir: string, configFile: string, killOn?: RegExp): Promise<ChildOutcome> {
+/**
+ * `etl run` as a process against the test's simulator; SIGKILLed `killDelayMs` after its progress first matches
+ * `killOn` (it may have ended by then).
+ */
+function etlRun(
+  stateDir: string,
+  configFile: string,
+  killOn?: RegExp,
+  killDelayMs = 0,
+): Promise<ChildOutcome> {
   const args = ['run', '--date', DAY, '--state-dir', stateDir, '--source', configFile];
   const child = spawn(process.execPath, [ETL, ...args, '--page-size', String(PAGE_SIZE), '--json'], {
     env: { ...process.env, [SECRET_VARIABLE]: CLIENT_SECRET },
@@ -42,9 +50,13 @@ function etlRun(stateDir: string, configFile: string, killOn?: RegExp): Promise<
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
   });
+  let killing = false;
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
-    if (killOn?.test(stderr)) child.kill('SIGKILL');
+    if (killing || !killOn?.test(stderr)) return;
+    killing = true;
+    if (killDelayMs === 0) child.kill('SIGKILL');
+    else setTimeout(() => child.kill('SIGKILL'), killDelayMs);
   });
   return new Promise((resolve) => child.on('close', (_code, signal) => resolve({ signal, stdout, stderr })));
 }
@@ -96,6 +108,7 @@ describe('fault injection: the process killed', () => {
     killOn: RegExp,
     baseline: () => Answer,
     attempts = 1,
+    killDelaysMs: readonly number[] = [0],
   ) {
     const stateDir = freshStateDir('kill');
     const configFile = path.join(stateDir, 'source.json');
@@ -108,23 +121,34 @@ describe('fault injection: the process killed', () => {
         datasets: { vehicles: { endpoint: '/v1/vehicles' }, sensors: { endpoint: '/v1/sensors' } },
       }),
     );
-    let killed: ChildOutcome = { signal: null, stdout: '', stderr: '' };
+    const killedRuns: ChildOutcome[] = [];
     let resumed: ChildOutcome = { signal: null, stdout: '', stderr: '' };
+    /** Parquet files that are not whole (a kill must never leave one): checked after every killed run. */
+    const brokenParquet = new Set<string>();
     const result = await recorder.runScenario(
       {
         name,
         injected,
         expect: { kind: 'answer', attempts },
         run: async () => {
-          killed = await etlRun(stateDir, configFile, killOn);
+          for (const delay of killDelaysMs) {
+            killedRuns.push(await etlRun(stateDir, configFile, killOn, delay));
+            for (const file of unwholeParquetFiles(stateDir)) brokenParquet.add(file);
+          }
           resumed = await etlRun(stateDir, configFile);
           return asFaultRun(resumed, stateDir, simulator);
         },
-        faults: () => (killed.signal === 'SIGKILL' ? 1 : 0),
+        faults: () => killedRuns.filter((run) => run.signal === 'SIGKILL').length,
         extraChecks: () => {
           const problems: string[] = [];
-          if (!/resuming run/.test(resumed.stderr)) problems.push('the second run did not resume');
-          for (const text of [killed.stderr, killed.stdout, resumed.stderr, resumed.stdout]) {
+          // A run the last kill reached after it had ended is run again from the start, not resumed.
+          const lastKilled = killedRuns.at(-1)?.signal === 'SIGKILL';
+          if (lastKilled && !/resuming run/.test(resumed.stderr))
+            problems.push('the last run did not resume');
+          if (brokenParquet.size > 0)
+            problems.push(`Parquet files left not whole: ${[...brokenParquet].join(', ')}`);
+          const outputs = killedRuns.flatMap((run) => [run.stderr, run.stdout]);
+          for (const text of [...outputs, resumed.stderr, resumed.stdout]) {
             for (const secret of [CLIENT_SECRET, ...simulator.issuedTokens()]) {
               if (text.includes(secret)) problems.push('a secret or token appears in the output');
             }
@@ -156,7 +180,39 @@ describe('fault injection: the process killed', () => {
       2,
     );
   }, 120_000);
+
+  it('killed at 20 moments while the SQL files write Parquet, then run again', async () => {
+    await killedThenResumed(
+      'process killed while Parquet is written',
+      'SIGKILL 0-95 ms after the first SQL file ran, 20 times (the next files write the Parquet tables)',
+      /ran 10_raw_tables\.sql/,
+      () => independentAnswerOfSimulator(simulator),
+      // Each resumed query stage announces DownloadsDrained again (decision 5): at most once per run started.
+      21,
+      Array.from({ length: 20 }, (_, i) => i * 5),
+    );
+  }, 300_000);
 });
+
+/**
+ * Every `.parquet` file a table can read that is not a whole Parquet file: one ends with the 4-byte magic `PAR1`
+ * after its footer, so an empty or cut file fails this (DuckDB: "too small to be a Parquet file"). A write's
+ * staging folder (`.staging/`, beside the tables, read by none) may hold a killed write's cut files.
+ */
+function unwholeParquetFiles(stateDir: string): string[] {
+  const files = readdirSync(stateDir, { recursive: true, withFileTypes: true }).filter(
+    (entry) =>
+      entry.isFile() &&
+      entry.name.endsWith('.parquet') &&
+      !entry.parentPath.split(path.sep).includes('.staging'),
+  );
+  return files
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .filter((file) => {
+      const bytes = readFileSync(file);
+      return bytes.length < 12 || bytes.subarray(-4).toString('latin1') !== 'PAR1';
+    });
+}
 
 /** The fault-free answer for the simulator's night, computed in TypeScript (the in-process suites check both agree). */
 function independentAnswerOfSimulator(simulator: RunningSimulator): Answer {

@@ -14,7 +14,13 @@ import { toResultSet } from './result-set.js';
 import { displayName, qualified, type TableName } from './sql-literals.js';
 import type { TableDefinition } from './table-definition.js';
 import type { ViewRefresher } from './table-views.js';
-import { deleteRunFiles, filesBelow, MAX_PARTITIONS_PER_WRITE, writeRunFiles } from './table-writer.js';
+import {
+  clearStaging,
+  deleteRunFiles,
+  filesBelow,
+  MAX_PARTITIONS_PER_WRITE,
+  writeRunFiles,
+} from './table-writer.js';
 import { ctasDefinition, describeQuery, insertSelect } from './write-rules.js';
 
 /** Carries out bridge plans against DuckDB, the local catalog and the table folders. */
@@ -85,6 +91,7 @@ export class PlanExecutor {
       );
     }
     if (plan.withData) {
+      await clearStaging(definition);
       try {
         await writeRunFiles(this.connection, definition, plan.query, runId, MAX_PARTITIONS_PER_WRITE);
       } catch (error) {
@@ -100,6 +107,7 @@ export class PlanExecutor {
     const source = await describeQuery(this.connection, plan.query);
     const select = insertSelect(plan.table, definition, plan.query, source.length, plan.columns);
     // See table-writer.ts: the run's earlier files go first, so a re-run replaces rather than appends.
+    await clearStaging(definition);
     await deleteRunFiles(definition, runId);
     await this.views.refresh({ table: plan.table, definition });
     await writeRunFiles(this.connection, definition, select, runId);

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import * as z from 'zod';
 import { systemErrorCode } from '../../../shared/errors.js';
@@ -81,8 +82,9 @@ export interface WrittenFiles {
  * Writes the rows of `select` (the table's columns, in table order) as Snappy/GZIP/... Parquet under the
  * table's location: Hive-style folders per partition (`days=2024-03-10/vehicle_type=truck/`), named after
  * the run. The caller deletes the run's earlier files first (deleteRunFiles). With `partitionLimit`, a write
- * of more partitions is undone and refused, as Athena refuses a CTAS of more than 100; an INSERT INTO has no
- * limit here because the Athena engine splits it into INSERTs of up to 100 (athena-partition-batches.ts).
+ * of more partitions is refused before any file reaches the table, as Athena refuses a CTAS of more than 100;
+ * an INSERT INTO has no limit here because the Athena engine splits it into INSERTs of up to 100
+ * (athena-partition-batches.ts). Files appear in the table whole or not at all.
  */
 export async function writeRunFiles(
   connection: DuckDBConnection,
@@ -93,6 +95,54 @@ export async function writeRunFiles(
 ): Promise<WrittenFiles> {
   const folder = localPathOf(definition.location);
   await mkdir(folder, { recursive: true });
+  // DuckDB writes where it is told, file by file: a process killed (or a disk full) mid-COPY would leave empty or
+  // cut Parquet files in the table, and every later read of it fails ("too small to be a Parquet file"). So the
+  // COPY writes into a staging folder beside the table, which no table reads; only whole, synced files are then
+  // renamed into place (a rename within one file system is atomic). A killed write leaves only staging, which
+  // the next write into the table removes (clearStaging).
+  const staging = join(stagingRoot(folder), randomUUID());
+  await mkdir(staging, { recursive: true });
+  try {
+    const written = await copyInto(connection, definition, select, runId, staging);
+    const partitions = new Set(written.files.map((file) => dirname(file)));
+    if (definition.partitionColumns.length > 0 && partitions.size > partitionLimit) {
+      throw new AthenaRuleError(
+        `HIVE_TOO_MANY_OPEN_PARTITIONS: the CTAS wrote ${partitions.size} partitions; Athena allows ` +
+          `${partitionLimit} per CTAS: create the table WITH NO DATA and fill it with INSERT INTO ` +
+          '(https://docs.aws.amazon.com/athena/latest/ug/ctas-insert-into.html)',
+      );
+    }
+    const files: string[] = [];
+    for (const file of written.files) {
+      await syncFile(file);
+      const target = join(folder, relative(staging, file));
+      await mkdir(dirname(target), { recursive: true });
+      await rename(file, target);
+      files.push(target);
+    }
+    return { rows: written.rows, files };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Where a table's writes are staged: beside the table's folder, never below it (its readers glob below it). */
+function stagingRoot(tableFolder: string): string {
+  return join(dirname(tableFolder), '.staging', basename(tableFolder));
+}
+
+/** Removes what killed writes left staged for this table; called before writing, by the only writer. */
+export async function clearStaging(definition: TableDefinition): Promise<void> {
+  await rm(stagingRoot(localPathOf(definition.location)), { recursive: true, force: true });
+}
+
+async function copyInto(
+  connection: DuckDBConnection,
+  definition: TableDefinition,
+  select: string,
+  runId: string,
+  staging: string,
+): Promise<WrittenFiles> {
   const options = [
     'FORMAT parquet',
     `COMPRESSION ${definition.codec ?? 'snappy'}`,
@@ -101,25 +151,25 @@ export async function writeRunFiles(
   ];
   const partitioned = definition.partitionColumns.length > 0;
   if (partitioned) {
-    // OVERWRITE_OR_IGNORE lets DuckDB write into partition folders that other runs' files already occupy.
     options.push(`PARTITION_BY (${definition.partitionColumns.map(quoteIdentifier).join(', ')})`);
-    options.push('OVERWRITE_OR_IGNORE true');
   }
-  const target = partitioned ? folder : join(folder, `${runFilePattern(runId).replace('{i}', '0')}.parquet`);
+  const target = partitioned
+    ? staging
+    : join(staging, `${runFilePattern(runId).replace('{i}', '0')}.parquet`);
   const reader = await connection.runAndReadAll(
     `COPY (${select}) TO ${quoteLiteral(target)} (${options.join(', ')})`,
   );
   const [row] = reader.getRowObjectsJS();
   const copied = CopyResultSchema.parse(row);
-  const written = { rows: Number(copied.Count), files: copied.Files };
-  const partitions = new Set(written.files.map((file) => dirname(file)));
-  if (partitioned && partitions.size > partitionLimit) {
-    await Promise.all(written.files.map((file) => rm(file, { force: true })));
-    throw new AthenaRuleError(
-      `HIVE_TOO_MANY_OPEN_PARTITIONS: the CTAS wrote ${partitions.size} partitions; Athena allows ` +
-        `${partitionLimit} per CTAS: create the table WITH NO DATA and fill it with INSERT INTO ` +
-        '(https://docs.aws.amazon.com/athena/latest/ug/ctas-insert-into.html)',
-    );
+  return { rows: Number(copied.Count), files: copied.Files };
+}
+
+/** Flushes a written file to the disk before it is renamed into place: a full disk fails here, not later. */
+async function syncFile(file: string): Promise<void> {
+  const handle = await open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
-  return written;
 }
