@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import type { EventBridgeEnvelope } from '../../events/index.js';
+import type { SqlSandbox } from '../../services/adapters/local/duckdb/duckdb-sandbox.js';
 import { FsObjectStore } from '../../services/adapters/local/fs-object-store.js';
 import { type QueueMessage, SqliteQueue } from '../../services/adapters/local/sqlite/sqlite-queue.js';
 import { SqliteRunLedger } from '../../services/adapters/local/sqlite/sqlite-run-ledger.js';
@@ -40,6 +41,13 @@ export function stateLayout(stateDir: string) {
     logs: path.join(root, 'logs', 'services.ndjson'),
     duckdb: path.join(root, 'warehouse.duckdb'),
   };
+}
+
+export type StateLayout = ReturnType<typeof stateLayout>;
+
+/** What the SQL of a state folder may touch: its lake, and write only to its warehouse (duckdb-sandbox.ts). */
+export function sqlSandboxOf(layout: StateLayout): SqlSandbox {
+  return { lake: path.dirname(layout.raw), warehouse: layout.warehouse };
 }
 
 export type LocalPortsInput = Omit<

@@ -23,7 +23,7 @@ import {
   seedApiConfig,
 } from '../../../services/source-config/index.js';
 import { BUNDLED_QUERIES, type RunSummary, relativeToCwd, runPipelineLocally } from '../run-pipeline.js';
-import { stateLayout } from '../runtime.js';
+import { type StateLayout, sqlSandboxOf, stateLayout } from '../runtime.js';
 import type { SimulatorStats } from '../simulator/index.js';
 import {
   describeFaults,
@@ -183,7 +183,7 @@ async function connectSource(
     days[0] ?? yesterdayUtc(),
   );
   // DuckDB opens (and the SQL transpiler warms up) on this thread while the simulator's starts on its own.
-  const engineOpening = openEngine(layout.duckdb);
+  const engineOpening = openEngine(layout);
   // Awaited later; until then a failure to open must not count as an unhandled rejection.
   engineOpening.catch(() => undefined);
   let simulator: SimulatorThread;
@@ -239,7 +239,7 @@ async function runWithSource(
   });
   let engine: DuckDbQueryEngine;
   try {
-    engine = await (engineOpening ?? openEngine(layout.duckdb));
+    engine = await (engineOpening ?? openEngine(layout));
   } catch (error) {
     process.stderr.write(`etl: cannot open the warehouse ${layout.duckdb}: ${describeError(error)}\n`);
     return 1;
@@ -291,11 +291,11 @@ async function runWithSource(
  * DuckDB and the SQL transpiler take about a second to load (the transpiler is WebAssembly): loaded when the engine
  * is opened rather than with the command, they load while the simulator's thread starts.
  */
-async function openEngine(databasePath: string): Promise<DuckDbQueryEngine> {
+async function openEngine(layout: StateLayout): Promise<DuckDbQueryEngine> {
   const { createDuckDbQueryEngine } = await import(
     '../../../services/adapters/local/duckdb/duckdb-query-engine.js'
   );
-  return createDuckDbQueryEngine({ databasePath });
+  return createDuckDbQueryEngine({ databasePath: layout.duckdb, sandbox: sqlSandboxOf(layout) });
 }
 
 /** `--date D` (default yesterday) is one night; `--from A --to B` is every night from A to B, both included. */

@@ -14,7 +14,7 @@ import {
   SqlPlaceholderValuesSchema,
   splitStatements,
 } from '../../../services/shared/sql-text.js';
-import { stateLayout } from '../runtime.js';
+import { sqlSandboxOf, stateLayout } from '../runtime.js';
 import { UsageError } from './args.js';
 import { renderTable } from './render.js';
 import { holdStateFolder, WAIT_OPTION, waitSeconds } from './state-folder.js';
@@ -92,7 +92,10 @@ async function runStatements(
   }
   let engine: DuckDbQueryEngine;
   try {
-    engine = await createDuckDbQueryEngine({ databasePath: warehouseExists ? layout.duckdb : ':memory:' });
+    engine = await createDuckDbQueryEngine({
+      databasePath: warehouseExists ? layout.duckdb : ':memory:',
+      sandbox: sqlSandboxOf(layout),
+    });
   } catch (error) {
     const message = describeError(error);
     const busy = /lock/i.test(message) ? ' (is an `etl run` using this state folder?)' : '';

@@ -5,6 +5,11 @@ export class UnsupportedStatementError extends TerminalError {
   override readonly name: string = 'UnsupportedStatementError';
 }
 
+/** The statement would read or write outside what the local engine's sandbox allows (duckdb-sandbox.ts). */
+export class SandboxError extends TerminalError {
+  override readonly name: string = 'SandboxError';
+}
+
 /**
  * The statement breaks a rule Athena enforces (a partition column not last, a CTAS into a non-empty
  * location, more than 100 partitions written...). The bridge fails locally where Athena would fail in AWS,

@@ -8,6 +8,7 @@ import type { QueryEngine, StatementContext, StatementResult } from '../../../po
 import { splitStatements } from '../../../shared/sql-text.js';
 import { translateStatement } from './athena-bridge.js';
 import { LocalQueryError, localQueryFailure } from './bridge-errors.js';
+import { confineToLake, type SqlSandbox } from './duckdb-sandbox.js';
 import { openLocalCatalog } from './local-catalog.js';
 import { PlanExecutor } from './plan-executor.js';
 import { firstLine } from './sql-tokens.js';
@@ -18,6 +19,8 @@ import { installTrinoFunctions } from './trino-functions.js';
 export interface DuckDbQueryEngineOptions {
   /** A DuckDB file in the local state folder, so that tables and the catalog persist between runs. */
   databasePath: string;
+  /** Confines the SQL to the state folder's lake (duckdb-sandbox.ts); `etl run` and `etl sql` always set it. */
+  sandbox?: SqlSandbox;
 }
 
 export interface DuckDbQueryEngine extends QueryEngine {
@@ -67,8 +70,9 @@ export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions)
   }
   await installTrinoFunctions(connection);
   const catalog = await openLocalCatalog(connection);
+  if (options.sandbox) await confineToLake(connection, options.sandbox);
   const views = new ViewRefresher(connection, catalog);
-  const executor = new PlanExecutor(connection, catalog, views);
+  const executor = new PlanExecutor(connection, catalog, views, options.sandbox);
 
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;

@@ -8,6 +8,7 @@ import type {
   InsertPlan,
 } from './athena-bridge.js';
 import { AthenaRuleError } from './bridge-errors.js';
+import { assertWritable, type SqlSandbox } from './duckdb-sandbox.js';
 import type { LocalCatalog } from './local-catalog.js';
 import { localPathOf } from './local-locations.js';
 import { toResultSet } from './result-set.js';
@@ -29,6 +30,7 @@ export class PlanExecutor {
     private readonly connection: DuckDBConnection,
     private readonly catalog: LocalCatalog,
     private readonly views: ViewRefresher,
+    private readonly sandbox?: SqlSandbox,
   ) {}
 
   async run(plan: BridgePlan, runId: string): Promise<StatementResult['result']> {
@@ -82,6 +84,7 @@ export class PlanExecutor {
     if (await this.skipExisting(plan)) {
       return;
     }
+    assertWritable(this.sandbox, localPathOf(plan.location), `CTAS ${displayName(plan.table)}`);
     const definition = ctasDefinition(plan, await describeQuery(this.connection, plan.query));
     // Athena never writes a CTAS into a location that holds data, and never deletes data to make room.
     if ((await filesBelow(localPathOf(plan.location))).length > 0) {
@@ -104,6 +107,7 @@ export class PlanExecutor {
 
   private async insert(plan: InsertPlan, runId: string): Promise<void> {
     const definition = await this.writableTable(plan);
+    assertWritable(this.sandbox, localPathOf(definition.location), `INSERT INTO ${displayName(plan.table)}`);
     const source = await describeQuery(this.connection, plan.query);
     const select = insertSelect(plan.table, definition, plan.query, source.length, plan.columns);
     // See table-writer.ts: the run's earlier files go first, so a re-run replaces rather than appends.
