@@ -137,8 +137,12 @@ export class LocalRuntime {
     });
     const consumeQueues = (options.queues ?? 'consume') === 'consume';
     if (consumeQueues) {
-      // Tasks left by an interrupted run are pending work of this one: they are received again.
+      // Tasks left by an interrupted run are pending work of this one: they are received again. Its writes that
+      // never finished left temporary files beside the objects: nothing reads them, and they would pile up.
       this.tasks.recoverAbandoned();
+      for (const root of [this.layout.raw, this.layout.warehouse, this.layout.results]) {
+        FsObjectStore.removeAbandonedWrites(root);
+      }
       for (let i = 0; i < this.tasks.size; i += 1) this.work.begin();
       // A task the previous process released moments before it ended is still invisible.
       if (this.tasks.depth.delayed > 0) this.wakeConsumersOnceVisible();

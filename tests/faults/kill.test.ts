@@ -147,6 +147,9 @@ describe('fault injection: the process killed', () => {
             problems.push('the last run did not resume');
           if (brokenParquet.size > 0)
             problems.push(`Parquet files left not whole: ${[...brokenParquet].join(', ')}`);
+          const leftovers = temporaryFiles(stateDir);
+          if (leftovers.length > 0)
+            problems.push(`temporary files left after the last run: ${leftovers.join(', ')}`);
           const outputs = killedRuns.flatMap((run) => [run.stderr, run.stdout]);
           for (const text of [...outputs, resumed.stderr, resumed.stdout]) {
             for (const secret of [CLIENT_SECRET, ...simulator.issuedTokens()]) {
@@ -212,6 +215,13 @@ function unwholeParquetFiles(stateDir: string): string[] {
       const bytes = readFileSync(file);
       return bytes.length < 12 || bytes.subarray(-4).toString('latin1') !== 'PAR1';
     });
+}
+
+/** Temporary files of unfinished page and object writes (`.<name>.<uuid>.tmp`) anywhere in the state folder. */
+function temporaryFiles(stateDir: string): string[] {
+  return readdirSync(stateDir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.tmp'))
+    .map((entry) => path.join(entry.parentPath, entry.name));
 }
 
 /** The fault-free answer for the simulator's night, computed in TypeScript (the in-process suites check both agree). */

@@ -1,16 +1,37 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createWriteStream, readdirSync, rmSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ObjectBody, ObjectStore } from '../../ports/object-store.js';
 import { systemErrorCode } from '../../shared/errors.js';
 
+/** A write in progress: `.<object name>.<uuid>.tmp` beside the object it becomes. */
+const TEMPORARY_FILE = /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
+
 /**
- * A bucket as a folder. Writes go to a temporary file in the same folder and are renamed into place, so a
- * reader (DuckDB's glob) never sees half an object and a crash mid-write leaves nothing under the key.
+ * A bucket as a folder. Writes go to a temporary file in the same folder, are flushed to the disk and renamed
+ * into place, so a reader (DuckDB's glob) never sees half an object, and neither a crash mid-write nor a power
+ * loss after the rename leaves a cut object under the key.
  */
 export class FsObjectStore implements ObjectStore {
+  /**
+   * Removes the temporary files of writes a killed process never finished, below `root`; returns how many. Only
+   * for the process that owns the state folder (its lock), before it writes: another writer's would go too.
+   */
+  static removeAbandonedWrites(root: string): number {
+    let entries: { name: string; parentPath: string; isFile(): boolean }[];
+    try {
+      entries = readdirSync(root, { recursive: true, withFileTypes: true });
+    } catch (error) {
+      if (isNotFound(error)) return 0;
+      throw error;
+    }
+    const abandoned = entries.filter((entry) => entry.isFile() && TEMPORARY_FILE.test(entry.name));
+    for (const entry of abandoned) rmSync(path.join(entry.parentPath, entry.name), { force: true });
+    return abandoned.length;
+  }
+
   readonly location: string;
 
   constructor(private readonly root: string) {
@@ -101,6 +122,14 @@ async function writeBody(file: string, body: ObjectBody): Promise<number> {
     await new Promise<void>((resolve, reject) =>
       out.end((error?: Error | null) => (error ? reject(error) : resolve())),
     );
+  }
+  // Flushed before the caller renames it into place: otherwise a power loss after the rename can leave the key
+  // naming an empty or cut file, and a full disk surfaces here, as an error of this write, not later.
+  const handle = await open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
   return bytes;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FsObjectStore } from '../../../services/adapters/local/fs-object-store.js';
@@ -30,6 +30,19 @@ describe('FsObjectStore', () => {
     await expect(s.put('sensors/run=1/page-00001.ndjson', failing())).rejects.toThrow('connection reset');
     expect(await s.exists('sensors/run=1/page-00001.ndjson')).toBe(false);
     expect(readdirSync(s.pathOf('sensors/run=1'))).toEqual([]);
+  });
+
+  it('removes the temporary files of writes a killed process left, and nothing else', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'store-'));
+    const s = new FsObjectStore(root);
+    await s.put('sensors/run=1/page-00001.ndjson', 'a\n');
+    const folder = s.pathOf('sensors/run=1');
+    const abandoned = '.page-00002.ndjson.0b8e7c1e-3f0a-4f6e-9d1c-2a7b5e4c9f10.tmp';
+    writeFileSync(path.join(folder, abandoned), '{"cut');
+    writeFileSync(path.join(folder, '.keep'), '');
+    expect(FsObjectStore.removeAbandonedWrites(root)).toBe(1);
+    expect(readdirSync(folder).sort()).toEqual(['.keep', 'page-00001.ndjson']);
+    expect(FsObjectStore.removeAbandonedWrites(path.join(root, 'missing'))).toBe(0);
   });
 
   it('refuses keys that escape the store', async () => {
