@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync } from 'node:fs';
 import * as z from 'zod';
 import { EventBridgeEnvelopeSchema } from '../../events/index.js';
 import { systemErrorCode } from '../../services/shared/errors.js';
@@ -47,6 +47,43 @@ export function readArchive(file: string): ArchiveContents {
     }
   }
   return truncatedLastLine === undefined ? { events } : { events, truncatedLastLine };
+}
+
+/**
+ * Cuts a last line that has no newline (what a process killed mid-append leaves) off the archive, before anything
+ * is appended: appended to, it would be glued to the next event, and that line, no longer the last, would make
+ * every later reading of the archive fail. Returns the bytes dropped (0 when the archive ends whole or is absent).
+ * Only the bus that owns the state folder appends, so no other writer is cut short.
+ */
+export function dropTornLastLine(file: string): number {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r+');
+  } catch (error) {
+    if (systemErrorCode(error) === 'ENOENT') return 0;
+    throw error;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const chunk = Buffer.alloc(64 * 1024);
+    // Reads backwards from the end to the last newline; a file whose last byte is one is whole.
+    let end = size;
+    while (end > 0) {
+      const start = Math.max(0, end - chunk.length);
+      const read = readSync(fd, chunk, 0, end - start, start);
+      const newline = chunk.subarray(0, read).lastIndexOf(0x0a);
+      if (newline >= 0) {
+        const keep = start + newline + 1;
+        if (keep < size) ftruncateSync(fd, keep);
+        return size - keep;
+      }
+      end = start;
+    }
+    if (size > 0) ftruncateSync(fd, 0);
+    return size;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function parseLine(line: string): { success: true; data: ArchivedEvent } | { success: false; error: string } {

@@ -10,6 +10,7 @@ import {
   MAX_EVENT_BYTES,
   type OutgoingEvent,
 } from '../../events/index.js';
+import { dropTornLastLine } from './archive.js';
 import { type CompiledPattern, compilePattern, matchesCompiled } from './event-pattern.js';
 
 /** Up to this much archive text waits in memory for the disk before publishers are made to wait. */
@@ -141,6 +142,7 @@ export class LocalBus implements EventPublisher {
     if (file === undefined || lines === '') return undefined;
     if (this.archive === undefined) {
       mkdirSync(path.dirname(file), { recursive: true });
+      dropTornLastLine(file);
       this.archive = createWriteStream(file, { flags: 'a', highWaterMark: ARCHIVE_HIGH_WATER_MARK });
     }
     if (this.archive.write(lines)) return undefined;

@@ -1,7 +1,15 @@
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ArchiveError, readArchive, runIdOf, selectEvents } from '../../../infra/local/archive.js';
+import { toOutgoingEvent } from '../../../events/index.js';
+import {
+  ArchiveError,
+  dropTornLastLine,
+  readArchive,
+  runIdOf,
+  selectEvents,
+} from '../../../infra/local/archive.js';
+import { LocalBus } from '../../../infra/local/local-bus.js';
 import { envelope } from '../../helpers/fakes.js';
 import { validDetails } from '../../helpers/samples.js';
 
@@ -34,6 +42,36 @@ describe('readArchive', () => {
     const { events, truncatedLastLine } = readArchive(file);
     expect(events).toHaveLength(1);
     expect(truncatedLastLine).toBe(2);
+  });
+
+  it('reads whole after a killed append, once the next process has published on the bus', async () => {
+    // Prepare: one whole event, then what a process killed mid-append leaves.
+    const file = archiveFile(line('PagesPlanned', '2026-11-25T01:00:00Z'));
+    appendFileSync(file, '{"bus":"fleet-etl","version":"0","id":"x","detail-ty');
+    // Act: the next process publishes (the bus appends to the same archive).
+    const bus = new LocalBus({ archiveFile: file, busName: 'fleet-etl' });
+    await bus.publish([toOutgoingEvent('PagesPlanned', { ...validDetails.PagesPlanned })]);
+    await bus.close();
+    // Assess: the torn fragment is gone, not glued to the new event.
+    const { events, truncatedLastLine } = readArchive(file);
+    expect(events.map((e) => e['detail-type'])).toEqual(['PagesPlanned', 'PagesPlanned']);
+    expect(truncatedLastLine).toBeUndefined();
+  });
+
+  it('drops only a last line without its newline', () => {
+    const whole = line('EtlDone', '2026-11-25T01:00:09Z');
+    const file = archiveFile(whole);
+    expect(dropTornLastLine(file)).toBe(0);
+    appendFileSync(file, '{"torn');
+    expect(dropTornLastLine(file)).toBe(6);
+    expect(readFileSync(file, 'utf8')).toBe(whole);
+    expect(dropTornLastLine(archiveFile('{"only a fragment'))).toBe(17);
+    expect(dropTornLastLine(path.join(tmpdir(), 'no-such-folder', 'archive.ndjson'))).toBe(0);
+    // A long archive: the last newline is found across reads of 64 KiB.
+    const long = archiveFile(`${'x'.repeat(200_000)}
+${'y'.repeat(70_000)}`);
+    expect(dropTornLastLine(long)).toBe(70_000);
+    expect(readFileSync(long, 'utf8')).toHaveLength(200_001);
   });
 
   it('refuses a bad line in the middle, naming it', () => {
