@@ -10,5 +10,11 @@ export const PageDownloadedSchema = z.object({
   rows: z.number().int().min(0),
   bytes: z.number().int().min(0),
   key: ObjectKeySchema,
+  /**
+   * Valid rows of the API's answer left out because their `created_at` is outside the run's window (the API was
+   * asked for a wider one, its filters' precision rounded outward). Optional: absent before it was added, and
+   * when a page already stored is announced again.
+   */
+  outsideWindow: z.number().int().min(0).optional(),
 });
 export type PageDownloaded = z.infer<typeof PageDownloadedSchema>;

@@ -50,6 +50,11 @@ export interface RunSummary {
   status: 'succeeded' | 'failed';
   window: DateWindow;
   datasets: Record<string, DatasetTotals>;
+  /**
+   * Per dataset, valid rows the API sent that were created outside the window and left out (PageDownloaded's
+   * outsideWindow, once per page). Pages stored by an earlier attempt and announced again do not count.
+   */
+  outsideWindow: Record<string, number>;
   lake: { raw: string; warehouse: string };
   /** The report consumer's HTML page for the run. */
   report: string;
@@ -83,6 +88,8 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
   });
   const datasets: Record<string, DatasetTotals> = {};
   const failures: string[] = [];
+  /** Per `dataset page`: a page announced twice (at-least-once delivery) counts once. */
+  const outsideByPage = new Map<string, { dataset: string; rows: number }>();
   let done = false;
   runtime.bus.onEvent((raw: EventBridgeEnvelope) => {
     const line = progressLine(raw);
@@ -96,6 +103,10 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
     const event = parseFleetEvent(raw, allDetailTypes);
     if (event.detail.runId !== runId) return;
     if (event['detail-type'] === DetailType.DownloadsDrained) Object.assign(datasets, event.detail.datasets);
+    if (event['detail-type'] === DetailType.PageDownloaded && event.detail.outsideWindow !== undefined) {
+      const { dataset, page, outsideWindow } = event.detail;
+      outsideByPage.set(`${dataset} ${page}`, { dataset, rows: outsideWindow });
+    }
     if (event['detail-type'] === DetailType.EtlDone) done = true;
     if (event['detail-type'] === DetailType.EtlFailed)
       failures.push(`${event.detail.stage}: ${event.detail.reason}`);
@@ -126,6 +137,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
     status: done && failures.length === 0 ? 'succeeded' : 'failed',
     window,
     datasets,
+    outsideWindow: sumByDataset(outsideByPage.values()),
     lake: { raw: runtime.layout.raw, warehouse: runtime.layout.warehouse },
     report: reportPageOf(options.stateDir, runId),
     results,
@@ -171,4 +183,10 @@ async function prepareAttempt(runtime: LocalRuntime, runId: string, onProgress?:
 export function relativeToCwd(location: string): string {
   const relative = path.relative(process.cwd(), location);
   return relative.startsWith('..') ? location : relative || '.';
+}
+
+function sumByDataset(pages: Iterable<{ dataset: string; rows: number }>): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (const { dataset, rows } of pages) sums[dataset] = (sums[dataset] ?? 0) + rows;
+  return sums;
 }

@@ -24,6 +24,8 @@ export interface StoredPage {
   bytes: number;
   /** Rows left out for breaking the row schema, kept under `rejected/` (docs/decisions/0030). */
   rejectedRows: number;
+  /** Valid rows left out for being created outside the window (FetchedPage); unknown for a page already stored. */
+  outsideWindow?: number;
 }
 
 export type DownloadOutcome = StoredPage;
@@ -43,6 +45,7 @@ export async function downloadPage(task: DownloadTask, deps: DownloaderDeps): Pr
     rows: stored.rows,
     bytes: stored.bytes,
     key,
+    ...(stored.outsideWindow === undefined ? {} : { outsideWindow: stored.outsideWindow }),
   });
   return stored;
 }
@@ -85,5 +88,19 @@ export async function storePage(task: DownloadTask, key: string, deps: Downloade
   if (fetched.rejected.length > 0) {
     await storeRejectedRows(deps.rawStore, task, fetched.rejected, deps.logger);
   }
-  return { key, rows: fetched.rows, bytes: fetched.stored.bytes, rejectedRows: fetched.rejected.length };
+  if (fetched.outsideWindow !== undefined && fetched.outsideWindow > 0) {
+    deps.logger.info('rows created outside the window left out', {
+      runId,
+      dataset,
+      page,
+      outsideWindow: fetched.outsideWindow,
+    });
+  }
+  return {
+    key,
+    rows: fetched.rows,
+    bytes: fetched.stored.bytes,
+    rejectedRows: fetched.rejected.length,
+    ...(fetched.outsideWindow === undefined ? {} : { outsideWindow: fetched.outsideWindow }),
+  };
 }

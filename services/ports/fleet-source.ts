@@ -37,6 +37,12 @@ export interface FetchedPage<T> {
   rows: number;
   /** Rows left out for breaking the schema; the page failed instead if there were too many. */
   rejected: RejectedRow[];
+  /**
+   * Valid rows the API sent whose `created_at` is outside the window: the API is asked for the window rounded
+   * outward to its filters' precision, so rows of the neighbouring nights may come and are left out here.
+   * Absent for sources that send only the window's rows.
+   */
+  outsideWindow?: number;
   /** What the sink returned. */
   stored: T;
 }

@@ -5,10 +5,14 @@ import { TerminalError } from '../shared/errors.js';
 import { rowSchemas } from '../shared/rows.js';
 import {
   type AuthConfig,
+  type DateFilter,
+  type DateFilterPatch,
+  type DateFormat,
   DEFAULT_DATE_FILTER,
   DEFAULT_QUERY,
   DEFAULT_RESPONSE,
   DEFAULT_ROWS,
+  type FilterPrecision,
   type ResponseShape,
   SourceConfigFileSchema,
 } from './schema.js';
@@ -155,7 +159,7 @@ export function parseSourceConfig(raw: unknown, origin: string): SourceConfig {
       },
       pageSize: spec.pageSize,
       query: { ...DEFAULT_QUERY, ...file.query, ...spec.query },
-      dateFilter: { ...DEFAULT_DATE_FILTER, ...file.dateFilter, ...spec.dateFilter },
+      dateFilter: dateFilterOf(file.dateFilter, spec.dateFilter, `${at}.dateFilter`, issues),
       shape,
       rows,
     };
@@ -181,6 +185,37 @@ export function parseSourceConfig(raw: unknown, origin: string): SourceConfig {
     window: file.window,
   };
 }
+
+/**
+ * The merged date filter. Its precision, unless stated, is the format's own unit (`iso-seconds` compares whole
+ * seconds); a precision finer than the format can write is refused, since such bounds could not be sent.
+ */
+function dateFilterOf(
+  top: DateFilterPatch | undefined,
+  own: DateFilterPatch | undefined,
+  at: string,
+  issues: ConfigIssue[],
+): DateFilter {
+  const merged = { ...DEFAULT_DATE_FILTER, ...top, ...own };
+  const formatUnit = FORMAT_PRECISION[merged.format];
+  const precision = own?.precision ?? top?.precision ?? formatUnit;
+  if (PRECISION_RANK[precision] < PRECISION_RANK[formatUnit]) {
+    issues.push({
+      path: `${at}.precision`,
+      message: `"${precision}" is finer than format "${merged.format}" can write (${formatUnit} at most)`,
+    });
+  }
+  return { ...merged, precision };
+}
+
+const FORMAT_PRECISION: Record<DateFormat, FilterPrecision> = {
+  'iso-millis': 'millis',
+  'epoch-millis': 'millis',
+  'iso-seconds': 'seconds',
+  'epoch-seconds': 'seconds',
+  date: 'days',
+};
+const PRECISION_RANK: Record<FilterPrecision, number> = { millis: 0, seconds: 1, days: 2 };
 
 function pageShape(response: ResponseShape, at: string, issues: ConfigIssue[]): PageShape {
   const { totalPagesPath, totalItemsPath } = response;

@@ -56,9 +56,12 @@ export const QueryNamesPatchSchema = z
 export type QueryNames = Required<z.infer<typeof QueryNamesPatchSchema>>;
 
 /**
- * How the API's date filters read the window's bounds. Windows are half-open, [from, to); an API whose `to`
- * filter is inclusive is sent `to` minus one unit of the format (1 ms, 1 s or 1 calendar day), so a row created
- * exactly on a boundary is fetched by exactly one of two neighbouring windows.
+ * How the API's date filters read the window's bounds. `format` is how a bound is written; `precision` is the unit
+ * the API compares in (`days`, whole `seconds` or `millis`), which is the format's own unit unless the config says
+ * it is coarser (an API that accepts milliseconds but compares whole seconds). Windows are half-open, [from, to);
+ * the source asks for the window rounded outward to the precision, so whatever the API does inside a unit, every
+ * row of the night is fetched, and keeps only the rows whose own `created_at` falls in [from, to): a row created on
+ * a boundary lands in exactly one of two neighbouring nights (services/source-config/windows.ts).
  */
 export const DateFormatSchema = z.enum([
   'iso-millis',
@@ -69,10 +72,19 @@ export const DateFormatSchema = z.enum([
 ]);
 export type DateFormat = z.infer<typeof DateFormatSchema>;
 
+export const FilterPrecisionSchema = z.enum(['days', 'seconds', 'millis']);
+export type FilterPrecision = z.infer<typeof FilterPrecisionSchema>;
+
 export const DateFilterPatchSchema = z
-  .strictObject({ format: DateFormatSchema, fromInclusive: z.boolean(), toInclusive: z.boolean() })
+  .strictObject({
+    format: DateFormatSchema,
+    precision: FilterPrecisionSchema,
+    fromInclusive: z.boolean(),
+    toInclusive: z.boolean(),
+  })
   .partial();
-export type DateFilter = Required<z.infer<typeof DateFilterPatchSchema>>;
+export type DateFilterPatch = z.infer<typeof DateFilterPatchSchema>;
+export type DateFilter = Required<DateFilterPatch>;
 
 /** Where a page's parts are in its body. */
 export const ResponseShapePatchSchema = z
@@ -189,6 +201,7 @@ export const DEFAULT_QUERY: QueryNames = {
 };
 export const DEFAULT_DATE_FILTER: DateFilter = {
   format: 'iso-millis',
+  precision: 'millis',
   fromInclusive: true,
   toInclusive: false,
 };

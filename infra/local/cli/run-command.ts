@@ -34,7 +34,7 @@ import {
   resolveSimulatorSettings,
 } from '../simulator-settings.js';
 import { parseFlags, UsageError, wholeNumber } from './args.js';
-import { renderTable } from './render.js';
+import { formatCount, renderTable } from './render.js';
 import { type SimulatorThread, startSimulatorThread } from './simulator-worker.js';
 import { type StageDurations, StageTimeline } from './stage-timeline.js';
 import { holdStateFolder, WAIT_OPTION, waitSeconds } from './state-folder.js';
@@ -350,6 +350,13 @@ function printSummary(
 ): void {
   const out = (text: string) => process.stdout.write(`${text}\n`);
   const seconds = (summary.durationMs / 1000).toFixed(1);
+  const outside = Object.entries(summary.outsideWindow).filter(([, rows]) => rows > 0);
+  if (outside.length > 0) {
+    const parts = outside.map(([dataset, rows]) => `${dataset} ${formatCount(rows)}`).join(', ');
+    process.stderr.write(
+      `  rows the API sent that were created outside the window, left out (they belong to other nights): ${parts}\n`,
+    );
+  }
   if (summary.status === 'succeeded') {
     process.stderr.write(`run ${summary.runId} succeeded in ${seconds} s\n`);
   } else {
@@ -363,6 +370,7 @@ function printSummary(
         status: summary.status,
         window: summary.window,
         datasets: summary.datasets,
+        outsideWindow: summary.outsideWindow,
         lake: summary.lake,
         report: summary.report,
         results: Object.fromEntries(Object.entries(summary.results).map(([name, r]) => [name, r.rows])),

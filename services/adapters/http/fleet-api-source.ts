@@ -182,7 +182,7 @@ export class FleetApiSource implements FleetSource {
         page: request.page,
         pageSize: request.pageSize,
         invalidRows: source.rows.invalidRows,
-        ...(emitRows ? { checkRow: rowReader(source.dataset, source.rows) } : {}),
+        ...(emitRows ? { checkRow: rowReader(source.dataset, source.rows, request.window) } : {}),
       });
       const outcome: BodyOutcome = { failure: undefined, parsed: undefined };
       let stored: T;
@@ -203,6 +203,7 @@ export class FleetApiSource implements FleetSource {
         totalPages: outcome.parsed.totalPages,
         rows: outcome.parsed.rows,
         rejected: outcome.parsed.rejected,
+        outsideWindow: outcome.parsed.outsideWindow,
         stored,
       };
     } finally {

@@ -1,8 +1,8 @@
 import type { z } from 'zod';
-import type { Dataset } from '../../../events/index.js';
+import type { Dataset, DateWindow } from '../../../events/index.js';
 import { columnsOf, rowSchemas } from '../../shared/rows.js';
 import type { RowsMapping } from '../../source-config/index.js';
-import { splitPath } from '../../source-config/index.js';
+import { splitPath, windowRowFilter } from '../../source-config/index.js';
 import { issuesOf } from './http-exchange.js';
 import type { RowCheck, RowVerdict } from './page-body-parser.js';
 import { valueAt } from './page-body-parser.js';
@@ -12,17 +12,22 @@ import { valueAt } from './page-body-parser.js';
  * schema: fields renamed as the configuration says, a `timestamp` in seconds or ISO 8601 turned into epoch
  * milliseconds. The schema strips fields it does not know, so the lake holds exactly the canonical columns; every
  * canonical column is a string, a number or null, so the rows are flat (RowVerdict).
+ *
+ * With a window, a valid row whose `created_at` is outside it is left out as `outsideWindow`: the API was asked
+ * for a window rounded outward to its filters' precision (filterBounds), and the night keeps only its own rows.
  */
-export function rowReader(dataset: Dataset, mapping: RowsMapping): RowCheck {
-  const schema: z.ZodType = rowSchemas[dataset];
+export function rowReader(dataset: Dataset, mapping: RowsMapping, window?: DateWindow): RowCheck {
+  const schema: z.ZodType<{ created_at: string }> = rowSchemas[dataset];
+  const inWindow = window === undefined ? undefined : windowRowFilter(window);
   const columnNames = columnsOf(dataset);
   const renamed = Object.entries(mapping.fields);
   const convertsTimestamp = dataset === 'sensors' && mapping.timestampFormat !== 'epoch-millis';
   const validate = (candidate: unknown): RowVerdict => {
     const parsed = schema.safeParse(candidate);
-    return parsed.success
-      ? { ok: true, row: parsed.data, flat: true }
-      : { ok: false, reason: describeIssues(parsed.error, mapping.fields) };
+    if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error, mapping.fields) };
+    if (inWindow !== undefined && !inWindow(parsed.data.created_at))
+      return { ok: false, outsideWindow: true };
+    return { ok: true, row: parsed.data, flat: true };
   };
   if (renamed.length === 0 && !convertsTimestamp) {
     // The API's rows are the canonical rows themselves: when one has exactly the canonical columns and zod kept

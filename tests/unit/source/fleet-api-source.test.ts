@@ -194,7 +194,7 @@ describe('FleetApiSource tokens and requests', () => {
     expect(fetch.requests.filter((r) => r.headers.authorization === 'Bearer t2')).toHaveLength(3);
   });
 
-  it('sends the configured parameter names, an inclusive `to` one unit early, and fixed parameters', async () => {
+  it('sends the configured parameter names, an inclusive whole-second `to` rounded up to the next night’s first second, and fixed parameters', async () => {
     const { source, pageRequests } = setup([page(2)], {
       query: {
         from: 'start',
@@ -213,7 +213,7 @@ describe('FleetApiSource tokens and requests', () => {
     expect(Object.fromEntries(url.searchParams)).toEqual({
       format: 'json',
       start: '2026-11-24T00:00:00Z',
-      end: '2026-11-24T23:59:59Z',
+      end: '2026-11-25T00:00:00Z',
       limit: '100',
       p: '2',
     });

@@ -49,7 +49,7 @@ describe('the source configuration', () => {
         page: 'page',
         fixed: {},
       },
-      dateFilter: { format: 'iso-millis', fromInclusive: true, toInclusive: false },
+      dateFilter: { format: 'iso-millis', precision: 'millis', fromInclusive: true, toInclusive: false },
       shape: { rowsPath: ['data'], total: { path: ['total_pages'], counts: 'pages' }, pagePath: ['page'] },
       rows: {
         fields: {},
@@ -96,6 +96,7 @@ describe('the source configuration', () => {
     expect(config.datasets.sensors.shape.total).toEqual({ path: ['meta', 'count'], counts: 'items' });
     expect(config.datasets.sensors.dateFilter).toEqual({
       format: 'date',
+      precision: 'days',
       fromInclusive: true,
       toInclusive: true,
     });
@@ -104,6 +105,19 @@ describe('the source configuration', () => {
       timestampFormat: 'iso-8601',
     });
     expect(config.datasets.sensors.pageSize).toBe(10_000);
+  });
+
+  it('takes a date filter’s precision from its format unless it says a coarser one, and refuses a finer one', () => {
+    const withFilter = (dateFilter: object) =>
+      parseSourceConfig({ ...minimal(), dateFilter }, 'etl.config.json').datasets.vehicles.dateFilter;
+
+    expect(withFilter({ format: 'epoch-seconds' }).precision).toBe('seconds');
+    expect(withFilter({ format: 'iso-millis', precision: 'seconds' }).precision).toBe('seconds');
+    expect(issuesOf({ ...minimal(), dateFilter: { format: 'date', precision: 'seconds' } })).toEqual(
+      expect.arrayContaining([
+        'datasets.vehicles.dateFilter.precision: "seconds" is finer than format "date" can write (days at most)',
+      ]),
+    );
   });
 
   it('names every bad field, without quoting values', () => {
