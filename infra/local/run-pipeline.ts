@@ -9,6 +9,7 @@ import {
   type EventBridgeEnvelope,
   isDetailReference,
   parseFleetEvent,
+  type UnknownVehicles,
 } from '../../events/index.js';
 import { FolderSqlSource } from '../../services/adapters/local/folder-sql-source.js';
 import { systemClock } from '../../services/ports/clock.js';
@@ -55,6 +56,8 @@ export interface RunSummary {
    * outsideWindow, once per page). Pages stored by an earlier attempt and announced again do not count.
    */
   outsideWindow: Record<string, number>;
+  /** Readings dropped by the sensor join for an unknown vehicle (EtlDone's unknownVehicles), when counted. */
+  unknownVehicles?: UnknownVehicles;
   lake: { raw: string; warehouse: string };
   /** The report consumer's HTML page for the run. */
   report: string;
@@ -91,6 +94,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
   /** Per `dataset page`: a page announced twice (at-least-once delivery) counts once. */
   const outsideByPage = new Map<string, { dataset: string; rows: number }>();
   let done = false;
+  let unknownVehicles: UnknownVehicles | undefined;
   runtime.bus.onEvent((raw: EventBridgeEnvelope) => {
     const line = progressLine(raw);
     if (line) options.onProgress?.(line);
@@ -107,7 +111,10 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
       const { dataset, page, outsideWindow } = event.detail;
       outsideByPage.set(`${dataset} ${page}`, { dataset, rows: outsideWindow });
     }
-    if (event['detail-type'] === DetailType.EtlDone) done = true;
+    if (event['detail-type'] === DetailType.EtlDone) {
+      done = true;
+      unknownVehicles = event.detail.unknownVehicles;
+    }
     if (event['detail-type'] === DetailType.EtlFailed)
       failures.push(`${event.detail.stage}: ${event.detail.reason}`);
   });
@@ -138,6 +145,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
     window,
     datasets,
     outsideWindow: sumByDataset(outsideByPage.values()),
+    ...(unknownVehicles === undefined ? {} : { unknownVehicles }),
     lake: { raw: runtime.layout.raw, warehouse: runtime.layout.warehouse },
     report: reportPageOf(options.stateDir, runId),
     results,

@@ -72,7 +72,14 @@ async function alreadyStored(key: string, deps: DownloaderDeps): Promise<StoredP
  */
 export async function storePage(task: DownloadTask, key: string, deps: DownloaderDeps): Promise<StoredPage> {
   const { runId, dataset, window, page, pageSize } = task;
-  const request = { dataset, window, page, pageSize, expectedTotalPages: task.totalPages };
+  const request = {
+    dataset,
+    window,
+    page,
+    pageSize,
+    expectedTotalPages: task.totalPages,
+    ...(task.fullSnapshot === true ? { fullSnapshot: true } : {}),
+  };
   const fetched = await deps.source.fetchPage(request, (ndjson) =>
     deps.rawStore.put(key, ndjson, { contentType: 'application/x-ndjson' }),
   );

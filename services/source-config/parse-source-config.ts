@@ -159,6 +159,7 @@ export function parseSourceConfig(raw: unknown, origin: string): SourceConfig {
       },
       pageSize: spec.pageSize,
       query: { ...DEFAULT_QUERY, ...file.query, ...spec.query },
+      snapshot: spec.snapshot,
       dateFilter: dateFilterOf(file.dateFilter, spec.dateFilter, `${at}.dateFilter`, issues),
       shape,
       rows,
@@ -172,6 +173,12 @@ export function parseSourceConfig(raw: unknown, origin: string): SourceConfig {
       (name): name is string => name !== null,
     );
     const repeated = names.find((name, index) => names.indexOf(name) !== index);
+    if (dataset === 'sensors' && datasets.sensors.snapshot !== 'never') {
+      issues.push({
+        path: 'datasets.sensors.snapshot',
+        message: 'only vehicles can be fetched whole; readings are fetched night by night',
+      });
+    }
     if (repeated !== undefined) {
       issues.push({ path: `datasets.${dataset}.query`, message: `parameter "${repeated}" is used twice` });
     }

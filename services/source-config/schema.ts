@@ -160,8 +160,18 @@ export const RetrySchema = z.strictObject({
 });
 export type RetryConfig = z.infer<typeof RetrySchema>;
 
+/**
+ * When to fetch a dataset whole, without the date filters: `never` (default; only rows created in the night),
+ * `first-night` (the first night run into an empty lake, then by date) or `every-night`. For vehicles: a first run
+ * against a fleet that exists already would otherwise know no vehicle created before that night, and the sensor
+ * join would drop their readings. Rows of a snapshot are kept whatever their `created_at`.
+ */
+export const SnapshotModeSchema = z.enum(['never', 'first-night', 'every-night']);
+export type SnapshotMode = z.infer<typeof SnapshotModeSchema>;
+
 const DatasetFileSchema = z.strictObject({
   endpoint: UrlOrPathSchema,
+  snapshot: SnapshotModeSchema.default('never'),
   auth: AuthSchema.optional(),
   /** Rows asked per page: the API's maximum is usually best (fewer requests). */
   pageSize: z.number().int().min(1).max(50_000).default(50_000),

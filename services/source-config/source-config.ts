@@ -1,5 +1,13 @@
 import type { Dataset } from '../../events/index.js';
-import type { AuthConfig, DateFilter, QueryNames, RateBudget, RetryConfig, RowsMapping } from './schema.js';
+import type {
+  AuthConfig,
+  DateFilter,
+  QueryNames,
+  RateBudget,
+  RetryConfig,
+  RowsMapping,
+  SnapshotMode,
+} from './schema.js';
 
 /** A dot path split into keys: `meta.total_pages` → ['meta', 'total_pages']. */
 export type JsonPath = readonly string[];
@@ -26,6 +34,8 @@ export interface DatasetSource {
   pageSize: number;
   query: QueryNames;
   dateFilter: DateFilter;
+  /** When the dataset is fetched whole, without the date filters (schema.ts). */
+  snapshot: SnapshotMode;
   shape: PageShape;
   rows: RowsMapping;
 }

@@ -341,6 +341,13 @@ function describeSimulatorStats(stats: SimulatorStats): string {
   );
 }
 
+/** Above this share of a run's readings, dropped for an unknown vehicle, `etl run` warns. */
+const UNKNOWN_VEHICLES_WARN_SHARE = 0.01;
+
+function formatShare(share: number): string {
+  return `${(share * 100).toFixed(share > 0 && share < 0.001 ? 3 : 1)}%`;
+}
+
 function printSummary(
   summary: RunSummary,
   json: boolean,
@@ -357,6 +364,21 @@ function printSummary(
       `  rows the API sent that were created outside the window, left out (they belong to other nights): ${parts}\n`,
     );
   }
+  const unknown = summary.unknownVehicles;
+  if (unknown !== undefined) {
+    const share = unknown.readings === 0 ? 0 : unknown.unknownVehicleReadings / unknown.readings;
+    process.stderr.write(
+      `  readings of vehicles not in vehicles_data, dropped by the join: ${formatCount(unknown.unknownVehicleReadings)} ` +
+        `of ${formatCount(unknown.readings)} (${formatShare(share)}), ${formatCount(unknown.unknownVehicles)} vehicle(s)\n`,
+    );
+    if (share > UNKNOWN_VEHICLES_WARN_SHARE) {
+      process.stderr.write(
+        `  WARNING: more than ${formatShare(UNKNOWN_VEHICLES_WARN_SHARE)} of the readings belong to vehicles fetched on no ` +
+          'night so far; on a first run against an existing fleet, fetch the vehicles as a full snapshot ' +
+          '(datasets.vehicles.snapshot in the --source file, README)\n',
+      );
+    }
+  }
   if (summary.status === 'succeeded') {
     process.stderr.write(`run ${summary.runId} succeeded in ${seconds} s\n`);
   } else {
@@ -371,6 +393,7 @@ function printSummary(
         window: summary.window,
         datasets: summary.datasets,
         outsideWindow: summary.outsideWindow,
+        ...(summary.unknownVehicles === undefined ? {} : { unknownVehicles: summary.unknownVehicles }),
         lake: summary.lake,
         report: summary.report,
         results: Object.fromEntries(Object.entries(summary.results).map(([name, r]) => [name, r.rows])),

@@ -6,6 +6,7 @@ import {
   type ClientCredentialsAuth,
   type DatasetSource,
   nightlyWindowIn,
+  type SnapshotMode,
   type SourceConfig,
   seedApiConfig,
 } from '../../source-config/index.js';
@@ -112,6 +113,10 @@ export class FleetApiSource implements FleetSource {
     return nightlyWindowIn(scheduledTime, this.config.window.timeZone);
   }
 
+  snapshotMode(dataset: Dataset): SnapshotMode {
+    return this.config.datasets[dataset].snapshot;
+  }
+
   maxPageSize(dataset: Dataset): number {
     return this.config.datasets[dataset].pageSize;
   }
@@ -182,7 +187,15 @@ export class FleetApiSource implements FleetSource {
         page: request.page,
         pageSize: request.pageSize,
         invalidRows: source.rows.invalidRows,
-        ...(emitRows ? { checkRow: rowReader(source.dataset, source.rows, request.window) } : {}),
+        ...(emitRows
+          ? {
+              checkRow: rowReader(
+                source.dataset,
+                source.rows,
+                request.fullSnapshot === true ? undefined : request.window,
+              ),
+            }
+          : {}),
       });
       const outcome: BodyOutcome = { failure: undefined, parsed: undefined };
       let stored: T;

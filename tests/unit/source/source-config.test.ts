@@ -49,6 +49,7 @@ describe('the source configuration', () => {
         page: 'page',
         fixed: {},
       },
+      snapshot: 'never',
       dateFilter: { format: 'iso-millis', precision: 'millis', fromInclusive: true, toInclusive: false },
       shape: { rowsPath: ['data'], total: { path: ['total_pages'], counts: 'pages' }, pagePath: ['page'] },
       rows: {
@@ -118,6 +119,26 @@ describe('the source configuration', () => {
         'datasets.vehicles.dateFilter.precision: "seconds" is finer than format "date" can write (days at most)',
       ]),
     );
+  });
+
+  it('fetches only vehicles whole (snapshot), never readings', () => {
+    const config = parseSourceConfig(
+      {
+        ...minimal(),
+        datasets: { ...minimal().datasets, vehicles: { endpoint: '/v1/vehicles', snapshot: 'first-night' } },
+      },
+      'etl.config.json',
+    );
+    expect(config.datasets.vehicles.snapshot).toBe('first-night');
+    expect(config.datasets.sensors.snapshot).toBe('never');
+    expect(
+      issuesOf({
+        ...minimal(),
+        datasets: { ...minimal().datasets, sensors: { endpoint: '/v1/sensors', snapshot: 'every-night' } },
+      }),
+    ).toEqual([
+      'datasets.sensors.snapshot: only vehicles can be fetched whole; readings are fetched night by night',
+    ]);
   });
 
   it('names every bad field, without quoting values', () => {

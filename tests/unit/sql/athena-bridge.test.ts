@@ -264,6 +264,7 @@ describe('Athena bridge: the files in queries/', () => {
       '20_vehicles_data.sql: insert',
       '30_sensor_data.sql: createTableAs',
       '30_sensor_data.sql: insert',
+      '35_unknown_vehicle_readings.sql: query',
       '40_avg_seconds_between_measurements.sql: query',
     ]);
   });
