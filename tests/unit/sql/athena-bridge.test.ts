@@ -327,6 +327,11 @@ describe('Trino to DuckDB query text', () => {
       "SELECT trino_split_part(s, ',', 2) FROM t",
     ],
     [
+      'greatest / least -> trino_greatest / trino_least (NULL in, NULL out)',
+      "SELECT greatest(a, b), least(a, 'greatest(')",
+      "SELECT trino_greatest(a, b), trino_least(a, 'greatest(')",
+    ],
+    [
       'string literals are never rewritten',
       "SELECT 'INTERVAL x DAY', 'sequence(1)', 'concat(a)'",
       "SELECT 'INTERVAL x DAY', 'sequence(1)', 'concat(a)'",
