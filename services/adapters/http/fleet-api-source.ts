@@ -61,16 +61,20 @@ export type FleetApiSourceOptions = ConfiguredSourceOptions | SeedShapedSourceOp
 export interface SourceStats {
   /** HTTP requests for pages, retries and 401 repeats included. */
   pageRequests: number;
-  /** Attempts made again after a transient failure. */
+  /** Requests sent again: after a transient failure, and after a 401 with a freshly issued token. */
   retries: number;
   tokenRequests: number;
-  /** Transient failures by what they were: `HTTP 429`, `HTTP 503`, `truncated`, `network`. */
+  /**
+   * Failures that were retried, by what they were: `HTTP 429`, `HTTP 503`, `truncated`, `network`, and
+   * `HTTP 401 (token refreshed)` for a request re-sent with a fresh token.
+   */
   transientFailures: Record<string, number>;
   /** The most requests the budget let be in flight at once. */
   maxInFlight: number;
 }
 
 const SECRET_NAME = 'client-secret';
+const TOKEN_REFUSED = 'HTTP 401 (token refreshed)';
 
 export class FleetApiSource implements FleetSource {
   readonly config: SourceConfig;
@@ -272,9 +276,12 @@ export class FleetApiSource implements FleetSource {
     let token = await tokens.current();
     let exchange = await this.get(url, token, what);
     if (exchange.response.status === 401) {
-      // The token may have been revoked or expired early on the provider's side: one fresh token, one retry.
+      // The token may have been revoked or expired early on the provider's side: one fresh token, one retry. It
+      // is counted as one, as the backoff's retries are: the request was sent again.
       await discard(exchange.response);
       exchange.release();
+      this.counts.retries += 1;
+      this.counts.transientFailures[TOKEN_REFUSED] = (this.counts.transientFailures[TOKEN_REFUSED] ?? 0) + 1;
       tokens.invalidate(token);
       token = await tokens.current();
       exchange = await this.get(url, token, what);

@@ -192,6 +192,12 @@ describe('FleetApiSource tokens and requests', () => {
     const tokenRequests = fetch.requests.filter((r) => r.url.endsWith('/oauth/token'));
     expect(tokenRequests).toHaveLength(2);
     expect(fetch.requests.filter((r) => r.headers.authorization === 'Bearer t2')).toHaveLength(3);
+    // Each page was sent again with the fresh token: three retries, and the statistics say so.
+    expect(source.stats()).toMatchObject({
+      pageRequests: 6,
+      retries: 3,
+      transientFailures: { 'HTTP 401 (token refreshed)': 3 },
+    });
   });
 
   it('sends the configured parameter names, an inclusive whole-second `to` rounded up to the next night’s first second, and fixed parameters', async () => {
