@@ -107,6 +107,8 @@ function zodIssues(error: z.ZodError, prefix: readonly (string | number)[] = [])
 }
 
 const DATASETS: readonly Dataset[] = ['vehicles', 'sensors'];
+/** RFC 9110 §5.1: a header name is a token. */
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 /** Validates a parsed configuration document and resolves it: defaults, merged sections, absolute URLs. */
 export function parseSourceConfig(raw: unknown, origin: string): SourceConfig {
@@ -134,6 +136,14 @@ export function parseSourceConfig(raw: unknown, origin: string): SourceConfig {
       issues.push({ path: `${at}.auth`, message: 'required here or at the top level (auth)' });
     }
     const authPath = spec.auth === undefined ? 'auth' : `${at}.auth`;
+    const headers = { ...file.headers, ...spec.headers };
+    for (const name of Object.keys(headers)) {
+      const where = `${spec.headers?.[name] === undefined ? 'headers' : `${at}.headers`}.${name}`;
+      if (!HEADER_NAME.test(name)) issues.push({ path: where, message: 'expected an HTTP header name' });
+      if (['authorization', 'accept'].includes(name.toLowerCase())) {
+        issues.push({ path: where, message: 'authorization and accept are set by the source' });
+      }
+    }
     const response: ResponseShape = { ...DEFAULT_RESPONSE, ...file.response, ...spec.response };
     const shape = pageShape(response, `${at}.response`, issues);
     const rows = { ...DEFAULT_ROWS, ...file.rows, ...spec.rows };
@@ -156,7 +166,9 @@ export function parseSourceConfig(raw: unknown, origin: string): SourceConfig {
         clientSecretName: auth?.clientSecretName ?? '',
         credentialsIn: auth?.credentialsIn ?? 'basic-header',
         ...(auth?.scope === undefined ? {} : { scope: auth.scope }),
+        ...(auth?.tokenParams === undefined ? {} : { tokenParams: auth.tokenParams }),
       },
+      headers,
       pageSize: spec.pageSize,
       query: { ...DEFAULT_QUERY, ...file.query, ...spec.query },
       snapshot: spec.snapshot,

@@ -121,6 +121,29 @@ export const RowsPatchSchema = z
   .partial();
 export type RowsMapping = Required<z.infer<typeof RowsPatchSchema>>;
 
+const RESERVED_TOKEN_PARAMS = new Set(['grant_type', 'scope', 'client_id', 'client_secret']);
+
+/**
+ * Headers sent with every page request: a string is sent as is; `{ "secretName": NAME }` is read by name as the
+ * client secret is (Secrets Manager in the cloud, FLEET_ETL_SECRET_<NAME> locally), e.g. an API key, and never
+ * logged. Names are checked where the sections merge (parse-source-config.ts): `authorization` and `accept` are
+ * the source's own.
+ */
+export const SecretNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9/_+=.@:-]{1,2048}$/,
+    'expected the name (or ARN) of a secret, e.g. "fleet-api/client-secret"',
+  );
+export const HeadersSchema = z.record(
+  z.string(),
+  z.union([
+    z.string().regex(/^[^\r\n]*$/, 'a header value cannot hold a line break'),
+    z.strictObject({ secretName: SecretNameSchema }),
+  ]),
+);
+export type HeaderValues = z.infer<typeof HeadersSchema>;
+
 /**
  * OAuth 2.0 client credentials. The secret is never in the file: `clientSecretName` names it, and the process
  * reads it from AWS Secrets Manager (that secret id) in the cloud and from the environment variable
@@ -137,6 +160,17 @@ export const AuthSchema = z.strictObject({
       'expected the name (or ARN) of a secret, e.g. "fleet-api/client-secret"',
     ),
   scope: z.string().min(1).optional(),
+  /**
+   * More form fields of the token request, sent as given: `audience` (Auth0, Okta), `resource` (RFC 8707,
+   * Azure AD v1). The fields the grant itself sends cannot be overridden here.
+   */
+  tokenParams: z
+    .record(z.string().min(1), z.string())
+    .refine(
+      (params) => !Object.keys(params).some((name) => RESERVED_TOKEN_PARAMS.has(name)),
+      'grant_type, scope, client_id and client_secret are set by the grant (use scope for the scope)',
+    )
+    .optional(),
   /** RFC 6749 §2.3.1: HTTP Basic is what servers must support; some read only the form body. */
   credentialsIn: z.enum(['basic-header', 'form-body']).default('basic-header'),
 });
@@ -171,6 +205,8 @@ export type SnapshotMode = z.infer<typeof SnapshotModeSchema>;
 
 const DatasetFileSchema = z.strictObject({
   endpoint: UrlOrPathSchema,
+  /** Merged over the top level's, header by header. */
+  headers: HeadersSchema.optional(),
   snapshot: SnapshotModeSchema.default('never'),
   auth: AuthSchema.optional(),
   /** Rows asked per page: the API's maximum is usually best (fewer requests). */
@@ -186,6 +222,7 @@ export const SourceConfigFileSchema = z.strictObject({
   /** Endpoints and token URLs given as paths are resolved against it. */
   baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
   auth: AuthSchema.optional(),
+  headers: HeadersSchema.optional(),
   query: QueryNamesPatchSchema.optional(),
   dateFilter: DateFilterPatchSchema.optional(),
   response: ResponseShapePatchSchema.optional(),

@@ -2,6 +2,7 @@ import type { Dataset } from '../../events/index.js';
 import type {
   AuthConfig,
   DateFilter,
+  HeaderValues,
   QueryNames,
   RateBudget,
   RetryConfig,
@@ -30,6 +31,8 @@ export interface DatasetSource {
   /** Absolute URL of the dataset's endpoint. */
   endpoint: string;
   auth: ClientCredentialsAuth;
+  /** Extra headers of every page request (schema.ts HeadersSchema): values, or secrets by name. */
+  headers: HeaderValues;
   /** Rows asked per page. */
   pageSize: number;
   query: QueryNames;

@@ -273,8 +273,9 @@ export class FleetApiSource implements FleetSource {
   ): Promise<{ response: Response; release: Release; token: string }> {
     const tokens = this.tokensFor(source.auth);
     // The token comes before the slot: a request waiting for a token must not hold a slot the token request needs.
+    const extraHeaders = await this.headersOf(source);
     let token = await tokens.current();
-    let exchange = await this.get(url, token, what);
+    let exchange = await this.get(url, token, what, extraHeaders);
     if (exchange.response.status === 401) {
       // The token may have been revoked or expired early on the provider's side: one fresh token, one retry. It
       // is counted as one, as the backoff's retries are: the request was sent again.
@@ -284,7 +285,7 @@ export class FleetApiSource implements FleetSource {
       this.counts.transientFailures[TOKEN_REFUSED] = (this.counts.transientFailures[TOKEN_REFUSED] ?? 0) + 1;
       tokens.invalidate(token);
       token = await tokens.current();
-      exchange = await this.get(url, token, what);
+      exchange = await this.get(url, token, what, extraHeaders);
       if (exchange.response.status === 401) {
         await discard(exchange.response);
         exchange.release();
@@ -297,10 +298,20 @@ export class FleetApiSource implements FleetSource {
     return { ...exchange, token };
   }
 
+  /** The dataset's configured headers, secrets read by name (each read is the Secrets port's, cached there). */
+  private async headersOf(source: DatasetSource): Promise<Record<string, string>> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(source.headers)) {
+      headers[name] = typeof value === 'string' ? value : await this.secrets.get(value.secretName);
+    }
+    return headers;
+  }
+
   private async get(
     url: URL,
     token: string,
     what: string,
+    extraHeaders: Record<string, string>,
   ): Promise<{ response: Response; release: Release }> {
     const release = await this.budget.acquire();
     const timeoutMs = this.config.requestTimeoutMs;
@@ -311,7 +322,7 @@ export class FleetApiSource implements FleetSource {
         url,
         {
           method: 'GET',
-          headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+          headers: { ...extraHeaders, authorization: `Bearer ${token}`, accept: 'application/json' },
           // Covers the body too: a page that stops arriving is a transient failure, not a hang.
           signal: AbortSignal.timeout(timeoutMs),
         },
@@ -332,6 +343,7 @@ export class FleetApiSource implements FleetSource {
       auth.clientSecretName,
       auth.scope ?? '',
       auth.credentialsIn,
+      JSON.stringify(auth.tokenParams ?? {}),
     ].join('\n');
     let tokens = this.tokenSources.get(key);
     if (tokens === undefined) {

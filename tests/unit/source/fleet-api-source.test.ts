@@ -200,6 +200,33 @@ describe('FleetApiSource tokens and requests', () => {
     });
   });
 
+  it('sends extra token parameters in the token request, and static and secret headers with every page', async () => {
+    const { source, fetch, pageRequests } = setup([page(2)], {
+      auth: {
+        tokenUrl: '/oauth/token',
+        clientId: 'etl',
+        clientSecretName: 'fleet/secret',
+        tokenParams: { audience: 'https://fleet.example.com/api', resource: 'urn:fleet' },
+      },
+      headers: { 'x-tenant': 'acme', 'x-api-key': { secretName: 'fleet/api-key' } },
+    });
+
+    await source.fetchPage(request, memorySink().sink);
+
+    const form = new URLSearchParams(fetch.requests.find((r) => r.url.endsWith('/oauth/token'))?.body ?? '');
+    expect(Object.fromEntries(form)).toEqual({
+      grant_type: 'client_credentials',
+      audience: 'https://fleet.example.com/api',
+      resource: 'urn:fleet',
+    });
+    // setup's Secrets answers 'secret' to every name.
+    expect(pageRequests()[0]?.headers).toMatchObject({
+      'x-tenant': 'acme',
+      'x-api-key': 'secret',
+      authorization: 'Bearer t1',
+    });
+  });
+
   it('sends the configured parameter names, an inclusive whole-second `to` rounded up to the next night’s first second, and fixed parameters', async () => {
     const { source, pageRequests } = setup([page(2)], {
       query: {

@@ -40,6 +40,7 @@ describe('the source configuration', () => {
         clientSecretName: 'fleet-api/client-secret',
         credentialsIn: 'basic-header',
       },
+      headers: {},
       pageSize: 50_000,
       query: {
         from: 'fromCreationDate',
@@ -119,6 +120,33 @@ describe('the source configuration', () => {
         'datasets.vehicles.dateFilter.precision: "seconds" is finer than format "date" can write (days at most)',
       ]),
     );
+  });
+
+  it('refuses token parameters and headers the source sets itself, and header values with line breaks', () => {
+    expect(
+      issuesOf({
+        ...minimal(),
+        auth: { ...minimal().auth, tokenParams: { grant_type: 'password' } },
+        headers: { 'x-tenant': 'a\r\nb' },
+      }),
+    ).toEqual([
+      'auth.tokenParams: grant_type, scope, client_id and client_secret are set by the grant (use scope for the scope)',
+      'headers.x-tenant: a header value cannot hold a line break',
+    ]);
+    expect(
+      issuesOf({
+        ...minimal(),
+        headers: { Authorization: 'Basic x' },
+        datasets: {
+          ...minimal().datasets,
+          sensors: { endpoint: '/v1/sensors', headers: { 'bad name': 'x' } },
+        },
+      }),
+    ).toEqual([
+      'headers.Authorization: authorization and accept are set by the source',
+      'headers.Authorization: authorization and accept are set by the source',
+      'datasets.sensors.headers.bad name: expected an HTTP header name',
+    ]);
   });
 
   it('fetches only vehicles whole (snapshot), never readings', () => {
