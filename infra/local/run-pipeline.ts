@@ -56,6 +56,8 @@ export interface RunSummary {
    * outsideWindow, once per page). Pages stored by an earlier attempt and announced again do not count.
    */
   outsideWindow: Record<string, number>;
+  /** Per `dataset.field`, rows whose API field no column reads (PageDownloaded's unmappedFields): schema drift. */
+  unmappedFields: Record<string, number>;
   /** Readings dropped by the sensor join for an unknown vehicle (EtlDone's unknownVehicles), when counted. */
   unknownVehicles?: UnknownVehicles;
   lake: { raw: string; warehouse: string };
@@ -93,6 +95,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
   const failures: string[] = [];
   /** Per `dataset page`: a page announced twice (at-least-once delivery) counts once. */
   const outsideByPage = new Map<string, { dataset: string; rows: number }>();
+  const unmappedByPage = new Map<string, { dataset: string; fields: Record<string, number> }>();
   let done = false;
   let unknownVehicles: UnknownVehicles | undefined;
   runtime.bus.onEvent((raw: EventBridgeEnvelope) => {
@@ -110,6 +113,10 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
     if (event['detail-type'] === DetailType.PageDownloaded && event.detail.outsideWindow !== undefined) {
       const { dataset, page, outsideWindow } = event.detail;
       outsideByPage.set(`${dataset} ${page}`, { dataset, rows: outsideWindow });
+    }
+    if (event['detail-type'] === DetailType.PageDownloaded && event.detail.unmappedFields !== undefined) {
+      const { dataset, page, unmappedFields } = event.detail;
+      unmappedByPage.set(`${dataset} ${page}`, { dataset, fields: unmappedFields });
     }
     if (event['detail-type'] === DetailType.EtlDone) {
       done = true;
@@ -145,6 +152,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
     window,
     datasets,
     outsideWindow: sumByDataset(outsideByPage.values()),
+    unmappedFields: sumByField(unmappedByPage.values()),
     ...(unknownVehicles === undefined ? {} : { unknownVehicles }),
     lake: { raw: runtime.layout.raw, warehouse: runtime.layout.warehouse },
     report: reportPageOf(options.stateDir, runId),
@@ -197,4 +205,17 @@ function sumByDataset(pages: Iterable<{ dataset: string; rows: number }>): Recor
   const sums: Record<string, number> = {};
   for (const { dataset, rows } of pages) sums[dataset] = (sums[dataset] ?? 0) + rows;
   return sums;
+}
+
+function sumByField(
+  pages: Iterable<{ dataset: string; fields: Record<string, number> }>,
+): Record<string, number> {
+  const sums = new Map<string, number>();
+  for (const { dataset, fields } of pages) {
+    for (const [field, rows] of Object.entries(fields)) {
+      const key = `${dataset}.${field}`;
+      sums.set(key, (sums.get(key) ?? 0) + rows);
+    }
+  }
+  return Object.fromEntries(sums);
 }

@@ -12,8 +12,8 @@ import type { SqlSource } from '../../services/ports/sql-source.js';
 import type { TaskQueue } from '../../services/ports/task-queue.js';
 import { createQueryRunnerHandler } from '../../services/query-runner/handler.js';
 import { createReportHandler } from '../../services/report/handler.js';
-import type { Logger } from '../../services/shared/logger.js';
 import { rawRunPrefix } from '../../services/shared/lake-keys.js';
+import type { Logger } from '../../services/shared/logger.js';
 import { type ServiceName, topology } from '../topology.js';
 
 /** Every port a service may need, as the local runtime provides them. */

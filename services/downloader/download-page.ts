@@ -26,6 +26,8 @@ export interface StoredPage {
   rejectedRows: number;
   /** Valid rows left out for being created outside the window (FetchedPage); unknown for a page already stored. */
   outsideWindow?: number;
+  /** Fields no column reads, per name the rows that had it (FetchedPage); unknown for a page already stored. */
+  unmappedFields?: Record<string, number>;
 }
 
 export type DownloadOutcome = StoredPage;
@@ -46,6 +48,7 @@ export async function downloadPage(task: DownloadTask, deps: DownloaderDeps): Pr
     bytes: stored.bytes,
     key,
     ...(stored.outsideWindow === undefined ? {} : { outsideWindow: stored.outsideWindow }),
+    ...(stored.unmappedFields === undefined ? {} : { unmappedFields: stored.unmappedFields }),
   });
   return stored;
 }
@@ -103,11 +106,34 @@ export async function storePage(task: DownloadTask, key: string, deps: Downloade
       outsideWindow: fetched.outsideWindow,
     });
   }
+  const unmappedFields = eventSafeNames(fetched.unmappedFields ?? {});
+  if (unmappedFields !== undefined) {
+    deps.logger.warn('the API sent fields no column reads (renamed or new?)', {
+      runId,
+      dataset,
+      page,
+      unmappedFields,
+    });
+  }
   return {
     key,
+    ...(unmappedFields === undefined ? {} : { unmappedFields }),
     rows: fetched.rows,
     bytes: fetched.stored.bytes,
     rejectedRows: fetched.rejected.length,
     ...(fetched.outsideWindow === undefined ? {} : { outsideWindow: fetched.outsideWindow }),
   };
+}
+
+/** The drift counts as PageDownloaded can carry them (names cut to 100 characters, at most 50), or none. */
+function eventSafeNames(fields: Record<string, number>): Record<string, number> | undefined {
+  const entries = Object.entries(fields).filter(([, rows]) => rows > 0);
+  if (entries.length === 0) return undefined;
+  // A Map, then fromEntries: a field named __proto__ stays a plain key instead of touching the prototype.
+  const cut = new Map<string, number>();
+  for (const [name, rows] of entries.slice(0, 50)) {
+    const key = name.slice(0, 100);
+    cut.set(key, (cut.get(key) ?? 0) + rows);
+  }
+  return Object.fromEntries(cut);
 }

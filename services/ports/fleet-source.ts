@@ -49,6 +49,11 @@ export interface FetchedPage<T> {
    * Absent for sources that send only the window's rows.
    */
   outsideWindow?: number;
+  /**
+   * Top-level fields of the API's rows that no column reads, with how many rows had each: a sign that the API
+   * renamed or added a field (schema drift). Absent for sources that do not look.
+   */
+  unmappedFields?: Record<string, number>;
   /** What the sink returned. */
   stored: T;
 }

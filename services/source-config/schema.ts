@@ -116,6 +116,14 @@ export const RowsPatchSchema = z
     fields: z.record(z.string(), JsonPathSchema),
     /** How the API sends a sensor reading's `timestamp`; the lake always stores epoch milliseconds. */
     timestampFormat: z.enum(['epoch-millis', 'epoch-seconds', 'iso-8601']),
+    /** How the API sends `created_at`; the lake always stores ISO 8601 in UTC with milliseconds. */
+    createdAtFormat: z.enum(['iso-8601', 'epoch-millis', 'epoch-seconds']),
+    /**
+     * The API leaves a field out when its value is null (many do): a missing field of a nullable column
+     * (`sensor_value`) is read as null instead of breaking the row schema. Off by default, since a misspelt field
+     * mapping would then read as all nulls.
+     */
+    omittedFieldsAreNull: z.boolean(),
     invalidRows: InvalidRowsSchema,
   })
   .partial();
@@ -261,6 +269,8 @@ export const DEFAULT_RESPONSE: ResponseShape = {
 export const DEFAULT_ROWS: RowsMapping = {
   fields: {},
   timestampFormat: 'epoch-millis',
+  createdAtFormat: 'iso-8601',
+  omittedFieldsAreNull: false,
   invalidRows: { action: 'quarantine', maxShare: 0.01 },
 };
 export const DEFAULT_RATE_BUDGET: RateBudget = RateBudgetSchema.parse({});

@@ -364,6 +364,12 @@ function printSummary(
       `  rows the API sent that were created outside the window, left out (they belong to other nights): ${parts}\n`,
     );
   }
+  const unmapped = Object.entries(summary.unmappedFields);
+  if (unmapped.length > 0) {
+    // Once per run, however many pages had them: the API renamed a field the config maps, or added one.
+    const parts = unmapped.map(([field, rows]) => `${field} (${formatCount(rows)} rows)`).join(', ');
+    process.stderr.write(`  WARNING: the API sent fields no column reads (renamed or new?): ${parts}\n`);
+  }
   const unknown = summary.unknownVehicles;
   if (unknown !== undefined) {
     const share = unknown.readings === 0 ? 0 : unknown.unknownVehicleReadings / unknown.readings;
@@ -393,6 +399,7 @@ function printSummary(
         window: summary.window,
         datasets: summary.datasets,
         outsideWindow: summary.outsideWindow,
+        unmappedFields: summary.unmappedFields,
         ...(summary.unknownVehicles === undefined ? {} : { unknownVehicles: summary.unknownVehicles }),
         lake: summary.lake,
         report: summary.report,

@@ -186,20 +186,15 @@ export class FleetApiSource implements FleetSource {
           { kind: 'content-type' },
         );
       }
+      const reader = emitRows
+        ? rowReader(source.dataset, source.rows, request.fullSnapshot === true ? undefined : request.window)
+        : undefined;
       const parser = new PageBodyParser({
         shape: source.shape,
         page: request.page,
         pageSize: request.pageSize,
         invalidRows: source.rows.invalidRows,
-        ...(emitRows
-          ? {
-              checkRow: rowReader(
-                source.dataset,
-                source.rows,
-                request.fullSnapshot === true ? undefined : request.window,
-              ),
-            }
-          : {}),
+        ...(reader === undefined ? {} : { checkRow: reader }),
       });
       const outcome: BodyOutcome = { failure: undefined, parsed: undefined };
       let stored: T;
@@ -221,6 +216,7 @@ export class FleetApiSource implements FleetSource {
         rows: outcome.parsed.rows,
         rejected: outcome.parsed.rejected,
         outsideWindow: outcome.parsed.outsideWindow,
+        unmappedFields: reader?.unmappedFields() ?? {},
         stored,
       };
     } finally {

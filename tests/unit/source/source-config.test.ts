@@ -56,6 +56,8 @@ describe('the source configuration', () => {
       rows: {
         fields: {},
         timestampFormat: 'epoch-millis',
+        createdAtFormat: 'iso-8601',
+        omittedFieldsAreNull: false,
         invalidRows: { action: 'quarantine', maxShare: 0.01 },
       },
     });
