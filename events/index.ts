@@ -8,6 +8,7 @@ export * from './detail/etl-failed.js';
 export * from './detail/page-downloaded.js';
 export * from './detail/pages-planned.js';
 export * from './detail/sql-file-executed.js';
+export * from './detail/unknown-vehicles.js';
 export * from './envelope.js';
 export * from './json-schema.js';
 export * from './middleware.js';

@@ -13,6 +13,11 @@
 --   integers and drop the milliseconds (and 1000.0 is a decimal literal in Trino, rounding to its scale).
 -- * Each vehicle's intervals are averaged first, then the vehicles of a type, so a vehicle that reports
 --   often does not outweigh the others. Vehicles with no interval (one reading a day) are not counted.
+-- * The same data gives the same answer, to the last bit, on every run: a vehicle's average is one division
+--   of two exact integer sums, and the vehicles' averages are added as decimal(38, 12) (exact, so the order
+--   in which parallel workers add them cannot change the sum, as it does with doubles), then divided once by
+--   their count. Each vehicle's average is rounded to a picosecond for that sum; avg() over the doubles
+--   changed its last digits from run to run on DuckDB, and would on Athena, for the same reason.
 WITH vehicle_days AS (
   SELECT
     vehicle_id,
@@ -34,7 +39,7 @@ per_vehicle AS (
 )
 SELECT
   vehicle_type,
-  avg(avg_seconds) AS avg_seconds_between_measurements,
+  CAST(sum(CAST(avg_seconds AS decimal(38, 12))) AS double) / count(*) AS avg_seconds_between_measurements,
   count(*) AS vehicles
 FROM per_vehicle
 GROUP BY vehicle_type

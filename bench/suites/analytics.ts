@@ -77,7 +77,8 @@ per_vehicle AS (
   WHERE intervals > 0
   GROUP BY vehicle_type, vehicle_id
 )
-SELECT vehicle_type, avg(avg_seconds) AS avg_seconds_between_measurements, count(*) AS vehicles
+SELECT vehicle_type, CAST(sum(CAST(avg_seconds AS DECIMAL(38, 12))) AS DOUBLE) / count(*) AS avg_seconds_between_measurements,
+       count(*) AS vehicles
 FROM per_vehicle
 GROUP BY vehicle_type
 ORDER BY vehicle_type`;

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { DateWindowSchema, ObjectKeySchema, RunIdSchema, SchemaVersion1 } from './common.js';
 import { DownloadedTotalsSchema } from './downloads-drained.js';
 import { SqlFileNameSchema } from './sql-file-executed.js';
+import { UnknownVehiclesSchema } from './unknown-vehicles.js';
 
 export const QueryNameSchema = z.string().regex(/^[0-9A-Za-z_]+$/);
 
@@ -22,5 +23,10 @@ export const EtlDoneSchema = z.object({
    * counts with its results. Optional: EtlDone events published before it was added do not have it.
    */
   datasets: DownloadedTotalsSchema.optional(),
+  /**
+   * Readings of the run dropped by the sensor join because their vehicle is unknown, when the SQL counts them
+   * (queries/35_unknown_vehicle_readings.sql). Optional: older events and other SQL sources do not have it.
+   */
+  unknownVehicles: UnknownVehiclesSchema.optional(),
 });
 export type EtlDone = z.infer<typeof EtlDoneSchema>;

@@ -10,5 +10,16 @@ export const PageDownloadedSchema = z.object({
   rows: z.number().int().min(0),
   bytes: z.number().int().min(0),
   key: ObjectKeySchema,
+  /**
+   * Valid rows of the API's answer left out because their `created_at` is outside the run's window (the API was
+   * asked for a wider one, its filters' precision rounded outward). Optional: absent before it was added, and
+   * when a page already stored is announced again.
+   */
+  outsideWindow: z.number().int().min(0).optional(),
+  /**
+   * Fields of the API's rows that no column reads, with how many of the page's rows had each (at most 50 names,
+   * each cut to 100 characters): the API may have renamed or added a field. Optional: absent when there were none.
+   */
+  unmappedFields: z.record(z.string().max(100), z.number().int().min(1)).optional(),
 });
 export type PageDownloaded = z.infer<typeof PageDownloadedSchema>;

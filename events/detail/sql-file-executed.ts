@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { DateWindowSchema, ObjectKeySchema, RunIdSchema, SchemaVersion1 } from './common.js';
 import { DownloadedTotalsSchema } from './downloads-drained.js';
+import { UnknownVehiclesSchema } from './unknown-vehicles.js';
 
 export const SqlFileNameSchema = z
   .string()
@@ -28,6 +29,8 @@ export const SqlFileExecutedSchema = z.object({
     durationMs: z.number().min(0),
     /** DownloadsDrained's totals, carried to EtlDone (optional: older events do not have it). */
     datasets: DownloadedTotalsSchema.optional(),
+    /** The unknown-vehicle count, once its file ran (optional: older events and other SQL sources). */
+    unknownVehicles: UnknownVehiclesSchema.optional(),
   }),
 });
 export type SqlFileExecuted = z.infer<typeof SqlFileExecutedSchema>;

@@ -23,7 +23,11 @@ export function progressLine(raw: EventBridgeEnvelope): string | undefined {
     }
     case DetailType.PageDownloaded: {
       const d = event.detail;
-      return `stored ${d.dataset} page ${d.page}: ${formatCount(d.rows)} rows, ${formatBytes(d.bytes)}`;
+      const outside =
+        d.outsideWindow === undefined || d.outsideWindow === 0
+          ? ''
+          : ` (${formatCount(d.outsideWindow)} created outside the window left out)`;
+      return `stored ${d.dataset} page ${d.page}: ${formatCount(d.rows)} rows, ${formatBytes(d.bytes)}${outside}`;
     }
     case DetailType.DownloadsDrained: {
       const parts = Object.entries(event.detail.datasets).map(

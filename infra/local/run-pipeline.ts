@@ -9,6 +9,7 @@ import {
   type EventBridgeEnvelope,
   isDetailReference,
   parseFleetEvent,
+  type UnknownVehicles,
 } from '../../events/index.js';
 import { FolderSqlSource } from '../../services/adapters/local/folder-sql-source.js';
 import { systemClock } from '../../services/ports/clock.js';
@@ -50,6 +51,15 @@ export interface RunSummary {
   status: 'succeeded' | 'failed';
   window: DateWindow;
   datasets: Record<string, DatasetTotals>;
+  /**
+   * Per dataset, valid rows the API sent that were created outside the window and left out (PageDownloaded's
+   * outsideWindow, once per page). Pages stored by an earlier attempt and announced again do not count.
+   */
+  outsideWindow: Record<string, number>;
+  /** Per `dataset.field`, rows whose API field no column reads (PageDownloaded's unmappedFields): schema drift. */
+  unmappedFields: Record<string, number>;
+  /** Readings dropped by the sensor join for an unknown vehicle (EtlDone's unknownVehicles), when counted. */
+  unknownVehicles?: UnknownVehicles;
   lake: { raw: string; warehouse: string };
   /** The report consumer's HTML page for the run. */
   report: string;
@@ -83,7 +93,11 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
   });
   const datasets: Record<string, DatasetTotals> = {};
   const failures: string[] = [];
+  /** Per `dataset page`: a page announced twice (at-least-once delivery) counts once. */
+  const outsideByPage = new Map<string, { dataset: string; rows: number }>();
+  const unmappedByPage = new Map<string, { dataset: string; fields: Record<string, number> }>();
   let done = false;
+  let unknownVehicles: UnknownVehicles | undefined;
   runtime.bus.onEvent((raw: EventBridgeEnvelope) => {
     const line = progressLine(raw);
     if (line) options.onProgress?.(line);
@@ -96,7 +110,18 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
     const event = parseFleetEvent(raw, allDetailTypes);
     if (event.detail.runId !== runId) return;
     if (event['detail-type'] === DetailType.DownloadsDrained) Object.assign(datasets, event.detail.datasets);
-    if (event['detail-type'] === DetailType.EtlDone) done = true;
+    if (event['detail-type'] === DetailType.PageDownloaded && event.detail.outsideWindow !== undefined) {
+      const { dataset, page, outsideWindow } = event.detail;
+      outsideByPage.set(`${dataset} ${page}`, { dataset, rows: outsideWindow });
+    }
+    if (event['detail-type'] === DetailType.PageDownloaded && event.detail.unmappedFields !== undefined) {
+      const { dataset, page, unmappedFields } = event.detail;
+      unmappedByPage.set(`${dataset} ${page}`, { dataset, fields: unmappedFields });
+    }
+    if (event['detail-type'] === DetailType.EtlDone) {
+      done = true;
+      unknownVehicles = event.detail.unknownVehicles;
+    }
     if (event['detail-type'] === DetailType.EtlFailed)
       failures.push(`${event.detail.stage}: ${event.detail.reason}`);
   });
@@ -126,6 +151,9 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
     status: done && failures.length === 0 ? 'succeeded' : 'failed',
     window,
     datasets,
+    outsideWindow: sumByDataset(outsideByPage.values()),
+    unmappedFields: sumByField(unmappedByPage.values()),
+    ...(unknownVehicles === undefined ? {} : { unknownVehicles }),
     lake: { raw: runtime.layout.raw, warehouse: runtime.layout.warehouse },
     report: reportPageOf(options.stateDir, runId),
     results,
@@ -171,4 +199,23 @@ async function prepareAttempt(runtime: LocalRuntime, runId: string, onProgress?:
 export function relativeToCwd(location: string): string {
   const relative = path.relative(process.cwd(), location);
   return relative.startsWith('..') ? location : relative || '.';
+}
+
+function sumByDataset(pages: Iterable<{ dataset: string; rows: number }>): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (const { dataset, rows } of pages) sums[dataset] = (sums[dataset] ?? 0) + rows;
+  return sums;
+}
+
+function sumByField(
+  pages: Iterable<{ dataset: string; fields: Record<string, number> }>,
+): Record<string, number> {
+  const sums = new Map<string, number>();
+  for (const { dataset, fields } of pages) {
+    for (const [field, rows] of Object.entries(fields)) {
+      const key = `${dataset}.${field}`;
+      sums.set(key, (sums.get(key) ?? 0) + rows);
+    }
+  }
+  return Object.fromEntries(sums);
 }

@@ -12,6 +12,7 @@ import type { SqlSource } from '../../services/ports/sql-source.js';
 import type { TaskQueue } from '../../services/ports/task-queue.js';
 import { createQueryRunnerHandler } from '../../services/query-runner/handler.js';
 import { createReportHandler } from '../../services/report/handler.js';
+import { rawRunPrefix } from '../../services/shared/lake-keys.js';
 import type { Logger } from '../../services/shared/logger.js';
 import { type ServiceName, topology } from '../topology.js';
 
@@ -57,6 +58,12 @@ export const localHandlers: { [K in ServiceName]: (ports: LocalPorts) => LocalHa
         clock: p.clock,
         pageSize: p.pageSize,
         logger: p.logger('planner'),
+        // Locally the planner can see the raw lake: a first night is one with no earlier run's pages in it.
+        isFirstNight: async (dataset, runId) => {
+          const own = rawRunPrefix(dataset, runId);
+          const keys = await p.rawStore.list(`${dataset}/run=`);
+          return keys.every((key) => key.startsWith(own));
+        },
       }),
     ),
   downloader: (p) =>

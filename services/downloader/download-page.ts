@@ -24,6 +24,10 @@ export interface StoredPage {
   bytes: number;
   /** Rows left out for breaking the row schema, kept under `rejected/` (docs/decisions/0030). */
   rejectedRows: number;
+  /** Valid rows left out for being created outside the window (FetchedPage); unknown for a page already stored. */
+  outsideWindow?: number;
+  /** Fields no column reads, per name the rows that had it (FetchedPage); unknown for a page already stored. */
+  unmappedFields?: Record<string, number>;
 }
 
 export type DownloadOutcome = StoredPage;
@@ -43,6 +47,8 @@ export async function downloadPage(task: DownloadTask, deps: DownloaderDeps): Pr
     rows: stored.rows,
     bytes: stored.bytes,
     key,
+    ...(stored.outsideWindow === undefined ? {} : { outsideWindow: stored.outsideWindow }),
+    ...(stored.unmappedFields === undefined ? {} : { unmappedFields: stored.unmappedFields }),
   });
   return stored;
 }
@@ -69,7 +75,14 @@ async function alreadyStored(key: string, deps: DownloaderDeps): Promise<StoredP
  */
 export async function storePage(task: DownloadTask, key: string, deps: DownloaderDeps): Promise<StoredPage> {
   const { runId, dataset, window, page, pageSize } = task;
-  const request = { dataset, window, page, pageSize, expectedTotalPages: task.totalPages };
+  const request = {
+    dataset,
+    window,
+    page,
+    pageSize,
+    expectedTotalPages: task.totalPages,
+    ...(task.fullSnapshot === true ? { fullSnapshot: true } : {}),
+  };
   const fetched = await deps.source.fetchPage(request, (ndjson) =>
     deps.rawStore.put(key, ndjson, { contentType: 'application/x-ndjson' }),
   );
@@ -85,5 +98,42 @@ export async function storePage(task: DownloadTask, key: string, deps: Downloade
   if (fetched.rejected.length > 0) {
     await storeRejectedRows(deps.rawStore, task, fetched.rejected, deps.logger);
   }
-  return { key, rows: fetched.rows, bytes: fetched.stored.bytes, rejectedRows: fetched.rejected.length };
+  if (fetched.outsideWindow !== undefined && fetched.outsideWindow > 0) {
+    deps.logger.info('rows created outside the window left out', {
+      runId,
+      dataset,
+      page,
+      outsideWindow: fetched.outsideWindow,
+    });
+  }
+  const unmappedFields = eventSafeNames(fetched.unmappedFields ?? {});
+  if (unmappedFields !== undefined) {
+    deps.logger.warn('the API sent fields no column reads (renamed or new?)', {
+      runId,
+      dataset,
+      page,
+      unmappedFields,
+    });
+  }
+  return {
+    key,
+    ...(unmappedFields === undefined ? {} : { unmappedFields }),
+    rows: fetched.rows,
+    bytes: fetched.stored.bytes,
+    rejectedRows: fetched.rejected.length,
+    ...(fetched.outsideWindow === undefined ? {} : { outsideWindow: fetched.outsideWindow }),
+  };
+}
+
+/** The drift counts as PageDownloaded can carry them (names cut to 100 characters, at most 50), or none. */
+function eventSafeNames(fields: Record<string, number>): Record<string, number> | undefined {
+  const entries = Object.entries(fields).filter(([, rows]) => rows > 0);
+  if (entries.length === 0) return undefined;
+  // A Map, then fromEntries: a field named __proto__ stays a plain key instead of touching the prototype.
+  const cut = new Map<string, number>();
+  for (const [name, rows] of entries.slice(0, 50)) {
+    const key = name.slice(0, 100);
+    cut.set(key, (cut.get(key) ?? 0) + rows);
+  }
+  return Object.fromEntries(cut);
 }

@@ -9,7 +9,7 @@ import {
 import type { Clock } from '../ports/clock.js';
 import type { FleetSource } from '../ports/fleet-source.js';
 import type { DownloadTask, TaskQueue } from '../ports/task-queue.js';
-import { describeError, isRetryable } from '../shared/errors.js';
+import { describeError, isRetryable, TerminalError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { runIdFor } from '../shared/run-identity.js';
 
@@ -31,6 +31,11 @@ export interface PlannerDeps {
   /** Rows per page to ask for; the source's configured page size for the dataset caps it. */
   pageSize: number;
   logger: Logger;
+  /**
+   * Whether no earlier night of the dataset is in the lake, for a source whose snapshot mode is `first-night`.
+   * Without it (the Lambda planner, which cannot read the raw lake), `first-night` fails the run, saying so.
+   */
+  isFirstNight?: (dataset: Dataset, runId: string) => Promise<boolean>;
 }
 
 export type PlanOutcome =
@@ -49,9 +54,17 @@ export async function planPages(input: PlannerInput, deps: PlannerDeps): Promise
   const { dataset } = input;
   const pageSize = Math.min(deps.pageSize, deps.source.maxPageSize(dataset));
   let totalPages: number;
+  let fullSnapshot: boolean;
   try {
+    fullSnapshot = await isSnapshotNight(dataset, runId, deps);
     // The source retries transient failures itself (backoff, Retry-After); what reaches here is final for now.
-    totalPages = await deps.source.countPages({ dataset, window, page: 1, pageSize });
+    totalPages = await deps.source.countPages({
+      dataset,
+      window,
+      page: 1,
+      pageSize,
+      ...(fullSnapshot ? { fullSnapshot } : {}),
+    });
   } catch (error) {
     // Transient failures go back to Lambda's retries; a terminal one (a 4xx, an invalid body) will not heal,
     // so the run is failed now with the API's reason rather than after every retry.
@@ -74,6 +87,7 @@ export async function planPages(input: PlannerInput, deps: PlannerDeps): Promise
     page: i + 1,
     pageSize,
     totalPages,
+    ...(fullSnapshot ? { fullSnapshot } : {}),
   }));
   await deps.queue.send(tasks);
   await publishEvent(deps.publisher, DetailType.PagesPlanned, {
@@ -84,6 +98,19 @@ export async function planPages(input: PlannerInput, deps: PlannerDeps): Promise
     pageSize,
     plannedAt: deps.clock.now().toISOString(),
   });
-  deps.logger.info('pages planned', { runId, dataset, totalPages });
+  deps.logger.info('pages planned', { runId, dataset, totalPages, fullSnapshot });
   return { runId, dataset, totalPages };
+}
+
+/** Whether this night fetches the dataset whole (SnapshotMode). */
+async function isSnapshotNight(dataset: Dataset, runId: string, deps: PlannerDeps): Promise<boolean> {
+  const mode = deps.source.snapshotMode?.(dataset) ?? 'never';
+  if (mode !== 'first-night') return mode === 'every-night';
+  if (deps.isFirstNight === undefined) {
+    throw new TerminalError(
+      `${dataset} snapshot "first-night" needs to know whether an earlier night is in the raw lake, which this ` +
+        'planner cannot read; use "every-night", or run the first night with etl run',
+    );
+  }
+  return deps.isFirstNight(dataset, runId);
 }

@@ -1,4 +1,5 @@
 import type { Dataset, DateWindow } from '../../events/index.js';
+import type { SnapshotMode } from '../source-config/schema.js';
 
 export interface PageRequest {
   dataset: Dataset;
@@ -11,6 +12,11 @@ export interface PageRequest {
    * before anything is stored.
    */
   expectedTotalPages?: number;
+  /**
+   * Fetch the dataset whole: no date filters, and every row kept whatever its `created_at` (a snapshot of the
+   * vehicles, see SnapshotMode). Decided once per run and dataset by the planner, carried by every task.
+   */
+  fullSnapshot?: boolean;
 }
 
 /**
@@ -37,6 +43,17 @@ export interface FetchedPage<T> {
   rows: number;
   /** Rows left out for breaking the schema; the page failed instead if there were too many. */
   rejected: RejectedRow[];
+  /**
+   * Valid rows the API sent whose `created_at` is outside the window: the API is asked for the window rounded
+   * outward to its filters' precision, so rows of the neighbouring nights may come and are left out here.
+   * Absent for sources that send only the window's rows.
+   */
+  outsideWindow?: number;
+  /**
+   * Top-level fields of the API's rows that no column reads, with how many rows had each: a sign that the API
+   * renamed or added a field (schema drift). Absent for sources that do not look.
+   */
+  unmappedFields?: Record<string, number>;
   /** What the sink returned. */
   stored: T;
 }
@@ -49,6 +66,8 @@ export interface FetchedPage<T> {
 export interface FleetSource {
   /** The window a nightly schedule fired at `scheduledTime` fetches: contiguous, half-open, in the API's zone. */
   windowFor(scheduledTime: Date): DateWindow;
+  /** When the dataset is fetched whole (SnapshotMode); sources without the setting never do. */
+  snapshotMode?(dataset: Dataset): SnapshotMode;
   /** Rows per page to ask of the dataset's endpoint, at most. */
   maxPageSize(dataset: Dataset): number;
   /** `total_pages` for the request's window and page size, read from page `request.page`. */

@@ -12,6 +12,8 @@ export const DownloadTaskSchema = z.object({
   page: PageNumberSchema,
   pageSize: z.number().int().min(1).max(50_000),
   totalPages: z.number().int().min(1),
+  /** The page is of a whole-dataset snapshot, without date filters (PageRequest.fullSnapshot). */
+  fullSnapshot: z.boolean().optional(),
 });
 export type DownloadTask = z.infer<typeof DownloadTaskSchema>;
 

@@ -8,7 +8,7 @@ import {
   type SqlFileExecuted,
 } from '../../events/index.js';
 import type { ObjectStore } from '../ports/object-store.js';
-import type { QueryEngine, StatementResult } from '../ports/query-engine.js';
+import type { QueryEngine, ResultSet, StatementResult } from '../ports/query-engine.js';
 import type { SqlFile, SqlSource } from '../ports/sql-source.js';
 import { describeError, isRetryable, TerminalError } from '../shared/errors.js';
 import { resultKey } from '../shared/lake-keys.js';
@@ -16,6 +16,7 @@ import type { Logger } from '../shared/logger.js';
 import { runDate } from '../shared/run-identity.js';
 import { renderPlaceholders, SqlPlaceholderValuesSchema, splitStatements } from '../shared/sql-text.js';
 import { inRunOrder, queryNameOf } from './query-names.js';
+import { UNKNOWN_VEHICLES_QUERY, unknownVehiclesOf } from './run-counts.js';
 
 export interface QueryRunnerDeps {
   sqlSource: SqlSource;
@@ -60,6 +61,7 @@ export async function runNextFile(
       files: files.map((f) => f.name),
       results: runSoFar.results,
       ...(runSoFar.datasets === undefined ? {} : { datasets: runSoFar.datasets }),
+      ...(runSoFar.unknownVehicles === undefined ? {} : { unknownVehicles: runSoFar.unknownVehicles }),
       summary: {
         queryExecutionIds: runSoFar.queryExecutionIds,
         dataScannedBytes: runSoFar.dataScannedBytes,
@@ -82,10 +84,21 @@ export async function runNextFile(
     return { kind: 'failed', file: '', reason };
   }
   try {
-    const executed = await executeFile(file, { runId, window, attempt: event.id }, deps);
-    const results = executed.resultKey
-      ? { ...runSoFar.results, [queryNameOf(file.name)]: executed.resultKey }
-      : runSoFar.results;
+    const { result, ...executed } = await executeFile(file, { runId, window, attempt: event.id }, deps);
+    const queryName = queryNameOf(file.name);
+    // A run count (run-counts.ts) travels in runSoFar to EtlDone; an answer is listed among the results.
+    const isRunCount = queryName === UNKNOWN_VEHICLES_QUERY;
+    const unknownVehicles = isRunCount ? unknownVehiclesOf(file.name, result) : runSoFar.unknownVehicles;
+    if (unknownVehicles !== undefined && isRunCount && unknownVehicles.unknownVehicleReadings > 0) {
+      deps.logger.warn('readings of vehicles not in vehicles_data were dropped by the join', {
+        runId,
+        ...unknownVehicles,
+      });
+    }
+    const results =
+      executed.resultKey && !isRunCount
+        ? { ...runSoFar.results, [queryName]: executed.resultKey }
+        : runSoFar.results;
     await publishEvent(deps.publisher, DetailType.SqlFileExecuted, {
       runId,
       window,
@@ -94,6 +107,7 @@ export async function runNextFile(
       total: files.length,
       ...executed,
       runSoFar: {
+        ...(unknownVehicles === undefined ? {} : { unknownVehicles }),
         results,
         queryExecutionIds: [...runSoFar.queryExecutionIds, ...executed.queryExecutionIds],
         dataScannedBytes: runSoFar.dataScannedBytes + executed.dataScannedBytes,
@@ -125,6 +139,8 @@ interface ExecutedFile {
   dataScannedBytes: number;
   durationMs: number;
   resultKey?: string;
+  /** The last statement's result set, for the runner's own use (not published). */
+  result?: ResultSet;
 }
 
 /** Runs a file's statements in order; the last statement's result set, if any, is the file's result. */
@@ -163,5 +179,6 @@ async function executeFile(
     dataScannedBytes: outcomes.reduce((sum, o) => sum + o.dataScannedBytes, 0),
     durationMs: outcomes.reduce((sum, o) => sum + o.durationMs, 0),
     ...(key ? { resultKey: key } : {}),
+    ...(last?.result ? { result: last.result } : {}),
   };
 }

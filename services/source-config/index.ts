@@ -29,4 +29,5 @@ export {
   scheduledTimeForDayIn,
   startOfDay,
   windowOfDay,
+  windowRowFilter,
 } from './windows.js';

@@ -5,10 +5,14 @@ import { TerminalError } from '../shared/errors.js';
 import { rowSchemas } from '../shared/rows.js';
 import {
   type AuthConfig,
+  type DateFilter,
+  type DateFilterPatch,
+  type DateFormat,
   DEFAULT_DATE_FILTER,
   DEFAULT_QUERY,
   DEFAULT_RESPONSE,
   DEFAULT_ROWS,
+  type FilterPrecision,
   type ResponseShape,
   SourceConfigFileSchema,
 } from './schema.js';
@@ -103,6 +107,8 @@ function zodIssues(error: z.ZodError, prefix: readonly (string | number)[] = [])
 }
 
 const DATASETS: readonly Dataset[] = ['vehicles', 'sensors'];
+/** RFC 9110 §5.1: a header name is a token. */
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 /** Validates a parsed configuration document and resolves it: defaults, merged sections, absolute URLs. */
 export function parseSourceConfig(raw: unknown, origin: string): SourceConfig {
@@ -130,6 +136,14 @@ export function parseSourceConfig(raw: unknown, origin: string): SourceConfig {
       issues.push({ path: `${at}.auth`, message: 'required here or at the top level (auth)' });
     }
     const authPath = spec.auth === undefined ? 'auth' : `${at}.auth`;
+    const headers = { ...file.headers, ...spec.headers };
+    for (const name of Object.keys(headers)) {
+      const where = `${spec.headers?.[name] === undefined ? 'headers' : `${at}.headers`}.${name}`;
+      if (!HEADER_NAME.test(name)) issues.push({ path: where, message: 'expected an HTTP header name' });
+      if (['authorization', 'accept'].includes(name.toLowerCase())) {
+        issues.push({ path: where, message: 'authorization and accept are set by the source' });
+      }
+    }
     const response: ResponseShape = { ...DEFAULT_RESPONSE, ...file.response, ...spec.response };
     const shape = pageShape(response, `${at}.response`, issues);
     const rows = { ...DEFAULT_ROWS, ...file.rows, ...spec.rows };
@@ -152,10 +166,13 @@ export function parseSourceConfig(raw: unknown, origin: string): SourceConfig {
         clientSecretName: auth?.clientSecretName ?? '',
         credentialsIn: auth?.credentialsIn ?? 'basic-header',
         ...(auth?.scope === undefined ? {} : { scope: auth.scope }),
+        ...(auth?.tokenParams === undefined ? {} : { tokenParams: auth.tokenParams }),
       },
+      headers,
       pageSize: spec.pageSize,
       query: { ...DEFAULT_QUERY, ...file.query, ...spec.query },
-      dateFilter: { ...DEFAULT_DATE_FILTER, ...file.dateFilter, ...spec.dateFilter },
+      snapshot: spec.snapshot,
+      dateFilter: dateFilterOf(file.dateFilter, spec.dateFilter, `${at}.dateFilter`, issues),
       shape,
       rows,
     };
@@ -168,6 +185,12 @@ export function parseSourceConfig(raw: unknown, origin: string): SourceConfig {
       (name): name is string => name !== null,
     );
     const repeated = names.find((name, index) => names.indexOf(name) !== index);
+    if (dataset === 'sensors' && datasets.sensors.snapshot !== 'never') {
+      issues.push({
+        path: 'datasets.sensors.snapshot',
+        message: 'only vehicles can be fetched whole; readings are fetched night by night',
+      });
+    }
     if (repeated !== undefined) {
       issues.push({ path: `datasets.${dataset}.query`, message: `parameter "${repeated}" is used twice` });
     }
@@ -181,6 +204,37 @@ export function parseSourceConfig(raw: unknown, origin: string): SourceConfig {
     window: file.window,
   };
 }
+
+/**
+ * The merged date filter. Its precision, unless stated, is the format's own unit (`iso-seconds` compares whole
+ * seconds); a precision finer than the format can write is refused, since such bounds could not be sent.
+ */
+function dateFilterOf(
+  top: DateFilterPatch | undefined,
+  own: DateFilterPatch | undefined,
+  at: string,
+  issues: ConfigIssue[],
+): DateFilter {
+  const merged = { ...DEFAULT_DATE_FILTER, ...top, ...own };
+  const formatUnit = FORMAT_PRECISION[merged.format];
+  const precision = own?.precision ?? top?.precision ?? formatUnit;
+  if (PRECISION_RANK[precision] < PRECISION_RANK[formatUnit]) {
+    issues.push({
+      path: `${at}.precision`,
+      message: `"${precision}" is finer than format "${merged.format}" can write (${formatUnit} at most)`,
+    });
+  }
+  return { ...merged, precision };
+}
+
+const FORMAT_PRECISION: Record<DateFormat, FilterPrecision> = {
+  'iso-millis': 'millis',
+  'epoch-millis': 'millis',
+  'iso-seconds': 'seconds',
+  'epoch-seconds': 'seconds',
+  date: 'days',
+};
+const PRECISION_RANK: Record<FilterPrecision, number> = { millis: 0, seconds: 1, days: 2 };
 
 function pageShape(response: ResponseShape, at: string, issues: ConfigIssue[]): PageShape {
   const { totalPagesPath, totalItemsPath } = response;

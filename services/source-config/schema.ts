@@ -56,9 +56,12 @@ export const QueryNamesPatchSchema = z
 export type QueryNames = Required<z.infer<typeof QueryNamesPatchSchema>>;
 
 /**
- * How the API's date filters read the window's bounds. Windows are half-open, [from, to); an API whose `to`
- * filter is inclusive is sent `to` minus one unit of the format (1 ms, 1 s or 1 calendar day), so a row created
- * exactly on a boundary is fetched by exactly one of two neighbouring windows.
+ * How the API's date filters read the window's bounds. `format` is how a bound is written; `precision` is the unit
+ * the API compares in (`days`, whole `seconds` or `millis`), which is the format's own unit unless the config says
+ * it is coarser (an API that accepts milliseconds but compares whole seconds). Windows are half-open, [from, to);
+ * the source asks for the window rounded outward to the precision, so whatever the API does inside a unit, every
+ * row of the night is fetched, and keeps only the rows whose own `created_at` falls in [from, to): a row created on
+ * a boundary lands in exactly one of two neighbouring nights (services/source-config/windows.ts).
  */
 export const DateFormatSchema = z.enum([
   'iso-millis',
@@ -69,10 +72,19 @@ export const DateFormatSchema = z.enum([
 ]);
 export type DateFormat = z.infer<typeof DateFormatSchema>;
 
+export const FilterPrecisionSchema = z.enum(['days', 'seconds', 'millis']);
+export type FilterPrecision = z.infer<typeof FilterPrecisionSchema>;
+
 export const DateFilterPatchSchema = z
-  .strictObject({ format: DateFormatSchema, fromInclusive: z.boolean(), toInclusive: z.boolean() })
+  .strictObject({
+    format: DateFormatSchema,
+    precision: FilterPrecisionSchema,
+    fromInclusive: z.boolean(),
+    toInclusive: z.boolean(),
+  })
   .partial();
-export type DateFilter = Required<z.infer<typeof DateFilterPatchSchema>>;
+export type DateFilterPatch = z.infer<typeof DateFilterPatchSchema>;
+export type DateFilter = Required<DateFilterPatch>;
 
 /** Where a page's parts are in its body. */
 export const ResponseShapePatchSchema = z
@@ -104,10 +116,41 @@ export const RowsPatchSchema = z
     fields: z.record(z.string(), JsonPathSchema),
     /** How the API sends a sensor reading's `timestamp`; the lake always stores epoch milliseconds. */
     timestampFormat: z.enum(['epoch-millis', 'epoch-seconds', 'iso-8601']),
+    /** How the API sends `created_at`; the lake always stores ISO 8601 in UTC with milliseconds. */
+    createdAtFormat: z.enum(['iso-8601', 'epoch-millis', 'epoch-seconds']),
+    /**
+     * The API leaves a field out when its value is null (many do): a missing field of a nullable column
+     * (`sensor_value`) is read as null instead of breaking the row schema. Off by default, since a misspelt field
+     * mapping would then read as all nulls.
+     */
+    omittedFieldsAreNull: z.boolean(),
     invalidRows: InvalidRowsSchema,
   })
   .partial();
 export type RowsMapping = Required<z.infer<typeof RowsPatchSchema>>;
+
+const RESERVED_TOKEN_PARAMS = new Set(['grant_type', 'scope', 'client_id', 'client_secret']);
+
+/**
+ * Headers sent with every page request: a string is sent as is; `{ "secretName": NAME }` is read by name as the
+ * client secret is (Secrets Manager in the cloud, FLEET_ETL_SECRET_<NAME> locally), e.g. an API key, and never
+ * logged. Names are checked where the sections merge (parse-source-config.ts): `authorization` and `accept` are
+ * the source's own.
+ */
+export const SecretNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9/_+=.@:-]{1,2048}$/,
+    'expected the name (or ARN) of a secret, e.g. "fleet-api/client-secret"',
+  );
+export const HeadersSchema = z.record(
+  z.string(),
+  z.union([
+    z.string().regex(/^[^\r\n]*$/, 'a header value cannot hold a line break'),
+    z.strictObject({ secretName: SecretNameSchema }),
+  ]),
+);
+export type HeaderValues = z.infer<typeof HeadersSchema>;
 
 /**
  * OAuth 2.0 client credentials. The secret is never in the file: `clientSecretName` names it, and the process
@@ -125,6 +168,17 @@ export const AuthSchema = z.strictObject({
       'expected the name (or ARN) of a secret, e.g. "fleet-api/client-secret"',
     ),
   scope: z.string().min(1).optional(),
+  /**
+   * More form fields of the token request, sent as given: `audience` (Auth0, Okta), `resource` (RFC 8707,
+   * Azure AD v1). The fields the grant itself sends cannot be overridden here.
+   */
+  tokenParams: z
+    .record(z.string().min(1), z.string())
+    .refine(
+      (params) => !Object.keys(params).some((name) => RESERVED_TOKEN_PARAMS.has(name)),
+      'grant_type, scope, client_id and client_secret are set by the grant (use scope for the scope)',
+    )
+    .optional(),
   /** RFC 6749 §2.3.1: HTTP Basic is what servers must support; some read only the form body. */
   credentialsIn: z.enum(['basic-header', 'form-body']).default('basic-header'),
 });
@@ -148,8 +202,20 @@ export const RetrySchema = z.strictObject({
 });
 export type RetryConfig = z.infer<typeof RetrySchema>;
 
+/**
+ * When to fetch a dataset whole, without the date filters: `never` (default; only rows created in the night),
+ * `first-night` (the first night run into an empty lake, then by date) or `every-night`. For vehicles: a first run
+ * against a fleet that exists already would otherwise know no vehicle created before that night, and the sensor
+ * join would drop their readings. Rows of a snapshot are kept whatever their `created_at`.
+ */
+export const SnapshotModeSchema = z.enum(['never', 'first-night', 'every-night']);
+export type SnapshotMode = z.infer<typeof SnapshotModeSchema>;
+
 const DatasetFileSchema = z.strictObject({
   endpoint: UrlOrPathSchema,
+  /** Merged over the top level's, header by header. */
+  headers: HeadersSchema.optional(),
+  snapshot: SnapshotModeSchema.default('never'),
   auth: AuthSchema.optional(),
   /** Rows asked per page: the API's maximum is usually best (fewer requests). */
   pageSize: z.number().int().min(1).max(50_000).default(50_000),
@@ -164,6 +230,7 @@ export const SourceConfigFileSchema = z.strictObject({
   /** Endpoints and token URLs given as paths are resolved against it. */
   baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
   auth: AuthSchema.optional(),
+  headers: HeadersSchema.optional(),
   query: QueryNamesPatchSchema.optional(),
   dateFilter: DateFilterPatchSchema.optional(),
   response: ResponseShapePatchSchema.optional(),
@@ -189,6 +256,7 @@ export const DEFAULT_QUERY: QueryNames = {
 };
 export const DEFAULT_DATE_FILTER: DateFilter = {
   format: 'iso-millis',
+  precision: 'millis',
   fromInclusive: true,
   toInclusive: false,
 };
@@ -201,6 +269,8 @@ export const DEFAULT_RESPONSE: ResponseShape = {
 export const DEFAULT_ROWS: RowsMapping = {
   fields: {},
   timestampFormat: 'epoch-millis',
+  createdAtFormat: 'iso-8601',
+  omittedFieldsAreNull: false,
   invalidRows: { action: 'quarantine', maxShare: 0.01 },
 };
 export const DEFAULT_RATE_BUDGET: RateBudget = RateBudgetSchema.parse({});

@@ -1,5 +1,14 @@
 import type { Dataset } from '../../events/index.js';
-import type { AuthConfig, DateFilter, QueryNames, RateBudget, RetryConfig, RowsMapping } from './schema.js';
+import type {
+  AuthConfig,
+  DateFilter,
+  HeaderValues,
+  QueryNames,
+  RateBudget,
+  RetryConfig,
+  RowsMapping,
+  SnapshotMode,
+} from './schema.js';
 
 /** A dot path split into keys: `meta.total_pages` → ['meta', 'total_pages']. */
 export type JsonPath = readonly string[];
@@ -22,10 +31,14 @@ export interface DatasetSource {
   /** Absolute URL of the dataset's endpoint. */
   endpoint: string;
   auth: ClientCredentialsAuth;
+  /** Extra headers of every page request (schema.ts HeadersSchema): values, or secrets by name. */
+  headers: HeaderValues;
   /** Rows asked per page. */
   pageSize: number;
   query: QueryNames;
   dateFilter: DateFilter;
+  /** When the dataset is fetched whole, without the date filters (schema.ts). */
+  snapshot: SnapshotMode;
   shape: PageShape;
   rows: RowsMapping;
 }

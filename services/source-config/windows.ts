@@ -1,5 +1,4 @@
 import type { DateWindow } from '../../events/index.js';
-import { TerminalError } from '../shared/errors.js';
 import { parseDay } from '../shared/run-identity.js';
 import type { DateFilter } from './schema.js';
 
@@ -108,54 +107,65 @@ export interface FilterBounds {
   to: string;
 }
 
-const UNIT_MS = { 'iso-millis': 1, 'iso-seconds': 1000, 'epoch-millis': 1, 'epoch-seconds': 1000 } as const;
+const UNIT_MS = { millis: 1, seconds: 1000 } as const;
 
 /**
- * Renders a half-open window for the API's filters. An inclusive `to` is sent as `to` minus one unit of the
- * format, an exclusive `from` as `from` minus one unit: the rows selected are exactly those of [from, to). A bound
- * the format cannot express exactly (a window edge inside a second, for a format in whole seconds) is refused
- * rather than rounded, since rounding would lose or repeat rows.
+ * The API's filter bounds for a half-open window, rounded outward to the filter's precision so that the rows
+ * asked for include every row of [from, to), whatever the API does within a unit: compare its whole-second bound
+ * with a row's milliseconds, or truncate the row's time first. Rows just outside the window may come too; the
+ * source drops them by their own `created_at` (see windowRowFilter), so each row still lands in one night.
+ *
+ * - whole seconds or milliseconds: an inclusive `from` is the window's start rounded down, an exclusive one a unit
+ *   earlier; an inclusive `to` is the window's last millisecond rounded up, an exclusive one its end rounded up.
+ *   An inclusive whole-second `to` is therefore the next night's first second, not 23:59:59, which would leave
+ *   out every row created in the night's last second (23:59:59.001 to 23:59:59.999).
+ * - days: a date selects the rows created on that calendar day (in the window's time zone), so an inclusive `to`
+ *   is the day of the window's last millisecond and an exclusive one the day after.
  */
 export function filterBounds(window: DateWindow, filter: DateFilter): FilterBounds {
   const fromMs = Date.parse(window.from);
-  const toMs = Date.parse(window.to);
-  if (filter.format === 'date') {
-    const fromDay = exactDay(fromMs, window.timeZone, 'from');
-    const toDay = exactDay(toMs, window.timeZone, 'to');
-    return {
-      from: filter.fromInclusive ? fromDay : addDays(fromDay, -1),
-      to: filter.toInclusive ? addDays(toDay, -1) : toDay,
-    };
+  const lastMs = Date.parse(window.to) - 1;
+  let from: number;
+  let to: number;
+  if (filter.precision === 'days') {
+    const fromDay = localDay(fromMs, window.timeZone);
+    const lastDay = localDay(lastMs, window.timeZone);
+    const fromBound = filter.fromInclusive ? fromDay : addDays(fromDay, -1);
+    const toBound = filter.toInclusive ? lastDay : addDays(lastDay, 1);
+    if (filter.format === 'date') return { from: fromBound, to: toBound };
+    from = startOfDay(fromBound, window.timeZone);
+    to = startOfDay(toBound, window.timeZone);
+  } else {
+    const unit = UNIT_MS[filter.precision];
+    from = Math.floor(fromMs / unit) * unit - (filter.fromInclusive ? 0 : unit);
+    to = Math.ceil((filter.toInclusive ? lastMs : lastMs + 1) / unit) * unit;
   }
-  const unit = UNIT_MS[filter.format];
-  for (const [name, ms] of [
-    ['from', fromMs],
-    ['to', toMs],
-  ] as const) {
-    if (ms % unit !== 0) {
-      throw new TerminalError(
-        `window ${name} ${new Date(ms).toISOString()} is not a whole second, which dateFilter.format ${filter.format} cannot express`,
-      );
-    }
-  }
-  const render: (ms: number) => string = {
-    'iso-millis': (ms: number) => new Date(ms).toISOString(),
-    'iso-seconds': (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z'),
-    'epoch-millis': (ms: number) => String(ms),
-    'epoch-seconds': (ms: number) => String(ms / 1000),
-  }[filter.format];
-  return {
-    from: render(filter.fromInclusive ? fromMs : fromMs - unit),
-    to: render(filter.toInclusive ? toMs - unit : toMs),
-  };
+  return { from: renderInstant(from, filter.format), to: renderInstant(to, filter.format) };
 }
 
-function exactDay(epochMs: number, timeZone: string, name: string): string {
-  const day = localDay(epochMs, timeZone);
-  if (startOfDay(day, timeZone) !== epochMs) {
-    throw new TerminalError(
-      `window ${name} ${new Date(epochMs).toISOString()} is not a midnight in ${timeZone}, which dateFilter.format date cannot express`,
-    );
+/** An instant in a format; the precision check (parse-source-config.ts) keeps it a whole unit of the format. */
+function renderInstant(ms: number, format: DateFilter['format']): string {
+  switch (format) {
+    case 'iso-millis':
+      return new Date(ms).toISOString();
+    case 'iso-seconds':
+      return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+    case 'epoch-millis':
+      return String(ms);
+    case 'epoch-seconds':
+      return String(Math.floor(ms / 1000));
+    case 'date':
+      return new Date(ms).toISOString().slice(0, 10);
   }
-  return day;
+}
+
+/**
+ * Keeps a row when its `created_at` (canonical ISO 8601 in UTC with milliseconds, as services/shared/rows.ts
+ * normalises it) falls in the half-open window: the API was asked for a wider window (filterBounds), and this is
+ * what makes each row belong to one night only. Canonical instants sort as text, so no date is parsed per row.
+ */
+export function windowRowFilter(window: DateWindow): (createdAt: string) => boolean {
+  const from = new Date(Date.parse(window.from)).toISOString();
+  const to = new Date(Date.parse(window.to)).toISOString();
+  return (createdAt) => createdAt >= from && createdAt < to;
 }

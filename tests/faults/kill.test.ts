@@ -17,6 +17,8 @@ const OutputSchema = z.object({
   status: z.enum(['succeeded', 'failed']),
   window: z.object({ from: z.string(), to: z.string(), timeZone: z.string() }),
   datasets: z.record(z.string(), z.object({ pages: z.number(), rows: z.number() })),
+  outsideWindow: z.record(z.string(), z.number()),
+  unmappedFields: z.record(z.string(), z.number()),
   lake: z.object({ raw: z.string(), warehouse: z.string() }),
   report: z.string(),
   results: z.record(z.string(), z.array(z.record(z.string(), z.any()))),

@@ -13,6 +13,7 @@ import type { DownloadTask, TaskQueue } from '../../services/ports/task-queue.js
 import type { Logger } from '../../services/shared/logger.js';
 import { ndjsonChunks } from '../../services/shared/rows.js';
 import { nightlyWindow } from '../../services/shared/run-identity.js';
+import type { SnapshotMode } from '../../services/source-config/index.js';
 
 /** Keeps what was published, in order, with details parsed back from JSON. */
 export class RecordingPublisher implements EventPublisher {
@@ -78,6 +79,8 @@ export class RecordingQueue implements TaskQueue {
 /** A source serving `rowsPerDataset` rows per dataset in pages (UTC-day windows), and recording each request. */
 export class FakeSource implements FleetSource {
   readonly requests: PageRequest[] = [];
+  /** Set by a test to make a dataset's nights snapshots (FleetSource.snapshotMode). */
+  snapshotMode?: (dataset: Dataset) => SnapshotMode;
   constructor(
     private readonly rowsPerDataset: Record<string, unknown[]>,
     private readonly pageSizeLimit = 50_000,

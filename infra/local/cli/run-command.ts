@@ -34,7 +34,7 @@ import {
   resolveSimulatorSettings,
 } from '../simulator-settings.js';
 import { parseFlags, UsageError, wholeNumber } from './args.js';
-import { renderTable } from './render.js';
+import { formatCount, renderTable } from './render.js';
 import { type SimulatorThread, startSimulatorThread } from './simulator-worker.js';
 import { type StageDurations, StageTimeline } from './stage-timeline.js';
 import { holdStateFolder, WAIT_OPTION, waitSeconds } from './state-folder.js';
@@ -341,6 +341,13 @@ function describeSimulatorStats(stats: SimulatorStats): string {
   );
 }
 
+/** Above this share of a run's readings, dropped for an unknown vehicle, `etl run` warns. */
+const UNKNOWN_VEHICLES_WARN_SHARE = 0.01;
+
+function formatShare(share: number): string {
+  return `${(share * 100).toFixed(share > 0 && share < 0.001 ? 3 : 1)}%`;
+}
+
 function printSummary(
   summary: RunSummary,
   json: boolean,
@@ -350,6 +357,34 @@ function printSummary(
 ): void {
   const out = (text: string) => process.stdout.write(`${text}\n`);
   const seconds = (summary.durationMs / 1000).toFixed(1);
+  const outside = Object.entries(summary.outsideWindow).filter(([, rows]) => rows > 0);
+  if (outside.length > 0) {
+    const parts = outside.map(([dataset, rows]) => `${dataset} ${formatCount(rows)}`).join(', ');
+    process.stderr.write(
+      `  rows the API sent that were created outside the window, left out (they belong to other nights): ${parts}\n`,
+    );
+  }
+  const unmapped = Object.entries(summary.unmappedFields);
+  if (unmapped.length > 0) {
+    // Once per run, however many pages had them: the API renamed a field the config maps, or added one.
+    const parts = unmapped.map(([field, rows]) => `${field} (${formatCount(rows)} rows)`).join(', ');
+    process.stderr.write(`  WARNING: the API sent fields no column reads (renamed or new?): ${parts}\n`);
+  }
+  const unknown = summary.unknownVehicles;
+  if (unknown !== undefined) {
+    const share = unknown.readings === 0 ? 0 : unknown.unknownVehicleReadings / unknown.readings;
+    process.stderr.write(
+      `  readings of vehicles not in vehicles_data, dropped by the join: ${formatCount(unknown.unknownVehicleReadings)} ` +
+        `of ${formatCount(unknown.readings)} (${formatShare(share)}), ${formatCount(unknown.unknownVehicles)} vehicle(s)\n`,
+    );
+    if (share > UNKNOWN_VEHICLES_WARN_SHARE) {
+      process.stderr.write(
+        `  WARNING: more than ${formatShare(UNKNOWN_VEHICLES_WARN_SHARE)} of the readings belong to vehicles fetched on no ` +
+          'night so far; on a first run against an existing fleet, fetch the vehicles as a full snapshot ' +
+          '(datasets.vehicles.snapshot in the --source file, README)\n',
+      );
+    }
+  }
   if (summary.status === 'succeeded') {
     process.stderr.write(`run ${summary.runId} succeeded in ${seconds} s\n`);
   } else {
@@ -363,6 +398,9 @@ function printSummary(
         status: summary.status,
         window: summary.window,
         datasets: summary.datasets,
+        outsideWindow: summary.outsideWindow,
+        unmappedFields: summary.unmappedFields,
+        ...(summary.unknownVehicles === undefined ? {} : { unknownVehicles: summary.unknownVehicles }),
         lake: summary.lake,
         report: summary.report,
         results: Object.fromEntries(Object.entries(summary.results).map(([name, r]) => [name, r.rows])),

@@ -90,6 +90,7 @@ export class ClientCredentialsTokens {
     const { auth, timing, timeoutMs } = this.options;
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     if (auth.scope !== undefined) form.set('scope', auth.scope);
+    for (const [name, value] of Object.entries(auth.tokenParams ?? {})) form.set(name, value);
     const headers: Record<string, string> = {
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',

@@ -6,6 +6,7 @@ import {
   type ClientCredentialsAuth,
   type DatasetSource,
   nightlyWindowIn,
+  type SnapshotMode,
   type SourceConfig,
   seedApiConfig,
 } from '../../source-config/index.js';
@@ -60,16 +61,20 @@ export type FleetApiSourceOptions = ConfiguredSourceOptions | SeedShapedSourceOp
 export interface SourceStats {
   /** HTTP requests for pages, retries and 401 repeats included. */
   pageRequests: number;
-  /** Attempts made again after a transient failure. */
+  /** Requests sent again: after a transient failure, and after a 401 with a freshly issued token. */
   retries: number;
   tokenRequests: number;
-  /** Transient failures by what they were: `HTTP 429`, `HTTP 503`, `truncated`, `network`. */
+  /**
+   * Failures that were retried, by what they were: `HTTP 429`, `HTTP 503`, `truncated`, `network`, and
+   * `HTTP 401 (token refreshed)` for a request re-sent with a fresh token.
+   */
   transientFailures: Record<string, number>;
   /** The most requests the budget let be in flight at once. */
   maxInFlight: number;
 }
 
 const SECRET_NAME = 'client-secret';
+const TOKEN_REFUSED = 'HTTP 401 (token refreshed)';
 
 export class FleetApiSource implements FleetSource {
   readonly config: SourceConfig;
@@ -110,6 +115,10 @@ export class FleetApiSource implements FleetSource {
 
   windowFor(scheduledTime: Date): DateWindow {
     return nightlyWindowIn(scheduledTime, this.config.window.timeZone);
+  }
+
+  snapshotMode(dataset: Dataset): SnapshotMode {
+    return this.config.datasets[dataset].snapshot;
   }
 
   maxPageSize(dataset: Dataset): number {
@@ -177,12 +186,15 @@ export class FleetApiSource implements FleetSource {
           { kind: 'content-type' },
         );
       }
+      const reader = emitRows
+        ? rowReader(source.dataset, source.rows, request.fullSnapshot === true ? undefined : request.window)
+        : undefined;
       const parser = new PageBodyParser({
         shape: source.shape,
         page: request.page,
         pageSize: request.pageSize,
         invalidRows: source.rows.invalidRows,
-        ...(emitRows ? { checkRow: rowReader(source.dataset, source.rows) } : {}),
+        ...(reader === undefined ? {} : { checkRow: reader }),
       });
       const outcome: BodyOutcome = { failure: undefined, parsed: undefined };
       let stored: T;
@@ -203,6 +215,8 @@ export class FleetApiSource implements FleetSource {
         totalPages: outcome.parsed.totalPages,
         rows: outcome.parsed.rows,
         rejected: outcome.parsed.rejected,
+        outsideWindow: outcome.parsed.outsideWindow,
+        unmappedFields: reader?.unmappedFields() ?? {},
         stored,
       };
     } finally {
@@ -255,15 +269,19 @@ export class FleetApiSource implements FleetSource {
   ): Promise<{ response: Response; release: Release; token: string }> {
     const tokens = this.tokensFor(source.auth);
     // The token comes before the slot: a request waiting for a token must not hold a slot the token request needs.
+    const extraHeaders = await this.headersOf(source);
     let token = await tokens.current();
-    let exchange = await this.get(url, token, what);
+    let exchange = await this.get(url, token, what, extraHeaders);
     if (exchange.response.status === 401) {
-      // The token may have been revoked or expired early on the provider's side: one fresh token, one retry.
+      // The token may have been revoked or expired early on the provider's side: one fresh token, one retry. It
+      // is counted as one, as the backoff's retries are: the request was sent again.
       await discard(exchange.response);
       exchange.release();
+      this.counts.retries += 1;
+      this.counts.transientFailures[TOKEN_REFUSED] = (this.counts.transientFailures[TOKEN_REFUSED] ?? 0) + 1;
       tokens.invalidate(token);
       token = await tokens.current();
-      exchange = await this.get(url, token, what);
+      exchange = await this.get(url, token, what, extraHeaders);
       if (exchange.response.status === 401) {
         await discard(exchange.response);
         exchange.release();
@@ -276,10 +294,20 @@ export class FleetApiSource implements FleetSource {
     return { ...exchange, token };
   }
 
+  /** The dataset's configured headers, secrets read by name (each read is the Secrets port's, cached there). */
+  private async headersOf(source: DatasetSource): Promise<Record<string, string>> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(source.headers)) {
+      headers[name] = typeof value === 'string' ? value : await this.secrets.get(value.secretName);
+    }
+    return headers;
+  }
+
   private async get(
     url: URL,
     token: string,
     what: string,
+    extraHeaders: Record<string, string>,
   ): Promise<{ response: Response; release: Release }> {
     const release = await this.budget.acquire();
     const timeoutMs = this.config.requestTimeoutMs;
@@ -290,7 +318,7 @@ export class FleetApiSource implements FleetSource {
         url,
         {
           method: 'GET',
-          headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+          headers: { ...extraHeaders, authorization: `Bearer ${token}`, accept: 'application/json' },
           // Covers the body too: a page that stops arriving is a transient failure, not a hang.
           signal: AbortSignal.timeout(timeoutMs),
         },
@@ -311,6 +339,7 @@ export class FleetApiSource implements FleetSource {
       auth.clientSecretName,
       auth.scope ?? '',
       auth.credentialsIn,
+      JSON.stringify(auth.tokenParams ?? {}),
     ].join('\n');
     let tokens = this.tokenSources.get(key);
     if (tokens === undefined) {

@@ -48,7 +48,9 @@ export interface PageFailure {
  */
 export type RowVerdict =
   | { ok: true; row: unknown; flat?: boolean; verbatimKeys?: number }
-  | { ok: false; reason: string };
+  | { ok: false; reason: string; outsideWindow?: false }
+  /** A valid row created outside the night's window: dropped and counted, neither stored nor quarantined. */
+  | { ok: false; outsideWindow: true };
 /** Validates one parsed row and returns what is stored; must not throw. */
 export type RowCheck = (raw: unknown) => RowVerdict;
 
@@ -77,6 +79,8 @@ export interface ParsedPage {
   totalPages: number;
   rows: number;
   rejected: RejectedRow[];
+  /** Valid rows left out for being created outside the window (RowVerdict). */
+  outsideWindow: number;
 }
 
 export type ParserEnd = ParsedPage | { ok: false; failure: PageFailure };
@@ -132,6 +136,7 @@ export class PageBodyParser {
   private rowKeys = 0;
   private rowsSeen = 0;
   private emittedRows = 0;
+  private outsideWindow = 0;
   private readonly rejected: RejectedRow[] = [];
 
   constructor(private readonly options: PageParserOptions) {
@@ -207,6 +212,7 @@ export class PageBodyParser {
       totalPages,
       rows: this.emittedRows,
       rejected: this.rejected,
+      outsideWindow: this.outsideWindow,
     };
   }
 
@@ -441,6 +447,10 @@ export class PageBodyParser {
         continue;
       }
       allVerbatim = false;
+      if (verdict.outsideWindow === true) {
+        this.outsideWindow += 1;
+        continue;
+      }
       const index = first + r;
       if (this.options.invalidRows.action === 'fail') {
         this.fail('invalid-rows', `row ${index}: ${verdict.reason}`);

@@ -13,6 +13,7 @@ const AGGREGATE = `${DOCS}/functions/aggregate.html`;
 const ARRAY = `${DOCS}/functions/array.html`;
 const CONDITIONAL = `${DOCS}/functions/conditional.html`;
 const CONVERSION = `${DOCS}/functions/conversion.html`;
+const COMPARISON = `${DOCS}/functions/comparison.html#greatest-and-least`;
 const WINDOW = `${DOCS}/functions/window.html`;
 const ORDER_BY = `${DOCS}/sql/select.html#order-by-clause`;
 /** Athena runs every query in UTC (https://docs.aws.amazon.com/athena/latest/ug/data-types-timestamps.html). */
@@ -251,6 +252,20 @@ const TRINO_BEHAVIOURS: readonly Behaviour[] = [
     DATETIME,
   ],
   // Strings.
+  // Comparison functions: NULL in, NULL out (DuckDB's greatest and least skip NULLs instead).
+  ['greatest of a NULL is NULL', 'SELECT greatest(1, NULL, 3) AS v', [{ v: null }], COMPARISON],
+  ['least of a NULL is NULL', 'SELECT least(NULL, 2) AS v', [{ v: null }], COMPARISON],
+  ['greatest of values', 'SELECT greatest(1, 5, 3) AS v', [{ v: 5 }], COMPARISON],
+  ['least of values', "SELECT least('b', 'a', 'c') AS v", [{ v: 'a' }], COMPARISON],
+  [
+    'greatest and least per row, NULL where a column is',
+    'SELECT greatest(x, y) AS g, least(x, y) AS l FROM (VALUES (1, 2), (3, NULL)) AS t (x, y) ORDER BY x',
+    [
+      { g: 2, l: 1 },
+      { g: null, l: null },
+    ],
+    COMPARISON,
+  ],
   ['concat of a NULL is NULL, as ||', "SELECT concat('a', NULL) AS v", [{ v: null }], STRING],
   ['concat of three', "SELECT concat('a', 'b', 'c') AS v", [{ v: 'abc' }], STRING],
   ['concat_ws skips NULLs', "SELECT concat_ws(',', 'a', NULL, 'b') AS v", [{ v: 'a,b' }], STRING],
@@ -391,6 +406,23 @@ describe('DuckDB defaults the engine has to override', () => {
         await connection.run(setting);
       }
       const reader = await connection.runAndReadAll(trinoQueryToDuckDb(trino));
+      expect(reader.getRowObjectsJson()).toEqual(plainDuckDbRows);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  });
+});
+
+describe('DuckDB functions the bridge renames to a trino_ macro', () => {
+  it.each([
+    ['greatest skips NULLs', 'SELECT greatest(1, NULL, 3) AS v', [{ v: 3 }]],
+    ['least skips NULLs', 'SELECT least(NULL, 2) AS v', [{ v: 2 }]],
+  ])('plain DuckDB: %s', async (_name, duckDb, plainDuckDbRows) => {
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      const reader = await connection.runAndReadAll(duckDb);
       expect(reader.getRowObjectsJson()).toEqual(plainDuckDbRows);
     } finally {
       connection.closeSync();

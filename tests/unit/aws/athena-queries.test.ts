@@ -41,6 +41,19 @@ function athenaBehaviour(sql: string, index: number): Behaviour {
     };
   }
   if (sql.startsWith('CREATE TABLE')) return { writes: [], scannedBytes: 0 };
+  if (sql.startsWith('SELECT') && sql.includes('unknown_vehicle_readings')) {
+    return {
+      statementType: 'DML',
+      results: {
+        columns: [
+          { Name: 'readings', Type: 'bigint' },
+          { Name: 'unknown_vehicle_readings', Type: 'bigint' },
+          { Name: 'unknown_vehicles', Type: 'bigint' },
+        ],
+        rows: [['1000', '3', '1']],
+      },
+    };
+  }
   if (sql.startsWith('WITH')) {
     return {
       statementType: 'DML',
@@ -154,8 +167,10 @@ describe('queries/ on the Athena adapter (aws-sdk-client-mock)', () => {
       },
       summary: {
         queryExecutionIds: fake.executions.map((e) => e.id),
-        dataScannedBytes: 2 * 5_000_000 + 1000,
+        // Two INSERTs, and two queries (the unknown-vehicle count and the answer) of 1000 bytes each.
+        dataScannedBytes: 2 * 5_000_000 + 2 * 1000,
       },
+      unknownVehicles: { readings: 1000, unknownVehicleReadings: 3, unknownVehicles: 1 },
     });
     expect(
       JSON.parse(results.text(`results/run=${runId}/avg_seconds_between_measurements.json`) ?? ''),

@@ -119,3 +119,42 @@ describe('planner handler', () => {
     ).rejects.toThrow(/invalid planner input.*dataset/s);
   });
 });
+
+describe('planPages and a vehicles snapshot', () => {
+  /** A source whose vehicles are fetched whole as `mode` says. */
+  function snapshotDeps(mode: 'first-night' | 'every-night') {
+    const d = deps(3);
+    d.source.snapshotMode = (dataset) => (dataset === 'vehicles' ? mode : 'never');
+    return d;
+  }
+  const vehiclesNight = { dataset: 'vehicles', time: '2026-11-25T01:00:00.000Z' } as const;
+
+  it('marks every task of a first night as a full snapshot, and of a later night not', async () => {
+    // Prepare
+    const first = { ...snapshotDeps('first-night'), isFirstNight: async () => true };
+    const later = { ...snapshotDeps('first-night'), isFirstNight: async () => false };
+
+    // Act
+    await planPages(vehiclesNight, first);
+    await planPages(vehiclesNight, later);
+
+    // Assess
+    expect(first.source.requests).toEqual([expect.objectContaining({ fullSnapshot: true })]);
+    expect(first.queue.sent.every((task) => task.fullSnapshot === true)).toBe(true);
+    expect(later.source.requests[0]).not.toHaveProperty('fullSnapshot');
+    expect(later.queue.sent.every((task) => task.fullSnapshot === undefined)).toBe(true);
+  });
+
+  it('fails the run, saying why, for "first-night" where it cannot tell a first night', async () => {
+    const d = snapshotDeps('first-night');
+    const outcome = await planPages(vehiclesNight, d);
+    expect(outcome).toMatchObject({ failed: expect.stringMatching(/snapshot "first-night" needs to know/) });
+    expect(d.queue.sent).toEqual([]);
+  });
+
+  it('fetches every night whole with "every-night"', async () => {
+    const d = snapshotDeps('every-night');
+    await planPages(vehiclesNight, d);
+    expect(d.queue.sent.every((task) => task.fullSnapshot === true)).toBe(true);
+  });
+});

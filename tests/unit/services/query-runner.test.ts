@@ -200,3 +200,64 @@ describe('runNextFile', () => {
     });
   });
 });
+
+describe('runNextFile and the unknown-vehicle count (queries/35_unknown_vehicle_readings.sql)', () => {
+  const countFile: SqlFile = { name: '35_unknown_vehicle_readings.sql', text: 'SELECT count(*) FROM r;' };
+
+  /** An engine answering the count file's query with `rows`. */
+  function countingDeps(rows: Record<string, string | number>[]) {
+    const d = deps();
+    d.sqlSource = { list: async () => [countFile, { name: '40_answer.sql', text: 'SELECT 1;' }] };
+    d.engine.execute = async (sql) => ({
+      queryExecutionId: 'q-1',
+      dataScannedBytes: 100,
+      durationMs: 2,
+      result: sql.includes('count')
+        ? { columns: ['readings', 'unknown_vehicle_readings', 'unknown_vehicles'], rows }
+        : { columns: ['one'], rows: [{ one: 1 }] },
+    });
+    return d;
+  }
+
+  it('carries the count to EtlDone instead of listing it among the answers, and warns when readings were dropped', async () => {
+    // Prepare
+    const d = countingDeps([{ readings: 1000, unknown_vehicle_readings: 30, unknown_vehicles: '2' }]);
+
+    // Act
+    await runNextFile(drained(), d);
+    const [first] = d.publisher.ofType('SqlFileExecuted');
+    await runNextFile(executed(first ?? {}), d);
+    const [, second] = d.publisher.ofType('SqlFileExecuted');
+    await runNextFile(executed(second ?? {}), d);
+
+    // Assess
+    const counts = { readings: 1000, unknownVehicleReadings: 30, unknownVehicles: 2 };
+    expect(first).toMatchObject({ runSoFar: { results: {}, unknownVehicles: counts } });
+    const [done] = d.publisher.ofType('EtlDone');
+    expect(done).toMatchObject({ unknownVehicles: counts });
+    expect(Object.keys(Object(done?.results))).toEqual(['answer']);
+    expect(d.logger.lines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ level: 'warn', message: expect.stringMatching(/dropped by the join/) }),
+      ]),
+    );
+  });
+
+  it('fails the run naming the file when its result is not the one row of counts', async () => {
+    // Prepare
+    const d = countingDeps([{ readings: 'many', unknown_vehicle_readings: 0, unknown_vehicles: 0 }]);
+
+    // Act
+    const outcome = await runNextFile(drained(), d);
+
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'failed', file: countFile.name });
+    expect(d.publisher.ofType('EtlFailed')).toEqual([
+      expect.objectContaining({
+        reason: expect.stringMatching(
+          /^35_unknown_vehicle_readings\.sql: .*must end with a query of one row/,
+        ),
+      }),
+    ]);
+  });
+});

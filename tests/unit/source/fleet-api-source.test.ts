@@ -192,9 +192,42 @@ describe('FleetApiSource tokens and requests', () => {
     const tokenRequests = fetch.requests.filter((r) => r.url.endsWith('/oauth/token'));
     expect(tokenRequests).toHaveLength(2);
     expect(fetch.requests.filter((r) => r.headers.authorization === 'Bearer t2')).toHaveLength(3);
+    // Each page was sent again with the fresh token: three retries, and the statistics say so.
+    expect(source.stats()).toMatchObject({
+      pageRequests: 6,
+      retries: 3,
+      transientFailures: { 'HTTP 401 (token refreshed)': 3 },
+    });
   });
 
-  it('sends the configured parameter names, an inclusive `to` one unit early, and fixed parameters', async () => {
+  it('sends extra token parameters in the token request, and static and secret headers with every page', async () => {
+    const { source, fetch, pageRequests } = setup([page(2)], {
+      auth: {
+        tokenUrl: '/oauth/token',
+        clientId: 'etl',
+        clientSecretName: 'fleet/secret',
+        tokenParams: { audience: 'https://fleet.example.com/api', resource: 'urn:fleet' },
+      },
+      headers: { 'x-tenant': 'acme', 'x-api-key': { secretName: 'fleet/api-key' } },
+    });
+
+    await source.fetchPage(request, memorySink().sink);
+
+    const form = new URLSearchParams(fetch.requests.find((r) => r.url.endsWith('/oauth/token'))?.body ?? '');
+    expect(Object.fromEntries(form)).toEqual({
+      grant_type: 'client_credentials',
+      audience: 'https://fleet.example.com/api',
+      resource: 'urn:fleet',
+    });
+    // setup's Secrets answers 'secret' to every name.
+    expect(pageRequests()[0]?.headers).toMatchObject({
+      'x-tenant': 'acme',
+      'x-api-key': 'secret',
+      authorization: 'Bearer t1',
+    });
+  });
+
+  it('sends the configured parameter names, an inclusive whole-second `to` rounded up to the next night’s first second, and fixed parameters', async () => {
     const { source, pageRequests } = setup([page(2)], {
       query: {
         from: 'start',
@@ -213,7 +246,7 @@ describe('FleetApiSource tokens and requests', () => {
     expect(Object.fromEntries(url.searchParams)).toEqual({
       format: 'json',
       start: '2026-11-24T00:00:00Z',
-      end: '2026-11-24T23:59:59Z',
+      end: '2026-11-25T00:00:00Z',
       limit: '100',
       p: '2',
     });

@@ -86,3 +86,44 @@ describe('the row reader', () => {
     });
   });
 });
+
+describe('the row reader, for what APIs leave out or write otherwise', () => {
+  it('reads created_at in epoch seconds or milliseconds as ISO 8601 in UTC', () => {
+    const seconds = rowReader('vehicles', { ...DEFAULT_ROWS, createdAtFormat: 'epoch-seconds' });
+    const millis = rowReader('vehicles', { ...DEFAULT_ROWS, createdAtFormat: 'epoch-millis' });
+    const vehicle = { vehicle_id: 'V1', vehicle_type: 'bus' };
+    const expected = { ...vehicle, created_at: '2026-11-24T16:00:00.500Z' };
+
+    expect(seconds({ ...vehicle, created_at: 1_795_536_000.5 })).toEqual({
+      ok: true,
+      row: expected,
+      flat: true,
+    });
+    expect(millis({ ...vehicle, created_at: 1_795_536_000_500 })).toEqual({
+      ok: true,
+      row: expected,
+      flat: true,
+    });
+    expect(millis({ ...vehicle, created_at: 'yesterday' })).toMatchObject({ ok: false });
+  });
+
+  it('reads a left-out nullable field as null only when the API is said to leave nulls out', () => {
+    const { sensor_value: _, ...withoutValue } = reading;
+    const omitting = rowReader('sensors', { ...DEFAULT_ROWS, omittedFieldsAreNull: true });
+
+    expect(omitting(withoutValue)).toEqual({ ok: true, row: { ...reading, sensor_value: null }, flat: true });
+    // A required column left out still breaks the row.
+    expect(omitting({ ...withoutValue, vehicle_id: undefined })).toMatchObject({ ok: false });
+    expect(rowReader('sensors', DEFAULT_ROWS)(withoutValue)).toMatchObject({ ok: false });
+  });
+
+  it('counts the fields no column reads, per name', () => {
+    const read = rowReader('sensors', { ...DEFAULT_ROWS, fields: { sensor_value: 'value.celsius' } });
+    const { sensor_value, ...rest } = reading;
+
+    read({ ...rest, value: { celsius: sensor_value, kelvin: 1 }, unit: 'C' });
+    read({ ...rest, value: { celsius: sensor_value }, unit: 'C', sensorValue: 3 });
+
+    expect(read.unmappedFields()).toEqual({ unit: 2, sensorValue: 1 });
+  });
+});

@@ -40,6 +40,7 @@ describe('the source configuration', () => {
         clientSecretName: 'fleet-api/client-secret',
         credentialsIn: 'basic-header',
       },
+      headers: {},
       pageSize: 50_000,
       query: {
         from: 'fromCreationDate',
@@ -49,11 +50,14 @@ describe('the source configuration', () => {
         page: 'page',
         fixed: {},
       },
-      dateFilter: { format: 'iso-millis', fromInclusive: true, toInclusive: false },
+      snapshot: 'never',
+      dateFilter: { format: 'iso-millis', precision: 'millis', fromInclusive: true, toInclusive: false },
       shape: { rowsPath: ['data'], total: { path: ['total_pages'], counts: 'pages' }, pagePath: ['page'] },
       rows: {
         fields: {},
         timestampFormat: 'epoch-millis',
+        createdAtFormat: 'iso-8601',
+        omittedFieldsAreNull: false,
         invalidRows: { action: 'quarantine', maxShare: 0.01 },
       },
     });
@@ -96,6 +100,7 @@ describe('the source configuration', () => {
     expect(config.datasets.sensors.shape.total).toEqual({ path: ['meta', 'count'], counts: 'items' });
     expect(config.datasets.sensors.dateFilter).toEqual({
       format: 'date',
+      precision: 'days',
       fromInclusive: true,
       toInclusive: true,
     });
@@ -104,6 +109,66 @@ describe('the source configuration', () => {
       timestampFormat: 'iso-8601',
     });
     expect(config.datasets.sensors.pageSize).toBe(10_000);
+  });
+
+  it('takes a date filter’s precision from its format unless it says a coarser one, and refuses a finer one', () => {
+    const withFilter = (dateFilter: object) =>
+      parseSourceConfig({ ...minimal(), dateFilter }, 'etl.config.json').datasets.vehicles.dateFilter;
+
+    expect(withFilter({ format: 'epoch-seconds' }).precision).toBe('seconds');
+    expect(withFilter({ format: 'iso-millis', precision: 'seconds' }).precision).toBe('seconds');
+    expect(issuesOf({ ...minimal(), dateFilter: { format: 'date', precision: 'seconds' } })).toEqual(
+      expect.arrayContaining([
+        'datasets.vehicles.dateFilter.precision: "seconds" is finer than format "date" can write (days at most)',
+      ]),
+    );
+  });
+
+  it('refuses token parameters and headers the source sets itself, and header values with line breaks', () => {
+    expect(
+      issuesOf({
+        ...minimal(),
+        auth: { ...minimal().auth, tokenParams: { grant_type: 'password' } },
+        headers: { 'x-tenant': 'a\r\nb' },
+      }),
+    ).toEqual([
+      'auth.tokenParams: grant_type, scope, client_id and client_secret are set by the grant (use scope for the scope)',
+      'headers.x-tenant: a header value cannot hold a line break',
+    ]);
+    expect(
+      issuesOf({
+        ...minimal(),
+        headers: { Authorization: 'Basic x' },
+        datasets: {
+          ...minimal().datasets,
+          sensors: { endpoint: '/v1/sensors', headers: { 'bad name': 'x' } },
+        },
+      }),
+    ).toEqual([
+      'headers.Authorization: authorization and accept are set by the source',
+      'headers.Authorization: authorization and accept are set by the source',
+      'datasets.sensors.headers.bad name: expected an HTTP header name',
+    ]);
+  });
+
+  it('fetches only vehicles whole (snapshot), never readings', () => {
+    const config = parseSourceConfig(
+      {
+        ...minimal(),
+        datasets: { ...minimal().datasets, vehicles: { endpoint: '/v1/vehicles', snapshot: 'first-night' } },
+      },
+      'etl.config.json',
+    );
+    expect(config.datasets.vehicles.snapshot).toBe('first-night');
+    expect(config.datasets.sensors.snapshot).toBe('never');
+    expect(
+      issuesOf({
+        ...minimal(),
+        datasets: { ...minimal().datasets, sensors: { endpoint: '/v1/sensors', snapshot: 'every-night' } },
+      }),
+    ).toEqual([
+      'datasets.sensors.snapshot: only vehicles can be fetched whole; readings are fetched night by night',
+    ]);
   });
 
   it('names every bad field, without quoting values', () => {

@@ -5,6 +5,7 @@ import {
   nightlyWindowIn,
   scheduledTimeForDayIn,
   windowOfDay,
+  windowRowFilter,
 } from '../../../services/source-config/index.js';
 
 describe('nightly windows', () => {
@@ -68,31 +69,73 @@ describe('date filter bounds', () => {
 
   it.each([
     [
-      { format: 'iso-millis', fromInclusive: true, toInclusive: false },
+      { format: 'iso-millis', precision: 'millis', fromInclusive: true, toInclusive: false },
       '2026-11-24T00:00:00.000Z',
       '2026-11-25T00:00:00.000Z',
     ],
     [
-      { format: 'iso-millis', fromInclusive: true, toInclusive: true },
+      { format: 'iso-millis', precision: 'millis', fromInclusive: true, toInclusive: true },
       '2026-11-24T00:00:00.000Z',
       '2026-11-24T23:59:59.999Z',
     ],
     [
-      { format: 'iso-seconds', fromInclusive: true, toInclusive: true },
-      '2026-11-24T00:00:00Z',
-      '2026-11-24T23:59:59Z',
-    ],
-    [
-      { format: 'iso-seconds', fromInclusive: false, toInclusive: false },
+      { format: 'iso-seconds', precision: 'seconds', fromInclusive: false, toInclusive: false },
       '2026-11-23T23:59:59Z',
       '2026-11-25T00:00:00Z',
     ],
-    [{ format: 'epoch-millis', fromInclusive: true, toInclusive: true }, '1795478400000', '1795564799999'],
-    [{ format: 'epoch-seconds', fromInclusive: true, toInclusive: false }, '1795478400', '1795564800'],
-    [{ format: 'date', fromInclusive: true, toInclusive: true }, '2026-11-24', '2026-11-24'],
-    [{ format: 'date', fromInclusive: true, toInclusive: false }, '2026-11-24', '2026-11-25'],
-    [{ format: 'date', fromInclusive: false, toInclusive: true }, '2026-11-23', '2026-11-24'],
+    [
+      { format: 'epoch-millis', precision: 'millis', fromInclusive: true, toInclusive: true },
+      '1795478400000',
+      '1795564799999',
+    ],
+    [
+      { format: 'epoch-seconds', precision: 'seconds', fromInclusive: true, toInclusive: false },
+      '1795478400',
+      '1795564800',
+    ],
+    [
+      { format: 'date', precision: 'days', fromInclusive: true, toInclusive: true },
+      '2026-11-24',
+      '2026-11-24',
+    ],
+    [
+      { format: 'date', precision: 'days', fromInclusive: true, toInclusive: false },
+      '2026-11-24',
+      '2026-11-25',
+    ],
+    [
+      { format: 'date', precision: 'days', fromInclusive: false, toInclusive: true },
+      '2026-11-23',
+      '2026-11-24',
+    ],
   ] as const)('select exactly [from, to) with %j', (filter, from, to) => {
+    expect(filterBounds(day, filter)).toEqual({ from, to });
+  });
+
+  // Until the issue "no row lost at midnight", an inclusive whole-second `to` was sent as 23:59:59, and an API
+  // comparing that with millisecond `created_at` left out the night's last second (23:59:59.001 to .999).
+  it.each([
+    [
+      { format: 'iso-seconds', precision: 'seconds', fromInclusive: true, toInclusive: true },
+      '2026-11-24T00:00:00Z',
+      '2026-11-25T00:00:00Z',
+    ],
+    [
+      { format: 'epoch-seconds', precision: 'seconds', fromInclusive: true, toInclusive: true },
+      '1795478400',
+      '1795564800',
+    ],
+    [
+      { format: 'iso-millis', precision: 'seconds', fromInclusive: true, toInclusive: true },
+      '2026-11-24T00:00:00.000Z',
+      '2026-11-25T00:00:00.000Z',
+    ],
+    [
+      { format: 'iso-seconds', precision: 'days', fromInclusive: true, toInclusive: true },
+      '2026-11-24T00:00:00Z',
+      '2026-11-24T00:00:00Z',
+    ],
+  ] as const)('cover the whole night, rounded outward, with %j', (filter, from, to) => {
     expect(filterBounds(day, filter)).toEqual({ from, to });
   });
 
@@ -100,6 +143,7 @@ describe('date filter bounds', () => {
     expect(
       filterBounds(windowOfDay('2026-03-08', 'America/New_York'), {
         format: 'date',
+        precision: 'days',
         fromInclusive: true,
         toInclusive: true,
       }),
@@ -109,13 +153,29 @@ describe('date filter bounds', () => {
     });
   });
 
-  it('refuse bounds the format cannot express rather than round them', () => {
-    const odd = { from: '2026-11-24T00:00:00.500Z', to: '2026-11-25T00:00:00.000Z', timeZone: 'UTC' };
-    expect(() =>
-      filterBounds(odd, { format: 'iso-seconds', fromInclusive: true, toInclusive: false }),
-    ).toThrow(/not a whole second/);
-    expect(() => filterBounds(odd, { format: 'date', fromInclusive: true, toInclusive: false })).toThrow(
-      /not a midnight in UTC/,
-    );
+  it('round bounds the precision cannot express outward, never inward', () => {
+    const odd = { from: '2026-11-24T00:00:00.500Z', to: '2026-11-25T00:00:00.250Z', timeZone: 'UTC' };
+    expect(
+      filterBounds(odd, {
+        format: 'iso-seconds',
+        precision: 'seconds',
+        fromInclusive: true,
+        toInclusive: false,
+      }),
+    ).toEqual({ from: '2026-11-24T00:00:00Z', to: '2026-11-25T00:00:01Z' });
+    expect(
+      filterBounds(odd, { format: 'date', precision: 'days', fromInclusive: true, toInclusive: false }),
+    ).toEqual({ from: '2026-11-24', to: '2026-11-26' });
+  });
+});
+
+describe('the window row filter', () => {
+  const keep = windowRowFilter(windowOfDay('2026-11-24', 'UTC'));
+
+  it('keeps exactly the rows created in the half-open night', () => {
+    expect(keep('2026-11-23T23:59:59.999Z')).toBe(false);
+    expect(keep('2026-11-24T00:00:00.000Z')).toBe(true);
+    expect(keep('2026-11-24T23:59:59.999Z')).toBe(true);
+    expect(keep('2026-11-25T00:00:00.000Z')).toBe(false);
   });
 });

@@ -264,6 +264,7 @@ describe('Athena bridge: the files in queries/', () => {
       '20_vehicles_data.sql: insert',
       '30_sensor_data.sql: createTableAs',
       '30_sensor_data.sql: insert',
+      '35_unknown_vehicle_readings.sql: query',
       '40_avg_seconds_between_measurements.sql: query',
     ]);
   });
@@ -324,6 +325,11 @@ describe('Trino to DuckDB query text', () => {
       'split_part -> trino_split_part',
       "SELECT split_part(s, ',', 2) FROM t",
       "SELECT trino_split_part(s, ',', 2) FROM t",
+    ],
+    [
+      'greatest / least -> trino_greatest / trino_least (NULL in, NULL out)',
+      "SELECT greatest(a, b), least(a, 'greatest(')",
+      "SELECT trino_greatest(a, b), trino_least(a, 'greatest(')",
     ],
     [
       'string literals are never rewritten',

@@ -25,6 +25,11 @@ const DUCKDB_REWRITES: readonly { why: string; pattern: RegExp; replace: (...gro
       replace: () => 'trino_concat(',
     },
     {
+      why: "Trino greatest/least are NULL when an argument is; DuckDB's skip NULLs (macros in trino-functions.ts)",
+      pattern: /\b(GREATEST|LEAST)\s*\(/gi,
+      replace: (name) => `trino_${name.toLowerCase()}(`,
+    },
+    {
       why: 'Trino millisecond is the millisecond of the second (macro in trino-functions.ts)',
       pattern: /\bMILLISECOND\s*\(/gi,
       replace: () => 'trino_millisecond(',

@@ -23,11 +23,33 @@ function concatOverloads(): string {
   }).join(', ');
 }
 
+/**
+ * `greatest` / `least` of 1 to 16 arguments that are NULL as soon as one argument is, as Trino's; DuckDB's skip
+ * NULLs (greatest(1, NULL, 3) is 3 there). Comparison functions in Trino return NULL for a NULL input.
+ */
+function nullIfAnyNullOverloads(duckDbFunction: 'greatest' | 'least'): string {
+  return Array.from({ length: 16 }, (_, index) => {
+    const names = Array.from({ length: index + 1 }, (__, n) => `a${n}`);
+    const anyNull = names.map((name) => `${name} IS NULL`).join(' OR ');
+    return `(${names.join(', ')}) AS CASE WHEN ${anyNull} THEN NULL ELSE ${duckDbFunction}(${names.join(', ')}) END`;
+  }).join(', ');
+}
+
 export const TRINO_MACROS: readonly TrinoMacro[] = [
   {
     name: 'trino_concat',
     definition: concatOverloads(),
     why: "Trino's concat is the || operator: NULL if any argument is NULL; DuckDB's concat skips NULLs",
+  },
+  {
+    name: 'trino_greatest',
+    definition: nullIfAnyNullOverloads('greatest'),
+    why: "Trino's greatest is NULL if any argument is NULL; DuckDB's skips NULLs",
+  },
+  {
+    name: 'trino_least',
+    definition: nullIfAnyNullOverloads('least'),
+    why: "Trino's least is NULL if any argument is NULL; DuckDB's skips NULLs",
   },
   {
     name: 'trino_millisecond',
