@@ -10,7 +10,7 @@ import type { BenchContext, BenchRow, BenchSuite } from '../suite.js';
  * Consecutive `etl run`s on each Node.js version, counting the ones that did not end as a run should: Node 24
  * aborted 2 runs in 6 inside the SQLite addon the project used then (docs/decisions/0072). Each run is the real
  * command in a fresh process on one state folder (the first run builds the night, the others run it again from
- * the start), and each must succeed with the answer of the first (to 12 significant digits).
+ * the start), and each must succeed with the answer of the first, bit for bit (docs/decisions/0074).
  *
  * Node.js binaries: the one running the bench, then each path in BENCH_NODES (colon-separated), e.g. the
  * binaries of npm's `node@22` and `node@24` packages. BENCH_STRESS_RUNS sets the runs per version (20).
@@ -27,29 +27,8 @@ type Outcome = 'succeeded' | 'failed' | 'aborted' | 'different answer';
 interface RunResult {
   outcome: Outcome;
   seconds: number;
-  answer?: unknown;
+  answer?: string;
   detail: string;
-}
-
-/**
- * The same answer: the same rows and values, numbers equal to 12 significant digits. The last digits of an average
- * can still move with DuckDB's summation order (a known issue, "the same answer bit for bit on a re-run"), so
- * bit-identical answers are counted apart.
- */
-function sameAnswer(a: unknown, b: unknown): boolean {
-  if (typeof a === 'number' && typeof b === 'number') {
-    return a === b || Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b));
-  }
-  if (Array.isArray(a) && Array.isArray(b))
-    return a.length === b.length && a.every((x, i) => sameAnswer(x, b[i]));
-  if (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null) {
-    const keys = Object.keys(a);
-    return (
-      sameAnswer(keys, Object.keys(b)) &&
-      keys.every((k) => sameAnswer((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
-    );
-  }
-  return a === b;
 }
 
 function nodeBinaries(): string[] {
@@ -81,7 +60,7 @@ async function runOnce(node: string, stateDir: string): Promise<RunResult> {
   if (code !== 0 || !parsed.success || parsed.data.status !== 'succeeded') {
     return { outcome: 'failed', seconds, detail: `exit ${code}: ${stderr.slice(-500)}` };
   }
-  return { outcome: 'succeeded', seconds, answer: parsed.data.results, detail: '' };
+  return { outcome: 'succeeded', seconds, answer: JSON.stringify(parsed.data.results), detail: '' };
 }
 
 export const suite: BenchSuite = {
@@ -100,19 +79,15 @@ export const suite: BenchSuite = {
         'different answer': 0,
       };
       const seconds: number[] = [];
-      let firstAnswer: unknown;
-      let bitIdentical = 0;
+      let firstAnswer: string | undefined;
       try {
         for (let i = 1; i <= runs; i++) {
           const result = await runOnce(node, stateDir);
           firstAnswer ??= result.answer;
           const outcome =
-            result.outcome === 'succeeded' && !sameAnswer(result.answer, firstAnswer)
+            result.outcome === 'succeeded' && result.answer !== firstAnswer
               ? 'different answer'
               : result.outcome;
-          if (outcome === 'succeeded' && JSON.stringify(result.answer) === JSON.stringify(firstAnswer)) {
-            bitIdentical += 1;
-          }
           counts[outcome] += 1;
           seconds.push(result.seconds);
           context.log(
@@ -130,7 +105,6 @@ export const suite: BenchSuite = {
           failed: counts.failed,
           aborted: counts.aborted,
           'different answer': counts['different answer'],
-          'bit-identical answer': bitIdentical,
           'median s': seconds[Math.floor(seconds.length / 2)] ?? 0,
         },
         target: { description: 'every run succeeds with the same answer', met: counts.succeeded === runs },
