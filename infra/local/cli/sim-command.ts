@@ -9,7 +9,7 @@ import {
 } from '../simulator-settings.js';
 import { parseFlags, wholeNumber } from './args.js';
 
-const SimFlagsSchema = z
+export const SimFlagsSchema = z
   .object({
     port: wholeNumber(0, 65_535).default(8_080),
     vehicles: wholeNumber(1, 1_000_000).default(DEFAULT_FLEET.vehicles),

@@ -1,6 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { SimFlagsSchema } from '../../../infra/local/cli/sim-command.js';
+import { SimulatorOptionsSchema } from '../../../infra/local/simulator/server.js';
 import {
   loadSourceConfig,
   parseSourceConfig,
@@ -275,10 +277,21 @@ describe('the source configuration', () => {
     );
   });
 
-  it('accepts the example at the repository root, which spells out the defaults', async () => {
+  it('accepts the example at the repository root, which spells out the defaults and points at etl sim', async () => {
     const example = await loadSourceConfig('etl.config.example.json');
+    // `etl sim` as started with no flags: port 8080, the simulator's client; FLEET_ETL_SECRET_FLEET_API_CLIENT_SECRET
+    // holds its secret (local-secret), as the README says.
+    const simulatorClientId = SimulatorOptionsSchema.shape.clientId.parse(undefined);
+    const simDefaults = SimFlagsSchema.parse({});
     expect(example).toEqual(
-      parseSourceConfig({ ...minimal(), baseUrl: 'https://fleet.example.com' }, 'minimal'),
+      parseSourceConfig(
+        {
+          ...minimal(),
+          baseUrl: `http://127.0.0.1:${simDefaults.port}`,
+          auth: { ...minimal().auth, clientId: simulatorClientId },
+        },
+        'minimal',
+      ),
     );
   });
 
