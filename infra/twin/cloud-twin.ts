@@ -1,4 +1,6 @@
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type S3SqsEmulator, startS3SqsEmulator } from './emulators/s3-sqs-emulator.js';
+import { TwinEventRouter } from './events/event-router.js';
 import { CallerRegistry } from './front/access-keys.js';
 import { type AwsFront, listenOnLoopback, serveAwsFront } from './front/aws-front.js';
 import { TwinEventLog } from './front/event-log.js';
@@ -32,6 +34,8 @@ export class CloudTwin {
   readonly authorizer: IamAuthorizer;
   readonly secrets: TwinSecrets;
   readonly events: TwinEventLog;
+  /** The buses' rules, targets and archives: what PutEvents accepted, routed. */
+  readonly bus: TwinEventRouter;
   readonly #callers: CallerRegistry;
   readonly #emulator: S3SqsEmulator;
   readonly #front: AwsFront;
@@ -50,6 +54,13 @@ export class CloudTwin {
     this.#callers = parts.callers;
     this.secrets = parts.secrets;
     this.events = parts.events;
+    this.bus = new TwinEventRouter({
+      model,
+      authorizer,
+      sendAsEventBridge: (queueArn, body, attributes) => this.#sendToEmulator(queueArn, body, attributes),
+      sendAsFunction: (fn, queueArn, body) => this.#sendWithRole(fn, queueArn, body),
+    });
+    this.events.onAccepted((entry) => this.bus.accept(entry));
   }
 
   static async start(options: CloudTwinOptions): Promise<CloudTwin> {
@@ -117,6 +128,54 @@ export class CloudTwin {
       AWS_SESSION_TOKEN: credentials.sessionToken,
       ...Object.fromEntries(ENDPOINT_VARIABLES.map((name) => [name, this.#front.url])),
     };
+  }
+
+  #queueOf(queueArn: string) {
+    const queue = [...this.model.queues.values()].find((q) => q.arn === queueArn);
+    if (queue === undefined) throw new Error(`${queueArn} is no queue of the template`);
+    return queue;
+  }
+
+  /** A service principal's send, authorized by the caller against the queue's policy: straight to the emulator. */
+  async #sendToEmulator(queueArn: string, body: string, attributes: Record<string, string>): Promise<void> {
+    const upstream = this.#emulator.queues.get(this.#queueOf(queueArn).url);
+    if (upstream === undefined) throw new Error(`${queueArn} was not provisioned in the emulator`);
+    const sqs = new SQSClient({
+      region: TWIN_REGION,
+      endpoint: this.#emulator.url.origin,
+      credentials: { accessKeyId: 'events.amazonaws.com', secretAccessKey: 'service' },
+    });
+    try {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: upstream.url,
+          MessageBody: body,
+          MessageAttributes: Object.fromEntries(
+            Object.entries(attributes).map(([name, value]) => [
+              name,
+              { DataType: 'String', StringValue: value },
+            ]),
+          ),
+        }),
+      );
+    } finally {
+      sqs.destroy();
+    }
+  }
+
+  /** A send Lambda makes with a function's execution role (its on-failure destination): through the front. */
+  async #sendWithRole(fn: TwinFunction, queueArn: string, body: string): Promise<void> {
+    const sqs = new SQSClient({
+      region: TWIN_REGION,
+      endpoint: this.#front.url,
+      credentials: this.credentialsOf(fn),
+      maxAttempts: 1,
+    });
+    try {
+      await sqs.send(new SendMessageCommand({ QueueUrl: this.#queueOf(queueArn).url, MessageBody: body }));
+    } finally {
+      sqs.destroy();
+    }
   }
 
   async stop(): Promise<void> {

@@ -1,9 +1,30 @@
 import * as z from 'zod';
 import { type AssemblyStack, readAssemblyStack, type StackTemplate } from './cloud-assembly.js';
 import { InvalidTemplateError } from './errors.js';
+import {
+  type EventRouting,
+  eventRoutingOf,
+  type TwinArchive,
+  type TwinAsyncInvokeConfig,
+  type TwinEventRule,
+  type TwinLambdaPermission,
+  type TwinScheduleTarget,
+} from './event-routing.js';
 import { IntrinsicResolver, type Resolved } from './intrinsics.js';
 import type { ServiceEndpoints } from './physical-names.js';
 import { type PolicyDocument, PolicyDocumentSchema } from './policy-document.js';
+import { type TwinTable, tablesOf } from './tables.js';
+
+export type {
+  TargetInput,
+  TwinArchive,
+  TwinAsyncInvokeConfig,
+  TwinEventRule,
+  TwinLambdaPermission,
+  TwinRuleTarget,
+  TwinScheduleTarget,
+} from './event-routing.js';
+export type { TwinTable } from './tables.js';
 
 /** A Lambda function as the template deploys it: its bundle, environment, limits and role. */
 export interface TwinFunction {
@@ -89,22 +110,6 @@ export interface TwinQueueMapping {
   reportBatchItemFailures: boolean;
 }
 
-/** How a rule target shapes the event it delivers (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html). */
-export type TargetInput =
-  | { kind: 'event' }
-  | { kind: 'constant'; json: string }
-  | { kind: 'transformer'; paths: Readonly<Record<string, string>>; template: string };
-
-/** A scheduled rule's target that is a function of this stack. */
-export interface TwinScheduleTarget {
-  ruleLogicalId: string;
-  ruleArn: string;
-  scheduleExpression: string;
-  targetId: string;
-  functionLogicalId: string;
-  input: TargetInput;
-}
-
 /**
  * What the twin needs of a synthesized stack, every value resolved against the twin's account. The template is
  * the only source: nothing here is read from infra/topology.ts, so whatever the CDK app forgets, the twin lacks.
@@ -121,6 +126,13 @@ export interface StackModel {
   eventBuses: ReadonlyMap<string, TwinEventBus>;
   queueMappings: readonly TwinQueueMapping[];
   scheduleTargets: readonly TwinScheduleTarget[];
+  /** Rules with an event pattern, on the template's buses. */
+  eventRules: readonly TwinEventRule[];
+  archives: readonly TwinArchive[];
+  /** The functions' resource policies, statement by statement. */
+  lambdaPermissions: readonly TwinLambdaPermission[];
+  asyncInvokeConfigs: readonly TwinAsyncInvokeConfig[];
+  tables: ReadonlyMap<string, TwinTable>;
   resolver: IntrinsicResolver;
 }
 
@@ -176,22 +188,6 @@ const BucketSchema = z.object({
     .optional(),
 });
 const SecretSchema = z.object({ KmsKeyId: z.string().optional() });
-
-const RuleSchema = z.object({
-  ScheduleExpression: z.string().optional(),
-  Targets: z
-    .array(
-      z.object({
-        Id: z.string(),
-        Arn: z.string(),
-        Input: z.string().optional(),
-        InputTransformer: z
-          .object({ InputPathsMap: z.record(z.string(), z.string()).default({}), InputTemplate: z.string() })
-          .optional(),
-      }),
-    )
-    .default([]),
-});
 
 const BucketPolicySchema = z.object({ Bucket: z.string(), PolicyDocument: PolicyDocumentSchema });
 const QueuePolicySchema = z.object({ Queues: z.array(z.string()), PolicyDocument: PolicyDocumentSchema });
@@ -364,30 +360,12 @@ export function stackModelOf(stack: AssemblyStack, endpoints: ServiceEndpoints =
     });
   }
 
-  const functionByArn = new Map([...functions.values()].map((fn) => [fn.arn, fn.logicalId]));
-  const scheduleTargets: TwinScheduleTarget[] = [];
-  for (const [id, resource] of ofType('AWS::Events::Rule')) {
-    const props = parse(RuleSchema, id, propsOf(resource));
-    if (props.ScheduleExpression === undefined) continue;
-    for (const target of props.Targets) {
-      const functionLogicalId = functionByArn.get(target.Arn);
-      if (functionLogicalId === undefined) continue;
-      const transformer = target.InputTransformer;
-      scheduleTargets.push({
-        ruleLogicalId: id,
-        ruleArn: resolver.physical(id).attributes.Arn ?? '',
-        scheduleExpression: props.ScheduleExpression,
-        targetId: target.Id,
-        functionLogicalId,
-        input:
-          transformer !== undefined
-            ? { kind: 'transformer', paths: transformer.InputPathsMap, template: transformer.InputTemplate }
-            : target.Input !== undefined
-              ? { kind: 'constant', json: target.Input }
-              : { kind: 'event' },
-      });
-    }
-  }
+  const routing: EventRouting = eventRoutingOf(template.Resources, resolver, {
+    byNameOrArn: (value) => {
+      const fn = [...functions.values()].find((f) => f.name === value || f.arn === value);
+      return fn === undefined ? undefined : { logicalId: fn.logicalId, arn: fn.arn };
+    },
+  });
 
   return {
     stackName: stack.stackName,
@@ -400,7 +378,12 @@ export function stackModelOf(stack: AssemblyStack, endpoints: ServiceEndpoints =
     secrets,
     eventBuses,
     queueMappings,
-    scheduleTargets,
+    scheduleTargets: routing.scheduleTargets,
+    eventRules: routing.rules,
+    archives: routing.archives,
+    lambdaPermissions: routing.lambdaPermissions,
+    asyncInvokeConfigs: routing.asyncInvokeConfigs,
+    tables: tablesOf(template.Resources, resolver),
     resolver,
   };
 }

@@ -1,0 +1,274 @@
+import { randomUUID } from 'node:crypto';
+import { type CompiledPattern, compilePattern, matchesCompiled } from '../../local/event-pattern.js';
+import type { IamAuthorizer } from '../iam/iam-authorizer.js';
+import type { InvocationResult, LambdaEnvironment } from '../lambda/lambda-runner.js';
+import { DEFAULT_ASYNC_INVOKE } from '../template/event-routing.js';
+import type {
+  StackModel,
+  TwinArchive,
+  TwinEventRule,
+  TwinFunction,
+  TwinRuleTarget,
+} from '../template/stack-model.js';
+import { type AcceptedEntry, type BusEvent, busEventOf } from './bus-event.js';
+import { targetPayload } from './target-input.js';
+
+const EVENTS_SERVICE = 'events.amazonaws.com';
+
+/** What became of one event for one target. */
+export type DeliveryOutcome =
+  | {
+      kind: 'invoked';
+      eventId: string;
+      ruleArn: string;
+      targetId: string;
+      functionLogicalId: string;
+      /** Lambda's attempts of the asynchronous invocation: the first and its retries. */
+      attempts: readonly InvocationResult[];
+      /** Where the failed invocation's record went (the function's on-failure destination), if it failed. */
+      failureDestination: string | undefined;
+    }
+  | {
+      kind: 'dead-lettered' | 'dropped';
+      eventId: string;
+      ruleArn: string;
+      targetId: string;
+      errorCode: string;
+      errorMessage: string;
+    }
+  /** A target the twin does not run (a log group, a topic): the event is counted, not delivered. */
+  | { kind: 'not-emulated'; eventId: string; ruleArn: string; targetId: string; targetArn: string };
+
+export interface ArchivedEvent {
+  archiveName: string;
+  event: BusEvent;
+}
+
+interface Delivery {
+  event: BusEvent;
+  rule: TwinEventRule;
+  target: TwinRuleTarget;
+}
+
+export interface EventRouterOptions {
+  model: StackModel;
+  authorizer: IamAuthorizer;
+  /** EventBridge's send to a target's dead-letter queue, already authorized (straight to the emulator). */
+  sendAsEventBridge(queueArn: string, body: string, attributes: Record<string, string>): Promise<void>;
+  /** Lambda's send to an on-failure destination, with the function's execution role (through the front). */
+  sendAsFunction(fn: TwinFunction, queueArn: string, body: string): Promise<void>;
+}
+
+/**
+ * The template's buses at work: every accepted event is archived by the archives whose pattern it matches, and
+ * handed to each target of each enabled rule whose pattern matches (the project's Event Ruler-faithful matcher).
+ * Delivery is stepped by the caller (`deliverPending`), as the SQS mapping is polled: EventBridge invokes a
+ * function asynchronously only if the function's resource policy lets events.amazonaws.com do it for that rule;
+ * a refused delivery is not retried and goes to the target's dead-letter queue, as EventBridge does with
+ * permission errors (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html). Once
+ * Lambda accepted it, the function's errors are Lambda's to retry (its EventInvokeConfig) and to send to its
+ * on-failure destination. Retries happen at once; the twin does not wait out backoffs or event ages.
+ */
+export class TwinEventRouter {
+  readonly #options: EventRouterOptions;
+  readonly #patterns = new Map<string, CompiledPattern>();
+  readonly #environments = new Map<string, LambdaEnvironment>();
+  readonly #pending: Delivery[] = [];
+  readonly #routed = new Map<string, { busArn: string; event: BusEvent }>();
+  readonly archived: ArchivedEvent[] = [];
+  readonly outcomes: DeliveryOutcome[] = [];
+
+  constructor(options: EventRouterOptions) {
+    this.#options = options;
+    for (const rule of options.model.eventRules) this.#patterns.set(rule.arn, compilePattern(rule.pattern));
+    for (const archive of options.model.archives)
+      if (archive.pattern !== undefined) this.#patterns.set(archive.arn, compilePattern(archive.pattern));
+  }
+
+  /** The execution environment asynchronous invocations of a function run in. */
+  attach(fn: TwinFunction, environment: LambdaEnvironment): void {
+    this.#environments.set(fn.logicalId, environment);
+  }
+
+  /** An entry PutEvents accepted: archived, and queued for every matching rule's targets. */
+  accept(entry: AcceptedEntry): void {
+    const event = busEventOf(entry);
+    this.#routed.set(event.id, { busArn: entry.busArn, event });
+    for (const archive of this.#options.model.archives) {
+      if (archive.busArn === entry.busArn && this.#matches(archive, event))
+        this.archived.push({ archiveName: archive.name, event });
+    }
+    this.#queue(entry.busArn, event);
+  }
+
+  /**
+   * The same event routed again, as EventBridge's at-least-once delivery may: same id, same detail. Returns how
+   * many deliveries were queued.
+   */
+  redeliver(eventId: string): number {
+    const routed = this.#routed.get(eventId);
+    if (routed === undefined) throw new Error(`no event ${eventId} went through the bus`);
+    return this.#queue(routed.busArn, routed.event);
+  }
+
+  /**
+   * A replay of an archive (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-replay-archived-event.html):
+   * its events, in order, put back on the archive's bus carrying `replay-name`, to every rule or to the rules of
+   * `ruleArns` (the replay's FilterArns). Returns how many deliveries were queued.
+   */
+  replay(archiveName: string, options: { replayName: string; ruleArns?: readonly string[] }): number {
+    const archive = this.#options.model.archives.find((a) => a.name === archiveName);
+    if (archive === undefined) throw new Error(`no archive ${archiveName} in the template`);
+    let queued = 0;
+    for (const { event } of this.archived.filter((a) => a.archiveName === archiveName)) {
+      queued += this.#queue(
+        archive.busArn,
+        { ...event, 'replay-name': options.replayName },
+        options.ruleArns,
+      );
+    }
+    return queued;
+  }
+
+  get pendingCount(): number {
+    return this.#pending.length;
+  }
+
+  /**
+   * Delivers until nothing is pending, including what the invoked functions put on the bus meanwhile. A delivery
+   * to a function without an attached environment fails loudly: the test forgot to start it.
+   */
+  async deliverPending(): Promise<DeliveryOutcome[]> {
+    const outcomes: DeliveryOutcome[] = [];
+    for (let next = this.#pending.shift(); next !== undefined; next = this.#pending.shift()) {
+      const outcome = await this.#deliver(next);
+      outcomes.push(outcome);
+      this.outcomes.push(outcome);
+    }
+    return outcomes;
+  }
+
+  #matches(ruleOrArchive: TwinEventRule | TwinArchive, event: BusEvent): boolean {
+    const compiled = this.#patterns.get(ruleOrArchive.arn);
+    return compiled === undefined || matchesCompiled(compiled, event);
+  }
+
+  #queue(busArn: string, event: BusEvent, ruleArns?: readonly string[]): number {
+    let queued = 0;
+    for (const rule of this.#options.model.eventRules) {
+      if (rule.busArn !== busArn || !rule.enabled || !this.#matches(rule, event)) continue;
+      if (ruleArns !== undefined && !ruleArns.includes(rule.arn)) continue;
+      for (const target of rule.targets) {
+        this.#pending.push({ event, rule, target });
+        queued += 1;
+      }
+    }
+    return queued;
+  }
+
+  async #deliver({ event, rule, target }: Delivery): Promise<DeliveryOutcome> {
+    const base = { eventId: event.id, ruleArn: rule.arn, targetId: target.id };
+    if (target.functionLogicalId === undefined)
+      return { kind: 'not-emulated', ...base, targetArn: target.arn };
+    const fn = this.#options.model.functions.get(target.functionLogicalId);
+    const environment = this.#environments.get(target.functionLogicalId);
+    if (fn === undefined || environment === undefined)
+      throw new Error(
+        `${target.functionLogicalId} is a target of ${rule.name} but has no environment attached`,
+      );
+    const permitted = await this.#options.authorizer.authorizeService({
+      service: EVENTS_SERVICE,
+      action: 'lambda:InvokeFunction',
+      resource: fn.arn,
+      sourceArn: rule.arn,
+    });
+    if (!permitted.allowed) return this.#deadLetter(base, event, target, 'NO_PERMISSIONS', permitted.message);
+    const payload = targetPayload(target.input, event);
+    const attempts = await this.#invokeAsync(fn, environment, payload);
+    const failed = attempts.at(-1)?.ok === false;
+    const config = this.#asyncConfigOf(fn);
+    if (failed && config.onFailureArn !== undefined)
+      await this.#options.sendAsFunction(
+        fn,
+        config.onFailureArn,
+        JSON.stringify(failureRecord(fn, payload, attempts)),
+      );
+    return {
+      kind: 'invoked',
+      ...base,
+      functionLogicalId: fn.logicalId,
+      attempts,
+      failureDestination: failed ? config.onFailureArn : undefined,
+    };
+  }
+
+  async #invokeAsync(
+    fn: TwinFunction,
+    environment: LambdaEnvironment,
+    payload: unknown,
+  ): Promise<InvocationResult[]> {
+    const attempts: InvocationResult[] = [];
+    const { maximumRetryAttempts } = this.#asyncConfigOf(fn);
+    do attempts.push(await environment.invoke(payload));
+    while (attempts.at(-1)?.ok === false && attempts.length <= maximumRetryAttempts);
+    return attempts;
+  }
+
+  #asyncConfigOf(fn: TwinFunction) {
+    return (
+      this.#options.model.asyncInvokeConfigs.find((c) => c.functionLogicalId === fn.logicalId) ?? {
+        ...DEFAULT_ASYNC_INVOKE,
+        onFailureArn: undefined,
+      }
+    );
+  }
+
+  /**
+   * EventBridge's dead-lettering: the event, with the reason in message attributes, sent to the target's queue if
+   * its policy lets EventBridge send for this rule; otherwise the event is lost
+   * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html).
+   */
+  async #deadLetter(
+    base: { eventId: string; ruleArn: string; targetId: string },
+    event: BusEvent,
+    target: TwinRuleTarget,
+    errorCode: string,
+    errorMessage: string,
+  ): Promise<DeliveryOutcome> {
+    const queueArn = target.deadLetterArn;
+    if (queueArn === undefined) return { kind: 'dropped', ...base, errorCode, errorMessage };
+    const allowed = await this.#options.authorizer.authorizeService({
+      service: EVENTS_SERVICE,
+      action: 'sqs:SendMessage',
+      resource: queueArn,
+      sourceArn: base.ruleArn,
+    });
+    if (!allowed.allowed)
+      return { kind: 'dropped', ...base, errorCode, errorMessage: `${errorMessage}; ${allowed.message}` };
+    await this.#options.sendAsEventBridge(queueArn, JSON.stringify(event), {
+      RULE_ARN: base.ruleArn,
+      TARGET_ARN: target.arn,
+      ERROR_CODE: errorCode,
+      ERROR_MESSAGE: errorMessage,
+    });
+    return { kind: 'dead-lettered', ...base, errorCode, errorMessage };
+  }
+}
+
+/** The record Lambda sends to an on-failure destination (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html). */
+function failureRecord(fn: TwinFunction, payload: unknown, attempts: readonly InvocationResult[]) {
+  const last = attempts.at(-1);
+  return {
+    version: '1.0',
+    timestamp: new Date().toISOString(),
+    requestContext: {
+      requestId: randomUUID(),
+      functionArn: `${fn.arn}:$LATEST`,
+      condition: 'RetriesExhausted',
+      approximateInvokeCount: attempts.length,
+    },
+    requestPayload: payload,
+    responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+    responsePayload: last !== undefined && !last.ok ? last.error : undefined,
+  };
+}
