@@ -1,4 +1,5 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { type DynamoDbEmulator, startDynamoDbEmulator } from './emulators/dynamodb-emulator.js';
 import { type S3SqsEmulator, startS3SqsEmulator } from './emulators/s3-sqs-emulator.js';
 import { TwinEventRouter } from './events/event-router.js';
 import { CallerRegistry } from './front/access-keys.js';
@@ -26,6 +27,7 @@ const ENDPOINT_VARIABLES = [
   'AWS_ENDPOINT_URL_SQS',
   'AWS_ENDPOINT_URL_SECRETS_MANAGER',
   'AWS_ENDPOINT_URL_EVENTBRIDGE',
+  'AWS_ENDPOINT_URL_DYNAMODB',
 ] as const;
 
 /** The synthesized stack deployed on loopback: emulators behind an IAM-enforcing front. */
@@ -38,6 +40,7 @@ export class CloudTwin {
   readonly bus: TwinEventRouter;
   readonly #callers: CallerRegistry;
   readonly #emulator: S3SqsEmulator;
+  readonly #dynamodb: DynamoDbEmulator;
   readonly #front: AwsFront;
 
   private constructor(
@@ -45,13 +48,19 @@ export class CloudTwin {
     authorizer: IamAuthorizer,
     emulator: S3SqsEmulator,
     front: AwsFront,
-    parts: { callers: CallerRegistry; secrets: TwinSecrets; events: TwinEventLog },
+    parts: {
+      callers: CallerRegistry;
+      secrets: TwinSecrets;
+      events: TwinEventLog;
+      dynamodb: DynamoDbEmulator;
+    },
   ) {
     this.model = model;
     this.authorizer = authorizer;
     this.#emulator = emulator;
     this.#front = front;
     this.#callers = parts.callers;
+    this.#dynamodb = parts.dynamodb;
     this.secrets = parts.secrets;
     this.events = parts.events;
     this.bus = new TwinEventRouter({
@@ -76,6 +85,10 @@ export class CloudTwin {
       const secrets = new TwinSecrets(model.secrets.values());
       const events = new TwinEventLog(model.eventBuses.values());
       const emulator = await startS3SqsEmulator(model);
+      const dynamodb = await startDynamoDbEmulator(model).catch(async (error: unknown) => {
+        await emulator.stop();
+        throw error;
+      });
       const front = serveAwsFront(listener, {
         model,
         authorizer,
@@ -84,8 +97,9 @@ export class CloudTwin {
         upstreamQueues: emulator.queues,
         secrets,
         events,
+        dynamodb,
       });
-      return new CloudTwin(model, authorizer, emulator, front, { callers, secrets, events });
+      return new CloudTwin(model, authorizer, emulator, front, { callers, secrets, events, dynamodb });
     } catch (error) {
       await listener.close();
       throw error;
@@ -181,5 +195,6 @@ export class CloudTwin {
   async stop(): Promise<void> {
     await this.#front.stop();
     await this.#emulator.stop();
+    await this.#dynamodb.stop();
   }
 }

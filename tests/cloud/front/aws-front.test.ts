@@ -1,4 +1,10 @@
 import { Readable } from 'node:stream';
+import {
+  DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -6,6 +12,8 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { CloudTwin } from '../../../infra/twin/cloud-twin.js';
 import { functionOfConstruct, type TwinBucket } from '../../../infra/twin/template/stack-model.js';
 import { TWIN_REGION } from '../../../infra/twin/twin-account.js';
+import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb-run-ledger.js';
+import { runId, window } from '../../helpers/samples.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
 
 let stack: TwinStack;
@@ -26,7 +34,12 @@ function clientsOf(construct: string) {
   const fn = functionOfConstruct(twin.model, `Services/${construct}`);
   const credentials = twin.credentialsOf(fn);
   const config = { region: TWIN_REGION, endpoint: twin.endpoint, credentials, maxAttempts: 1 };
-  return { s3: new S3Client(config), sqs: new SQSClient(config), secrets: new SecretsManagerClient(config) };
+  return {
+    s3: new S3Client(config),
+    sqs: new SQSClient(config),
+    secrets: new SecretsManagerClient(config),
+    dynamodb: new DynamoDBClient(config),
+  };
 }
 
 const bucket = (prefix: string): TwinBucket => {
@@ -164,5 +177,93 @@ describe('the twin front: S3, SQS and Secrets Manager with IAM enforced', () => 
     expect(twin.authorizer.allowedRequests()).toContainEqual(
       expect.objectContaining({ role: downloader, action: 'kms:GenerateDataKey' }),
     );
+  });
+});
+
+describe('the twin front: DynamoDB with IAM enforced, TransactWriteItems filled in', () => {
+  const table = () => {
+    const [found] = twin.model.tables.values();
+    if (found === undefined) throw new Error('no table');
+    return found;
+  };
+  const ledgerOf = (construct: string) =>
+    new DynamoDbRunLedger(clientsOf(construct).dynamodb, { tableName: table().name });
+
+  it("runs the ledger adapter's transactions with the completion tracker's role: a page counts once", async () => {
+    const ledger = ledgerOf('CompletionTracker');
+    await ledger.recordPlan(runId, 'vehicles', { totalPages: 2, window });
+    await expect(ledger.recordPlan(runId, 'vehicles', { totalPages: 3, window })).rejects.toThrow(
+      'conflicts with the recorded 2 pages',
+    );
+    expect(await ledger.recordPage(runId, 'vehicles', 1, 10)).toBe(true);
+    // The same page delivered again: its PAGE put's condition cancels the transaction, the counters stay.
+    expect(await ledger.recordPage(runId, 'vehicles', 1, 10)).toBe(false);
+    // A late failure of a stored page is not recorded (its ConditionCheck fails).
+    await ledger.recordPageFailure(runId, 'vehicles', 1, 'late');
+    await ledger.recordPageFailure(runId, 'vehicles', 2, 'gave up');
+    expect(await ledger.progress(runId)).toMatchObject({
+      window,
+      datasets: { vehicles: { totalPages: 2, storedPages: 1, rows: 10 } },
+      failures: [{ dataset: 'vehicles', page: 2, reason: 'gave up' }],
+    });
+    // A redrive stores page 2: the failure goes with the same transaction.
+    expect(await ledger.recordPage(runId, 'vehicles', 2, 5)).toBe(true);
+    expect(await ledger.progress(runId)).toMatchObject({
+      datasets: { vehicles: { storedPages: 2, rows: 15 } },
+      failures: [],
+    });
+    expect(await ledger.claimDrained(runId)).toBe(true);
+    expect(await ledger.claimDrained(runId)).toBe(false);
+  });
+
+  it('answers TransactionCanceledException with one reason per item, as DynamoDB does', async () => {
+    const ledger = ledgerOf('CompletionTracker');
+    await ledger.recordPage('cancel-run', 'sensors', 7, 1);
+    const { dynamodb } = clientsOf('CompletionTracker');
+    const error = await dynamodb
+      .send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: table().name,
+                Item: { pk: { S: 'cancel-run' }, sk: { S: 'PAGE#sensors#0000007' } },
+                ConditionExpression: 'attribute_not_exists(pk)',
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+            { Delete: { TableName: table().name, Key: { pk: { S: 'cancel-run' }, sk: { S: 'X' } } } },
+          ],
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: 'TransactionCanceledException',
+      CancellationReasons: [{ Code: 'ConditionalCheckFailed', Item: { rows: { N: '1' } } }, { Code: 'None' }],
+    });
+  });
+
+  it("refuses a role the table's grants leave out, and an action the ledger's grant does not list", async () => {
+    expect(
+      await failureOf(
+        clientsOf('Downloader').dynamodb.send(
+          new PutItemCommand({ TableName: table().name, Item: { pk: { S: 'x' }, sk: { S: 'y' } } }),
+        ),
+      ),
+    ).toEqual({ name: 'AccessDeniedException', status: 400 });
+    expect(twin.refusals.at(-1)).toMatchObject({ action: 'dynamodb:PutItem', resource: table().arn });
+    expect(
+      await failureOf(
+        clientsOf('CompletionTracker').dynamodb.send(
+          new QueryCommand({
+            TableName: table().name,
+            IndexName: 'none',
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: 'x' } },
+          }),
+        ),
+      ),
+    ).toEqual({ name: 'AccessDeniedException', status: 400 });
+    expect(twin.refusals.at(-1)).toMatchObject({ resource: `${table().arn}/index/none` });
   });
 });
