@@ -135,17 +135,30 @@ export class TwinEventRouter {
   }
 
   /**
-   * Delivers until nothing is pending, including what the invoked functions put on the bus meanwhile. A delivery
-   * to a function without an attached environment fails loudly: the test forgot to start it.
+   * Delivers until nothing is pending, including what the invoked functions put on the bus meanwhile. With `to`,
+   * only deliveries to those functions (logical ids) run; the others stay pending, in order, as if their
+   * functions had not been reached yet. Targets the twin does not run (log groups, topics) are passed over.
    */
-  async deliverPending(): Promise<DeliveryOutcome[]> {
+  async deliverPending(options: { to?: readonly string[] } = {}): Promise<DeliveryOutcome[]> {
     const outcomes: DeliveryOutcome[] = [];
+    const held: Delivery[] = [];
     for (let next = this.#pending.shift(); next !== undefined; next = this.#pending.shift()) {
+      const fnId = next.target.functionLogicalId;
+      if (fnId !== undefined && options.to !== undefined && !options.to.includes(fnId)) {
+        held.push(next);
+        continue;
+      }
       const outcome = await this.#deliver(next);
       outcomes.push(outcome);
       this.outcomes.push(outcome);
     }
+    this.#pending.push(...held);
     return outcomes;
+  }
+
+  /** What is waiting for a function (a test's view of its async queue). */
+  pendingFor(functionLogicalId: string): readonly BusEvent[] {
+    return this.#pending.filter((d) => d.target.functionLogicalId === functionLogicalId).map((d) => d.event);
   }
 
   #matches(ruleOrArchive: TwinEventRule | TwinArchive, event: BusEvent): boolean {
@@ -171,11 +184,7 @@ export class TwinEventRouter {
     if (target.functionLogicalId === undefined)
       return { kind: 'not-emulated', ...base, targetArn: target.arn };
     const fn = this.#options.model.functions.get(target.functionLogicalId);
-    const environment = this.#environments.get(target.functionLogicalId);
-    if (fn === undefined || environment === undefined)
-      throw new Error(
-        `${target.functionLogicalId} is a target of ${rule.name} but has no environment attached`,
-      );
+    if (fn === undefined) throw new Error(`${target.functionLogicalId} is no function of the model`);
     const permitted = await this.#options.authorizer.authorizeService({
       service: EVENTS_SERVICE,
       action: 'lambda:InvokeFunction',
@@ -183,6 +192,9 @@ export class TwinEventRouter {
       sourceArn: rule.arn,
     });
     if (!permitted.allowed) return this.#deadLetter(base, event, target, 'NO_PERMISSIONS', permitted.message);
+    const environment = this.#environments.get(fn.logicalId);
+    if (environment === undefined)
+      throw new Error(`${fn.logicalId} is a target of ${rule.name} but has no environment attached`);
     const payload = targetPayload(target.input, event);
     const attempts = await this.#invokeAsync(fn, environment, payload);
     const failed = attempts.at(-1)?.ok === false;

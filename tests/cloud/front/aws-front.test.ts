@@ -10,6 +10,9 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
 import { CloudTwin } from '../../../infra/twin/cloud-twin.js';
+import { TwinEventRouter } from '../../../infra/twin/events/event-router.js';
+import { IamAuthorizer } from '../../../infra/twin/iam/iam-authorizer.js';
+import { LambdaEnvironment } from '../../../infra/twin/lambda/lambda-runner.js';
 import { functionOfConstruct, type TwinBucket } from '../../../infra/twin/template/stack-model.js';
 import { TWIN_REGION } from '../../../infra/twin/twin-account.js';
 import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb-run-ledger.js';
@@ -24,7 +27,10 @@ beforeAll(async () => {
   twin = await CloudTwin.start({ assemblyDir: stack.synthesized.assemblyDir });
 }, 120_000);
 
+const environments: LambdaEnvironment[] = [];
+
 afterAll(async () => {
+  for (const environment of environments) await environment.stop();
   await twin?.stop();
   discardTwinStack(stack);
 });
@@ -266,4 +272,99 @@ describe('the twin front: DynamoDB with IAM enforced, TransactWriteItems filled 
     ).toEqual({ name: 'AccessDeniedException', status: 400 });
     expect(twin.refusals.at(-1)).toMatchObject({ resource: `${table().arn}/index/none` });
   });
+});
+
+describe('the bus: EventBridge invokes a target only as the template lets it', () => {
+  const tracker = () => functionOfConstruct(twin.model, 'Services/CompletionTracker');
+  const trackerRule = () => {
+    const rule = twin.model.eventRules.find((r) => r.targets.some((t) => t.arn === tracker().arn));
+    if (rule === undefined) throw new Error('no rule targets the tracker');
+    return rule;
+  };
+  const entry = (detail: unknown) => {
+    const [bus] = twin.model.eventBuses.values();
+    return {
+      id: crypto.randomUUID(),
+      busArn: bus?.arn ?? '',
+      source: 'fleet-etl',
+      detailType: 'PageDownloaded',
+      detail,
+      time: new Date().toISOString(),
+      resources: [],
+    };
+  };
+
+  it("invokes the tracker for its rule through the function's resource policy, and for no other source", async () => {
+    const invoke = (sourceArn: string) =>
+      twin.authorizer.authorizeService({
+        service: 'events.amazonaws.com',
+        action: 'lambda:InvokeFunction',
+        resource: tracker().arn,
+        sourceArn,
+      });
+    expect(await invoke(trackerRule().arn)).toEqual({ allowed: true });
+    expect(await invoke(`${trackerRule().arn}-other`)).toMatchObject({ allowed: false });
+  });
+
+  it('without the AWS::Lambda::Permission the delivery fails and the event goes to the target DLQ, as in AWS', async () => {
+    const withoutPermission = {
+      ...twin.model,
+      lambdaPermissions: twin.model.lambdaPermissions.filter((p) => p.functionArn !== tracker().arn),
+    };
+    const sent: { queueArn: string; attributes: Record<string, string> }[] = [];
+    const router = new TwinEventRouter({
+      model: withoutPermission,
+      authorizer: new IamAuthorizer(withoutPermission),
+      sendAsEventBridge: async (queueArn, _body, attributes) => {
+        sent.push({ queueArn, attributes });
+      },
+      sendAsFunction: () => Promise.reject(new Error('no invocation expected')),
+    });
+    router.accept(entry({}));
+    // The metrics rule's log group target is passed over (not emulated).
+    const outcomes = (await router.deliverPending({ to: [tracker().logicalId] })).filter(
+      (o) => o.kind !== 'not-emulated',
+    );
+    expect(outcomes).toEqual([
+      expect.objectContaining({ kind: 'dead-lettered', errorCode: 'NO_PERMISSIONS' }),
+    ]);
+    // The undelivered-events queue's policy lets EventBridge send for this rule.
+    expect(sent).toEqual([
+      {
+        queueArn: trackerRule().targets[0]?.deadLetterArn,
+        attributes: expect.objectContaining({ RULE_ARN: trackerRule().arn, ERROR_CODE: 'NO_PERMISSIONS' }),
+      },
+    ]);
+  });
+
+  it("retries a failing invocation as its EventInvokeConfig says, then sends the record to its on-failure destination with the function's role", async () => {
+    const fn = tracker();
+    const environment = new LambdaEnvironment({ fn, environment: twin.environmentOf(fn) });
+    environments.push(environment);
+    twin.bus.attach(fn, environment);
+    const refusedBefore = twin.refusals.length;
+    // A detail the tracker's validation refuses: every attempt fails.
+    twin.bus.accept(entry({ runId: 'r', dataset: 'nope' }));
+    const outcomes = (await twin.bus.deliverPending({ to: [fn.logicalId] })).filter(
+      (o) => o.kind !== 'not-emulated',
+    );
+    const config = twin.model.asyncInvokeConfigs.find((c) => c.functionLogicalId === fn.logicalId);
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        kind: 'invoked',
+        attempts: Array.from({ length: (config?.maximumRetryAttempts ?? 0) + 1 }, () =>
+          expect.objectContaining({ ok: false }),
+        ),
+        failureDestination: config?.onFailureArn,
+      }),
+    ]);
+    expect(twin.refusals.slice(refusedBefore)).toEqual([]);
+    expect(twin.authorizer.allowedRequests()).toContainEqual(
+      expect.objectContaining({
+        role: fn.roleLogicalId,
+        action: 'sqs:SendMessage',
+        resource: config?.onFailureArn,
+      }),
+    );
+  }, 60_000);
 });

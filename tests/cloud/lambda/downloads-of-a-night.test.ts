@@ -67,6 +67,10 @@ const topologyBatchSize = () =>
 
 const PlannedSchema = z.object({ dataset: z.string(), totalPages: z.number() });
 const DownloadedSchema = z.object({ dataset: z.string(), page: z.number(), key: z.string() });
+const DrainedSchema = z.object({
+  runId: z.string(),
+  datasets: z.record(z.string(), z.object({ pages: z.number(), rows: z.number() })),
+});
 
 describe("a night's downloads on the cloud twin", () => {
   it('the schedule fires the planner per dataset, the tasks queue feeds the downloader until every page is stored', async () => {
@@ -117,6 +121,51 @@ describe("a night's downloads on the cloud twin", () => {
     expect(new Set(stored.map((s) => s.key)).size).toBe(totalPages);
   }, 120_000);
 
+  it('the bus routes PagesPlanned and PageDownloaded to the completion tracker, which announces DownloadsDrained once, though a page is delivered twice', async () => {
+    const tracker = fnOf('CompletionTracker');
+    twin.bus.attach(tracker, environmentOf(tracker));
+    // EventBridge delivers at least once: one PageDownloaded comes twice.
+    const [duplicated] = twin.events.events.filter((e) => e.detailType === DetailType.PageDownloaded);
+    if (duplicated === undefined) throw new Error('no PageDownloaded to duplicate');
+    expect(twin.bus.redeliver(duplicated.id)).toBeGreaterThan(0);
+
+    const outcomes = await twin.bus.deliverPending({ to: [tracker.logicalId] });
+
+    expect(twin.refusals).toEqual([]);
+    const toTracker = outcomes.filter(
+      (o) => o.kind === 'invoked' && o.functionLogicalId === tracker.logicalId,
+    );
+    const events = twin.events.events;
+    const forTracker = (e: (typeof events)[number]) =>
+      e.detailType === DetailType.PagesPlanned || e.detailType === DetailType.PageDownloaded;
+    // Every plan and page once, the duplicate twice; each the first attempt's success.
+    expect(toTracker).toHaveLength(events.filter(forTracker).length + 1);
+    for (const outcome of toTracker)
+      expect(outcome).toMatchObject({ attempts: [{ ok: true }], failureDestination: undefined });
+    const drained = events
+      .filter((e) => e.detailType === DetailType.DownloadsDrained)
+      .map((e) => DrainedSchema.parse(e.detail));
+    expect(drained).toHaveLength(1);
+    const planned = events
+      .filter((e) => e.detailType === DetailType.PagesPlanned)
+      .map((e) => PlannedSchema.parse(e.detail));
+    for (const plan of planned) expect(drained[0]?.datasets[plan.dataset]?.pages).toBe(plan.totalPages);
+    // DownloadsDrained waits for the query runner, which this night does not reach yet.
+    expect(twin.bus.pendingFor(fnOf('QueryRunner').logicalId).map((e) => e['detail-type'])).toEqual([
+      DetailType.DownloadsDrained,
+    ]);
+  }, 120_000);
+
+  it('archives every event put on the bus; a replay reaches no consumer that ignores replays', () => {
+    expect(twin.bus.archived.map((a) => a.event.id)).toEqual(twin.events.events.map((e) => e.id));
+    const [archive] = twin.model.archives;
+    if (archive === undefined) throw new Error('no archive');
+    const queued = twin.bus.replay(archive.name, { replayName: 'night-again' });
+    // The tracker's and the query runner's rules exclude replays (decision on replays): only EtlDone's report
+    // rule would take one, and there is no EtlDone yet.
+    expect(queued).toBe(0);
+  });
+
   it('used every grant of the planner and the downloader but the runtime ones (logs, X-Ray)', () => {
     for (const construct of ['Planner', 'Downloader']) {
       const unused = unusedGrants(roleOf(twin.model, fnOf(construct)), twin.authorizer.allowedRequests());
@@ -125,6 +174,23 @@ describe("a night's downloads on the cloud twin", () => {
         unused: ['xray:PutTelemetryRecords', 'logs:CreateLogStream'],
       });
     }
+  });
+
+  it("used the completion tracker's ledger and bus grants; what it did not need is what the night did not reach", () => {
+    const unused = unusedGrants(
+      roleOf(twin.model, fnOf('CompletionTracker')),
+      twin.authorizer.allowedRequests(),
+    );
+    expect(unused.map((g) => g.actions[0])).toEqual([
+      // The runtime's.
+      'xray:PutTelemetryRecords',
+      'logs:CreateLogStream',
+      // The table's key: the twin does not check DynamoDB's use of it (infra/twin/README.md).
+      'kms:Decrypt',
+      // The on-failure destination (no invocation failed) and EtlDone's detail by reference (no EtlDone yet).
+      'sqs:GetQueueAttributes',
+      's3:GetBucket*',
+    ]);
   });
 
   it("lists the actions of the downloader's used statements that the night did not need", () => {
