@@ -6,6 +6,7 @@ import { DEFAULT_ASYNC_INVOKE } from '../template/event-routing.js';
 import type {
   StackModel,
   TwinArchive,
+  TwinEventBus,
   TwinEventRule,
   TwinFunction,
   TwinRuleTarget,
@@ -36,6 +37,8 @@ export type DeliveryOutcome =
       errorCode: string;
       errorMessage: string;
     }
+  /** The bus could not use its key for the event: it went to the bus's dead-letter queue, or was lost. */
+  | { kind: 'bus-dead-lettered' | 'bus-dropped'; eventId: string; errorCode: string; errorMessage: string }
   /** A target the twin does not run (a log group, a topic): the event is counted, not delivered. */
   | { kind: 'not-emulated'; eventId: string; ruleArn: string; targetId: string; targetArn: string };
 
@@ -73,6 +76,7 @@ export class TwinEventRouter {
   readonly #options: EventRouterOptions;
   readonly #patterns = new Map<string, CompiledPattern>();
   readonly #environments = new Map<string, LambdaEnvironment>();
+  readonly #incoming: AcceptedEntry[] = [];
   readonly #pending: Delivery[] = [];
   readonly #routed = new Map<string, { busArn: string; event: BusEvent }>();
   readonly archived: ArchivedEvent[] = [];
@@ -90,22 +94,92 @@ export class TwinEventRouter {
     this.#environments.set(fn.logicalId, environment);
   }
 
-  /** An entry PutEvents accepted: archived, and queued for every matching rule's targets. */
+  /**
+   * An entry PutEvents accepted. EventBridge processes it after answering: the twin does when it next delivers
+   * (`deliverPending`), encrypting it with the bus's key, archiving it and queueing it for every matching rule.
+   */
   accept(entry: AcceptedEntry): void {
-    const event = busEventOf(entry);
-    this.#routed.set(event.id, { busArn: entry.busArn, event });
-    for (const archive of this.#options.model.archives) {
-      if (archive.busArn === entry.busArn && this.#matches(archive, event))
-        this.archived.push({ archiveName: archive.name, event });
+    this.#incoming.push(entry);
+  }
+
+  async #processIncoming(): Promise<void> {
+    for (let entry = this.#incoming.shift(); entry !== undefined; entry = this.#incoming.shift()) {
+      const event = busEventOf(entry);
+      const bus = [...this.#options.model.eventBuses.values()].find((b) => b.arn === entry.busArn);
+      const refused = bus === undefined ? undefined : await this.#keyRefusal(bus, 'kms:GenerateDataKey');
+      if (refused !== undefined && bus !== undefined) {
+        this.outcomes.push(await this.#busDeadLetter(bus, event, refused));
+        continue;
+      }
+      this.#routed.set(event.id, { busArn: entry.busArn, event });
+      for (const archive of this.#options.model.archives) {
+        if (archive.busArn === entry.busArn && this.#matches(archive, event))
+          this.archived.push({ archiveName: archive.name, event });
+      }
+      this.#queue(entry.busArn, event);
     }
-    this.#queue(entry.busArn, event);
+  }
+
+  /**
+   * EventBridge's own use of a bus's customer managed key, allowed only by the key policy, with the bus in the
+   * source ARN and the encryption context (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-key-policy.html).
+   */
+  async #keyRefusal(bus: TwinEventBus, action: string): Promise<string | undefined> {
+    if (bus.kmsKeyArn === undefined) return undefined;
+    const decision = await this.#options.authorizer.authorizeService({
+      service: EVENTS_SERVICE,
+      action,
+      resource: bus.kmsKeyArn,
+      sourceArn: bus.arn,
+      context: { 'kms:EncryptionContext:aws:events:event-bus:arn': bus.arn },
+    });
+    return decision.allowed ? undefined : decision.message;
+  }
+
+  /** An event the bus could not encrypt: to the bus's dead-letter queue if its policy lets EventBridge send. */
+  async #busDeadLetter(bus: TwinEventBus, event: BusEvent, message: string): Promise<DeliveryOutcome> {
+    const errorCode = 'KMS_ACCESS_DENIED';
+    const base = { eventId: event.id, errorCode, errorMessage: message };
+    if (bus.deadLetterArn === undefined) return { kind: 'bus-dropped', ...base };
+    const refused = await this.#queueRefusal(bus.deadLetterArn, bus.arn);
+    if (refused !== undefined)
+      return { kind: 'bus-dropped', ...base, errorMessage: `${message}; ${refused}` };
+    await this.#options.sendAsEventBridge(bus.deadLetterArn, JSON.stringify(event), {
+      ERROR_CODE: errorCode,
+      ERROR_MESSAGE: message,
+    });
+    return { kind: 'bus-dead-lettered', ...base };
+  }
+
+  /**
+   * Whether EventBridge may send to a queue for a source: the queue's policy, and its key's policy when the queue
+   * is encrypted with a customer managed key (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html).
+   */
+  async #queueRefusal(queueArn: string, sourceArn: string): Promise<string | undefined> {
+    const queue = [...this.#options.model.queues.values()].find((q) => q.arn === queueArn);
+    const checks = [
+      { action: 'sqs:SendMessage', resource: queueArn },
+      ...(queue?.kmsKeyArn === undefined
+        ? []
+        : [{ action: 'kms:GenerateDataKey', resource: queue.kmsKeyArn }]),
+    ];
+    for (const check of checks) {
+      const decision = await this.#options.authorizer.authorizeService({
+        service: EVENTS_SERVICE,
+        ...check,
+        sourceArn,
+      });
+      if (!decision.allowed) return decision.message;
+    }
+    return undefined;
   }
 
   /**
    * The same event routed again, as EventBridge's at-least-once delivery may: same id, same detail. Returns how
    * many deliveries were queued.
    */
-  redeliver(eventId: string): number {
+  async redeliver(eventId: string): Promise<number> {
+    await this.#processIncoming();
     const routed = this.#routed.get(eventId);
     if (routed === undefined) throw new Error(`no event ${eventId} went through the bus`);
     return this.#queue(routed.busArn, routed.event);
@@ -116,7 +190,11 @@ export class TwinEventRouter {
    * its events, in order, put back on the archive's bus carrying `replay-name`, to every rule or to the rules of
    * `ruleArns` (the replay's FilterArns). Returns how many deliveries were queued.
    */
-  replay(archiveName: string, options: { replayName: string; ruleArns?: readonly string[] }): number {
+  async replay(
+    archiveName: string,
+    options: { replayName: string; ruleArns?: readonly string[] },
+  ): Promise<number> {
+    await this.#processIncoming();
     const archive = this.#options.model.archives.find((a) => a.name === archiveName);
     if (archive === undefined) throw new Error(`no archive ${archiveName} in the template`);
     let queued = 0;
@@ -142,6 +220,7 @@ export class TwinEventRouter {
   async deliverPending(options: { to?: readonly string[] } = {}): Promise<DeliveryOutcome[]> {
     const outcomes: DeliveryOutcome[] = [];
     const held: Delivery[] = [];
+    await this.#processIncoming();
     for (let next = this.#pending.shift(); next !== undefined; next = this.#pending.shift()) {
       const fnId = next.target.functionLogicalId;
       if (fnId !== undefined && options.to !== undefined && !options.to.includes(fnId)) {
@@ -151,6 +230,8 @@ export class TwinEventRouter {
       const outcome = await this.#deliver(next);
       outcomes.push(outcome);
       this.outcomes.push(outcome);
+      // What the function put on the bus meanwhile.
+      await this.#processIncoming();
     }
     this.#pending.push(...held);
     return outcomes;
@@ -185,6 +266,11 @@ export class TwinEventRouter {
       return { kind: 'not-emulated', ...base, targetArn: target.arn };
     const fn = this.#options.model.functions.get(target.functionLogicalId);
     if (fn === undefined) throw new Error(`${target.functionLogicalId} is no function of the model`);
+    const bus = [...this.#options.model.eventBuses.values()].find((b) => b.arn === rule.busArn);
+    const undecryptable = bus === undefined ? undefined : await this.#keyRefusal(bus, 'kms:Decrypt');
+    // A decryption error while sending to a target goes to the target's dead-letter queue.
+    if (undecryptable !== undefined)
+      return this.#deadLetter(base, event, target, 'KMS_ACCESS_DENIED', undecryptable);
     const permitted = await this.#options.authorizer.authorizeService({
       service: EVENTS_SERVICE,
       action: 'lambda:InvokeFunction',
@@ -249,14 +335,9 @@ export class TwinEventRouter {
   ): Promise<DeliveryOutcome> {
     const queueArn = target.deadLetterArn;
     if (queueArn === undefined) return { kind: 'dropped', ...base, errorCode, errorMessage };
-    const allowed = await this.#options.authorizer.authorizeService({
-      service: EVENTS_SERVICE,
-      action: 'sqs:SendMessage',
-      resource: queueArn,
-      sourceArn: base.ruleArn,
-    });
-    if (!allowed.allowed)
-      return { kind: 'dropped', ...base, errorCode, errorMessage: `${errorMessage}; ${allowed.message}` };
+    const refused = await this.#queueRefusal(queueArn, base.ruleArn);
+    if (refused !== undefined)
+      return { kind: 'dropped', ...base, errorCode, errorMessage: `${errorMessage}; ${refused}` };
     await this.#options.sendAsEventBridge(queueArn, JSON.stringify(event), {
       RULE_ARN: base.ruleArn,
       TARGET_ARN: target.arn,

@@ -27,6 +27,8 @@ export interface ServiceAuthorizationRequest {
   action: string;
   resource: string;
   sourceArn: string;
+  /** Request keys of the service's call (the encryption context of a KMS call). */
+  context?: ContextValues;
 }
 
 export type Decision =
@@ -141,6 +143,7 @@ export class IamAuthorizer {
             'aws:SecureTransport': 'true',
             'aws:CurrentTime': now.toISOString(),
             'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
+            ...request.context,
           },
         },
         identityPolicies: [],

@@ -79,6 +79,10 @@ export interface TwinEventBus {
   logicalId: string;
   name: string;
   arn: string;
+  /** The customer managed key EventBridge encrypts the bus's events with, using its own service principal. */
+  kmsKeyArn: string | undefined;
+  /** Where EventBridge puts events it cannot encrypt or decrypt while processing them on the bus. */
+  deadLetterArn: string | undefined;
 }
 
 export interface TwinQueue {
@@ -188,6 +192,10 @@ const BucketSchema = z.object({
     .optional(),
 });
 const SecretSchema = z.object({ KmsKeyId: z.string().optional() });
+const EventBusSchema = z.object({
+  KmsKeyIdentifier: z.string().optional(),
+  DeadLetterConfig: z.object({ Arn: z.string() }).optional(),
+});
 
 const BucketPolicySchema = z.object({ Bucket: z.string(), PolicyDocument: PolicyDocumentSchema });
 const QueuePolicySchema = z.object({ Queues: z.array(z.string()), PolicyDocument: PolicyDocumentSchema });
@@ -337,9 +345,16 @@ export function stackModelOf(stack: AssemblyStack, endpoints: ServiceEndpoints =
     secrets.set(id, { logicalId: id, name, arn, kmsKeyArn: props.KmsKeyId });
   }
   const eventBuses = new Map<string, TwinEventBus>();
-  for (const [id] of ofType('AWS::Events::EventBus')) {
+  for (const [id, resource] of ofType('AWS::Events::EventBus')) {
+    const props = parse(EventBusSchema, id, propsOf(resource));
     const physical = resolver.physical(id);
-    eventBuses.set(id, { logicalId: id, name: physical.ref, arn: physical.attributes.Arn ?? '' });
+    eventBuses.set(id, {
+      logicalId: id,
+      name: physical.ref,
+      arn: physical.attributes.Arn ?? '',
+      kmsKeyArn: props.KmsKeyIdentifier,
+      deadLetterArn: props.DeadLetterConfig?.Arn,
+    });
   }
 
   const functionByName = new Map([...functions.values()].map((fn) => [fn.name, fn.logicalId]));

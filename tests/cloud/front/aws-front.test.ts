@@ -337,6 +337,57 @@ describe('the bus: EventBridge invokes a target only as the template lets it', (
     ]);
   });
 
+  it("encrypts with the bus's key only as its key policy lets EventBridge: without that, the event goes to the bus's DLQ", async () => {
+    const withoutEventBridgeInKeys = {
+      ...twin.model,
+      keys: new Map(
+        [...twin.model.keys].map(([id, key]) => [
+          id,
+          {
+            ...key,
+            policy: {
+              ...key.policy,
+              Statement: key.policy.Statement.filter(
+                (statement) =>
+                  !(
+                    typeof statement.Principal === 'object' &&
+                    statement.Principal.Service === 'events.amazonaws.com'
+                  ),
+              ),
+            },
+          },
+        ]),
+      ),
+    };
+    const sent: string[] = [];
+    const router = new TwinEventRouter({
+      model: withoutEventBridgeInKeys,
+      authorizer: new IamAuthorizer(withoutEventBridgeInKeys),
+      sendAsEventBridge: async (queueArn) => {
+        sent.push(queueArn);
+      },
+      sendAsFunction: () => Promise.reject(new Error('no invocation expected')),
+    });
+    router.accept(entry({}));
+    expect(await router.deliverPending()).toEqual([]);
+    const [bus] = twin.model.eventBuses.values();
+    expect(router.outcomes).toEqual([expect.objectContaining({ kind: 'bus-dead-lettered' })]);
+    expect(sent).toEqual([bus?.deadLetterArn]);
+    expect(router.archived).toEqual([]);
+
+    // With the template's key policy the same event is archived and routed.
+    const routed = new TwinEventRouter({
+      model: twin.model,
+      authorizer: twin.authorizer,
+      sendAsEventBridge: () => Promise.reject(new Error('no dead letter expected')),
+      sendAsFunction: () => Promise.reject(new Error('no invocation expected')),
+    });
+    routed.accept(entry({}));
+    await routed.deliverPending({ to: [] });
+    expect(routed.archived).toHaveLength(1);
+    expect(routed.pendingFor(tracker().logicalId)).toHaveLength(1);
+  });
+
   it("retries a failing invocation as its EventInvokeConfig says, then sends the record to its on-failure destination with the function's role", async () => {
     const fn = tracker();
     const environment = new LambdaEnvironment({ fn, environment: twin.environmentOf(fn) });

@@ -127,7 +127,7 @@ describe("a night's downloads on the cloud twin", () => {
     // EventBridge delivers at least once: one PageDownloaded comes twice.
     const [duplicated] = twin.events.events.filter((e) => e.detailType === DetailType.PageDownloaded);
     if (duplicated === undefined) throw new Error('no PageDownloaded to duplicate');
-    expect(twin.bus.redeliver(duplicated.id)).toBeGreaterThan(0);
+    expect(await twin.bus.redeliver(duplicated.id)).toBeGreaterThan(0);
 
     const outcomes = await twin.bus.deliverPending({ to: [tracker.logicalId] });
 
@@ -156,11 +156,11 @@ describe("a night's downloads on the cloud twin", () => {
     ]);
   }, 120_000);
 
-  it('archives every event put on the bus; a replay reaches no consumer that ignores replays', () => {
+  it('archives every event put on the bus; a replay reaches no consumer that ignores replays', async () => {
     expect(twin.bus.archived.map((a) => a.event.id)).toEqual(twin.events.events.map((e) => e.id));
     const [archive] = twin.model.archives;
     if (archive === undefined) throw new Error('no archive');
-    const queued = twin.bus.replay(archive.name, { replayName: 'night-again' });
+    const queued = await twin.bus.replay(archive.name, { replayName: 'night-again' });
     // The tracker's and the query runner's rules exclude replays (decision on replays): only EtlDone's report
     // rule would take one, and there is no EtlDone yet.
     expect(queued).toBe(0);
