@@ -10,9 +10,11 @@ import type {
   TwinEventRule,
   TwinFunction,
   TwinRuleTarget,
+  TwinScheduledRule,
 } from '../template/stack-model.js';
+import { TWIN_ACCOUNT, TWIN_REGION } from '../twin-account.js';
 import { type AcceptedEntry, type BusEvent, busEventOf } from './bus-event.js';
-import { targetPayload } from './target-input.js';
+import { scheduledEvent, targetPayload } from './target-input.js';
 
 const EVENTS_SERVICE = 'events.amazonaws.com';
 
@@ -49,7 +51,7 @@ export interface ArchivedEvent {
 
 interface Delivery {
   event: BusEvent;
-  rule: TwinEventRule;
+  rule: TwinEventRule | TwinScheduledRule;
   target: TwinRuleTarget;
 }
 
@@ -206,6 +208,19 @@ export class TwinEventRouter {
       );
     }
     return queued;
+  }
+
+  /**
+   * A schedule firing: the rule's Scheduled Event, queued for each of its targets, delivered like any other
+   * (the scheduler's own timing is not run). Returns how many deliveries were queued.
+   */
+  fireSchedule(ruleArn: string, time: Date): number {
+    const rule = this.#options.model.scheduledRules.find((r) => r.arn === ruleArn);
+    if (rule === undefined) throw new Error(`no scheduled rule ${ruleArn} in the template`);
+    if (!rule.enabled) return 0;
+    const event = scheduledEvent({ time, ruleArn, account: TWIN_ACCOUNT, region: TWIN_REGION });
+    for (const target of rule.targets) this.#pending.push({ event, rule, target });
+    return rule.targets.length;
   }
 
   get pendingCount(): number {

@@ -39,6 +39,17 @@ export interface TwinEventRule {
   targets: readonly TwinRuleTarget[];
 }
 
+/** A scheduled rule (on the default bus, the only one schedules fire on) with all its targets. */
+export interface TwinScheduledRule {
+  logicalId: string;
+  name: string;
+  arn: string;
+  busArn: string;
+  scheduleExpression: string;
+  enabled: boolean;
+  targets: readonly TwinRuleTarget[];
+}
+
 /** A scheduled rule's target that is a function of this stack. */
 export interface TwinScheduleTarget {
   ruleLogicalId: string;
@@ -83,6 +94,7 @@ export const DEFAULT_ASYNC_INVOKE = { maximumRetryAttempts: 2, maximumEventAgeSe
 
 export interface EventRouting {
   rules: readonly TwinEventRule[];
+  scheduledRules: readonly TwinScheduledRule[];
   scheduleTargets: readonly TwinScheduleTarget[];
   archives: readonly TwinArchive[];
   lambdaPermissions: readonly TwinLambdaPermission[];
@@ -174,6 +186,7 @@ export function eventRoutingOf(
         });
 
   const rules: TwinEventRule[] = [];
+  const scheduledRules: TwinScheduledRule[] = [];
   const scheduleTargets: TwinScheduleTarget[] = [];
   for (const [id, resource] of ofType('AWS::Events::Rule')) {
     const props = parse(RuleSchema, id, propsOf(resource));
@@ -191,6 +204,15 @@ export function eventRoutingOf(
       deadLetterArn: target.DeadLetterConfig?.Arn,
     }));
     if (props.ScheduleExpression !== undefined) {
+      scheduledRules.push({
+        logicalId: id,
+        name: physical.ref.split('|').at(-1) ?? physical.ref,
+        arn: ruleArn,
+        busArn: busArnOf(props.EventBusName),
+        scheduleExpression: props.ScheduleExpression,
+        enabled: props.State === 'ENABLED',
+        targets,
+      });
       for (const target of targets) {
         if (target.functionLogicalId === undefined) continue;
         scheduleTargets.push({
@@ -254,5 +276,5 @@ export function eventRoutingOf(
       onFailureArn: props.DestinationConfig?.OnFailure?.Destination,
     };
   });
-  return { rules, scheduleTargets, archives, lambdaPermissions, asyncInvokeConfigs };
+  return { rules, scheduledRules, scheduleTargets, archives, lambdaPermissions, asyncInvokeConfigs };
 }

@@ -8,6 +8,7 @@ import {
   type TwinAsyncInvokeConfig,
   type TwinEventRule,
   type TwinLambdaPermission,
+  type TwinScheduledRule,
   type TwinScheduleTarget,
 } from './event-routing.js';
 import { IntrinsicResolver, type Resolved } from './intrinsics.js';
@@ -22,6 +23,7 @@ export type {
   TwinEventRule,
   TwinLambdaPermission,
   TwinRuleTarget,
+  TwinScheduledRule,
   TwinScheduleTarget,
 } from './event-routing.js';
 export type { TwinTable } from './tables.js';
@@ -132,6 +134,7 @@ export interface StackModel {
   scheduleTargets: readonly TwinScheduleTarget[];
   /** Rules with an event pattern, on the template's buses. */
   eventRules: readonly TwinEventRule[];
+  scheduledRules: readonly TwinScheduledRule[];
   archives: readonly TwinArchive[];
   /** The functions' resource policies, statement by statement. */
   lambdaPermissions: readonly TwinLambdaPermission[];
@@ -395,6 +398,7 @@ export function stackModelOf(stack: AssemblyStack, endpoints: ServiceEndpoints =
     queueMappings,
     scheduleTargets: routing.scheduleTargets,
     eventRules: routing.rules,
+    scheduledRules: routing.scheduledRules,
     archives: routing.archives,
     lambdaPermissions: routing.lambdaPermissions,
     asyncInvokeConfigs: routing.asyncInvokeConfigs,

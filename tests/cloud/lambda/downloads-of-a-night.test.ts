@@ -2,12 +2,10 @@ import * as z from 'zod';
 import { DetailType } from '../../../events/index.js';
 import { type RunningSimulator, startSimulator } from '../../../infra/local/simulator/index.js';
 import { CloudTwin } from '../../../infra/twin/cloud-twin.js';
-import { scheduledEvent, targetPayload } from '../../../infra/twin/events/target-input.js';
 import { unusedActions, unusedGrants } from '../../../infra/twin/iam/grant-usage.js';
 import { LambdaEnvironment } from '../../../infra/twin/lambda/lambda-runner.js';
 import { type PolledBatch, QueueMapping } from '../../../infra/twin/lambda/queue-mapping.js';
 import { functionOfConstruct, roleOf, type TwinFunction } from '../../../infra/twin/template/stack-model.js';
-import { TWIN_ACCOUNT, TWIN_REGION } from '../../../infra/twin/twin-account.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
 
 /** Small pages, so the sensors of one simulated night take several tasks and more than one batch. */
@@ -74,22 +72,21 @@ const DrainedSchema = z.object({
 
 describe("a night's downloads on the cloud twin", () => {
   it('the schedule fires the planner per dataset, the tasks queue feeds the downloader until every page is stored', async () => {
-    const planner = environmentOf(fnOf('Planner'));
-    for (const target of twin.model.scheduleTargets.filter(
-      (t) => t.functionLogicalId === fnOf('Planner').logicalId,
-    )) {
-      const event = scheduledEvent({
-        time: FIRED,
-        ruleArn: target.ruleArn,
-        account: TWIN_ACCOUNT,
-        region: TWIN_REGION,
-      });
-      const invocation = await planner.invoke(targetPayload(target.input, event));
-      expect({ target: target.targetId, invocation }).toMatchObject({
-        target: target.targetId,
-        invocation: { ok: true },
-      });
-    }
+    const planner = fnOf('Planner');
+    twin.bus.attach(planner, environmentOf(planner));
+    const schedule = only(twin.model.scheduledRules, (r) => r.targets.some((t) => t.arn === planner.arn));
+    // EventBridge invokes the planner through its resource policy, once per target (dataset).
+    expect(twin.bus.fireSchedule(schedule.arn, FIRED)).toBe(2);
+    const fired = await twin.bus.deliverPending({ to: [planner.logicalId] });
+    expect(fired.filter((o) => o.kind !== 'not-emulated')).toEqual(
+      schedule.targets.map((t) =>
+        expect.objectContaining({
+          kind: 'invoked',
+          targetId: t.id,
+          attempts: [expect.objectContaining({ ok: true })],
+        }),
+      ),
+    );
     const planned = twin.events.events
       .filter((e) => e.detailType === DetailType.PagesPlanned)
       .map((e) => PlannedSchema.parse(e.detail));
