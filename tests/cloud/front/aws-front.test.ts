@@ -249,6 +249,26 @@ describe('the twin front: DynamoDB with IAM enforced, TransactWriteItems filled 
     });
   });
 
+  it('refuses a transaction with two operations on one item, and a table the template does not create', async () => {
+    const { dynamodb } = clientsOf('CompletionTracker');
+    const key = { pk: { S: 'twice' }, sk: { S: 'item' } };
+    expect(
+      await failureOf(
+        dynamodb.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              { Put: { TableName: table().name, Item: key } },
+              { Delete: { TableName: table().name, Key: key } },
+            ],
+          }),
+        ),
+      ),
+    ).toEqual({ name: 'ValidationException', status: 400 });
+    expect(
+      await failureOf(dynamodb.send(new PutItemCommand({ TableName: 'not-in-the-template', Item: key }))),
+    ).toEqual({ name: 'ResourceNotFoundException', status: 400 });
+  });
+
   it("refuses a role the table's grants leave out, and an action the ledger's grant does not list", async () => {
     expect(
       await failureOf(

@@ -174,6 +174,14 @@ describe('the bus, its rules and the run ledger', () => {
         sourceArn: rule.arn,
       }),
     );
+    expect(model().asyncInvokeConfigs).toContainEqual({
+      functionLogicalId: tracker.logicalId,
+      maximumRetryAttempts: 2,
+      maximumEventAgeSeconds: 21_600,
+      onFailureArn: onlyOf(model().queues.values(), (q) =>
+        q.logicalId.startsWith('DeadLettersFailedInvocations'),
+      ).arn,
+    });
     expect(model().archives).toEqual([
       expect.objectContaining({ busArn: bus.arn, pattern: { account: [TWIN_ACCOUNT] } }),
     ]);
