@@ -77,7 +77,9 @@ export interface EventRouterOptions {
 export class TwinEventRouter {
   readonly #options: EventRouterOptions;
   readonly #patterns = new Map<string, CompiledPattern>();
-  readonly #environments = new Map<string, LambdaEnvironment>();
+  /** Each function's execution environments; a busy one takes no second invocation, as in Lambda. */
+  readonly #environments = new Map<string, LambdaEnvironment[]>();
+  readonly #busy = new Set<LambdaEnvironment>();
   readonly #incoming: AcceptedEntry[] = [];
   readonly #pending: Delivery[] = [];
   readonly #routed = new Map<string, { busArn: string; event: BusEvent }>();
@@ -91,9 +93,12 @@ export class TwinEventRouter {
       if (archive.pattern !== undefined) this.#patterns.set(archive.arn, compilePattern(archive.pattern));
   }
 
-  /** The execution environment asynchronous invocations of a function run in. */
+  /**
+   * An execution environment asynchronous invocations of a function run in. Attach several to have that many
+   * invocations of the function run at once, as Lambda scales out for an event source.
+   */
   attach(fn: TwinFunction, environment: LambdaEnvironment): void {
-    this.#environments.set(fn.logicalId, environment);
+    this.#environments.set(fn.logicalId, [...(this.#environments.get(fn.logicalId) ?? []), environment]);
   }
 
   /**
@@ -235,18 +240,43 @@ export class TwinEventRouter {
   async deliverPending(options: { to?: readonly string[] } = {}): Promise<DeliveryOutcome[]> {
     const outcomes: DeliveryOutcome[] = [];
     const held: Delivery[] = [];
+    const inFlight = new Set<Promise<void>>();
     await this.#processIncoming();
-    for (let next = this.#pending.shift(); next !== undefined; next = this.#pending.shift()) {
+    for (;;) {
+      const next = this.#pending.shift();
+      if (next === undefined) {
+        if (inFlight.size === 0) break;
+        await Promise.race(inFlight);
+        continue;
+      }
       const fnId = next.target.functionLogicalId;
       if (fnId !== undefined && options.to !== undefined && !options.to.includes(fnId)) {
         held.push(next);
         continue;
       }
-      const outcome = await this.#deliver(next);
-      outcomes.push(outcome);
-      this.outcomes.push(outcome);
-      // What the function put on the bus meanwhile.
-      await this.#processIncoming();
+      const pool = fnId === undefined ? [] : (this.#environments.get(fnId) ?? []);
+      const free = pool.find((environment) => !this.#busy.has(environment));
+      if (pool.length > 0 && free === undefined) {
+        // Every environment of the function is busy: this delivery waits for one, in its place.
+        this.#pending.unshift(next);
+        await Promise.race(inFlight);
+        continue;
+      }
+      if (free !== undefined) this.#busy.add(free);
+      const running: Promise<void> = this.#deliver(next, free)
+        .then(async (outcome) => {
+          outcomes.push(outcome);
+          this.outcomes.push(outcome);
+          // What the function put on the bus meanwhile.
+          await this.#processIncoming();
+        })
+        .finally(() => {
+          if (free !== undefined) this.#busy.delete(free);
+          inFlight.delete(running);
+        });
+      inFlight.add(running);
+      // One environment per function: deliveries keep their order, as with a single execution environment.
+      if (pool.length <= 1) await running;
     }
     this.#pending.push(...held);
     return outcomes;
@@ -275,7 +305,10 @@ export class TwinEventRouter {
     return queued;
   }
 
-  async #deliver({ event, rule, target }: Delivery): Promise<DeliveryOutcome> {
+  async #deliver(
+    { event, rule, target }: Delivery,
+    environment: LambdaEnvironment | undefined,
+  ): Promise<DeliveryOutcome> {
     const base = { eventId: event.id, ruleArn: rule.arn, targetId: target.id };
     if (target.functionLogicalId === undefined)
       return { kind: 'not-emulated', ...base, targetArn: target.arn };
@@ -293,7 +326,6 @@ export class TwinEventRouter {
       sourceArn: rule.arn,
     });
     if (!permitted.allowed) return this.#deadLetter(base, event, target, 'NO_PERMISSIONS', permitted.message);
-    const environment = this.#environments.get(fn.logicalId);
     if (environment === undefined)
       throw new Error(`${fn.logicalId} is a target of ${rule.name} but has no environment attached`);
     const payload = targetPayload(target.input, event);
