@@ -22,11 +22,23 @@ const TABLE_OPERATIONS = new Set([
   'DescribeTable',
 ]);
 
+/** An item or key in DynamoDB JSON: attribute name to attribute value, passed on to dynalite as given. */
+export const ItemSchema = z.record(z.string(), z.unknown());
+/** The fields of a transaction item the twin reads; the rest (names, values) is passed on as given. */
+const TransactRequestSchema = z.looseObject({
+  TableName: z.string(),
+  Key: ItemSchema.optional(),
+  Item: ItemSchema.optional(),
+  ConditionExpression: z.string().optional(),
+  UpdateExpression: z.string().optional(),
+  ReturnValuesOnConditionCheckFailure: z.string().optional(),
+});
+export type TransactRequest = z.infer<typeof TransactRequestSchema>;
 const TransactItemSchema = z.union([
-  z.object({ ConditionCheck: z.looseObject({ TableName: z.string() }) }),
-  z.object({ Put: z.looseObject({ TableName: z.string() }) }),
-  z.object({ Update: z.looseObject({ TableName: z.string() }) }),
-  z.object({ Delete: z.looseObject({ TableName: z.string() }) }),
+  z.object({ ConditionCheck: TransactRequestSchema }),
+  z.object({ Put: TransactRequestSchema }),
+  z.object({ Update: TransactRequestSchema }),
+  z.object({ Delete: TransactRequestSchema }),
 ]);
 export const TransactWriteInputSchema = z.looseObject({
   TransactItems: z.array(TransactItemSchema).min(1).max(100),

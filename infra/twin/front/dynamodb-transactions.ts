@@ -1,7 +1,13 @@
 import type { DynamoAnswer, DynamoDbEmulator } from '../emulators/dynamodb-emulator.js';
 import type { TwinTable } from '../template/stack-model.js';
 import { type FrontResponse, jsonError, jsonResponse } from './aws-error-responses.js';
-import { type TransactItem, TransactWriteInputSchema, transactItemParts } from './dynamodb-operations.js';
+import {
+  ItemSchema,
+  type TransactItem,
+  type TransactRequest,
+  TransactWriteInputSchema,
+  transactItemParts,
+} from './dynamodb-operations.js';
 
 const JSON_10 = 'application/x-amz-json-1.0';
 const DYNAMODB_ERROR = 'com.amazonaws.dynamodb.v20120810#';
@@ -9,7 +15,7 @@ const DYNAMODB_ERROR = 'com.amazonaws.dynamodb.v20120810#';
 type Item = Record<string, unknown>;
 
 /** The names and values an expression refers to: DynamoDB refuses a request that passes any it does not use. */
-function usedBy(expressions: readonly (string | undefined)[], request: Item) {
+function usedBy(expressions: readonly (string | undefined)[], request: TransactRequest) {
   const tokens = new Set(expressions.flatMap((e) => e?.match(/[#:][A-Za-z0-9_]+/g) ?? []));
   const pick = (map: unknown) =>
     typeof map === 'object' && map !== null
@@ -23,9 +29,9 @@ function usedBy(expressions: readonly (string | undefined)[], request: Item) {
   };
 }
 
-function keyOf(table: TwinTable, kind: string, request: Item): Item {
-  if (kind !== 'Put') return (request.Key ?? {}) as Item;
-  const item = (request.Item ?? {}) as Item;
+function keyOf(table: TwinTable, kind: string, request: TransactRequest): Item {
+  if (kind !== 'Put') return request.Key ?? {};
+  const item = request.Item ?? {};
   return Object.fromEntries(table.keySchema.map((k) => [k.AttributeName, item[k.AttributeName]]));
 }
 
@@ -45,7 +51,7 @@ function passOn(answer: DynamoAnswer): FrontResponse {
 
 interface Step {
   kind: 'ConditionCheck' | 'Put' | 'Update' | 'Delete';
-  request: Item;
+  request: TransactRequest;
   table: TwinTable;
   key: Item;
 }
@@ -89,7 +95,7 @@ export async function transactWrite(
     const { kind, request } = transactItemParts(item);
     const table = known.find((t) => t.name === request.TableName || t.arn === request.TableName);
     if (table === undefined) throw new Error(`no table ${request.TableName}: checked before`);
-    return { kind, request: request as Item, table, key: keyOf(table, kind, request as Item) };
+    return { kind, request, table, key: keyOf(table, kind, request) };
   });
   const itemIds = steps.map((s) => `${s.table.name}\u0000${JSON.stringify(s.key)}`);
   if (new Set(itemIds).size !== itemIds.length)
@@ -107,7 +113,7 @@ export async function transactWrite(
       ConsistentRead: true,
     });
     if (current.status !== 200) return passOn(current);
-    const existing = current.body.Item as Item | undefined;
+    const existing = ItemSchema.optional().parse(current.body.Item);
     const tried = await tryOnScratch(step, existing, emulator);
     if (tried.status === 200) reasons.push({ Code: 'None' });
     else if (errorOf(tried) === 'ConditionalCheckFailedException')
@@ -145,7 +151,7 @@ export async function transactWrite(
               TableName,
               Key: step.key,
               UpdateExpression: step.request.UpdateExpression,
-              ...usedBy([step.request.UpdateExpression as string | undefined], step.request),
+              ...usedBy([step.request.UpdateExpression], step.request),
             })
           : step.kind === 'Delete'
             ? await emulator.call('DeleteItem', { TableName, Key: step.key })
