@@ -1,4 +1,7 @@
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { type DynamoDbEmulator, startDynamoDbEmulator } from './emulators/dynamodb-emulator.js';
 import { type S3SqsEmulator, startS3SqsEmulator } from './emulators/s3-sqs-emulator.js';
+import { TwinEventRouter } from './events/event-router.js';
 import { CallerRegistry } from './front/access-keys.js';
 import { type AwsFront, listenOnLoopback, serveAwsFront } from './front/aws-front.js';
 import { TwinEventLog } from './front/event-log.js';
@@ -24,6 +27,7 @@ const ENDPOINT_VARIABLES = [
   'AWS_ENDPOINT_URL_SQS',
   'AWS_ENDPOINT_URL_SECRETS_MANAGER',
   'AWS_ENDPOINT_URL_EVENTBRIDGE',
+  'AWS_ENDPOINT_URL_DYNAMODB',
 ] as const;
 
 /** The synthesized stack deployed on loopback: emulators behind an IAM-enforcing front. */
@@ -32,8 +36,11 @@ export class CloudTwin {
   readonly authorizer: IamAuthorizer;
   readonly secrets: TwinSecrets;
   readonly events: TwinEventLog;
+  /** The buses' rules, targets and archives: what PutEvents accepted, routed. */
+  readonly bus: TwinEventRouter;
   readonly #callers: CallerRegistry;
   readonly #emulator: S3SqsEmulator;
+  readonly #dynamodb: DynamoDbEmulator;
   readonly #front: AwsFront;
 
   private constructor(
@@ -41,15 +48,28 @@ export class CloudTwin {
     authorizer: IamAuthorizer,
     emulator: S3SqsEmulator,
     front: AwsFront,
-    parts: { callers: CallerRegistry; secrets: TwinSecrets; events: TwinEventLog },
+    parts: {
+      callers: CallerRegistry;
+      secrets: TwinSecrets;
+      events: TwinEventLog;
+      dynamodb: DynamoDbEmulator;
+    },
   ) {
     this.model = model;
     this.authorizer = authorizer;
     this.#emulator = emulator;
     this.#front = front;
     this.#callers = parts.callers;
+    this.#dynamodb = parts.dynamodb;
     this.secrets = parts.secrets;
     this.events = parts.events;
+    this.bus = new TwinEventRouter({
+      model,
+      authorizer,
+      sendAsEventBridge: (queueArn, body, attributes) => this.#sendToEmulator(queueArn, body, attributes),
+      sendAsFunction: (fn, queueArn, body) => this.#sendWithRole(fn, queueArn, body),
+    });
+    this.events.onAccepted((entry) => this.bus.accept(entry));
   }
 
   static async start(options: CloudTwinOptions): Promise<CloudTwin> {
@@ -65,6 +85,10 @@ export class CloudTwin {
       const secrets = new TwinSecrets(model.secrets.values());
       const events = new TwinEventLog(model.eventBuses.values());
       const emulator = await startS3SqsEmulator(model);
+      const dynamodb = await startDynamoDbEmulator(model).catch(async (error: unknown) => {
+        await emulator.stop();
+        throw error;
+      });
       const front = serveAwsFront(listener, {
         model,
         authorizer,
@@ -73,8 +97,9 @@ export class CloudTwin {
         upstreamQueues: emulator.queues,
         secrets,
         events,
+        dynamodb,
       });
-      return new CloudTwin(model, authorizer, emulator, front, { callers, secrets, events });
+      return new CloudTwin(model, authorizer, emulator, front, { callers, secrets, events, dynamodb });
     } catch (error) {
       await listener.close();
       throw error;
@@ -119,8 +144,57 @@ export class CloudTwin {
     };
   }
 
+  #queueOf(queueArn: string) {
+    const queue = [...this.model.queues.values()].find((q) => q.arn === queueArn);
+    if (queue === undefined) throw new Error(`${queueArn} is no queue of the template`);
+    return queue;
+  }
+
+  /** A service principal's send, authorized by the caller against the queue's policy: straight to the emulator. */
+  async #sendToEmulator(queueArn: string, body: string, attributes: Record<string, string>): Promise<void> {
+    const upstream = this.#emulator.queues.get(this.#queueOf(queueArn).url);
+    if (upstream === undefined) throw new Error(`${queueArn} was not provisioned in the emulator`);
+    const sqs = new SQSClient({
+      region: TWIN_REGION,
+      endpoint: this.#emulator.url.origin,
+      credentials: { accessKeyId: 'events.amazonaws.com', secretAccessKey: 'service' },
+    });
+    try {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: upstream.url,
+          MessageBody: body,
+          MessageAttributes: Object.fromEntries(
+            Object.entries(attributes).map(([name, value]) => [
+              name,
+              { DataType: 'String', StringValue: value },
+            ]),
+          ),
+        }),
+      );
+    } finally {
+      sqs.destroy();
+    }
+  }
+
+  /** A send Lambda makes with a function's execution role (its on-failure destination): through the front. */
+  async #sendWithRole(fn: TwinFunction, queueArn: string, body: string): Promise<void> {
+    const sqs = new SQSClient({
+      region: TWIN_REGION,
+      endpoint: this.#front.url,
+      credentials: this.credentialsOf(fn),
+      maxAttempts: 1,
+    });
+    try {
+      await sqs.send(new SendMessageCommand({ QueueUrl: this.#queueOf(queueArn).url, MessageBody: body }));
+    } finally {
+      sqs.destroy();
+    }
+  }
+
   async stop(): Promise<void> {
     await this.#front.stop();
     await this.#emulator.stop();
+    await this.#dynamodb.stop();
   }
 }

@@ -1,9 +1,17 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as z from 'zod';
+import type { DynamoDbEmulator } from '../emulators/dynamodb-emulator.js';
 import type { Caller, IamAuthorizer } from '../iam/iam-authorizer.js';
 import type { StackModel, TwinQueue } from '../template/stack-model.js';
 import type { CallerRegistry } from './access-keys.js';
 import { type FrontResponse, jsonError, jsonResponse, s3Error } from './aws-error-responses.js';
+import {
+  dynamoDbOperation,
+  NonexistentTableError,
+  UnmappedDynamoDbRequestError,
+} from './dynamodb-operations.js';
+import { transactWrite } from './dynamodb-transactions.js';
 import type { TwinEventLog } from './event-log.js';
 import { forward } from './forward.js';
 import type { IamCheck } from './iam-check.js';
@@ -27,6 +35,8 @@ export interface AwsFrontOptions {
   upstreamQueues: ReadonlyMap<string, UpstreamQueue>;
   secrets: TwinSecrets;
   events: TwinEventLog;
+  /** dynalite, which the front completes with TransactWriteItems. */
+  dynamodb: DynamoDbEmulator;
 }
 
 /** A request the front refused as AWS would: who, what, on what, and AWS's message. */
@@ -230,6 +240,52 @@ export function serveAwsFront(listener: LoopbackListener, options: AwsFrontOptio
     });
   }
 
+  /**
+   * One DynamoDB request at a time: a transaction's checks and writes must not interleave with other writes, as
+   * DynamoDB's own isolation guarantees (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-isolation).
+   */
+  let dynamoDbTurn: Promise<unknown> = Promise.resolve();
+
+  function dynamodb(caller: Caller, request: http.IncomingMessage, body: Buffer): Promise<FrontResponse> {
+    const turn = dynamoDbTurn.then(() => dynamodbNow(caller, request, body));
+    dynamoDbTurn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  async function dynamodbNow(
+    caller: Caller,
+    request: http.IncomingMessage,
+    body: Buffer,
+  ): Promise<FrontResponse> {
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const input = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+    const error = (type: string, message: string) =>
+      jsonError(400, `com.amazonaws.dynamodb.v20120810#${type}`, message);
+    let operation: ReturnType<typeof dynamoDbOperation>;
+    try {
+      operation = dynamoDbOperation(target, input, options.model.tables.values());
+    } catch (failure) {
+      if (failure instanceof NonexistentTableError)
+        return error('ResourceNotFoundException', failure.message);
+      if (failure instanceof UnmappedDynamoDbRequestError)
+        return error('UnknownOperationException', failure.message);
+      if (failure instanceof z.ZodError) return error('ValidationException', z.prettifyError(failure));
+      throw failure;
+    }
+    const denied = await authorizeAll(caller, operation.checks);
+    if (denied !== undefined)
+      return jsonError(400, 'com.amazon.coral.service#AccessDeniedException', denied.refused.message);
+    if (operation.operation === 'TransactWriteItems')
+      return transactWrite(input, options.model.tables.values(), options.dynamodb);
+    const answer = await forward(options.dynamodb.url, {
+      method: 'POST',
+      path: '/',
+      headers: request.headers,
+      body,
+    });
+    return withOldItemOnConditionFailure(answer, input, options.dynamodb);
+  }
+
   async function handle(request: http.IncomingMessage): Promise<FrontResponse> {
     const body = await readBody(request);
     const url = new URL(request.url ?? '/', 'http://front');
@@ -261,6 +317,8 @@ export function serveAwsFront(listener: LoopbackListener, options: AwsFrontOptio
         return secretsManager(caller, request, body);
       case 'events':
         return eventBridge(caller, request, body);
+      case 'dynamodb':
+        return dynamodb(caller, request, body);
       default:
         return jsonError(
           400,
@@ -324,4 +382,36 @@ function readBody(request: http.IncomingMessage): Promise<Buffer> {
     request.on('end', () => resolve(Buffer.concat(chunks)));
     request.on('error', reject);
   });
+}
+
+/**
+ * dynalite predates ReturnValuesOnConditionCheckFailure: DynamoDB returns the item that failed the condition with
+ * ConditionalCheckFailedException when a write asks for ALL_OLD
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html#DDB-PutItem-request-ReturnValuesOnConditionCheckFailure).
+ * The front reads it back; requests are serialized, so it is the item the condition saw.
+ */
+async function withOldItemOnConditionFailure(
+  answer: FrontResponse,
+  input: Record<string, unknown>,
+  dynamodb: DynamoDbEmulator,
+): Promise<FrontResponse> {
+  if (answer.status !== 400 || input.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD') return answer;
+  const error = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
+  if (!String(error.__type).endsWith('#ConditionalCheckFailedException')) return answer;
+  const key =
+    input.Key ??
+    (await dynamodb.call('DescribeTable', { TableName: input.TableName }).then((described) => {
+      const schema = z
+        .object({ Table: z.object({ KeySchema: z.array(z.object({ AttributeName: z.string() })) }) })
+        .parse(described.body);
+      const item = z.record(z.string(), z.unknown()).parse(input.Item);
+      return Object.fromEntries(schema.Table.KeySchema.map((k) => [k.AttributeName, item[k.AttributeName]]));
+    }));
+  const current = await dynamodb.call('GetItem', {
+    TableName: input.TableName,
+    Key: key,
+    ConsistentRead: true,
+  });
+  if (current.body.Item === undefined) return answer;
+  return { ...answer, body: Buffer.from(JSON.stringify({ ...error, Item: current.body.Item })) };
 }

@@ -21,6 +21,16 @@ export interface AuthorizationRequest {
   context?: ContextValues;
 }
 
+/** A request a service principal makes on the stack's behalf, for a source of the stack (a rule, a bus). */
+export interface ServiceAuthorizationRequest {
+  service: string;
+  action: string;
+  resource: string;
+  sourceArn: string;
+  /** Request keys of the service's call (the encryption context of a KMS call). */
+  context?: ContextValues;
+}
+
 export type Decision =
   | { allowed: true }
   | { allowed: false; result: 'ExplicitlyDenied' | 'ImplicitlyDenied'; message: string };
@@ -110,6 +120,49 @@ export class IamAuthorizer {
     const key = `${caller.role.logicalId}\u0000${action}\u0000${resource}`;
     this.#allowed.set(key, { role: caller.role.logicalId, action, resource, statements });
     return { allowed: true };
+  }
+
+  /**
+   * A service principal acting for the stack (EventBridge invoking a target, putting an event on a dead-letter
+   * queue): only the resource's policy can allow it, with the source's ARN and account in the context
+   * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcearn).
+   */
+  async authorizeService(request: ServiceAuthorizationRequest): Promise<Decision> {
+    const { service, action, resource } = request;
+    const resourcePolicy = resourcePolicyFor(this.#model, resource);
+    const now = new Date();
+    const result = await runSimulation(
+      {
+        request: {
+          principal: service,
+          action,
+          resource: { resource, accountId: TWIN_ACCOUNT },
+          contextVariables: {
+            'aws:SourceArn': request.sourceArn,
+            'aws:SourceAccount': TWIN_ACCOUNT,
+            'aws:SecureTransport': 'true',
+            'aws:CurrentTime': now.toISOString(),
+            'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
+            ...request.context,
+          },
+        },
+        identityPolicies: [],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        ...(resourcePolicy === undefined ? {} : { resourcePolicy }),
+      },
+      {},
+    );
+    if (result.resultType === 'error')
+      throw new AuthorizationInputError(`${service} ${action} on ${resource}: ${result.errors.message}`, {
+        cause: result.errors,
+      });
+    if (result.overallResult === 'Allowed') return { allowed: true };
+    return {
+      allowed: false,
+      result: result.overallResult === 'ExplicitlyDenied' ? 'ExplicitlyDenied' : 'ImplicitlyDenied',
+      message: `The service ${service} is not authorized to perform: ${action} on resource: ${resource} for ${request.sourceArn}: no resource-based policy allows it`,
+    };
   }
 
   /** Every distinct (role, action, resource) allowed so far, in the order first seen. */

@@ -108,8 +108,15 @@ export function physicalResource(
       return { ref: name, attributes: { Arn: regional('events', `event-bus/${name}`), Name: name } };
     }
     case 'AWS::Events::Rule': {
+      // A rule on a custom bus has the bus in its ARN and its Ref
+      // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-events-rule.html#aws-resource-events-rule-return-values).
       const name = named('Name', 64);
-      return { ref: name, attributes: { Arn: regional('events', `rule/${name}`) } };
+      const bus = props.EventBusName === undefined ? undefined : resolveName(props.EventBusName);
+      const onCustomBus = bus !== undefined && bus !== 'default';
+      return {
+        ref: onCustomBus ? `${bus}|${name}` : name,
+        attributes: { Arn: regional('events', onCustomBus ? `rule/${bus}/${name}` : `rule/${name}`) },
+      };
     }
     case 'AWS::Events::Archive': {
       const name = named('ArchiveName', 48);

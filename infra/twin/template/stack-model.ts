@@ -1,9 +1,32 @@
 import * as z from 'zod';
 import { type AssemblyStack, readAssemblyStack, type StackTemplate } from './cloud-assembly.js';
 import { InvalidTemplateError } from './errors.js';
+import {
+  type EventRouting,
+  eventRoutingOf,
+  type TwinArchive,
+  type TwinAsyncInvokeConfig,
+  type TwinEventRule,
+  type TwinLambdaPermission,
+  type TwinScheduledRule,
+  type TwinScheduleTarget,
+} from './event-routing.js';
 import { IntrinsicResolver, type Resolved } from './intrinsics.js';
 import type { ServiceEndpoints } from './physical-names.js';
 import { type PolicyDocument, PolicyDocumentSchema } from './policy-document.js';
+import { type TwinTable, tablesOf } from './tables.js';
+
+export type {
+  TargetInput,
+  TwinArchive,
+  TwinAsyncInvokeConfig,
+  TwinEventRule,
+  TwinLambdaPermission,
+  TwinRuleTarget,
+  TwinScheduledRule,
+  TwinScheduleTarget,
+} from './event-routing.js';
+export type { TwinTable } from './tables.js';
 
 /** A Lambda function as the template deploys it: its bundle, environment, limits and role. */
 export interface TwinFunction {
@@ -58,6 +81,10 @@ export interface TwinEventBus {
   logicalId: string;
   name: string;
   arn: string;
+  /** The customer managed key EventBridge encrypts the bus's events with, using its own service principal. */
+  kmsKeyArn: string | undefined;
+  /** Where EventBridge puts events it cannot encrypt or decrypt while processing them on the bus. */
+  deadLetterArn: string | undefined;
 }
 
 export interface TwinQueue {
@@ -89,22 +116,6 @@ export interface TwinQueueMapping {
   reportBatchItemFailures: boolean;
 }
 
-/** How a rule target shapes the event it delivers (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html). */
-export type TargetInput =
-  | { kind: 'event' }
-  | { kind: 'constant'; json: string }
-  | { kind: 'transformer'; paths: Readonly<Record<string, string>>; template: string };
-
-/** A scheduled rule's target that is a function of this stack. */
-export interface TwinScheduleTarget {
-  ruleLogicalId: string;
-  ruleArn: string;
-  scheduleExpression: string;
-  targetId: string;
-  functionLogicalId: string;
-  input: TargetInput;
-}
-
 /**
  * What the twin needs of a synthesized stack, every value resolved against the twin's account. The template is
  * the only source: nothing here is read from infra/topology.ts, so whatever the CDK app forgets, the twin lacks.
@@ -121,6 +132,14 @@ export interface StackModel {
   eventBuses: ReadonlyMap<string, TwinEventBus>;
   queueMappings: readonly TwinQueueMapping[];
   scheduleTargets: readonly TwinScheduleTarget[];
+  /** Rules with an event pattern, on the template's buses. */
+  eventRules: readonly TwinEventRule[];
+  scheduledRules: readonly TwinScheduledRule[];
+  archives: readonly TwinArchive[];
+  /** The functions' resource policies, statement by statement. */
+  lambdaPermissions: readonly TwinLambdaPermission[];
+  asyncInvokeConfigs: readonly TwinAsyncInvokeConfig[];
+  tables: ReadonlyMap<string, TwinTable>;
   resolver: IntrinsicResolver;
 }
 
@@ -176,21 +195,9 @@ const BucketSchema = z.object({
     .optional(),
 });
 const SecretSchema = z.object({ KmsKeyId: z.string().optional() });
-
-const RuleSchema = z.object({
-  ScheduleExpression: z.string().optional(),
-  Targets: z
-    .array(
-      z.object({
-        Id: z.string(),
-        Arn: z.string(),
-        Input: z.string().optional(),
-        InputTransformer: z
-          .object({ InputPathsMap: z.record(z.string(), z.string()).default({}), InputTemplate: z.string() })
-          .optional(),
-      }),
-    )
-    .default([]),
+const EventBusSchema = z.object({
+  KmsKeyIdentifier: z.string().optional(),
+  DeadLetterConfig: z.object({ Arn: z.string() }).optional(),
 });
 
 const BucketPolicySchema = z.object({ Bucket: z.string(), PolicyDocument: PolicyDocumentSchema });
@@ -341,9 +348,16 @@ export function stackModelOf(stack: AssemblyStack, endpoints: ServiceEndpoints =
     secrets.set(id, { logicalId: id, name, arn, kmsKeyArn: props.KmsKeyId });
   }
   const eventBuses = new Map<string, TwinEventBus>();
-  for (const [id] of ofType('AWS::Events::EventBus')) {
+  for (const [id, resource] of ofType('AWS::Events::EventBus')) {
+    const props = parse(EventBusSchema, id, propsOf(resource));
     const physical = resolver.physical(id);
-    eventBuses.set(id, { logicalId: id, name: physical.ref, arn: physical.attributes.Arn ?? '' });
+    eventBuses.set(id, {
+      logicalId: id,
+      name: physical.ref,
+      arn: physical.attributes.Arn ?? '',
+      kmsKeyArn: props.KmsKeyIdentifier,
+      deadLetterArn: props.DeadLetterConfig?.Arn,
+    });
   }
 
   const functionByName = new Map([...functions.values()].map((fn) => [fn.name, fn.logicalId]));
@@ -364,30 +378,12 @@ export function stackModelOf(stack: AssemblyStack, endpoints: ServiceEndpoints =
     });
   }
 
-  const functionByArn = new Map([...functions.values()].map((fn) => [fn.arn, fn.logicalId]));
-  const scheduleTargets: TwinScheduleTarget[] = [];
-  for (const [id, resource] of ofType('AWS::Events::Rule')) {
-    const props = parse(RuleSchema, id, propsOf(resource));
-    if (props.ScheduleExpression === undefined) continue;
-    for (const target of props.Targets) {
-      const functionLogicalId = functionByArn.get(target.Arn);
-      if (functionLogicalId === undefined) continue;
-      const transformer = target.InputTransformer;
-      scheduleTargets.push({
-        ruleLogicalId: id,
-        ruleArn: resolver.physical(id).attributes.Arn ?? '',
-        scheduleExpression: props.ScheduleExpression,
-        targetId: target.Id,
-        functionLogicalId,
-        input:
-          transformer !== undefined
-            ? { kind: 'transformer', paths: transformer.InputPathsMap, template: transformer.InputTemplate }
-            : target.Input !== undefined
-              ? { kind: 'constant', json: target.Input }
-              : { kind: 'event' },
-      });
-    }
-  }
+  const routing: EventRouting = eventRoutingOf(template.Resources, resolver, {
+    byNameOrArn: (value) => {
+      const fn = [...functions.values()].find((f) => f.name === value || f.arn === value);
+      return fn === undefined ? undefined : { logicalId: fn.logicalId, arn: fn.arn };
+    },
+  });
 
   return {
     stackName: stack.stackName,
@@ -400,7 +396,13 @@ export function stackModelOf(stack: AssemblyStack, endpoints: ServiceEndpoints =
     secrets,
     eventBuses,
     queueMappings,
-    scheduleTargets,
+    scheduleTargets: routing.scheduleTargets,
+    eventRules: routing.rules,
+    scheduledRules: routing.scheduledRules,
+    archives: routing.archives,
+    lambdaPermissions: routing.lambdaPermissions,
+    asyncInvokeConfigs: routing.asyncInvokeConfigs,
+    tables: tablesOf(template.Resources, resolver),
     resolver,
   };
 }

@@ -2,12 +2,10 @@ import * as z from 'zod';
 import { DetailType } from '../../../events/index.js';
 import { type RunningSimulator, startSimulator } from '../../../infra/local/simulator/index.js';
 import { CloudTwin } from '../../../infra/twin/cloud-twin.js';
-import { scheduledEvent, targetPayload } from '../../../infra/twin/events/target-input.js';
 import { unusedActions, unusedGrants } from '../../../infra/twin/iam/grant-usage.js';
 import { LambdaEnvironment } from '../../../infra/twin/lambda/lambda-runner.js';
 import { type PolledBatch, QueueMapping } from '../../../infra/twin/lambda/queue-mapping.js';
 import { functionOfConstruct, roleOf, type TwinFunction } from '../../../infra/twin/template/stack-model.js';
-import { TWIN_ACCOUNT, TWIN_REGION } from '../../../infra/twin/twin-account.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
 
 /** Small pages, so the sensors of one simulated night take several tasks and more than one batch. */
@@ -67,25 +65,28 @@ const topologyBatchSize = () =>
 
 const PlannedSchema = z.object({ dataset: z.string(), totalPages: z.number() });
 const DownloadedSchema = z.object({ dataset: z.string(), page: z.number(), key: z.string() });
+const DrainedSchema = z.object({
+  runId: z.string(),
+  datasets: z.record(z.string(), z.object({ pages: z.number(), rows: z.number() })),
+});
 
 describe("a night's downloads on the cloud twin", () => {
   it('the schedule fires the planner per dataset, the tasks queue feeds the downloader until every page is stored', async () => {
-    const planner = environmentOf(fnOf('Planner'));
-    for (const target of twin.model.scheduleTargets.filter(
-      (t) => t.functionLogicalId === fnOf('Planner').logicalId,
-    )) {
-      const event = scheduledEvent({
-        time: FIRED,
-        ruleArn: target.ruleArn,
-        account: TWIN_ACCOUNT,
-        region: TWIN_REGION,
-      });
-      const invocation = await planner.invoke(targetPayload(target.input, event));
-      expect({ target: target.targetId, invocation }).toMatchObject({
-        target: target.targetId,
-        invocation: { ok: true },
-      });
-    }
+    const planner = fnOf('Planner');
+    twin.bus.attach(planner, environmentOf(planner));
+    const schedule = only(twin.model.scheduledRules, (r) => r.targets.some((t) => t.arn === planner.arn));
+    // EventBridge invokes the planner through its resource policy, once per target (dataset).
+    expect(twin.bus.fireSchedule(schedule.arn, FIRED)).toBe(2);
+    const fired = await twin.bus.deliverPending({ to: [planner.logicalId] });
+    expect(fired.filter((o) => o.kind !== 'not-emulated')).toEqual(
+      schedule.targets.map((t) =>
+        expect.objectContaining({
+          kind: 'invoked',
+          targetId: t.id,
+          attempts: [expect.objectContaining({ ok: true })],
+        }),
+      ),
+    );
     const planned = twin.events.events
       .filter((e) => e.detailType === DetailType.PagesPlanned)
       .map((e) => PlannedSchema.parse(e.detail));
@@ -117,6 +118,52 @@ describe("a night's downloads on the cloud twin", () => {
     expect(new Set(stored.map((s) => s.key)).size).toBe(totalPages);
   }, 120_000);
 
+  it('the bus routes PagesPlanned and PageDownloaded to concurrent completion trackers, which announce DownloadsDrained once, though a page is delivered twice', async () => {
+    const tracker = fnOf('CompletionTracker');
+    // Three at once, as Lambda scales out for the bus: trackers race on the ledger, one claims the drain.
+    for (let i = 0; i < 3; i += 1) twin.bus.attach(tracker, environmentOf(tracker));
+    // EventBridge delivers at least once: one PageDownloaded comes twice.
+    const [duplicated] = twin.events.events.filter((e) => e.detailType === DetailType.PageDownloaded);
+    if (duplicated === undefined) throw new Error('no PageDownloaded to duplicate');
+    expect(await twin.bus.redeliver(duplicated.id)).toBeGreaterThan(0);
+
+    const outcomes = await twin.bus.deliverPending({ to: [tracker.logicalId] });
+
+    expect(twin.refusals).toEqual([]);
+    const toTracker = outcomes.filter(
+      (o) => o.kind === 'invoked' && o.functionLogicalId === tracker.logicalId,
+    );
+    const events = twin.events.events;
+    const forTracker = (e: (typeof events)[number]) =>
+      e.detailType === DetailType.PagesPlanned || e.detailType === DetailType.PageDownloaded;
+    // Every plan and page once, the duplicate twice; each the first attempt's success.
+    expect(toTracker).toHaveLength(events.filter(forTracker).length + 1);
+    for (const outcome of toTracker)
+      expect(outcome).toMatchObject({ attempts: [{ ok: true }], failureDestination: undefined });
+    const drained = events
+      .filter((e) => e.detailType === DetailType.DownloadsDrained)
+      .map((e) => DrainedSchema.parse(e.detail));
+    expect(drained).toHaveLength(1);
+    const planned = events
+      .filter((e) => e.detailType === DetailType.PagesPlanned)
+      .map((e) => PlannedSchema.parse(e.detail));
+    for (const plan of planned) expect(drained[0]?.datasets[plan.dataset]?.pages).toBe(plan.totalPages);
+    // DownloadsDrained waits for the query runner, which this night does not reach yet.
+    expect(twin.bus.pendingFor(fnOf('QueryRunner').logicalId).map((e) => e['detail-type'])).toEqual([
+      DetailType.DownloadsDrained,
+    ]);
+  }, 120_000);
+
+  it('archives every event put on the bus; a replay reaches no consumer that ignores replays', async () => {
+    expect(twin.bus.archived.map((a) => a.event.id)).toEqual(twin.events.events.map((e) => e.id));
+    const [archive] = twin.model.archives;
+    if (archive === undefined) throw new Error('no archive');
+    const queued = await twin.bus.replay(archive.name, { replayName: 'night-again' });
+    // The tracker's and the query runner's rules exclude replays (decision on replays): only EtlDone's report
+    // rule would take one, and there is no EtlDone yet.
+    expect(queued).toBe(0);
+  });
+
   it('used every grant of the planner and the downloader but the runtime ones (logs, X-Ray)', () => {
     for (const construct of ['Planner', 'Downloader']) {
       const unused = unusedGrants(roleOf(twin.model, fnOf(construct)), twin.authorizer.allowedRequests());
@@ -125,6 +172,23 @@ describe("a night's downloads on the cloud twin", () => {
         unused: ['xray:PutTelemetryRecords', 'logs:CreateLogStream'],
       });
     }
+  });
+
+  it("used the completion tracker's ledger and bus grants; what it did not need is what the night did not reach", () => {
+    const unused = unusedGrants(
+      roleOf(twin.model, fnOf('CompletionTracker')),
+      twin.authorizer.allowedRequests(),
+    );
+    expect(unused.map((g) => g.actions[0])).toEqual([
+      // The runtime's.
+      'xray:PutTelemetryRecords',
+      'logs:CreateLogStream',
+      // The table's key: the twin does not check DynamoDB's use of it (infra/twin/README.md).
+      'kms:Decrypt',
+      // The on-failure destination (no invocation failed) and EtlDone's detail by reference (no EtlDone yet).
+      'sqs:GetQueueAttributes',
+      's3:GetBucket*',
+    ]);
   });
 
   it("lists the actions of the downloader's used statements that the night did not need", () => {

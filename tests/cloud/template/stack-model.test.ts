@@ -143,3 +143,56 @@ describe('the intrinsic resolver', () => {
     );
   });
 });
+
+describe('the bus, its rules and the run ledger', () => {
+  it("reads each subscription's rule on the custom bus: its pattern, its function target, retry policy and DLQ", () => {
+    const tracker = functionOfConstruct(model(), 'Services/CompletionTracker');
+    const bus = onlyOf(model().eventBuses.values(), () => true);
+    const rule = onlyOf(model().eventRules, (r) =>
+      r.targets.some((t) => t.functionLogicalId === tracker.logicalId),
+    );
+    expect(rule).toMatchObject({
+      busArn: bus.arn,
+      // A rule on a custom bus has the bus in its ARN.
+      arn: `arn:aws:events:${TWIN_REGION}:${TWIN_ACCOUNT}:rule/${bus.name}/${rule.name}`,
+      enabled: true,
+      pattern: { source: ['fleet-etl'], 'replay-name': [{ exists: false }] },
+    });
+    expect(rule.targets).toEqual([
+      expect.objectContaining({
+        arn: tracker.arn,
+        input: { kind: 'event' },
+        retry: { maximumEventAgeSeconds: 21_600, maximumRetryAttempts: 20 },
+        deadLetterArn: expect.stringMatching(/^arn:aws:sqs:/),
+      }),
+    ]);
+    expect(model().lambdaPermissions).toContainEqual(
+      expect.objectContaining({
+        functionArn: tracker.arn,
+        action: 'lambda:InvokeFunction',
+        principal: 'events.amazonaws.com',
+        sourceArn: rule.arn,
+      }),
+    );
+    expect(model().asyncInvokeConfigs).toContainEqual({
+      functionLogicalId: tracker.logicalId,
+      maximumRetryAttempts: 2,
+      maximumEventAgeSeconds: 21_600,
+      onFailureArn: onlyOf(model().queues.values(), (q) =>
+        q.logicalId.startsWith('DeadLettersFailedInvocations'),
+      ).arn,
+    });
+    expect(model().archives).toEqual([
+      expect.objectContaining({ busArn: bus.arn, pattern: { account: [TWIN_ACCOUNT] } }),
+    ]);
+  });
+
+  it('reads the run ledger table and its keys', () => {
+    const table = onlyOf(model().tables.values(), () => true);
+    expect(table.arn).toBe(`arn:aws:dynamodb:${TWIN_REGION}:${TWIN_ACCOUNT}:table/${table.name}`);
+    expect(table.keySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+  });
+});
