@@ -89,3 +89,16 @@ export function deployedSource(config: DeploymentConfig, secretArn: string): Jso
   };
   return { ...readingSecret(source, secretArn), rateBudget: deployedRateBudget(config) };
 }
+
+/**
+ * The secrets a stage's source reads for request headers (`{ "secretName": ... }`, an API key say), by name or
+ * ARN, each once: the functions that call the API are granted read on each (pipeline-services.ts).
+ */
+export function headerSecretNames(config: DeploymentConfig): string[] {
+  if (config.source === undefined) return [];
+  const source = parseSourceConfig(readingSecret(config.source, SECRET_PLACEHOLDER), 'source');
+  const names = Object.values(source.datasets).flatMap((dataset) =>
+    Object.values(dataset.headers).flatMap((value) => (typeof value === 'string' ? [] : [value.secretName])),
+  );
+  return [...new Set(names)].sort();
+}

@@ -20,7 +20,7 @@ import { topology } from '../../infra/topology.js';
 import { downloaderScaling } from '../../services/source-config/index.js';
 import { resolveValue } from './helpers/resolve.js';
 import { cdkJsonContext, discard, type Synthesized, synthesize, testConfig } from './helpers/synth.js';
-import { idOf, propertiesOf, resourcesOf } from './helpers/template.js';
+import { identityStatements, idOf, propertiesOf, resourcesOf } from './helpers/template.js';
 
 const contextApp = (context: Record<string, unknown>) => new App({ context });
 
@@ -241,6 +241,45 @@ describe('a stage with its own API shape and rate budget', () => {
       discard(budgetOnly);
     }
   });
+
+  it('grants the secrets a source sends as headers, by name or ARN, to the functions that call the API only', () => {
+    // Prepare: an API key read by name for every dataset, a tenant header, and one dataset's own key by ARN.
+    const keyArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:acme/readings-key-AbCdEf';
+    const withHeaders = {
+      ...source,
+      headers: { 'x-api-key': { secretName: 'acme/api-key' }, 'x-tenant': 'acme' },
+      datasets: {
+        ...source.datasets,
+        sensors: { ...source.datasets.sensors, headers: { 'x-readings-key': { secretName: keyArn } } },
+      },
+    };
+    // Act: the synth runs cdk-nag and fails on any unacknowledged finding.
+    const headers = synthesize(testConfig({ stage: 'headers', source: withHeaders }), {
+      cloudFormationValidation: false,
+    });
+    try {
+      // Assess: GetSecretValue on each header secret, for the planner's and downloader's roles, nobody else's.
+      const readers = (fragment: string) =>
+        identityStatements(headers.template)
+          .filter(({ statement }) => {
+            const actions = [statement.Action ?? []].flat();
+            const resources = [statement.Resource ?? []].flat().map((r) => resolveValue(headers.template, r));
+            return (
+              actions.includes('secretsmanager:GetSecretValue') && resources.some((r) => r.includes(fragment))
+            );
+          })
+          .map(({ owner }) => owner.replace(/ServiceRole.*$/, ''))
+          .sort();
+      const apiCallers = [
+        expect.stringMatching(/^ServicesDownloader/),
+        expect.stringMatching(/^ServicesPlanner/),
+      ];
+      expect(readers(':secret:acme/api-key-??????')).toEqual(apiCallers);
+      expect(readers(keyArn)).toEqual(apiCallers);
+    } finally {
+      discard(headers);
+    }
+  }, 60_000);
 
   it('refuses a source that does not parse, or that names a secret of its own, naming the setting', () => {
     expect(() => testConfig({ source: { ...source, datasets: {} } })).toThrow(/source/);

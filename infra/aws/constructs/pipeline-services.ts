@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type ClaimCheckedDetailType, isClaimChecked } from '../../../events/claim-check.js';
@@ -10,8 +12,8 @@ import { BUNDLED_QUERIES_DIR } from '../../lambda-runtime.js';
 import { type Resource, type ServiceName, serviceNames, type Trigger, topology } from '../../topology.js';
 import type { DeploymentConfig } from '../config.js';
 import { InvalidDeploymentError } from '../errors.js';
-import { deployedRateBudget, deployedSource } from '../fleet-source.js';
-import { acknowledgeKeyGrant } from '../nag.js';
+import { deployedRateBudget, deployedSource, headerSecretNames } from '../fleet-source.js';
+import { acknowledge, acknowledgeKeyGrant, wildcardResourceFinding } from '../nag.js';
 import type { Analytics } from './analytics.js';
 import { type BucketAccess, grantBucket, grantEventDetailsRead } from './bucket-grants.js';
 import type { DataLake } from './data-lake.js';
@@ -150,6 +152,7 @@ export class PipelineServices extends Construct {
       case 'apiSecret': {
         const secret = resources.secrets.fleetApiClientSecret;
         secret.grantRead(fn);
+        this.#grantHeaderSecrets(fn);
         // A source of its own or a rate budget of its own goes whole, in the variable the functions prefer.
         const source = deployedSource(config, secret.secretArn);
         checkEnvironmentRoom(config);
@@ -181,6 +184,30 @@ export class PipelineServices extends Construct {
         };
       case 'sqlSource':
         return this.#sqlSource(fn);
+    }
+  }
+
+  /**
+   * Secrets the source sends as request headers (an API key, say) live outside the stack: the stage's config names
+   * them, and only those are granted. A name is granted with the six-character suffix Secrets Manager adds to it.
+   */
+  #grantHeaderSecrets(fn: FleetFunction): void {
+    for (const name of headerSecretNames(this.#props.config)) {
+      const id = `HeaderSecret${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+      const secret =
+        (this.node.tryFindChild(id) as ISecret | undefined) ??
+        (name.startsWith('arn:')
+          ? Secret.fromSecretCompleteArn(this, id, name)
+          : Secret.fromSecretNameV2(this, id, name));
+      secret.grantRead(fn);
+      if (!name.startsWith('arn:')) {
+        acknowledge(
+          fn.executionRole,
+          [wildcardResourceFinding(fn.executionRole, secret.secretArn)],
+          `The secret "${name}" named by the stage's source for a request header: Secrets Manager ends every ` +
+            "secret's ARN with a random six-character suffix (-??????), which a name cannot know.",
+        );
+      }
     }
   }
 
