@@ -1,5 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
@@ -10,6 +10,7 @@ import {
   type SimulatorProcess,
   startSimulatorProcess,
 } from '../helpers/etl-process.js';
+import { sendJson, serveOnLoopback } from '../helpers/json-api.js';
 
 /**
  * `etl run --source` against an API in another process whose page keeps failing: the run must end with exit 1,
@@ -77,20 +78,16 @@ type PageFault = { kind: 'status'; status: number } | { kind: 'invalid-rows' };
  */
 async function startFailingApi(fault: PageFault): Promise<{ url: string; close: () => Promise<void> }> {
   const created = `${DAY}T10:00:00.000Z`;
-  const send = (response: ServerResponse, status: number, body: unknown) => {
-    response.writeHead(status, { 'content-type': 'application/json' });
-    response.end(JSON.stringify(body));
-  };
   const handle = (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/oauth/token') {
       request.resume();
       request.on('end', () =>
-        send(response, 200, { access_token: 'stub-token', token_type: 'Bearer', expires_in: 3600 }),
+        sendJson(response, 200, { access_token: 'stub-token', token_type: 'Bearer', expires_in: 3600 }),
       );
       return;
     }
-    if (request.headers.authorization !== 'Bearer stub-token') return send(response, 401, {});
+    if (request.headers.authorization !== 'Bearer stub-token') return sendJson(response, 401, {});
     const page = Number(url.searchParams.get('page'));
     if (url.pathname === '/v1/vehicles') {
       const data = ['v1', 'v2', 'v3'].map((id) => ({
@@ -98,11 +95,11 @@ async function startFailingApi(fault: PageFault): Promise<{ url: string; close: 
         vehicle_type: 'van',
         created_at: created,
       }));
-      return send(response, 200, { data, page, total_pages: 1 });
+      return sendJson(response, 200, { data, page, total_pages: 1 });
     }
-    if (url.pathname !== '/v1/sensors') return send(response, 404, { error: 'not_found' });
+    if (url.pathname !== '/v1/sensors') return sendJson(response, 404, { error: 'not_found' });
     if (page === 2 && fault.kind === 'status') {
-      return send(response, fault.status, { error: `page 2 answers ${fault.status} on purpose` });
+      return sendJson(response, fault.status, { error: `page 2 answers ${fault.status} on purpose` });
     }
     const data = Array.from({ length: 10 }, (_, i) => ({
       vehicle_id: `v${(i % 3) + 1}`,
@@ -110,24 +107,10 @@ async function startFailingApi(fault: PageFault): Promise<{ url: string; close: 
       sensor_value: page === 2 && fault.kind === 'invalid-rows' ? 'not a number' : i / 10,
       created_at: created,
     }));
-    send(response, 200, { data, page, total_pages: 3 });
+    sendJson(response, 200, { data, page, total_pages: 3 });
   };
-  const server = createServer(handle);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the stub API is not on a port');
-  const stopTimer = setTimeout(() => server.close(), 60_000);
-  stopTimer.unref();
-  server.unref();
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    close: () =>
-      new Promise((resolve) => {
-        clearTimeout(stopTimer);
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const server = await serveOnLoopback(handle, 60_000);
+  return server;
 }
 
 describe('etl run --source against an API in another process whose page keeps failing', () => {

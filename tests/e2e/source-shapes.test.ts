@@ -1,9 +1,10 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
 import { type EtlOutcome, lastJsonLine, runEtl } from '../helpers/etl-process.js';
+import { sendJson, serveOnLoopback } from '../helpers/json-api.js';
 
 /**
  * `etl run --source` against an API, in another process, that the configuration can now describe: its token
@@ -35,10 +36,6 @@ const READINGS = Array.from({ length: 30 }, (_, i) => ({
 
 async function startShapedApi() {
   const refused: string[] = [];
-  const send = (response: ServerResponse, status: number, body: unknown) => {
-    response.writeHead(status, { 'content-type': 'application/json' });
-    response.end(JSON.stringify(body));
-  };
   const handle = (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/token') {
@@ -50,16 +47,16 @@ async function startShapedApi() {
         const audience = new URLSearchParams(form).get('audience');
         if (audience !== 'https://shapes.example/api') {
           refused.push(`token without the audience: ${form}`);
-          return send(response, 400, { error: 'invalid_request' });
+          return sendJson(response, 400, { error: 'invalid_request' });
         }
-        send(response, 200, { access_token: 'shape-token', token_type: 'Bearer', expires_in: 3600 });
+        sendJson(response, 200, { access_token: 'shape-token', token_type: 'Bearer', expires_in: 3600 });
       });
       return;
     }
-    if (request.headers.authorization !== 'Bearer shape-token') return send(response, 401, {});
+    if (request.headers.authorization !== 'Bearer shape-token') return sendJson(response, 401, {});
     if (request.headers['x-api-key'] !== 'key-123' || request.headers['x-tenant'] !== 'acme') {
       refused.push(`page without the headers: ${url.pathname}`);
-      return send(response, 403, { error: 'forbidden' });
+      return sendJson(response, 403, { error: 'forbidden' });
     }
     // Both datasets are asked by date; an undated request would be a bug of the source, answered with nothing.
     const dated = url.searchParams.has('fromCreationDate') && url.searchParams.has('toCreationDate');
@@ -67,25 +64,10 @@ async function startShapedApi() {
     const page = Number(url.searchParams.get('page'));
     const size = Number(url.searchParams.get('pageSize'));
     const data = dated ? rows.slice((page - 1) * size, page * size) : [];
-    send(response, 200, { data, page, total_pages: Math.ceil(rows.length / size) });
+    sendJson(response, 200, { data, page, total_pages: Math.ceil(rows.length / size) });
   };
-  const server = createServer(handle);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the API is not on a port');
-  const stopTimer = setTimeout(() => server.close(), 120_000);
-  stopTimer.unref();
-  server.unref();
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    refused,
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearTimeout(stopTimer);
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const server = await serveOnLoopback(handle, 120_000);
+  return { ...server, refused };
 }
 
 const RunJsonSchema = z.object({

@@ -1,9 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
 import { type EtlOutcome, lastJsonLine, runEtl } from '../helpers/etl-process.js';
+import { sendJson, serveOnLoopback } from '../helpers/json-api.js';
 
 /**
  * Readings the sensor join drops because their vehicle is unknown are counted per run (summary, --json, EtlDone)
@@ -51,26 +52,22 @@ const READINGS = NIGHTS.flatMap((night) => [
 /** The seed's API shape; vehicles without date filters are the whole list. Records each vehicles query. */
 async function startFleetApi() {
   const vehicleQueries: string[] = [];
-  const send = (response: ServerResponse, status: number, body: unknown) => {
-    response.writeHead(status, { 'content-type': 'application/json' });
-    response.end(JSON.stringify(body));
-  };
   const handle = (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/oauth/token') {
       request.resume();
       request.on('end', () =>
-        send(response, 200, { access_token: 'fleet-token', token_type: 'Bearer', expires_in: 3600 }),
+        sendJson(response, 200, { access_token: 'fleet-token', token_type: 'Bearer', expires_in: 3600 }),
       );
       return;
     }
-    if (request.headers.authorization !== 'Bearer fleet-token') return send(response, 401, {});
+    if (request.headers.authorization !== 'Bearer fleet-token') return sendJson(response, 401, {});
     const q = url.searchParams;
     const from = q.get('fromCreationDate');
     const to = q.get('toCreationDate');
     if (url.pathname === '/v1/vehicles') vehicleQueries.push(from === null ? 'all' : `${from}..${to}`);
     if (url.pathname === '/v1/sensors' && (from === null || to === null)) {
-      return send(response, 400, { error: 'readings need fromCreationDate and toCreationDate' });
+      return sendJson(response, 400, { error: 'readings need fromCreationDate and toCreationDate' });
     }
     const rows: readonly { created_at: string }[] = url.pathname === '/v1/vehicles' ? VEHICLES : READINGS;
     const selected =
@@ -80,25 +77,10 @@ async function startFleetApi() {
     const page = Number(q.get('page'));
     const size = Number(q.get('pageSize'));
     const data = selected.slice((page - 1) * size, page * size);
-    send(response, 200, { data, page, total_pages: Math.max(1, Math.ceil(selected.length / size)) });
+    sendJson(response, 200, { data, page, total_pages: Math.max(1, Math.ceil(selected.length / size)) });
   };
-  const server = createServer(handle);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the fleet API is not on a port');
-  const stopTimer = setTimeout(() => server.close(), 180_000);
-  stopTimer.unref();
-  server.unref();
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    vehicleQueries,
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearTimeout(stopTimer);
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const server = await serveOnLoopback(handle, 180_000);
+  return { ...server, vehicleQueries };
 }
 
 type Snapshot = 'never' | 'first-night' | 'every-night';

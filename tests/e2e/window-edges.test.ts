@@ -1,9 +1,10 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
 import { type EtlOutcome, lastJsonLine, runEtl } from '../helpers/etl-process.js';
+import { sendJson, serveOnLoopback } from '../helpers/json-api.js';
 
 /**
  * Two adjacent nights of `etl run --source` against an API in another process (a server of this test's own, not
@@ -73,10 +74,6 @@ type FilterKind = 'whole-seconds-inclusive' | 'date-only-inclusive';
 async function startEdgeApi(kind: FilterKind) {
   /** Per `since` asked, the rows served: the planner reads page 1 too, so a row may be served twice a night. */
   const served = new Map<string, Set<string>>();
-  const send = (response: ServerResponse, status: number, body: unknown) => {
-    response.writeHead(status, { 'content-type': 'application/json' });
-    response.end(JSON.stringify(body));
-  };
   const selects = (since: string, until: string): ((createdAt: string) => boolean) | undefined => {
     if (kind === 'date-only-inclusive') {
       const day = /^\d{4}-\d{2}-\d{2}$/;
@@ -93,15 +90,15 @@ async function startEdgeApi(kind: FilterKind) {
     if (url.pathname === '/token') {
       request.resume();
       request.on('end', () =>
-        send(response, 200, { access_token: 'edge-token', token_type: 'Bearer', expires_in: 3600 }),
+        sendJson(response, 200, { access_token: 'edge-token', token_type: 'Bearer', expires_in: 3600 }),
       );
       return;
     }
-    if (request.headers.authorization !== 'Bearer edge-token') return send(response, 401, {});
+    if (request.headers.authorization !== 'Bearer edge-token') return sendJson(response, 401, {});
     const q = url.searchParams;
     const keep = selects(q.get('since') ?? '', q.get('until') ?? '');
     if (keep === undefined) {
-      return send(response, 400, {
+      return sendJson(response, 400, {
         error: `bad since/until for ${kind}: ${q.get('since')} ${q.get('until')}`,
       });
     }
@@ -115,25 +112,10 @@ async function startEdgeApi(kind: FilterKind) {
     const ofNight = served.get(since) ?? new Set<string>();
     for (const row of data) ofNight.add(`${url.pathname.slice(1)} ${JSON.stringify(row)}`);
     served.set(since, ofNight);
-    send(response, 200, { data, page, total_pages: Math.max(1, Math.ceil(selected.length / size)) });
+    sendJson(response, 200, { data, page, total_pages: Math.max(1, Math.ceil(selected.length / size)) });
   };
-  const server = createServer(handle);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the edge API is not on a port');
-  const stopTimer = setTimeout(() => server.close(), 120_000);
-  stopTimer.unref();
-  server.unref();
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    served,
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearTimeout(stopTimer);
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const server = await serveOnLoopback(handle, 120_000);
+  return { ...server, served };
 }
 
 function writeConfig(dir: string, baseUrl: string, kind: FilterKind): string {
