@@ -14,6 +14,7 @@ import {
 import { FolderSqlSource } from '../../services/adapters/local/folder-sql-source.js';
 import { systemClock } from '../../services/ports/clock.js';
 import type { FleetSource } from '../../services/ports/fleet-source.js';
+import type { ObjectStore } from '../../services/ports/object-store.js';
 import type { JsonValue, QueryEngine } from '../../services/ports/query-engine.js';
 import type { SqlSource } from '../../services/ports/sql-source.js';
 import { ReportSchema } from '../../services/report/write-report.js';
@@ -64,6 +65,11 @@ export interface RunSummary {
   /** The report consumer's HTML page for the run. */
   report: string;
   results: Record<string, { columns: string[]; rows: Record<string, JsonValue>[] }>;
+  /**
+   * What the answers cover: the queries read the whole warehouse, every night fetched into this state folder so
+   * far (run ids in order), not this night alone.
+   */
+  coverage: { nights: number; firstRun: string; lastRun: string };
   failures: string[];
   durationMs: number;
 }
@@ -146,6 +152,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
   } else if (failures.length === 0) {
     failures.push('the run settled without EtlDone; see the service logs');
   }
+  const coverage = await nightsInLake(runtime.ports.rawStore, runId);
   return {
     runId,
     status: done && failures.length === 0 ? 'succeeded' : 'failed',
@@ -157,9 +164,21 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
     lake: { raw: runtime.layout.raw, warehouse: runtime.layout.warehouse },
     report: reportPageOf(options.stateDir, runId),
     results,
+    coverage,
     failures,
     durationMs: performance.now() - started,
   };
+}
+
+/** The runs whose readings the raw lake holds (`sensors/run=<id>/`), this one included, first and last by id. */
+async function nightsInLake(rawStore: ObjectStore, runId: string): Promise<RunSummary['coverage']> {
+  const runs = new Set([runId]);
+  for (const key of await rawStore.list('sensors/')) {
+    const match = /^sensors\/run=([^/]+)\//.exec(key);
+    if (match?.[1] !== undefined) runs.add(match[1]);
+  }
+  const sorted = [...runs].sort();
+  return { nights: sorted.length, firstRun: sorted[0] ?? runId, lastRun: sorted.at(-1) ?? runId };
 }
 
 /**

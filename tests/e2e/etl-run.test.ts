@@ -22,6 +22,7 @@ const RunOutputSchema = z.object({
   datasets: z.record(z.string(), z.object({ pages: z.number(), rows: z.number() })),
   lake: z.object({ raw: z.string(), warehouse: z.string() }),
   results: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))),
+  coverage: z.object({ nights: z.number(), firstRun: z.string(), lastRun: z.string() }),
 });
 
 async function etlRun(stateDir: string, date: string) {
@@ -180,6 +181,9 @@ describe('etl run, end to end on the built-in simulator', () => {
       );
       expect(await warehouseCount(first.output.lake.warehouse, 'vehicles_data')).toBe(vehicles.length);
       close(next.output.results.avg_seconds_between_measurements ?? [], expectedAnswer(vehicles, readings));
+      // The answer is the warehouse's, both nights', and says so.
+      expect(first.output.coverage).toEqual({ nights: 1, firstRun: '2026-11-24', lastRun: '2026-11-24' });
+      expect(next.output.coverage).toEqual({ nights: 2, firstRun: '2026-11-24', lastRun: '2026-11-25' });
     },
     RUN_TIMEOUT_MS,
   );

@@ -190,9 +190,12 @@ describe('etl run when a process that is not etl holds the warehouse open', () =
     );
     await new Promise<void>((resolve) => other.stdout.once('data', () => resolve()));
     try {
-      outcome = await runEtl(['run', '--date', DAY, '--state-dir', stateDir, ...FLEET, '--wait', '0'], {
-        timeoutMs: 60_000,
-      });
+      outcome = await runEtl(
+        ['run', '--date', DAY, '--state-dir', stateDir, ...FLEET, '--wait', '0', '--json'],
+        {
+          timeoutMs: 60_000,
+        },
+      );
     } finally {
       other.kill('SIGTERM');
     }
@@ -202,5 +205,13 @@ describe('etl run when a process that is not etl holds the warehouse open', () =
     expect(outcome.timedOut).toBe(false);
     expect(outcome.exitCode).toBe(1);
     expect(outcome.stderr).toMatch(/etl: cannot open the warehouse \S+warehouse\.duckdb: .*lock/);
+    // --json still ends with the run's JSON line, failed, with the reason.
+    const last: unknown = JSON.parse(outcome.stdout.trim().split('\n').at(-1) ?? '');
+    expect(last).toEqual({
+      runId: DAY,
+      status: 'failed',
+      window: expect.objectContaining({ timeZone: 'UTC' }),
+      failures: [expect.stringMatching(/^cannot open the warehouse \S+warehouse\.duckdb: .*lock/)],
+    });
   });
 });

@@ -22,6 +22,7 @@ const OutputSchema = z.object({
   lake: z.object({ raw: z.string(), warehouse: z.string() }),
   report: z.string(),
   results: z.record(z.string(), z.array(z.record(z.string(), z.any()))),
+  coverage: z.object({ nights: z.number(), firstRun: z.string(), lastRun: z.string() }),
   failures: z.array(z.string()),
   durationMs: z.number(),
 });

@@ -12,7 +12,7 @@ import {
 } from '../../../services/query-runner/sql-source-config.js';
 import { describeError } from '../../../services/shared/errors.js';
 import { jsonLogger } from '../../../services/shared/logger.js';
-import { parseDay } from '../../../services/shared/run-identity.js';
+import { parseDay, runIdFor } from '../../../services/shared/run-identity.js';
 import {
   daysBetween,
   loadSourceConfig,
@@ -237,16 +237,27 @@ async function runWithSource(
     secrets,
     logger: jsonLogger('fleetSource', (line) => appendFileSync(layout.logs, `${line}\n`)),
   });
+  /** A night that ended before the pipeline could say how: still one JSON line with `--json`, as every run has. */
+  const failedNight = (day: string, reason: string) => {
+    process.stderr.write(`etl: ${reason}\n`);
+    if (!flags.json) return;
+    const window = source.windowFor(scheduledTimeForDayIn(day, config.window.timeZone));
+    process.stdout.write(
+      `${JSON.stringify({ runId: runIdFor(window), status: 'failed', window, failures: [reason] })}\n`,
+    );
+  };
   let engine: DuckDbQueryEngine;
   try {
     engine = await (engineOpening ?? openEngine(layout));
   } catch (error) {
-    process.stderr.write(`etl: cannot open the warehouse ${layout.duckdb}: ${describeError(error)}\n`);
+    failedNight(days[0] ?? '', `cannot open the warehouse ${layout.duckdb}: ${describeError(error)}`);
     return 1;
   }
   let failed = false;
+  let current = days[0] ?? '';
   try {
     for (const [index, day] of days.entries()) {
+      current = day;
       if (days.length > 1) process.stderr.write(`night ${index + 1}/${days.length}: ${day}\n`);
       const timeline = new StageTimeline();
       const summary = await runPipelineLocally({
@@ -279,7 +290,7 @@ async function runWithSource(
       }
     }
   } catch (error) {
-    process.stderr.write(`etl: ${describeError(error)}\n`);
+    failedNight(current, describeError(error));
     failed = true;
   } finally {
     await engine.close();
@@ -404,6 +415,7 @@ function printSummary(
         lake: summary.lake,
         report: summary.report,
         results: Object.fromEntries(Object.entries(summary.results).map(([name, r]) => [name, r.rows])),
+        coverage: summary.coverage,
         failures: summary.failures,
         durationMs: Math.round(summary.durationMs),
         // Milestones of the run (stage-timeline.ts) and the process's peak resident set so far, simulator
@@ -417,13 +429,26 @@ function printSummary(
     return;
   }
   for (const [name, result] of Object.entries(summary.results)) {
-    out(`\n${name} (run ${summary.runId})\n`);
+    out(`\n${name}, ${describeCoverage(summary)}\n`);
     out(renderTable(result.columns, result.rows));
   }
   out('');
   out(`raw NDJSON:        ${relativeToCwd(summary.lake.raw)}`);
   out(`Parquet warehouse: ${relativeToCwd(summary.lake.warehouse)}`);
   out(`report:            ${relativeToCwd(summary.report)}`);
+}
+
+/**
+ * What an answer covers: the queries read the whole warehouse, so after several nights the answer is theirs, not
+ * the last night's alone.
+ */
+function describeCoverage({ runId, coverage }: RunSummary): string {
+  const through = `the warehouse through run ${coverage.lastRun}`;
+  const nights =
+    coverage.nights === 1
+      ? '1 night'
+      : `${formatCount(coverage.nights)} nights since run ${coverage.firstRun}`;
+  return coverage.lastRun === runId ? `${through} (${nights})` : `${through} (${nights}; this run: ${runId})`;
 }
 
 /** The SQL files `etl run` runs: the bundled queries/ (default), a folder, or a GitHub folder. */
