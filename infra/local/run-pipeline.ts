@@ -132,7 +132,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
       failures.push(`${event.detail.stage}: ${event.detail.reason}`);
   });
   try {
-    await prepareAttempt(runtime, runId, options.onProgress);
+    await prepareAttempt(runtime, runId, options.onProgress, options.pageSize);
     runtime.fireSchedule(scheduledTime);
     await runtime.settled();
   } finally {
@@ -187,7 +187,12 @@ async function nightsInLake(rawStore: ObjectStore, runId: string): Promise<RunSu
  * page gave up), it is a resume: stored pages are kept and not fetched again, tasks left in the queue are
  * received again, and a drained claim whose query stage never finished is given back so that the queries run.
  */
-async function prepareAttempt(runtime: LocalRuntime, runId: string, onProgress?: (line: string) => void) {
+async function prepareAttempt(
+  runtime: LocalRuntime,
+  runId: string,
+  onProgress?: (line: string) => void,
+  pageSize?: number,
+) {
   const { ledger } = runtime.ports;
   const progress = await ledger.progress(runId);
   if (progress.finished) {
@@ -211,6 +216,15 @@ async function prepareAttempt(runtime: LocalRuntime, runId: string, onProgress?:
   const queued = runtime.tasks.size;
   if (stored > 0 || queued > 0 || progress.drained) {
     onProgress?.(`resuming run ${runId}: ${stored} page(s) already stored, ${queued} task(s) still queued`);
+    // The planner keeps a recorded plan's page size (plan-pages.ts); say so when another one was asked.
+    for (const [dataset, recorded] of Object.entries(progress.datasets)) {
+      if (pageSize !== undefined && recorded.pageSize !== undefined && recorded.pageSize !== pageSize) {
+        onProgress?.(
+          `  ${dataset}: keeping the plan this night made, pages of ${recorded.pageSize.toLocaleString('en-US')} rows ` +
+            `(--page-size ${pageSize.toLocaleString('en-US')} applies to nights not planned yet)`,
+        );
+      }
+    }
   }
   if (progress.drained) await ledger.releaseClaim(runId);
 }

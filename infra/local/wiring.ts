@@ -59,6 +59,9 @@ export const localHandlers: { [K in ServiceName]: (ports: LocalPorts) => LocalHa
         pageSize: p.pageSize,
         logger: p.logger('planner'),
         // Locally the planner can see the raw lake: a first night is one with no earlier run's pages in it.
+        // Locally the planner can read the ledger: a night planned again keeps the page size of its first plan.
+        recordedPageSize: async (dataset, runId) =>
+          (await p.ledger.progress(runId)).datasets[dataset]?.pageSize,
         isFirstNight: async (dataset, runId) => {
           const own = rawRunPrefix(dataset, runId);
           const keys = await p.rawStore.list(`${dataset}/run=`);

@@ -40,8 +40,8 @@ export async function trackCompletion(
   const { runId } = event.detail;
   switch (event['detail-type']) {
     case DetailType.PagesPlanned: {
-      const { dataset, totalPages, window } = event.detail;
-      await deps.ledger.recordPlan(runId, dataset, { totalPages, window });
+      const { dataset, totalPages, window, pageSize } = event.detail;
+      await deps.ledger.recordPlan(runId, dataset, { totalPages, window, pageSize });
       break;
     }
     case DetailType.PageDownloaded: {

@@ -36,6 +36,12 @@ export interface PlannerDeps {
    * Without it (the Lambda planner, which cannot read the raw lake), `first-night` fails the run, saying so.
    */
   isFirstNight?: (dataset: Dataset, runId: string) => Promise<boolean>;
+  /**
+   * The rows per page of the plan already recorded for this run and dataset, if any. A night planned again (a
+   * resume, a retried invocation) must ask for the same pages: stored pages of one size mixed with pages of another
+   * lose or repeat rows. Without it (the Lambda planner, which has no ledger access), `pageSize` decides.
+   */
+  recordedPageSize?: (dataset: Dataset, runId: string) => Promise<number | undefined>;
 }
 
 export type PlanOutcome =
@@ -52,7 +58,17 @@ export async function planPages(input: PlannerInput, deps: PlannerDeps): Promise
   const window = deps.source.windowFor(new Date(input.time));
   const runId = runIdFor(window);
   const { dataset } = input;
-  const pageSize = Math.min(deps.pageSize, deps.source.maxPageSize(dataset));
+  const asked = Math.min(deps.pageSize, deps.source.maxPageSize(dataset));
+  const recorded = await deps.recordedPageSize?.(dataset, runId);
+  const pageSize = recorded ?? asked;
+  if (recorded !== undefined && recorded !== asked) {
+    deps.logger.warn('keeping the page size of the plan this run recorded', {
+      runId,
+      dataset,
+      recorded,
+      asked,
+    });
+  }
   let totalPages: number;
   let fullSnapshot: boolean;
   try {

@@ -3,11 +3,15 @@ import type { Dataset, DatasetTotals, DateWindow } from '../../events/index.js';
 export interface DatasetPlan {
   totalPages: number;
   window: DateWindow;
+  /** Rows per page the plan was made with: a resumed night asks for the same pages (undefined in old records). */
+  pageSize?: number;
 }
 
 export interface DatasetProgress {
   /** Undefined until the dataset's plan is recorded: pages may arrive before their plan. */
   totalPages: number | undefined;
+  /** The recorded plan's rows per page, when the plan recorded it. */
+  pageSize?: number;
   storedPages: number;
   rows: number;
 }

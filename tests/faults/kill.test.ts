@@ -42,9 +42,10 @@ function etlRun(
   configFile: string,
   killOn?: RegExp,
   killDelayMs = 0,
+  pageSize = PAGE_SIZE,
 ): Promise<ChildOutcome> {
   const args = ['run', '--date', DAY, '--state-dir', stateDir, '--source', configFile];
-  const child = spawn(process.execPath, [ETL, ...args, '--page-size', String(PAGE_SIZE), '--json'], {
+  const child = spawn(process.execPath, [ETL, ...args, '--page-size', String(pageSize), '--json'], {
     env: { ...process.env, [SECRET_VARIABLE]: CLIENT_SECRET },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -112,6 +113,7 @@ describe('fault injection: the process killed', () => {
     baseline: () => Answer,
     attempts = 1,
     killDelaysMs: readonly number[] = [0],
+    resumePageSize = PAGE_SIZE,
   ) {
     const stateDir = freshStateDir('kill');
     const configFile = path.join(stateDir, 'source.json');
@@ -138,7 +140,7 @@ describe('fault injection: the process killed', () => {
             killedRuns.push(await etlRun(stateDir, configFile, killOn, delay));
             for (const file of unwholeParquetFiles(stateDir)) brokenParquet.add(file);
           }
-          resumed = await etlRun(stateDir, configFile);
+          resumed = await etlRun(stateDir, configFile, undefined, 0, resumePageSize);
           return asFaultRun(resumed, stateDir, simulator);
         },
         faults: () => killedRuns.filter((run) => run.signal === 'SIGKILL').length,
@@ -148,6 +150,10 @@ describe('fault injection: the process killed', () => {
           const lastKilled = killedRuns.at(-1)?.signal === 'SIGKILL';
           if (lastKilled && !/resuming run/.test(resumed.stderr))
             problems.push('the last run did not resume');
+          const keptPlan = /keeping the plan this night made, pages of 100 rows/;
+          if (resumePageSize !== PAGE_SIZE && !keptPlan.test(resumed.stderr)) {
+            problems.push('the resumed run did not say it keeps the recorded page size');
+          }
           if (brokenParquet.size > 0)
             problems.push(`Parquet files left not whole: ${[...brokenParquet].join(', ')}`);
           const leftovers = temporaryFiles(stateDir);
@@ -173,6 +179,18 @@ describe('fault injection: the process killed', () => {
       'SIGKILL once 3 sensor pages are stored',
       /(stored sensors page[\s\S]*){3}/,
       () => independentAnswerOfSimulator(simulator),
+    );
+  }, 120_000);
+
+  it('killed mid-download, then resumed with another --page-size: the night keeps the plan it made', async () => {
+    await killedThenResumed(
+      'process killed mid-download, resumed with another page size',
+      `SIGKILL once 3 sensor pages of ${PAGE_SIZE} rows are stored; resumed with --page-size ${PAGE_SIZE / 2}`,
+      /(stored sensors page[\s\S]*){3}/,
+      () => independentAnswerOfSimulator(simulator),
+      1,
+      [0],
+      PAGE_SIZE / 2,
     );
   }, 120_000);
 

@@ -58,6 +58,7 @@ const PlanItem = z.object({
       .transform((sk) => sk.slice('PLAN#'.length)),
   ),
   totalPages: CountAttribute,
+  pageSize: CountAttribute.optional(),
   windowFrom: StringAttribute,
   windowTo: StringAttribute,
   windowTimeZone: StringAttribute,
@@ -121,6 +122,9 @@ export class DynamoDbRunLedger implements RunLedger {
    * first recorded is kept, as the local ledger does (the run id is derived from it, so they cannot differ).
    */
   async recordPlan(runId: string, dataset: Dataset, plan: DatasetPlan): Promise<void> {
+    // A plan's page size, when it has one, is recorded once and must match after: the same page count of another
+    // page size holds other rows under the same page numbers.
+    const withPageSize = plan.pageSize !== undefined;
     try {
       await this.#client.send(
         new UpdateItemCommand({
@@ -128,13 +132,18 @@ export class DynamoDbRunLedger implements RunLedger {
           Key: { pk: S(runId), sk: S(planKey(dataset)) },
           UpdateExpression:
             'SET totalPages = :totalPages, windowFrom = if_not_exists(windowFrom, :from), ' +
-            'windowTo = if_not_exists(windowTo, :to), windowTimeZone = if_not_exists(windowTimeZone, :timeZone)',
-          ConditionExpression: 'attribute_not_exists(pk) OR totalPages = :totalPages',
+            'windowTo = if_not_exists(windowTo, :to), windowTimeZone = if_not_exists(windowTimeZone, :timeZone)' +
+            (withPageSize ? ', pageSize = if_not_exists(pageSize, :pageSize)' : ''),
+          ConditionExpression: withPageSize
+            ? '(attribute_not_exists(pk) OR totalPages = :totalPages) AND ' +
+              '(attribute_not_exists(pageSize) OR pageSize = :pageSize)'
+            : 'attribute_not_exists(pk) OR totalPages = :totalPages',
           ExpressionAttributeValues: {
             ':totalPages': N(plan.totalPages),
             ':from': S(plan.window.from),
             ':to': S(plan.window.to),
             ':timeZone': S(plan.window.timeZone),
+            ...(plan.pageSize === undefined ? {} : { ':pageSize': N(plan.pageSize) }),
           },
           // The recorded plan comes back with the error, for the message, without a second read.
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -145,9 +154,12 @@ export class DynamoDbRunLedger implements RunLedger {
         throw classifyAwsError(error, `recording the ${dataset} plan of run ${runId}`);
       }
       const recorded = PlanItem.safeParse(field(error, 'Item'));
-      const was = recorded.success ? `${recorded.data.totalPages} pages` : 'a different number of pages';
+      const size = (pageSize: number | undefined) => (pageSize === undefined ? '' : ` of ${pageSize} rows`);
+      const was = recorded.success
+        ? `${recorded.data.totalPages} pages${size(recorded.data.pageSize)}`
+        : 'a different plan';
       throw new TerminalError(
-        `run ${runId} ${dataset}: a plan of ${plan.totalPages} pages conflicts with the recorded ${was}`,
+        `run ${runId} ${dataset}: a plan of ${plan.totalPages} pages${size(plan.pageSize)} conflicts with the recorded ${was}`,
         { cause: error },
       );
     }
@@ -232,7 +244,9 @@ export class DynamoDbRunLedger implements RunLedger {
         throw new TerminalError(`run ${runId} has plans over different windows`);
       }
       window = planWindow;
-      entry(this.#dataset(plan.sk, runId)).totalPages = plan.totalPages;
+      const planned = entry(this.#dataset(plan.sk, runId));
+      planned.totalPages = plan.totalPages;
+      if (plan.pageSize !== undefined) planned.pageSize = plan.pageSize;
     }
     for (const item of counterItems) {
       const counter = this.#parse(CounterItem, item, runId);

@@ -69,6 +69,27 @@ describe('DynamoDbRunLedger on dynalite', () => {
     await expect(ledger.recordPlan(runId, 'sensors', { totalPages: 3, window })).rejects.toThrow(/conflicts/);
   }, 30_000);
 
+  it('keeps a plan’s page size and refuses another one for the same night', async () => {
+    const ledger = await freshLedger();
+    await ledger.recordPlan(runId, 'sensors', { totalPages: 2, window, pageSize: 100 });
+    await ledger.recordPlan(runId, 'sensors', { totalPages: 2, window, pageSize: 100 });
+    expect((await ledger.progress(runId)).datasets.sensors).toEqual({
+      totalPages: 2,
+      pageSize: 100,
+      storedPages: 0,
+      rows: 0,
+    });
+    // dynalite returns no item with the failed condition (no ReturnValuesOnConditionCheckFailure), so the recorded
+    // plan is not named here as DynamoDB names it; the cloud twin's front fills that in (tests/cloud/front).
+    await expect(
+      ledger.recordPlan(runId, 'sensors', { totalPages: 2, window, pageSize: 50 }),
+    ).rejects.toThrow(/run 2026-11-24 sensors: a plan of 2 pages of 50 rows conflicts with the recorded/);
+    // A plan recorded without one (an older planner) learns it.
+    await ledger.recordPlan(runId, 'vehicles', { totalPages: 1, window });
+    await ledger.recordPlan(runId, 'vehicles', { totalPages: 1, window, pageSize: 7 });
+    expect((await ledger.progress(runId)).datasets.vehicles?.pageSize).toBe(7);
+  }, 30_000);
+
   it('grants the drained claim to exactly one of many concurrent callers, until released', async () => {
     const ledger = await freshLedger();
     const claims = await Promise.all(Array.from({ length: 10 }, () => ledger.claimDrained(runId)));

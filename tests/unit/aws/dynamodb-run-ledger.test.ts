@@ -84,6 +84,55 @@ describe('DynamoDbRunLedger', () => {
     });
   });
 
+  describe('recordPlan with the plan’s page size', () => {
+    it('records the page size once and makes a different one fail the same condition', async () => {
+      dynamo.on(UpdateItemCommand).resolves({});
+
+      await ledger().recordPlan(RUN, 'sensors', { totalPages: 7, window, pageSize: 100 });
+
+      expect(dynamo.commandCalls(UpdateItemCommand).map((call) => call.args[0].input)).toEqual([
+        expect.objectContaining({
+          UpdateExpression:
+            'SET totalPages = :totalPages, windowFrom = if_not_exists(windowFrom, :from), ' +
+            'windowTo = if_not_exists(windowTo, :to), windowTimeZone = if_not_exists(windowTimeZone, :timeZone), ' +
+            'pageSize = if_not_exists(pageSize, :pageSize)',
+          ConditionExpression:
+            '(attribute_not_exists(pk) OR totalPages = :totalPages) AND ' +
+            '(attribute_not_exists(pageSize) OR pageSize = :pageSize)',
+          ExpressionAttributeValues: expect.objectContaining({
+            ':totalPages': { N: '7' },
+            ':pageSize': { N: '100' },
+          }),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ]);
+    });
+
+    it('names both plans, page sizes included, when they differ', async () => {
+      dynamo.on(UpdateItemCommand).rejects(
+        new ConditionalCheckFailedException({
+          message: 'The conditional request failed',
+          $metadata: { httpStatusCode: 400 },
+          Item: {
+            pk: { S: RUN },
+            sk: { S: 'PLAN#sensors' },
+            totalPages: { N: '7' },
+            pageSize: { N: '100' },
+            windowFrom: { S: window.from },
+            windowTo: { S: window.to },
+            windowTimeZone: { S: 'UTC' },
+          },
+        }),
+      );
+
+      await expect(
+        ledger().recordPlan(RUN, 'sensors', { totalPages: 7, window, pageSize: 50 }),
+      ).rejects.toThrow(
+        `run ${RUN} sensors: a plan of 7 pages of 50 rows conflicts with the recorded 7 pages of 100 rows`,
+      );
+    });
+  });
+
   describe('recordPage', () => {
     it('puts the page item only if new and counts it in the same transaction', async () => {
       dynamo.on(TransactWriteItemsCommand).resolves({});

@@ -36,6 +36,21 @@ describe('SqliteRunLedger', () => {
     await expect(l.recordPlan(runId, 'sensors', { totalPages: 3, window })).rejects.toThrow(TerminalError);
   });
 
+  it('keeps a plan’s page size, refuses another for the same night, and learns it for a plan recorded without', async () => {
+    const l = ledger();
+    await l.recordPlan(runId, 'sensors', { totalPages: 2, window, pageSize: 100 });
+    await l.recordPlan(runId, 'sensors', { totalPages: 2, window, pageSize: 100 });
+    expect((await l.progress(runId)).datasets.sensors).toMatchObject({ totalPages: 2, pageSize: 100 });
+    // Same page count, other page size: other rows under the same page numbers.
+    await expect(l.recordPlan(runId, 'sensors', { totalPages: 2, window, pageSize: 50 })).rejects.toThrow(
+      /pages of 50 rows conflicts with the recorded 100/,
+    );
+    await l.recordPlan(runId, 'vehicles', { totalPages: 1, window });
+    expect((await l.progress(runId)).datasets.vehicles?.pageSize).toBeUndefined();
+    await l.recordPlan(runId, 'vehicles', { totalPages: 1, window, pageSize: 7 });
+    expect((await l.progress(runId)).datasets.vehicles?.pageSize).toBe(7);
+  });
+
   it('grants the drained claim to exactly one of many callers, until it is released', async () => {
     const l = ledger();
     const claims = await Promise.all(Array.from({ length: 20 }, () => l.claimDrained(runId)));

@@ -53,6 +53,17 @@ describe('planPages', () => {
     expect(d.publisher.ofType('PagesPlanned')[0]).toMatchObject({ totalPages: 0 });
   });
 
+  it('plans a night again with the page size its recorded plan has, whatever it is asked now', async () => {
+    // Prepare: the night was planned with pages of 5 rows; now 10 are asked.
+    const d = { ...deps(25, 10), recordedPageSize: async () => 5 };
+    // Act
+    const outcome = await planPages({ dataset: 'sensors', time: '2026-11-25T01:00:00.000Z' }, d);
+    // Assess: the same pages as the first plan, and the change is logged.
+    expect(outcome).toMatchObject({ totalPages: 5 });
+    expect(d.queue.sent.map((t) => t.pageSize)).toEqual(Array(5).fill(5));
+    expect(d.publisher.ofType('PagesPlanned')[0]).toMatchObject({ pageSize: 5, totalPages: 5 });
+  });
+
   it('asks for no more rows per page than the source is configured to serve', async () => {
     const d = deps(25, 10, 4);
     const outcome = await planPages({ dataset: 'sensors', time: '2026-11-25T01:00:00.000Z' }, d);

@@ -4,7 +4,13 @@ import type { DatasetPlan, RunLedger, RunProgress } from '../../../ports/run-led
 import { TerminalError } from '../../../shared/errors.js';
 import type { StateDatabase } from './state-database.js';
 
-const PlanRow = z.object({ dataset: DatasetSchema, total_pages: z.number().int(), window_json: z.string() });
+const PlanRow = z.object({
+  dataset: DatasetSchema,
+  total_pages: z.number().int(),
+  window_json: z.string(),
+  page_size: z.number().int().nullable(),
+});
+const RecordedPlanRow = z.object({ total_pages: z.number().int(), page_size: z.number().int().nullable() });
 const CountRow = z.object({ dataset: DatasetSchema, stored: z.number().int(), rows: z.number().int() });
 const FailureRow = z.object({ dataset: DatasetSchema, page: z.number().int(), reason: z.string() });
 const RunRow = z.object({ drained_at: z.string().nullable(), finished_at: z.string().nullable() });
@@ -23,9 +29,16 @@ export class SqliteRunLedger implements RunLedger {
   ) {
     this.statements = {
       insertPlan: db.prepare(
-        'INSERT INTO ledger_plans (run_id, dataset, total_pages, window_json) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        `INSERT INTO ledger_plans (run_id, dataset, total_pages, window_json, page_size) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
       ),
-      plannedPages: db.prepare('SELECT total_pages FROM ledger_plans WHERE run_id = ? AND dataset = ?'),
+      plannedPages: db.prepare(
+        'SELECT total_pages, page_size FROM ledger_plans WHERE run_id = ? AND dataset = ?',
+      ),
+      // A plan recorded before plans kept their page size learns it from the same plan announced again.
+      learnPageSize: db.prepare(
+        'UPDATE ledger_plans SET page_size = ? WHERE run_id = ? AND dataset = ? AND page_size IS NULL',
+      ),
       insertPage: db.prepare(
         'INSERT INTO ledger_pages (run_id, dataset, page, rows) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
       ),
@@ -35,7 +48,9 @@ export class SqliteRunLedger implements RunLedger {
         `INSERT INTO ledger_failures (run_id, dataset, page, reason, failed_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (run_id, dataset, page) DO UPDATE SET reason = excluded.reason, failed_at = excluded.failed_at`,
       ),
-      plans: db.prepare('SELECT dataset, total_pages, window_json FROM ledger_plans WHERE run_id = ?'),
+      plans: db.prepare(
+        'SELECT dataset, total_pages, window_json, page_size FROM ledger_plans WHERE run_id = ?',
+      ),
       // Kept by triggers on ledger_pages (state-database.ts): one row per dataset instead of a count of pages.
       counts: db.prepare(
         'SELECT dataset, stored, rows FROM ledger_page_counts WHERE run_id = ? AND stored > 0 ORDER BY dataset',
@@ -60,13 +75,21 @@ export class SqliteRunLedger implements RunLedger {
   }
 
   async recordPlan(runId: string, dataset: Dataset, plan: DatasetPlan): Promise<void> {
-    const { insertPlan, plannedPages } = this.statements;
+    const { insertPlan, plannedPages, learnPageSize } = this.statements;
     this.db.transaction(() => {
-      insertPlan.run(runId, dataset, plan.totalPages, JSON.stringify(plan.window));
-      const recorded = z.object({ total_pages: z.number() }).parse(plannedPages.get(runId, dataset));
+      insertPlan.run(runId, dataset, plan.totalPages, JSON.stringify(plan.window), plan.pageSize ?? null);
+      const recorded = RecordedPlanRow.parse(plannedPages.get(runId, dataset));
       if (recorded.total_pages !== plan.totalPages) {
         throw new TerminalError(
           `run ${runId} ${dataset}: plan of ${plan.totalPages} pages conflicts with the recorded ${recorded.total_pages}`,
+        );
+      }
+      if (plan.pageSize === undefined) return;
+      if (recorded.page_size === null) learnPageSize.run(plan.pageSize, runId, dataset);
+      else if (recorded.page_size !== plan.pageSize) {
+        // Same page count, other page size: its pages hold other rows than the stored ones of the same number.
+        throw new TerminalError(
+          `run ${runId} ${dataset}: plan of pages of ${plan.pageSize} rows conflicts with the recorded ${recorded.page_size}`,
         );
       }
     });
@@ -104,7 +127,12 @@ export class SqliteRunLedger implements RunLedger {
       for (const raw of plans.all(runId)) {
         const plan = PlanRow.parse(raw);
         progress.window ??= DateWindowSchema.parse(JSON.parse(plan.window_json));
-        progress.datasets[plan.dataset] = { totalPages: plan.total_pages, storedPages: 0, rows: 0 };
+        progress.datasets[plan.dataset] = {
+          totalPages: plan.total_pages,
+          storedPages: 0,
+          rows: 0,
+          ...(plan.page_size === null ? {} : { pageSize: plan.page_size }),
+        };
       }
       for (const raw of counts.all(runId)) {
         const count = CountRow.parse(raw);

@@ -41,6 +41,17 @@ function migrate(db: StateDatabase): void {
       db.exec('PRAGMA user_version = 1');
     });
   }
+  if (version.user_version < 2) {
+    db.transaction(() => {
+      // Version 2: a plan keeps its rows per page, so a resumed night asks for the same pages (NULL in plans
+      // recorded before: those resume with the page size they are given, as before).
+      const columns = db.prepare('PRAGMA table_info(ledger_plans)').all();
+      if (!columns.some((column) => z.object({ name: z.string() }).parse(column).name === 'page_size')) {
+        db.exec('ALTER TABLE ledger_plans ADD COLUMN page_size INTEGER');
+      }
+      db.exec('PRAGMA user_version = 2');
+    });
+  }
 }
 
 /** Kept by triggers: an ignored duplicate (ON CONFLICT DO NOTHING) inserts no row and fires no trigger. */
