@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, readdirSync, rmSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ObjectBody, ObjectStore } from '../../ports/object-store.js';
 import { systemErrorCode } from '../../shared/errors.js';
+import { syncFile } from './sync-file.js';
 
 /** A write in progress: `.<object name>.<uuid>.tmp` beside the object it becomes. */
 const TEMPORARY_FILE = /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
@@ -123,14 +124,7 @@ async function writeBody(file: string, body: ObjectBody): Promise<number> {
       out.end((error?: Error | null) => (error ? reject(error) : resolve())),
     );
   }
-  // Flushed before the caller renames it into place: otherwise a power loss after the rename can leave the key
-  // naming an empty or cut file, and a full disk surfaces here, as an error of this write, not later.
-  const handle = await open(file, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await syncFile(file);
   return bytes;
 }
 

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import * as z from 'zod';
 import { systemErrorCode } from '../../../shared/errors.js';
+import { syncFile } from '../sync-file.js';
 import { AthenaRuleError } from './bridge-errors.js';
 import { localPathOf } from './local-locations.js';
 import { quoteIdentifier, quoteLiteral } from './sql-literals.js';
@@ -162,14 +163,4 @@ async function copyInto(
   const [row] = reader.getRowObjectsJS();
   const copied = CopyResultSchema.parse(row);
   return { rows: Number(copied.Count), files: copied.Files };
-}
-
-/** Flushes a written file to the disk before it is renamed into place: a full disk fails here, not later. */
-async function syncFile(file: string): Promise<void> {
-  const handle = await open(file, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
