@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -14,10 +15,10 @@ import {
 import { FolderSqlSource } from '../../services/adapters/local/folder-sql-source.js';
 import { systemClock } from '../../services/ports/clock.js';
 import type { FleetSource } from '../../services/ports/fleet-source.js';
-import type { ObjectStore } from '../../services/ports/object-store.js';
 import type { JsonValue, QueryEngine } from '../../services/ports/query-engine.js';
 import type { SqlSource } from '../../services/ports/sql-source.js';
 import { ReportSchema } from '../../services/report/write-report.js';
+import { systemErrorCode } from '../../services/shared/errors.js';
 import { rawRunPrefix, reportKey } from '../../services/shared/lake-keys.js';
 import { runIdFor, scheduledTimeForDay } from '../../services/shared/run-identity.js';
 import { DATASETS } from '../topology.js';
@@ -152,7 +153,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
   } else if (failures.length === 0) {
     failures.push('the run settled without EtlDone; see the service logs');
   }
-  const coverage = await nightsInLake(runtime.ports.rawStore, runId);
+  const coverage = await nightsInLake(runtime.layout.raw, runId);
   return {
     runId,
     status: done && failures.length === 0 ? 'succeeded' : 'failed',
@@ -170,13 +171,19 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
   };
 }
 
-/** The runs whose readings the raw lake holds (`sensors/run=<id>/`), this one included, first and last by id. */
-async function nightsInLake(rawStore: ObjectStore, runId: string): Promise<RunSummary['coverage']> {
+/**
+ * The runs whose readings the raw lake holds (its `sensors/run=<id>/` folders), this one included, first and last
+ * by id: one directory read, not a listing of every page of every night.
+ */
+async function nightsInLake(rawRoot: string, runId: string): Promise<RunSummary['coverage']> {
   const runs = new Set([runId]);
-  for (const key of await rawStore.list('sensors/')) {
-    const match = /^sensors\/run=([^/]+)\//.exec(key);
-    if (match?.[1] !== undefined) runs.add(match[1]);
+  let folders: string[] = [];
+  try {
+    folders = await readdir(path.join(rawRoot, 'sensors'));
+  } catch (error) {
+    if (systemErrorCode(error) !== 'ENOENT') throw error;
   }
+  for (const folder of folders) if (folder.startsWith('run=')) runs.add(folder.slice('run='.length));
   const sorted = [...runs].sort();
   return { nights: sorted.length, firstRun: sorted[0] ?? runId, lastRun: sorted.at(-1) ?? runId };
 }
