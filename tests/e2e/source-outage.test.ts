@@ -10,7 +10,7 @@ import {
   type SimulatorProcess,
   startSimulatorProcess,
 } from '../helpers/etl-process.js';
-import { sendJson, serveOnLoopback } from '../helpers/json-api.js';
+import { answerTokenRequest, sendJson, serveOnLoopback } from '../helpers/json-api.js';
 
 /**
  * `etl run --source` against an API in another process whose page keeps failing: the run must end with exit 1,
@@ -81,10 +81,7 @@ async function startFailingApi(fault: PageFault): Promise<{ url: string; close: 
   const handle = (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/oauth/token') {
-      request.resume();
-      request.on('end', () =>
-        sendJson(response, 200, { access_token: 'stub-token', token_type: 'Bearer', expires_in: 3600 }),
-      );
+      answerTokenRequest(request, response, 'stub-token');
       return;
     }
     if (request.headers.authorization !== 'Bearer stub-token') return sendJson(response, 401, {});

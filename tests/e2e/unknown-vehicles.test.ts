@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
 import { type EtlOutcome, lastJsonLine, runEtl } from '../helpers/etl-process.js';
-import { sendJson, serveOnLoopback } from '../helpers/json-api.js';
+import { answerTokenRequest, sendJson, serveOnLoopback } from '../helpers/json-api.js';
 
 /**
  * Readings the sensor join drops because their vehicle is unknown are counted per run (summary, --json, EtlDone)
@@ -55,10 +55,7 @@ async function startFleetApi() {
   const handle = (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/oauth/token') {
-      request.resume();
-      request.on('end', () =>
-        sendJson(response, 200, { access_token: 'fleet-token', token_type: 'Bearer', expires_in: 3600 }),
-      );
+      answerTokenRequest(request, response, 'fleet-token');
       return;
     }
     if (request.headers.authorization !== 'Bearer fleet-token') return sendJson(response, 401, {});

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
 import { type EtlOutcome, lastJsonLine, runEtl } from '../helpers/etl-process.js';
-import { sendJson, serveOnLoopback } from '../helpers/json-api.js';
+import { answerTokenRequest, sendJson, serveOnLoopback } from '../helpers/json-api.js';
 
 /**
  * Two adjacent nights of `etl run --source` against an API in another process (a server of this test's own, not
@@ -88,10 +88,7 @@ async function startEdgeApi(kind: FilterKind) {
   const handle = (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/token') {
-      request.resume();
-      request.on('end', () =>
-        sendJson(response, 200, { access_token: 'edge-token', token_type: 'Bearer', expires_in: 3600 }),
-      );
+      answerTokenRequest(request, response, 'edge-token');
       return;
     }
     if (request.headers.authorization !== 'Bearer edge-token') return sendJson(response, 401, {});

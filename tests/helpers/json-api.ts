@@ -36,3 +36,11 @@ export async function serveOnLoopback(
       }),
   };
 }
+
+/** A client-credentials token endpoint's answer: reads the request to its end, then hands out `token`. */
+export function answerTokenRequest(request: IncomingMessage, response: ServerResponse, token: string): void {
+  request.resume();
+  request.on('end', () =>
+    sendJson(response, 200, { access_token: token, token_type: 'Bearer', expires_in: 3600 }),
+  );
+}
