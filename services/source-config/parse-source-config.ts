@@ -170,6 +170,7 @@ export function parseSourceConfig(raw: unknown, origin: string): SourceConfig {
       },
       headers,
       pageSize: spec.pageSize,
+      maxPages: spec.maxPages,
       query: { ...DEFAULT_QUERY, ...file.query, ...spec.query },
       snapshot: spec.snapshot,
       dateFilter: dateFilterOf(file.dateFilter, spec.dateFilter, `${at}.dateFilter`, issues),

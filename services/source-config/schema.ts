@@ -199,6 +199,11 @@ export const RetrySchema = z.strictObject({
   maxDelayMs: z.number().int().min(1).default(20_000),
   /** No attempt starts later than this after the first one: a Lambda has a timeout to keep. */
   maxElapsedMs: z.number().int().min(0).default(60_000),
+  /**
+   * The longest `Retry-After` honoured. An API asking for more (a day, say) fails the page at once, saying so,
+   * rather than leaving a run asleep without a word; a later attempt within the limit still waits for it.
+   */
+  maxRetryAfterMs: z.number().int().min(0).default(900_000),
 });
 export type RetryConfig = z.infer<typeof RetrySchema>;
 
@@ -219,6 +224,11 @@ const DatasetFileSchema = z.strictObject({
   auth: AuthSchema.optional(),
   /** Rows asked per page: the API's maximum is usually best (fewer requests). */
   pageSize: z.number().int().min(1).max(50_000).default(50_000),
+  /**
+   * The most pages a night of the dataset may plan: a `total_pages` above it is refused as an API's mistake
+   * (planning a billion pages would exhaust memory long before the queue), naming the number.
+   */
+  maxPages: z.number().int().min(1).max(10_000_000).default(100_000),
   query: QueryNamesPatchSchema.optional(),
   dateFilter: DateFilterPatchSchema.optional(),
   response: ResponseShapePatchSchema.optional(),
@@ -236,7 +246,13 @@ export const SourceConfigFileSchema = z.strictObject({
   response: ResponseShapePatchSchema.optional(),
   rows: RowsPatchSchema.optional(),
   rateBudget: RateBudgetSchema.default({ maxConcurrentRequests: 4, requestsPerSecond: 20 }),
-  retry: RetrySchema.default({ maxAttempts: 6, baseDelayMs: 250, maxDelayMs: 20_000, maxElapsedMs: 60_000 }),
+  retry: RetrySchema.default({
+    maxAttempts: 6,
+    baseDelayMs: 250,
+    maxDelayMs: 20_000,
+    maxElapsedMs: 60_000,
+    maxRetryAfterMs: 900_000,
+  }),
   /** Per request, body included. */
   requestTimeoutMs: z.number().int().min(100).max(900_000).default(30_000),
   /** The nightly window: the whole calendar day, in this time zone, before the scheduled time. */

@@ -35,6 +35,8 @@ export interface DatasetSource {
   headers: HeaderValues;
   /** Rows asked per page. */
   pageSize: number;
+  /** The most pages a night may plan (schema.ts). */
+  maxPages: number;
   query: QueryNames;
   dateFilter: DateFilter;
   /** When the dataset is fetched whole, without the date filters (schema.ts). */

@@ -194,13 +194,17 @@ export class FleetApiSource implements FleetSource {
         page: request.page,
         pageSize: request.pageSize,
         invalidRows: source.rows.invalidRows,
+        maxPages: source.maxPages,
+        ...(request.expectedTotalPages === undefined
+          ? {}
+          : { expectedTotalPages: request.expectedTotalPages }),
         ...(reader === undefined ? {} : { checkRow: reader }),
       });
       const outcome: BodyOutcome = { failure: undefined, parsed: undefined };
       let stored: T;
       try {
         const body = this.ndjson(response, parser, outcome, what);
-        stored = await sink(asPlanned(body, outcome, request, what, response.status));
+        stored = await sink(body);
       } catch (error) {
         // The sink (an object store) may wrap what the body threw; the body's own failure says more.
         throw outcome.failure ?? error;
@@ -367,7 +371,7 @@ export class FleetApiSource implements FleetSource {
     const firstAt = this.timing.now();
     for (let failures = 0; ; ) {
       const allowedAt = this.notBefore.get(key);
-      if (allowedAt !== undefined) await this.timing.sleepUntil(allowedAt);
+      if (allowedAt !== undefined) await this.waitAsAsked(what, allowedAt);
       try {
         const result = await attempt();
         this.notBefore.delete(key);
@@ -377,6 +381,9 @@ export class FleetApiSource implements FleetSource {
         failures += 1;
         this.countFailure(error);
         const now = this.timing.now();
+        if (error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxRetryAfterMs) {
+          throw tooLongToWait(what, error.retryAfterMs, policy.maxRetryAfterMs, error);
+        }
         if (error.retryAfterMs !== undefined) {
           this.notBefore.set(key, Math.max(this.notBefore.get(key) ?? 0, now + error.retryAfterMs));
         }
@@ -400,6 +407,23 @@ export class FleetApiSource implements FleetSource {
         await this.timing.sleepUntil(nextAt);
       }
     }
+  }
+
+  /**
+   * Waits for the floor an earlier `Retry-After` set on this request, saying so when it is long enough to notice.
+   * Floors are capped when set (maxRetryAfterMs), so this never sleeps longer than the configuration allows.
+   */
+  private async waitAsAsked(what: string, allowedAt: number): Promise<void> {
+    const waitMs = allowedAt - this.timing.now();
+    if (waitMs <= 0) return;
+    if (waitMs >= NOTICEABLE_WAIT_MS) {
+      this.logger?.warn('waiting as the fleet API asked (Retry-After)', {
+        what,
+        waitMs,
+        until: new Date(allowedAt).toISOString(),
+      });
+    }
+    await this.timing.sleepUntil(allowedAt);
   }
 
   private countFailure(error: FleetApiTransientError): void {
@@ -444,30 +468,6 @@ interface BodyOutcome {
 /** `application/json`, `application/problem+json`, `application/vnd.fleet+json; charset=utf-8`, ... */
 const JSON_CONTENT_TYPE = /^\s*application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
-/**
- * The page's NDJSON, failed at its end (before the sink can commit it) when the API's `total_pages` is not the
- * one the page was planned with: the offset slices moved, and the page's rows may repeat or skip some.
- */
-async function* asPlanned(
-  ndjson: AsyncIterable<Uint8Array>,
-  outcome: BodyOutcome,
-  request: PageRequest,
-  what: string,
-  status: number,
-): AsyncGenerator<Uint8Array> {
-  yield* ndjson;
-  const expected = request.expectedTotalPages;
-  const actual = outcome.parsed?.totalPages;
-  if (expected !== undefined && actual !== undefined && actual !== expected) {
-    outcome.failure = new FleetApiTerminalError(
-      `fleet API's total_pages changed since planning: ${what} says ${actual}, the plan has ${expected}; ` +
-        'the rows of the window changed while the run was downloading, so its pages no longer line up (run the night again)',
-      status,
-    );
-    throw outcome.failure;
-  }
-}
-
 /** A body cut short is a connection that broke: worth asking again. Anything else about a body is not. */
 function bodyFailure(failure: PageFailure, what: string, status: number): FleetApiError {
   if (failure.kind === 'truncated') {
@@ -481,6 +481,29 @@ function bodyFailure(failure: PageFailure, what: string, status: number): FleetA
     );
   }
   return new FleetApiTerminalError(`fleet API sent an invalid ${what}: ${failure.message}`, status);
+}
+
+/** A wait this long is logged before it starts: a run that sleeps must say why. */
+const NOTICEABLE_WAIT_MS = 5_000;
+
+/**
+ * An API asking not to be called again for longer than the configuration allows: not worth waiting for within
+ * this run (a day's `Retry-After` would otherwise hold the run asleep without a word), so the page fails now,
+ * naming the wait.
+ */
+function tooLongToWait(
+  what: string,
+  retryAfterMs: number,
+  maxRetryAfterMs: number,
+  cause: FleetApiTransientError,
+): FleetApiTerminalError {
+  return new FleetApiTerminalError(
+    `fleet API asked to wait ${Math.ceil(retryAfterMs / 1000)} s before asking for ${what} again (Retry-After), ` +
+      `longer than the ${Math.ceil(maxRetryAfterMs / 1000)} s fleet-etl waits (retry.maxRetryAfterMs in the source ` +
+      `configuration); last: ${cause.message}`,
+    cause.status,
+    { cause },
+  );
 }
 
 function giveUp(last: FleetApiTransientError, summary: string): FleetApiTransientError {

@@ -24,10 +24,17 @@ export type PageFailureKind =
   | 'malformed'
   /** JSON, but not the envelope the configuration describes. */
   | 'envelope'
-  /** More rows than the page size, a row or an envelope too large to be a page's. */
+  /** More rows than the page size, a row or an envelope too large to be a page's, more pages than a night may plan. */
   | 'oversized'
+  /** `total_pages` is not the one the page was planned with: the offset slices moved since planning. */
+  | 'replanned'
   /** The API answered another page than the one asked for. */
   | 'wrong-page'
+  /**
+   * The page's rows do not fit its own `total_pages`: rows on a page past the last, or a page before the last with
+   * fewer rows than asked (offset slices would then skip rows: the API may cap its page size below ours).
+   */
+  | 'inconsistent'
   /** Too many rows break the row schema (or one does, when invalid rows fail the page). */
   | 'invalid-rows';
 
@@ -61,6 +68,10 @@ export interface PageParserOptions {
   /** Without it, rows are parsed (the body must be valid) but neither checked nor emitted: planning needs only total_pages. */
   checkRow?: RowCheck;
   invalidRows: InvalidRows;
+  /** `total_pages` as the plan knew it (PageRequest.expectedTotalPages): another answer fails the page. */
+  expectedTotalPages?: number;
+  /** The most pages a night may plan (the dataset's `maxPages`): a larger `total_pages` fails the page. */
+  maxPages?: number;
   /**
    * Guards against hostile or broken bodies, which would otherwise be held in memory: the envelope's size, and
    * how long a row may be while the parser waits for its end. The defaults (1 Mi characters) are far above a row's.
@@ -95,6 +106,46 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Whether a page's row count contradicts its `total_pages`, as an API that ignores `page` or the page size, or
+ * counts wrong, answers: pages are offset slices of `pageSize` rows, so every page before the last is full and no
+ * page after it has rows. Taken on trust, such answers store rows twice or never (`total_pages: 0` with rows on
+ * page 1 would store nothing and succeed).
+ */
+export function pageInconsistency(
+  page: number,
+  totalPages: number,
+  pageSize: number,
+  rows: number,
+): string | undefined {
+  if (page > totalPages && rows > 0) {
+    return `total_pages is ${totalPages}, yet page ${page} has ${rows} row(s)`;
+  }
+  if (page < totalPages && rows < pageSize) {
+    return (
+      `page ${page} of ${totalPages} has ${rows} row(s), fewer than the ${pageSize} asked: only the last page ` +
+      "may be short (if the API caps its page size below that, set the dataset's pageSize to its maximum)"
+    );
+  }
+  return undefined;
+}
+
+/** With a count of items, the last page's rows are known exactly: what the pages before it did not hold. */
+function lastPageInconsistency(
+  page: number,
+  totalPages: number,
+  pageSize: number,
+  totalItems: number,
+  rows: number,
+  totalName: string,
+): string | undefined {
+  if (page !== totalPages) return undefined;
+  const expected = totalItems - (totalPages - 1) * pageSize;
+  return rows === expected
+    ? undefined
+    : `${totalName} is ${totalItems} items: page ${page} of ${totalPages} should have ${expected} row(s), it has ${rows}`;
+}
 const NEWLINE = 0x0a;
 
 const DEFAULT_MAX_ENVELOPE_CHARS = 1024 * 1024;
@@ -204,6 +255,27 @@ export class PageBodyParser {
         return this.fail('wrong-page', `the API answered page ${String(echoed).slice(0, 20)} instead`);
       }
     }
+    const { expectedTotalPages, maxPages } = this.options;
+    if (maxPages !== undefined && totalPages > maxPages) {
+      return this.fail(
+        'oversized',
+        `total_pages is ${totalPages}, more than the ${maxPages} pages a night may plan (maxPages in the source ` +
+          'configuration; raise it if the API is right)',
+      );
+    }
+    if (expectedTotalPages !== undefined && totalPages !== expectedTotalPages) {
+      return this.fail(
+        'replanned',
+        `total_pages changed since planning: the page says ${totalPages}, the plan has ${expectedTotalPages}; the ` +
+          'rows of the window changed while the run was downloading, so its pages no longer line up (run the night again)',
+      );
+    }
+    const inconsistency =
+      pageInconsistency(page, totalPages, pageSize, this.rowsSeen) ??
+      (shape.total.counts === 'items'
+        ? lastPageInconsistency(page, totalPages, pageSize, total, this.rowsSeen, pathText(shape.total.path))
+        : undefined);
+    if (inconsistency !== undefined) return this.fail('inconsistent', inconsistency);
     const rejectedFailure = this.tooManyRejected(this.rowsSeen);
     if (rejectedFailure) return this.fail('invalid-rows', rejectedFailure);
     return {

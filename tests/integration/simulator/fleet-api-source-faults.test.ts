@@ -82,7 +82,7 @@ describe('FleetApiSource when the API misbehaves', () => {
 
   it('fails terminally on a bad row, naming its index and field', async () => {
     const error = await failureOf(
-      json(200, { page: 2, total_pages: 3, data: [validRow, { ...validRow, created_at: 'yesterday' }] }),
+      json(200, { page: 2, total_pages: 2, data: [validRow, { ...validRow, created_at: 'yesterday' }] }),
     );
 
     expect(error).toBeInstanceOf(TerminalError);

@@ -50,7 +50,7 @@ describe('simulator knobs of the fault suite, and how the source meets them', ()
         name: 'FleetApiTerminalError',
         message: expect.stringMatching(
           new RegExp(
-            `total_pages changed since planning: sensors page 2 says ${planned + 2}, the plan has ${planned}`,
+            `sensors page 2: total_pages changed since planning: the page says ${planned + 2}, the plan has ${planned}`,
           ),
         ),
       });

@@ -10,7 +10,8 @@ const row = {
   sensor_value: 1,
   created_at: '2026-11-24T10:00:00.000Z',
 };
-const page = (n: number, rows: unknown[] = [row], totalPages = 3) =>
+/** Page n as the last page (any number of rows), unless told otherwise: a consistent slice (pageInconsistency). */
+const page = (n: number, rows: unknown[] = [row], totalPages = n) =>
   json(200, { page: n, total_pages: totalPages, data: rows });
 const request: PageRequest = {
   dataset: 'sensors',
@@ -80,7 +81,7 @@ describe('FleetApiSource retries', () => {
 
     const fetched = await source.fetchPage(request, sink);
 
-    expect(fetched).toMatchObject({ totalPages: 3, rows: 1, rejected: [] });
+    expect(fetched).toMatchObject({ totalPages: 2, rows: 1, rejected: [] });
     const [first, second] = pageRequests();
     expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(3_000);
     expect(source.stats()).toMatchObject({ retries: 1, transientFailures: { 'HTTP 429': 1 } });
@@ -137,6 +138,50 @@ describe('FleetApiSource retries', () => {
     expect((pageRequests()[1]?.at ?? 0) - givenUpAt).toBeGreaterThanOrEqual(120_000);
   });
 
+  it('fails the page at once, naming the wait, when Retry-After is longer than it may wait (a day, say)', async () => {
+    const { source, timing, pageRequests } = setup([json(429, {}, { 'retry-after': '86400' }), page(2)]);
+
+    const startedAt = timing.now();
+    const error: unknown = await source.fetchPage(request, memorySink().sink).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(FleetApiTerminalError);
+    expect(String(error)).toMatch(
+      /asked to wait 86400 s before asking for sensors page 2 again \(Retry-After\), longer than the 900 s fleet-etl waits \(retry\.maxRetryAfterMs/,
+    );
+    expect(pageRequests()).toHaveLength(1);
+    expect(timing.now() - startedAt).toBe(0);
+  });
+
+  it('refuses a total_pages above the dataset’s maxPages before planning a page of it', async () => {
+    const { source } = setup([page(1, [row], 1_000_000_000)], {
+      datasets: {
+        vehicles: { endpoint: '/v1/vehicles' },
+        sensors: { endpoint: '/v1/sensors', maxPages: 500 },
+      },
+    });
+
+    const error: unknown = await source
+      .countPages({ ...request, page: 1, pageSize: 1 })
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(FleetApiTerminalError);
+    expect(String(error)).toMatch(
+      /invalid sensors page 1: total_pages is 1000000000, more than the 500 pages a night may plan \(maxPages/,
+    );
+  });
+
+  it('refuses a page whose rows contradict its total_pages, without storing it', async () => {
+    const { source } = setup([page(1, [row], 0)]);
+    const { sink, calls } = memorySink();
+
+    const error: unknown = await source.fetchPage({ ...request, page: 1 }, sink).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(FleetApiTerminalError);
+    expect(String(error)).toMatch(/invalid sensors page 1: total_pages is 0, yet page 1 has 1 row\(s\)/);
+    // The sink was called once and its input failed at its end: a store, which commits only a whole input, keeps nothing.
+    expect(calls).toHaveLength(1);
+  });
+
   it('does not retry what cannot heal: a 4xx, a body that is not JSON', async () => {
     for (const reply of [
       json(400, { error: 'invalid_request', parameter: 'pageSize' }),
@@ -152,8 +197,8 @@ describe('FleetApiSource retries', () => {
 
   it('retries a body cut short, cleanly ended or dropped, and gives the sink a fresh start each time', async () => {
     const { source, pageRequests } = setup([
-      json(200, '{"page":2,"total_pages":3,"data":[{"vehicle_id":"V1","tim'),
-      () => brokenBody('{"page":2,"total_pages":3,"data":['),
+      json(200, '{"page":2,"total_pages":2,"data":[{"vehicle_id":"V1","tim'),
+      () => brokenBody('{"page":2,"total_pages":2,"data":['),
       page(2, [row, row]),
     ]);
     const { sink, calls } = memorySink();
@@ -254,7 +299,7 @@ describe('FleetApiSource tokens and requests', () => {
 
   it('counts pages for the planner without checking rows', async () => {
     const { source } = setup([page(1, [{ anything: true }], 42)]);
-    await expect(source.countPages({ ...request, page: 1 })).resolves.toBe(42);
+    await expect(source.countPages({ ...request, page: 1, pageSize: 1 })).resolves.toBe(42);
   });
 
   it('windows nights in the configured time zone', () => {

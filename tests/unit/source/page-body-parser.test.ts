@@ -87,20 +87,32 @@ const jsonRow = fc.letrec((tie) => ({
 })).value;
 
 /** A valid page body: rows anywhere the shape says, extra envelope members before and after them. */
-const validBody = fc.record({
-  rows: fc.array(jsonRow, { maxLength: 20 }),
-  totalPages: fc.nat({ max: 1000 }),
-  before: fc.dictionary(
-    trickyString.map((k) => `b${k}`),
-    jsonRow,
-    { maxKeys: 2 },
-  ),
-  after: fc.dictionary(
-    trickyString.map((k) => `a${k}`),
-    jsonRow,
-    { maxKeys: 2 },
-  ),
-  spaces: fc.constantFrom('', ' ', '\n  '),
+const validBody = fc
+  .record({
+    rows: fc.array(jsonRow, { maxLength: 20 }),
+    totalPages: fc.nat({ max: 1000 }),
+    before: fc.dictionary(
+      trickyString.map((k) => `b${k}`),
+      jsonRow,
+      { maxKeys: 2 },
+    ),
+    after: fc.dictionary(
+      trickyString.map((k) => `a${k}`),
+      jsonRow,
+      { maxKeys: 2 },
+    ),
+    spaces: fc.constantFrom('', ' ', '\n  '),
+  })
+  .map((body) => ({
+    ...body,
+    // A page's rows agree with its total_pages (pageInconsistency): rows mean at least one page, none may mean none.
+    totalPages: body.rows.length === 0 ? Math.min(body.totalPages, 1) : Math.max(body.totalPages, 1),
+  }));
+
+/** Page 1 of a valid body: full (page size = its rows) when more pages follow it, any size when it is the last. */
+const pageOneOf = (body: { rows: unknown[]; totalPages: number }): Partial<PageParserOptions> => ({
+  page: 1,
+  pageSize: body.totalPages > 1 ? body.rows.length : 1000,
 });
 
 function render(body: {
@@ -163,7 +175,7 @@ describe('the page body parser (properties)', () => {
       fc.property(validBody, fc.array(fc.nat(), { maxLength: 8 }), (body, cuts) => {
         const text = render(body);
         for (const pieces of [split(text, cuts), splitBytes(text, cuts)]) {
-          const result = parsePageBody(pieces, options());
+          const result = parsePageBody(pieces, options(pageOneOf(body)));
           expect(result).toMatchObject({ ok: true, totalPages: body.totalPages, rows: body.rows.length });
           if (result.ok) expect(linesOf(result.ndjsonAll)).toEqual(parseJsonText(JSON.stringify(body.rows)));
         }
@@ -296,7 +308,7 @@ describe('the page body parser', () => {
       ],
     });
 
-    const result = parsePageBody([body], sensors);
+    const result = parsePageBody([body], { ...sensors, pageSize: 2 });
 
     expect(result).toMatchObject({ ok: true, totalPages: 7, rows: 2, rejected: [] });
     expect(result.ok && result.ndjsonAll).toBe(
@@ -312,9 +324,9 @@ describe('the page body parser', () => {
     };
     const body = '{"result":{"items":[{"a":1},{"a":[2,"]"]}],"next":null},"meta":{"count":2501}}';
 
-    const result = parsePageBody(split(body, [3, 17, 30]), options({ shape, pageSize: 500 }));
+    const result = parsePageBody(split(body, [3, 17, 30]), options({ shape, pageSize: 2 }));
 
-    expect(result).toMatchObject({ ok: true, totalPages: 6, rows: 2 });
+    expect(result).toMatchObject({ ok: true, totalPages: 1251, rows: 2 });
   });
 
   it.each([
@@ -337,6 +349,49 @@ describe('the page body parser', () => {
     ['another page', '{"page":2,"total_pages":3,"data":[]}', 'wrong-page'],
   ])('refuses %s as %s', (_what, body, kind) => {
     expect(parsePageBody([body], options())).toMatchObject({ ok: false, failure: { kind } });
+  });
+
+  it.each([
+    [
+      'rows on page 1 of total_pages 0',
+      { page: 1, pageSize: 2 },
+      '{"page":1,"total_pages":0,"data":[{"a":1}]}',
+      'total_pages is 0, yet page 1 has 1 row(s)',
+    ],
+    [
+      'rows on a page past the last',
+      { page: 4, pageSize: 2 },
+      '{"page":4,"total_pages":3,"data":[{"a":1},{"a":2}]}',
+      'total_pages is 3, yet page 4 has 2 row(s)',
+    ],
+    [
+      'a short page before the last (the API caps its page size below ours)',
+      { page: 1, pageSize: 3 },
+      '{"page":1,"total_pages":2,"data":[{"a":1},{"a":2}]}',
+      'page 1 of 2 has 2 row(s), fewer than the 3 asked',
+    ],
+    [
+      'a last page whose rows disagree with the item count',
+      { page: 2, pageSize: 2, shape: { ...seedShape, total: { path: ['total'], counts: 'items' as const } } },
+      '{"page":2,"total":3,"data":[{"a":1},{"a":2}]}',
+      'total is 3 items: page 2 of 2 should have 1 row(s), it has 2',
+    ],
+  ])('refuses %s as inconsistent', (_what, overrides, body, message) => {
+    expect(parsePageBody([body], options(overrides))).toMatchObject({
+      ok: false,
+      failure: { kind: 'inconsistent', message: expect.stringContaining(message) },
+    });
+  });
+
+  it('takes a last page of any size, and an empty last page of an empty night', () => {
+    for (const body of [
+      '{"page":2,"total_pages":2,"data":[{"a":1}]}',
+      '{"page":1,"total_pages":0,"data":[]}',
+      '{"page":3,"total_pages":2,"data":[]}',
+    ]) {
+      const page = Number(/"page":(\d+)/.exec(body)?.[1]);
+      expect(parsePageBody([body], options({ page, pageSize: 2 }))).toMatchObject({ ok: true });
+    }
   });
 
   it('refuses more rows than the page size', () => {
@@ -433,7 +488,7 @@ describe('the page body parser', () => {
 
   it('reads total_pages without checking rows when it only counts (planning)', () => {
     const body = JSON.stringify({ page: 1, total_pages: 4, data: [{ not: 'a sensor row' }] });
-    expect(parsePageBody([body], options({ checkRow: undefined }))).toMatchObject({
+    expect(parsePageBody([body], options({ checkRow: undefined, pageSize: 1 }))).toMatchObject({
       ok: true,
       totalPages: 4,
       rows: 0,

@@ -44,6 +44,7 @@ describe('the source configuration', () => {
       },
       headers: {},
       pageSize: 50_000,
+      maxPages: 100_000,
       query: {
         from: 'fromCreationDate',
         to: 'toCreationDate',
