@@ -17,10 +17,58 @@ const instant = z.iso.datetime({ offset: true }).overwrite((text) => {
   return Number.isNaN(time) ? text : new Date(time).toISOString();
 });
 
+/**
+ * A UTF-16 surrogate without its pair: JSON allows the escape (`"\ud800"`), zod's string accepts it, but it is not
+ * Unicode text, and the engines refuse it when they write Parquet, failing the whole page instead of this row.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Text an engine can store: 1 to `max` characters, valid Unicode. */
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((value) => !LONE_SURROGATE.test(value), 'is not valid Unicode text (a lone surrogate)');
+
+/**
+ * Partition values that read back as SQL NULL: Hive writes a NULL partition as `__HIVE_DEFAULT_PARTITION__`, and
+ * DuckDB's hive partitioning reads a folder `=NULL` or `=null` as NULL too. Stored, such a type would merge with
+ * the others into one NULL group of the answer.
+ */
+const NULL_PARTITION_VALUES = new Set(['null', '__hive_default_partition__']);
+
+/**
+ * A partition folder is `<column>=<value>` with the value percent-encoded (a CJK character takes 9 bytes), and file
+ * systems and S3's console cap a name at 255 bytes: `vehicle_type=` leaves 242.
+ */
+const MAX_ENCODED_PARTITION_VALUE = 242;
+
+/** Its length as encodeURIComponent writes it; text that is not Unicode is left for the surrogate check to name. */
+function percentEncodedLength(value: string): number {
+  try {
+    return encodeURIComponent(value).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** A value a table is partitioned by: stored as a folder name, it must read back as itself. */
+export const partitionValue = (max: number) =>
+  text(max)
+    .refine(
+      (value) => !NULL_PARTITION_VALUES.has(value.toLowerCase()),
+      'reads back as NULL when it names a partition (null, __HIVE_DEFAULT_PARTITION__)',
+    )
+    .refine(
+      (value) => percentEncodedLength(value) <= MAX_ENCODED_PARTITION_VALUE,
+      `is too long to name a partition folder (more than ${MAX_ENCODED_PARTITION_VALUE} bytes percent-encoded)`,
+    );
+
 /** A vehicle as the fleet API lists it; `created_at` is what the API's creation-date filters apply to. */
 export const VehicleRowSchema = z.object({
-  vehicle_id: z.string().min(1).max(64),
-  vehicle_type: z.string().min(1).max(64),
+  vehicle_id: text(64),
+  vehicle_type: partitionValue(64),
   created_at: instant,
 });
 export type VehicleRow = z.infer<typeof VehicleRowSchema>;
@@ -30,7 +78,7 @@ export type VehicleRow = z.infer<typeof VehicleRowSchema>;
  * recorded it: a reading may be created a day after it was measured, so it is fetched in a later window.
  */
 export const SensorRowSchema = z.object({
-  vehicle_id: z.string().min(1).max(64),
+  vehicle_id: text(64),
   timestamp: z.number().int().min(0),
   sensor_value: z.number().finite().nullable(),
   created_at: instant,

@@ -87,6 +87,48 @@ describe('the row reader', () => {
   });
 });
 
+describe('the row reader, for values a partition folder or an engine cannot keep', () => {
+  const vehicle = (vehicle_type: string) => ({
+    vehicle_id: 'V1',
+    vehicle_type,
+    created_at: '2026-11-24T16:00:00.000Z',
+  });
+  const read = rowReader('vehicles', DEFAULT_ROWS);
+
+  it.each(['NULL', 'null', 'Null', '__HIVE_DEFAULT_PARTITION__', '__hive_default_partition__'])(
+    'rejects the vehicle type %s, which reads back as NULL from a partition folder',
+    (type) => {
+      expect(read(vehicle(type))).toEqual({
+        ok: false,
+        reason: expect.stringContaining('vehicle_type: reads back as NULL when it names a partition'),
+      });
+    },
+  );
+
+  it('rejects a vehicle type whose percent-encoded folder name would pass 255 bytes, and keeps one that fits', () => {
+    // A CJK character is 3 UTF-8 bytes, 9 characters percent-encoded: 26 fit in 242, 27 do not.
+    expect(read(vehicle('中'.repeat(26)))).toMatchObject({ ok: true });
+    expect(read(vehicle('中'.repeat(27)))).toEqual({
+      ok: false,
+      reason: expect.stringContaining('vehicle_type: is too long to name a partition folder'),
+    });
+  });
+
+  it('rejects a lone surrogate in any text column, as a row of its own rather than a failed page', () => {
+    const lone = JSON.parse('"bus\\ud800"') as string;
+    expect(read(vehicle(lone))).toEqual({
+      ok: false,
+      reason: expect.stringContaining('vehicle_type: is not valid Unicode text (a lone surrogate)'),
+    });
+    expect(rowReader('sensors', DEFAULT_ROWS)({ ...reading, vehicle_id: lone })).toEqual({
+      ok: false,
+      reason: expect.stringContaining('vehicle_id: is not valid Unicode text'),
+    });
+    // A surrogate pair is one character (an emoji), valid text.
+    expect(read(vehicle(JSON.parse('"bus \\ud83d\\ude9a"') as string))).toMatchObject({ ok: true });
+  });
+});
+
 describe('the row reader, for what APIs leave out or write otherwise', () => {
   it('reads created_at in epoch seconds or milliseconds as ISO 8601 in UTC', () => {
     const seconds = rowReader('vehicles', { ...DEFAULT_ROWS, createdAtFormat: 'epoch-seconds' });
