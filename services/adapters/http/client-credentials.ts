@@ -95,8 +95,14 @@ export class ClientCredentialsTokens {
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',
     };
+    // What the request carries that must not come back in a message: the secret, and the Basic credentials.
+    const secrets = [secret];
     if (auth.credentialsIn === 'basic-header') {
-      headers.authorization = `Basic ${Buffer.from(`${formEncode(auth.clientId)}:${formEncode(secret)}`).toString('base64')}`;
+      const credentials = Buffer.from(`${formEncode(auth.clientId)}:${formEncode(secret)}`).toString(
+        'base64',
+      );
+      headers.authorization = `Basic ${credentials}`;
+      secrets.push(credentials);
     } else {
       form.set('client_id', auth.clientId);
       form.set('client_secret', secret);
@@ -115,7 +121,7 @@ export class ClientCredentialsTokens {
       );
       status = response.status;
       if (!response.ok) {
-        throw await failureOf(response, 'fleet API token request failed', [secret], timing.now());
+        throw await failureOf(response, 'fleet API token request failed', secrets, timing.now());
       }
       text = await readText(response, 'the token request', timeoutMs);
     } finally {

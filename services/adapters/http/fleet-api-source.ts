@@ -169,10 +169,15 @@ export class FleetApiSource implements FleetSource {
     sink: PageSink<T>,
     emitRows: boolean,
   ): Promise<FetchedPage<T>> {
-    const { response, release, token } = await this.authorizedGet(source, url, what);
+    const { response, release, token, secretHeaderValues } = await this.authorizedGet(source, url, what);
     try {
       if (!response.ok) {
-        throw await failureOf(response, `fleet API failed ${what}`, [token], this.timing.now());
+        throw await failureOf(
+          response,
+          `fleet API failed ${what}`,
+          [token, ...secretHeaderValues],
+          this.timing.now(),
+        );
       }
       const contentType = response.headers.get('content-type');
       if (contentType !== null && !JSON_CONTENT_TYPE.test(contentType)) {
@@ -270,10 +275,10 @@ export class FleetApiSource implements FleetSource {
     source: DatasetSource,
     url: URL,
     what: string,
-  ): Promise<{ response: Response; release: Release; token: string }> {
+  ): Promise<{ response: Response; release: Release; token: string; secretHeaderValues: string[] }> {
     const tokens = this.tokensFor(source.auth);
     // The token comes before the slot: a request waiting for a token must not hold a slot the token request needs.
-    const extraHeaders = await this.headersOf(source);
+    const { headers: extraHeaders, secretValues: secretHeaderValues } = await this.headersOf(source);
     let token = await tokens.current();
     let exchange = await this.get(url, token, what, extraHeaders);
     if (exchange.response.status === 401) {
@@ -295,16 +300,27 @@ export class FleetApiSource implements FleetSource {
         );
       }
     }
-    return { ...exchange, token };
+    return { ...exchange, token, secretHeaderValues };
   }
 
-  /** The dataset's configured headers, secrets read by name (each read is the Secrets port's, cached there). */
-  private async headersOf(source: DatasetSource): Promise<Record<string, string>> {
+  /**
+   * The dataset's configured headers, secrets read by name (each read is the Secrets port's, cached there), and the
+   * secret values among them, which no message may quote.
+   */
+  private async headersOf(
+    source: DatasetSource,
+  ): Promise<{ headers: Record<string, string>; secretValues: string[] }> {
     const headers: Record<string, string> = {};
+    const secretValues: string[] = [];
     for (const [name, value] of Object.entries(source.headers)) {
-      headers[name] = typeof value === 'string' ? value : await this.secrets.get(value.secretName);
+      if (typeof value === 'string') {
+        headers[name] = value;
+      } else {
+        headers[name] = await this.secrets.get(value.secretName);
+        secretValues.push(headers[name]);
+      }
     }
-    return headers;
+    return { headers, secretValues };
   }
 
   private async get(

@@ -10,7 +10,15 @@ const ErrorBodySchema = z.object({
   parameter: z.string().max(64).optional(),
 });
 
-/** One HTTP exchange; failing to get any response is transient. */
+/** Redirects followed per request, as browsers cap them (fetch's own limit is 20). */
+const MAX_REDIRECTS = 5;
+
+/**
+ * One HTTP exchange; failing to get any response is transient. Redirects are followed here, and only within the
+ * request's origin: fetch would follow a 307 to any host and re-send the body there (a client secret sent in the
+ * form body), and it keeps every header but `authorization` (a secret header the configuration adds). A redirect
+ * to another origin fails the request, naming that origin, before anything is sent to it.
+ */
 export async function send(
   fetcher: typeof fetch,
   url: URL | string,
@@ -18,11 +26,51 @@ export async function send(
   what: string,
   timeoutMs: number,
 ): Promise<Response> {
-  try {
-    return await fetcher(url, init);
-  } catch (error) {
-    throw unreachable(error, what, timeoutMs);
+  let target = new URL(url);
+  let request: RequestInit = { ...init, redirect: 'manual' };
+  for (let redirects = 0; ; redirects += 1) {
+    let response: Response;
+    try {
+      response = await fetcher(target, request);
+    } catch (error) {
+      throw unreachable(error, what, timeoutMs);
+    }
+    const location = REDIRECT_STATUSES.has(response.status) ? response.headers.get('location') : null;
+    if (location === null) return response;
+    await discard(response);
+    const next = redirectTarget(location, target, response.status, what, redirects);
+    // 303, and 301/302 after a POST, are followed with a GET without the body (RFC 9110 §15.4, as fetch does).
+    const asGet =
+      response.status === 303 ||
+      ((response.status === 301 || response.status === 302) && request.method === 'POST');
+    request = asGet ? { ...request, method: 'GET', body: null } : request;
+    target = next;
   }
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+function redirectTarget(location: string, from: URL, status: number, what: string, redirects: number): URL {
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch {
+    throw new FleetApiTerminalError(
+      `fleet API redirected ${what} (HTTP ${status}) to an invalid location`,
+      status,
+    );
+  }
+  if (next.origin !== from.origin) {
+    throw new FleetApiTerminalError(
+      `fleet API redirected ${what} (HTTP ${status}) to another origin, ${next.origin}; not followed, since the ` +
+        `request's credentials would go there (point the configuration at ${next.origin} if it is the API)`,
+      status,
+    );
+  }
+  if (redirects >= MAX_REDIRECTS) {
+    throw new FleetApiTerminalError(`fleet API redirected ${what} more than ${MAX_REDIRECTS} times`, status);
+  }
+  return next;
 }
 
 export async function readText(response: Response, what: string, timeoutMs: number): Promise<string> {
@@ -135,11 +183,30 @@ async function errorDetail(response: Response): Promise<string> {
     .slice(0, 300);
 }
 
+/**
+ * Removes secrets from text an API sent back (an error body), in the forms they travel in as well as their own: an
+ * API that echoes the request may quote the secret form-encoded, percent-encoded or base64-encoded.
+ */
 export function scrub(text: string, secrets: readonly string[]): string {
-  return secrets.reduce(
-    (result, secret) => (secret === '' ? result : result.replaceAll(secret, '[redacted]')),
-    text,
-  );
+  let result = text;
+  for (const secret of secrets) {
+    for (const form of encodedForms(secret)) result = result.replaceAll(form, '[redacted]');
+  }
+  return result;
+}
+
+/** A secret as it may appear on the wire; the longest first, so a form containing another is removed whole. */
+function encodedForms(secret: string): string[] {
+  if (secret === '') return [];
+  const forms = new Set([
+    secret,
+    encodeURIComponent(secret),
+    encodeURIComponent(secret).replace(/%20/g, '+'),
+    Buffer.from(secret).toString('base64'),
+    Buffer.from(secret).toString('base64').replace(/=+$/, ''),
+    Buffer.from(secret).toString('base64url'),
+  ]);
+  return [...forms].filter((form) => form !== '').sort((a, b) => b.length - a.length);
 }
 
 /** Lets go of an unwanted body so its connection can be reused or closed. */
