@@ -102,7 +102,8 @@ export class AthenaS3 {
         new PutObjectCommand({
           Bucket: bucket,
           Key: key,
-          Body: body,
+          // A string body would be sent as a stream of unknown length.
+          Body: typeof body === 'string' ? Buffer.from(body) : body,
           ...(kmsKey === undefined ? {} : { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: kmsKey }),
         }),
       ),

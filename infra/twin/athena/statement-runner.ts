@@ -341,7 +341,10 @@ class DuckDbRun {
     const localRoot = new URL(this.#localUrl(writtenRoot)).pathname;
     const before = new Set(await filesBelow(localRoot));
     // The bridge names written files after a run id; the query execution id names them here.
-    await executor.run(plan, scope.queryExecutionId);
+    await executor.run(
+      plan.kind === 'createTableAs' ? { ...plan, location: this.#localUrl(plan.location) } : plan,
+      scope.queryExecutionId,
+    );
     const written = (await filesBelow(localRoot)).filter((file) => !before.has(file)).sort();
     const partitionFolders = [
       ...new Set(written.map((file) => path.dirname(path.relative(localRoot, file)))),
