@@ -1,4 +1,7 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { TwinAthena } from './athena/athena-service.js';
+import { GlueCatalog } from './athena/glue-catalog.js';
+import { TwinGlue } from './athena/glue-service.js';
 import { type DynamoDbEmulator, startDynamoDbEmulator } from './emulators/dynamodb-emulator.js';
 import { type S3SqsEmulator, startS3SqsEmulator } from './emulators/s3-sqs-emulator.js';
 import { TwinEventRouter } from './events/event-router.js';
@@ -28,6 +31,8 @@ const ENDPOINT_VARIABLES = [
   'AWS_ENDPOINT_URL_SECRETS_MANAGER',
   'AWS_ENDPOINT_URL_EVENTBRIDGE',
   'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ENDPOINT_URL_ATHENA',
+  'AWS_ENDPOINT_URL_GLUE',
 ] as const;
 
 /** The synthesized stack deployed on loopback: emulators behind an IAM-enforcing front. */
@@ -38,6 +43,9 @@ export class CloudTwin {
   readonly events: TwinEventLog;
   /** The buses' rules, targets and archives: what PutEvents accepted, routed. */
   readonly bus: TwinEventRouter;
+  /** Athena's queries and the Glue Data Catalog they fill. */
+  readonly athena: TwinAthena;
+  readonly glue: GlueCatalog;
   readonly #callers: CallerRegistry;
   readonly #emulator: S3SqsEmulator;
   readonly #dynamodb: DynamoDbEmulator;
@@ -53,6 +61,8 @@ export class CloudTwin {
       secrets: TwinSecrets;
       events: TwinEventLog;
       dynamodb: DynamoDbEmulator;
+      athena: TwinAthena;
+      glue: GlueCatalog;
     },
   ) {
     this.model = model;
@@ -63,6 +73,8 @@ export class CloudTwin {
     this.#dynamodb = parts.dynamodb;
     this.secrets = parts.secrets;
     this.events = parts.events;
+    this.athena = parts.athena;
+    this.glue = parts.glue;
     this.bus = new TwinEventRouter({
       model,
       authorizer,
@@ -89,6 +101,8 @@ export class CloudTwin {
         await emulator.stop();
         throw error;
       });
+      const glue = new GlueCatalog(model.glueDatabases.values());
+      const athena = new TwinAthena({ model, authorizer, callers, catalog: glue, endpoint: listener.url });
       const front = serveAwsFront(listener, {
         model,
         authorizer,
@@ -98,8 +112,17 @@ export class CloudTwin {
         secrets,
         events,
         dynamodb,
+        athena,
+        glue: new TwinGlue(glue, authorizer),
       });
-      return new CloudTwin(model, authorizer, emulator, front, { callers, secrets, events, dynamodb });
+      return new CloudTwin(model, authorizer, emulator, front, {
+        callers,
+        secrets,
+        events,
+        dynamodb,
+        athena,
+        glue,
+      });
     } catch (error) {
       await listener.close();
       throw error;
@@ -193,6 +216,7 @@ export class CloudTwin {
   }
 
   async stop(): Promise<void> {
+    await this.athena.idle();
     await this.#front.stop();
     await this.#emulator.stop();
     await this.#dynamodb.stop();

@@ -19,7 +19,8 @@ export class CallerRegistry {
 
   /** Issues (or returns again) the credentials of a caller. */
   credentialsFor(caller: Caller): SessionCredentials {
-    const seed = digest(`${caller.role.arn}/${caller.sessionName}`);
+    const via = caller.calledVia === undefined ? '' : `/via/${caller.calledVia}`;
+    const seed = digest(`${caller.role.arn}/${caller.sessionName}${via}`);
     const accessKeyId = `ASIA${seed.slice(0, 16)}`;
     this.#callers.set(accessKeyId, caller);
     return { accessKeyId, secretAccessKey: seed.slice(16, 56), sessionToken: `twin-${seed.slice(0, 32)}` };

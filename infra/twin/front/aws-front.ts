@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as z from 'zod';
+import type { TwinAthena } from '../athena/athena-service.js';
+import type { TwinGlue } from '../athena/glue-service.js';
 import type { DynamoDbEmulator } from '../emulators/dynamodb-emulator.js';
 import type { Caller, IamAuthorizer } from '../iam/iam-authorizer.js';
 import type { StackModel, TwinQueue } from '../template/stack-model.js';
@@ -37,6 +39,9 @@ export interface AwsFrontOptions {
   events: TwinEventLog;
   /** dynalite, which the front completes with TransactWriteItems. */
   dynamodb: DynamoDbEmulator;
+  /** Athena and the Glue Data Catalog, answered by the twin itself (infra/twin/athena). */
+  athena: TwinAthena;
+  glue: TwinGlue;
 }
 
 /** A request the front refused as AWS would: who, what, on what, and AWS's message. */
@@ -319,6 +324,18 @@ export function serveAwsFront(listener: LoopbackListener, options: AwsFrontOptio
         return eventBridge(caller, request, body);
       case 'dynamodb':
         return dynamodb(caller, request, body);
+      case 'athena':
+        return options.athena.handle(
+          caller,
+          String(request.headers['x-amz-target'] ?? '').replace(/^AmazonAthena\./, ''),
+          JSON.parse(body.toString('utf8') || '{}'),
+        );
+      case 'glue':
+        return options.glue.handle(
+          caller,
+          String(request.headers['x-amz-target'] ?? '').replace(/^AWSGlue\./, ''),
+          JSON.parse(body.toString('utf8') || '{}'),
+        );
       default:
         return jsonError(
           400,

@@ -62,7 +62,13 @@ export function s3Operation(
   const checks: IamCheck[] = [];
   let name: string;
   let missingKeyNeedsListBucket = false;
-  const kms = bucketOf(bucket)?.encryptionKeyArn;
+  // A write that names its own KMS key (Athena's results under the workgroup's SSE_KMS key) is encrypted with it,
+  // not the bucket's default (https://docs.aws.amazon.com/AmazonS3/latest/userguide/specifying-kms-encryption.html).
+  const requestKey =
+    request.headers['x-amz-server-side-encryption'] === 'aws:kms'
+      ? request.headers['x-amz-server-side-encryption-aws-kms-key-id']
+      : undefined;
+  const kms = requestKey ?? bucketOf(bucket)?.encryptionKeyArn;
   const viaS3 = { 'kms:ViaService': `s3.${TWIN_REGION}.amazonaws.com`, 'kms:CallerAccount': TWIN_ACCOUNT };
   const withKey = (...actions: string[]) => {
     if (kms !== undefined)

@@ -8,6 +8,11 @@ import { resourcePolicyFor } from './resource-policies.js';
 export interface Caller {
   role: TwinRole;
   sessionName: string;
+  /**
+   * The service that makes this request with the caller's credentials (forward access sessions), e.g.
+   * `athena.amazonaws.com` reading a table's objects for a query the caller started.
+   */
+  calledVia?: string;
 }
 
 export type ContextValues = Record<string, string | string[]>;
@@ -42,6 +47,8 @@ export interface AllowedRequest {
   resource: string;
   /** The identity statements that allowed it: the policy's name and the statement's place in its list. */
   statements: readonly { policy: string; index: number }[];
+  /** The service that made it with the role's credentials (Athena reading a table), if not the role itself. */
+  calledVia?: string;
 }
 
 export interface IamAuthorizerOptions {
@@ -117,8 +124,14 @@ export class IamAuthorizer {
       // iam-policy counts statements from 1; the policy document's list is 0-based.
       index: s.statement.index() - 1,
     }));
-    const key = `${caller.role.logicalId}\u0000${action}\u0000${resource}`;
-    this.#allowed.set(key, { role: caller.role.logicalId, action, resource, statements });
+    const key = `${caller.role.logicalId}\u0000${action}\u0000${resource}\u0000${caller.calledVia ?? ''}`;
+    this.#allowed.set(key, {
+      role: caller.role.logicalId,
+      action,
+      resource,
+      statements,
+      ...(caller.calledVia === undefined ? {} : { calledVia: caller.calledVia }),
+    });
     return { allowed: true };
   }
 
@@ -184,6 +197,17 @@ export class IamAuthorizer {
     };
     // S3 adds the TLS version to its requests' context; the buckets deny anything older than 1.2.
     if (action.startsWith('s3:') && this.#secure) context['s3:TlsVersion'] = '1.3';
+    // A service acting with the caller's credentials: AWS adds the service chain and marks the request
+    // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-calledvia,
+    // #condition-keys-viaawsservice). Services call each other over TLS.
+    if (caller.calledVia !== undefined) {
+      context['aws:CalledVia'] = [caller.calledVia];
+      context['aws:CalledViaFirst'] = caller.calledVia;
+      context['aws:CalledViaLast'] = caller.calledVia;
+      context['aws:ViaAWSService'] = 'true';
+      context['aws:SecureTransport'] = 'true';
+      if (action.startsWith('s3:')) context['s3:TlsVersion'] = '1.3';
+    }
     return context;
   }
 }

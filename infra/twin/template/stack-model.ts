@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { glueDatabasesOf, type TwinGlueDatabase, type TwinWorkGroup, workGroupsOf } from './analytics.js';
 import { type AssemblyStack, readAssemblyStack, type StackTemplate } from './cloud-assembly.js';
 import { InvalidTemplateError } from './errors.js';
 import {
@@ -16,6 +17,7 @@ import type { ServiceEndpoints } from './physical-names.js';
 import { type PolicyDocument, PolicyDocumentSchema } from './policy-document.js';
 import { type TwinTable, tablesOf } from './tables.js';
 
+export type { TwinGlueDatabase, TwinWorkGroup } from './analytics.js';
 export type {
   TargetInput,
   TwinArchive,
@@ -140,6 +142,9 @@ export interface StackModel {
   lambdaPermissions: readonly TwinLambdaPermission[];
   asyncInvokeConfigs: readonly TwinAsyncInvokeConfig[];
   tables: ReadonlyMap<string, TwinTable>;
+  /** Athena workgroups and the Glue databases the template creates. */
+  workGroups: ReadonlyMap<string, TwinWorkGroup>;
+  glueDatabases: ReadonlyMap<string, TwinGlueDatabase>;
   resolver: IntrinsicResolver;
 }
 
@@ -403,6 +408,8 @@ export function stackModelOf(stack: AssemblyStack, endpoints: ServiceEndpoints =
     lambdaPermissions: routing.lambdaPermissions,
     asyncInvokeConfigs: routing.asyncInvokeConfigs,
     tables: tablesOf(template.Resources, resolver),
+    workGroups: workGroupsOf(template.Resources, resolver),
+    glueDatabases: glueDatabasesOf(template.Resources, resolver),
     resolver,
   };
 }
