@@ -77,6 +77,8 @@ export const localHandlers: { [K in ServiceName]: (ports: LocalPorts) => LocalHa
         publisher: p.publisher,
         logger: p.logger('downloader'),
         maxReceiveCount: topology.queues.tasks.maxReceiveCount,
+        // Locally the downloader can read the ledger: a stored page must still hold the rows it was announced with.
+        recordedRows: async (task) => p.ledger.storedPageRows?.(task.runId, task.dataset, task.page),
       }),
     ),
   completionTracker: (p) =>

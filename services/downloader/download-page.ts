@@ -16,6 +16,13 @@ export interface DownloaderDeps {
    * reason, before it moves to the dead-letter queue. Without it, failures are only logged.
    */
   maxReceiveCount?: number;
+  /**
+   * The rows the run's ledger recorded for a page when it was announced, if it was. A stored page that disagrees
+   * (emptied, cut or edited since) is fetched again instead of being announced. Without it (the Lambda downloader,
+   * which cannot read the ledger; S3 writes are atomic and checksummed), stored pages are only checked for a whole
+   * last line.
+   */
+  recordedRows?: (task: DownloadTask) => Promise<number | undefined>;
 }
 
 export interface StoredPage {
@@ -39,7 +46,7 @@ export type DownloadOutcome = StoredPage;
 export async function downloadPage(task: DownloadTask, deps: DownloaderDeps): Promise<DownloadOutcome> {
   const { runId, dataset, page } = task;
   const key = rawPageKey(dataset, runId, page);
-  const stored = (await alreadyStored(key, deps)) ?? (await storePage(task, key, deps));
+  const stored = (await alreadyStored(task, key, deps)) ?? (await storePage(task, key, deps));
   await publishEvent(deps.publisher, DetailType.PageDownloaded, {
     runId,
     dataset,
@@ -57,15 +64,50 @@ export async function downloadPage(task: DownloadTask, deps: DownloaderDeps): Pr
  * A page whose object exists was stored whole by an earlier attempt (puts are atomic), perhaps by a process
  * killed before it announced the page: announce it again from the lake instead of asking the API again, so a
  * resumed run downloads each page once. The row count is the object's line count (one row per line).
+ *
+ * Unless the object is not what was stored: a page emptied, cut or edited since (by hand, a disk, a restore) must
+ * not resume as stored, or the night succeeds without its rows. The object must end with a whole JSON row, and
+ * hold as many rows as the ledger recorded when the page was announced; otherwise it is fetched again.
  */
-async function alreadyStored(key: string, deps: DownloaderDeps): Promise<StoredPage | undefined> {
+async function alreadyStored(
+  task: DownloadTask,
+  key: string,
+  deps: DownloaderDeps,
+): Promise<StoredPage | undefined> {
   if (!(await deps.rawStore.exists(key))) return undefined;
   const body = await deps.rawStore.get(key);
   if (body === undefined) return undefined;
   let rows = 0;
   for (const byte of body) if (byte === 0x0a) rows += 1;
+  const recorded = await deps.recordedRows?.(task);
+  const damage = storedPageDamage(body, rows, recorded);
+  if (damage !== undefined) {
+    deps.logger.warn('stored page is not what was stored; fetching it again', { key, damage });
+    return undefined;
+  }
   deps.logger.info('page already stored; announcing it again', { key, rows });
   return { key, rows, bytes: body.byteLength, rejectedRows: 0 };
+}
+
+/** Why a stored page cannot be the whole page an earlier attempt stored, or undefined when it can be. */
+export function storedPageDamage(
+  body: Uint8Array,
+  rows: number,
+  recorded: number | undefined,
+): string | undefined {
+  if (recorded !== undefined && rows !== recorded) {
+    return `${rows} row(s) where ${recorded} were recorded`;
+  }
+  if (body.byteLength === 0) return undefined;
+  if (body[body.byteLength - 1] !== 0x0a) return 'the last row is cut (no line end)';
+  const start = body.lastIndexOf(0x0a, body.byteLength - 2) + 1;
+  try {
+    const last: unknown = JSON.parse(Buffer.from(body.subarray(start, body.byteLength - 1)).toString('utf8'));
+    if (typeof last !== 'object' || last === null || Array.isArray(last)) return 'the last line is not a row';
+  } catch {
+    return 'the last line is not JSON';
+  }
+  return undefined;
 }
 
 /**

@@ -42,6 +42,11 @@ export interface RunLedger {
   recordPlan(runId: string, dataset: Dataset, plan: DatasetPlan): Promise<void>;
   /** Returns false when this page was already recorded. Storing a page clears its recorded failure. */
   recordPage(runId: string, dataset: Dataset, page: number, rows: number): Promise<boolean>;
+  /**
+   * The rows recorded for a stored page, or undefined when it is not recorded. Optional: a ledger the caller cannot
+   * read (the Lambda downloader has no access to the run ledger) leaves stored pages unchecked against it.
+   */
+  storedPageRows?(runId: string, dataset: Dataset, page: number): Promise<number | undefined>;
   /** A page gave up after its last attempt; the reason is kept for `etl dlq list` and the run's status. */
   recordPageFailure(runId: string, dataset: Dataset, page: number, reason: string): Promise<void>;
   progress(runId: string): Promise<RunProgress>;

@@ -1,6 +1,20 @@
-import { fastClock, faultRun, ROTATED_SECRET } from './harness.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { rawPageKey } from '../../services/shared/lake-keys.js';
+import { DAY, fastClock, faultRun, ROTATED_SECRET } from './harness.js';
 import type { Scenario } from './scenario.js';
 import { faultGroup } from './suite.js';
+
+let tamperedPages = 0;
+
+/** Empties the first stored sensors page and cuts the second in the middle; returns how many it changed. */
+function tamperWithStoredPages(stateDir: string): number {
+  const page = (n: number) => path.join(stateDir, 'lake', 'raw', rawPageKey('sensors', DAY, n));
+  writeFileSync(page(1), '');
+  const second = readFileSync(page(2));
+  writeFileSync(page(2), second.subarray(0, Math.floor(second.byteLength / 2)));
+  return 2;
+}
 
 /** Whole runs against an API that misbehaves: each ends with the fault-free answer or a failure naming why. */
 const scenarios: Scenario[] = [
@@ -40,6 +54,19 @@ const scenarios: Scenario[] = [
     expect: { kind: 'failure', failure: /sensors page 3: .*HTTP 400/, deadLetters: 1 },
     run: () => faultRun({ simulator: { failPages: [{ dataset: 'sensors', page: 3 }] } }),
     faults: (r) => r.simulator.faults.failedPages,
+  },
+  {
+    name: 'stored pages tampered with before a resume',
+    injected:
+      'a night left unfinished (sensors page 3 failed), then on disk sensors page 1 emptied and page 2 cut mid-row; the night resumed',
+    // The first attempt's dead letter of page 3 stays where it was: the resume stores the page anew.
+    expect: { kind: 'answer', deadLetters: 1 },
+    run: async () => {
+      const unfinished = await faultRun({ simulator: { failPages: [{ dataset: 'sensors', page: 3 }] } });
+      tamperedPages = tamperWithStoredPages(unfinished.stateDir);
+      return faultRun({ stateDir: unfinished.stateDir });
+    },
+    faults: () => tamperedPages,
   },
   {
     name: 'wrong content type',

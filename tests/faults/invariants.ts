@@ -16,6 +16,11 @@ export type Expectation = (
       kind: 'answer';
       /** `world`: the scenario's simulator holds another night (an empty day): compare with its own rows. */
       against?: 'baseline' | 'world';
+      /**
+       * Dead letters left by an earlier attempt of the night (default 0): a resume stores the page again but leaves
+       * the dead-letter queue, the operator's record of what gave up, as it was.
+       */
+      deadLetters?: number;
     }
   | { kind: 'failure'; failure: RegExp; deadLetters?: number }
 ) & {
@@ -275,7 +280,9 @@ export async function checkInvariants(
       violations.push(`tasks left: ${JSON.stringify(depth)}`);
     }
     const expectedLetters =
-      expectation.kind === 'failure' ? (expectation.deadLetters ?? depth.deadLetters) : 0;
+      expectation.kind === 'failure'
+        ? (expectation.deadLetters ?? depth.deadLetters)
+        : (expectation.deadLetters ?? 0);
     if (depth.deadLetters !== expectedLetters) {
       violations.push(`${depth.deadLetters} task dead letters, expected ${expectedLetters}`);
     }

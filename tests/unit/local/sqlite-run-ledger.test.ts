@@ -29,6 +29,16 @@ describe('SqliteRunLedger', () => {
     });
   });
 
+  it('tells the rows recorded for a stored page, the first record kept, and nothing for a page not stored', async () => {
+    const l = ledger();
+    await l.recordPage(runId, 'sensors', 1, 10);
+    await l.recordPage(runId, 'sensors', 1, 99);
+
+    expect(await l.storedPageRows(runId, 'sensors', 1)).toBe(10);
+    expect(await l.storedPageRows(runId, 'sensors', 2)).toBeUndefined();
+    expect(await l.storedPageRows(runId, 'vehicles', 1)).toBeUndefined();
+  });
+
   it('refuses a plan that contradicts the recorded one', async () => {
     const l = ledger();
     await l.recordPlan(runId, 'sensors', { totalPages: 2, window });

@@ -103,6 +103,40 @@ describe('downloadPage', () => {
     ]);
   });
 
+  it.each([
+    ['emptied', '', 2],
+    ['cut inside its last row', '{"a":1}\n{"a":', undefined],
+    ['cut at a line end, a row short of what was recorded', '{"a":1}\n', 2],
+    ['ending in a line that is not a row', '{"a":1}\n[2]\n', undefined],
+  ])(
+    'fetches a stored page again when it was %s since, instead of announcing it',
+    async (_what, stored, recorded) => {
+      const d = { ...deps(), recordedRows: async () => recorded };
+      await d.rawStore.put('sensors/run=2026-11-24/page-00001.ndjson', stored);
+
+      const outcome = await downloadPage(task(1), d);
+
+      expect(d.source.requests).toHaveLength(1);
+      expect(outcome).toMatchObject({ rows: 2, bytes: 16 });
+      expect(d.rawStore.text('sensors/run=2026-11-24/page-00001.ndjson')).toBe('{"a":1}\n{"a":2}\n');
+      expect(d.logger.lines).toContainEqual({
+        level: 'warn',
+        message: 'stored page is not what was stored; fetching it again',
+      });
+    },
+  );
+
+  it('announces a stored page that holds the rows the ledger recorded, an empty last page included', async () => {
+    const d = { ...deps(), recordedRows: async (t: DownloadTask) => (t.page === 1 ? 2 : 0) };
+    await d.rawStore.put('sensors/run=2026-11-24/page-00001.ndjson', '{"a":1}\n{"a":2}\n');
+    await d.rawStore.put('sensors/run=2026-11-24/page-00002.ndjson', '');
+
+    await downloadPage(task(1), d);
+    await downloadPage(task(2), d);
+
+    expect(d.source.requests).toEqual([]);
+  });
+
   it('keeps rows the schema rejected beside the raw lake, outside the dataset folders', async () => {
     const d = { ...deps(), source: new RejectingSource({ sensors: [{ a: 1 }, { a: 3 }] }) };
 

@@ -10,6 +10,7 @@ const PlanRow = z.object({
   window_json: z.string(),
   page_size: z.number().int().nullable(),
 });
+const PageRowsRow = z.object({ rows: z.number().int() });
 const RecordedPlanRow = z.object({ total_pages: z.number().int(), page_size: z.number().int().nullable() });
 const CountRow = z.object({ dataset: DatasetSchema, stored: z.number().int(), rows: z.number().int() });
 const FailureRow = z.object({ dataset: DatasetSchema, page: z.number().int(), reason: z.string() });
@@ -44,6 +45,7 @@ export class SqliteRunLedger implements RunLedger {
       ),
       clearFailure: db.prepare('DELETE FROM ledger_failures WHERE run_id = ? AND dataset = ? AND page = ?'),
       pageStored: db.prepare('SELECT 1 FROM ledger_pages WHERE run_id = ? AND dataset = ? AND page = ?'),
+      pageRows: db.prepare('SELECT rows FROM ledger_pages WHERE run_id = ? AND dataset = ? AND page = ?'),
       upsertFailure: db.prepare(
         `INSERT INTO ledger_failures (run_id, dataset, page, reason, failed_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (run_id, dataset, page) DO UPDATE SET reason = excluded.reason, failed_at = excluded.failed_at`,
@@ -102,6 +104,11 @@ export class SqliteRunLedger implements RunLedger {
       clearFailure.run(runId, dataset, page);
       return inserted;
     });
+  }
+
+  async storedPageRows(runId: string, dataset: Dataset, page: number): Promise<number | undefined> {
+    const found = this.statements.pageRows.get(runId, dataset, page);
+    return found === undefined ? undefined : PageRowsRow.parse(found).rows;
   }
 
   async recordPageFailure(runId: string, dataset: Dataset, page: number, reason: string): Promise<void> {
