@@ -35,10 +35,11 @@ const ATHENA_ACTIONS = [
  * By statement: every one reads the database and the tables it names (GetDatabase, GetTable); CREATE DATABASE
  * IF NOT EXISTS and CREATE EXTERNAL TABLE (the raw tables, and the warehouse tables since decision 76) create
  * them; reading the warehouse tables, which have no partition projection, reads their partitions; INSERT INTO a
- * partitioned table adds the partitions it writes (BatchCreatePartition, CreatePartition) and updates those it
- * adds files to. A CTAS needs nothing more than these, so moving the warehouse tables from CTAS to DDL added or
- * removed none. GetDatabases, GetTables (listings) and UpdateTable (ALTER TABLE) are needed by no statement of
- * queries/ by Athena's documentation; they are kept for files a team adds rather than removed untested.
+ * partitioned table adds the partitions it writes (BatchCreatePartition, CreatePartition) and, as Trino's Hive
+ * connector does (Athena does not document it), updates those it adds files to (UpdatePartition). A CTAS
+ * needs nothing more than these, so moving the warehouse tables from CTAS to DDL added or removed none.
+ * GetDatabases, GetTables (listings) and UpdateTable (ALTER TABLE) are needed by no statement of queries/ by
+ * Athena's documentation; they are kept for files a team adds rather than removed untested.
  */
 const GLUE_ACTIONS = [
   'glue:GetDatabase',
