@@ -1,19 +1,16 @@
 -- sensor_data: every reading of a known vehicle, as Parquet/Snappy partitioned by the UTC day it was
--- measured and by vehicle type. Created once, empty; filled night by night (see 20_vehicles_data.sql).
-CREATE TABLE IF NOT EXISTS ${database}.sensor_data
-WITH (
-  format = 'PARQUET',
-  write_compression = 'SNAPPY',
-  partitioned_by = ARRAY['days', 'vehicle_type'],
-  external_location = '${warehouse_location}/sensor_data/'
+-- measured and by vehicle type. Declared once, empty, as a Hive DDL table; filled night by night (see
+-- 20_vehicles_data.sql for why it is not a CTAS, and for the compression property).
+-- `timestamp` is a reserved word in Hive DDL, hence the backticks (Trino's double quotes in the queries).
+CREATE EXTERNAL TABLE IF NOT EXISTS ${database}.sensor_data (
+  vehicle_id string,
+  `timestamp` bigint,
+  sensor_value double
 )
-AS SELECT
-  CAST(NULL AS varchar) AS vehicle_id,
-  CAST(NULL AS bigint) AS "timestamp",
-  CAST(NULL AS double) AS sensor_value,
-  CAST(NULL AS date) AS days,
-  CAST(NULL AS varchar) AS vehicle_type
-WITH NO DATA;
+PARTITIONED BY (days date, vehicle_type string)
+STORED AS PARQUET
+LOCATION '${warehouse_location}/sensor_data/'
+TBLPROPERTIES ('parquet.compression' = 'SNAPPY');
 
 -- This run's readings.
 -- * days is the UTC day the reading was MEASURED, not the day it was fetched: a reading recorded late lands

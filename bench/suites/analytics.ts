@@ -147,10 +147,10 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
   const engine = await createDuckDbQueryEngine({ databasePath: join(root, 'warehouse.duckdb') });
   const plain = await (await DuckDBInstance.create(':memory:')).connect();
   try {
-    // The production table definition (queries/30, statement 1: CTAS WITH NO DATA), then its files.
+    // The production table definition (queries/30, statement 1: CREATE EXTERNAL TABLE), then its files.
     await engine.execute('CREATE DATABASE IF NOT EXISTS fleet_etl', context0);
     const [createSensorData] = await statementsOf('30_sensor_data.sql', values);
-    if (!createSensorData) throw new Error('queries/30_sensor_data.sql has no CREATE TABLE');
+    if (!createSensorData) throw new Error('queries/30_sensor_data.sql has no CREATE EXTERNAL TABLE');
     await engine.execute(createSensorData, context0);
     context.log(`generating ${rows.toLocaleString('en-US')} sensor rows as Parquet under ${sensorFolder}`);
     await mkdir(sensorFolder, { recursive: true });

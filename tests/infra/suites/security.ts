@@ -172,6 +172,51 @@ export function securitySuite(stage: () => Synthesized): void {
       }
     });
 
+    it('gives the query runner, and no other function, the Glue actions of its statements, on its one database', () => {
+      const { stack, template } = stage();
+      const database = stack.analytics.databaseName;
+      // What Athena asks Glue for, by statement (https://docs.aws.amazon.com/athena/latest/ug/fine-grained-access-to-glue-resources.html):
+      // CREATE DATABASE; CREATE TABLE, which CREATE EXTERNAL TABLE is; and adding partitions, as MSCK REPAIR
+      // TABLE does and as INSERT INTO a partitioned table does for the partitions it writes (decision 76).
+      const needed = {
+        'CREATE DATABASE IF NOT EXISTS': ['glue:GetDatabase', 'glue:CreateDatabase'],
+        'CREATE EXTERNAL TABLE IF NOT EXISTS': ['glue:GetDatabase', 'glue:GetTable', 'glue:CreateTable'],
+        'INSERT INTO a partitioned table': [
+          'glue:GetTable',
+          'glue:GetPartitions',
+          'glue:GetPartition',
+          'glue:BatchCreatePartition',
+        ],
+      };
+      const roleOf = (service: ServiceName) => {
+        const fn = stack.services.functions.get(service);
+        if (fn === undefined) throw new Error(service);
+        return idOf(fn.executionRole).replace(/[0-9A-F]{8}$/, '');
+      };
+      const glueStatements = (service: ServiceName) =>
+        identityStatements(template)
+          .filter(({ owner }) => owner.startsWith(roleOf(service)))
+          .map(({ statement }) => statement)
+          .filter((statement) => asList(statement.Action).some((action) => action.startsWith('glue:')));
+      for (const service of serviceNames.filter((name) => name !== 'queryRunner')) {
+        expect({ service, glue: glueStatements(service) }).toEqual({ service, glue: [] });
+      }
+      const granted = glueStatements('queryRunner');
+      const actions = new Set(granted.flatMap((statement) => asList(statement.Action)));
+      for (const [statement, required] of Object.entries(needed)) {
+        expect({ statement, missing: required.filter((action) => !actions.has(action)) }).toEqual({
+          statement,
+          missing: [],
+        });
+      }
+      const resources = granted
+        .flatMap((statement) => asList(statement.Resource))
+        .map((resource) => flattenReference(resource));
+      expect(
+        resources.map((arn) => arn.replace(/^.*:glue:<AWS::Region>:<AWS::AccountId>:/, '')).sort(),
+      ).toEqual(['catalog', `database/${database}`, `table/${database}/*`]);
+    });
+
     it('lets only the warehouse writer delete objects', () => {
       for (const [service, access] of Object.entries(BUCKET_ACCESS)) {
         for (const [bucket, mode] of Object.entries(access)) {

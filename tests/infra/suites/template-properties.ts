@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { DetailType, EVENT_SOURCE } from '../../../events/index.js';
@@ -10,6 +12,8 @@ import {
   subscriptionRuleName,
   topology,
 } from '../../../infra/topology.js';
+import { writeShapeOf } from '../../../services/adapters/aws/athena-write-target.js';
+import { renderPlaceholders, splitStatements } from '../../../services/shared/sql-text.js';
 import type { Synthesized } from '../helpers/synth.js';
 import {
   arnOf,
@@ -416,6 +420,34 @@ export function templatePropertiesSuite(stage: () => Synthesized, alarmEmail: st
           },
         }),
       });
+    });
+
+    it('runs no SQL file that gives a CTAS an external_location, which its enforced workgroup would fail', () => {
+      // Athena fails a CTAS with external_location in a workgroup that enforces its settings, and puts one
+      // without it under the workgroup's result location (https://docs.aws.amazon.com/athena/latest/ug/considerations-ctas.html):
+      // the warehouse tables are Hive DDL with their own LOCATION instead (docs/decisions/0076).
+      const [, workGroup] = onlyResource(stage().template, 'AWS::Athena::WorkGroup');
+      expect(propertiesOf(workGroup).WorkGroupConfiguration).toMatchObject({
+        EnforceWorkGroupConfiguration: true,
+      });
+      const queries = join(process.cwd(), 'queries');
+      const values = {
+        database: 'fleet_etl_dev',
+        raw_location: 's3://raw',
+        warehouse_location: 's3://warehouse',
+        run_id: '2026-11-24',
+        run_date: '2026-11-24',
+      };
+      const statements = readdirSync(queries)
+        .filter((name) => name.endsWith('.sql'))
+        .flatMap((name) =>
+          splitStatements(renderPlaceholders(readFileSync(join(queries, name), 'utf8'), values)),
+        );
+      const ctas = statements.filter((sql) => writeShapeOf(sql)?.kind === 'ctas');
+      expect(ctas.filter((sql) => /\bexternal_location\b/i.test(sql))).toEqual([]);
+      expect(
+        statements.filter((sql) => /^CREATE EXTERNAL TABLE\b.*\sSTORED AS PARQUET\s/s.test(sql)),
+      ).toHaveLength(2);
     });
 
     it('has the Glue database the query runner is told about', () => {

@@ -20,14 +20,8 @@ const TYPES = ['bus', 'car', 'van', 'truck'] as const;
  * Two readings per vehicle k, at 74k ms and (2k + 1) * 37 + ((2k + 1) % 9973) * 1000 ms: an interval of
  * 37 + ((2k + 1) % 9973) * 1000 ms. Vehicle k is of type TYPES[k % 4].
  */
-const SENSOR_DATA = (warehouse: string) => `CREATE TABLE fleet.sensor_data
-WITH (
-  format = 'PARQUET',
-  write_compression = 'SNAPPY',
-  partitioned_by = ARRAY['days', 'vehicle_type'],
-  external_location = '${warehouse}/sensor_data/'
-)
-AS SELECT
+const SENSOR_ROWS = `INSERT INTO fleet.sensor_data
+SELECT
   'v' || CAST(i / 2 AS varchar) AS vehicle_id,
   CAST(i * 37 + (i % 2) * (i % 9973) * 1000 AS bigint) AS "timestamp",
   CAST(1.5 AS double) AS sensor_value,
@@ -60,14 +54,23 @@ describe('the analytics answer on the same data, run after run', () => {
     lake = await localLake();
     const warehouse = pathToFileURL(lake.warehouseRoot).href;
     const context = { runId: RUN, file: 'setup.sql', attempt: 'setup' };
+    const values = {
+      database: 'fleet',
+      raw_location: 'file:///unused',
+      warehouse_location: warehouse,
+      run_id: RUN,
+      run_date: RUN,
+    };
+    const statementsOf = async (file: string) =>
+      splitStatements(
+        renderPlaceholders(await readFile(join(process.cwd(), 'queries', file), 'utf8'), values),
+      );
+    // The production table (queries/30, its first statement), filled with generated rows.
+    const [createSensorData = ''] = await statementsOf('30_sensor_data.sql');
     await lake.engine.execute('CREATE DATABASE IF NOT EXISTS fleet', { ...context, statementIndex: 0 });
-    await lake.engine.execute(SENSOR_DATA(warehouse), { ...context, statementIndex: 1 });
-    const text = await readFile(
-      join(process.cwd(), 'queries', '40_avg_seconds_between_measurements.sql'),
-      'utf8',
-    );
-    const values = { database: 'fleet', raw_location: 'file:///unused', warehouse_location: warehouse };
-    [analytics = ''] = splitStatements(renderPlaceholders(text, { ...values, run_id: RUN, run_date: RUN }));
+    await lake.engine.execute(createSensorData, { ...context, statementIndex: 1 });
+    await lake.engine.execute(SENSOR_ROWS, { ...context, statementIndex: 2 });
+    [analytics = ''] = await statementsOf('40_avg_seconds_between_measurements.sql');
   }, 120_000);
 
   afterAll(async () => {

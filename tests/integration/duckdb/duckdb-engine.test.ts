@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -144,6 +144,88 @@ describe('local DuckDB engine', () => {
 
     it('refuses a table the engine does not know', async () => {
       await expect(execute('INSERT INTO fleet.nowhere SELECT 1')).rejects.toThrow(/TABLE_NOT_FOUND/);
+    });
+  });
+
+  describe('INSERT INTO a Parquet table declared with Hive DDL (docs/decisions/0076)', () => {
+    const hiveTable = (name: string, properties: string) =>
+      `CREATE EXTERNAL TABLE IF NOT EXISTS fleet.${name} (x bigint, label string) ` +
+      `PARTITIONED BY (day date, kind string) STORED AS PARQUET LOCATION '${warehouse}/${name}/'${properties}`;
+    const ctasTable = (name: string) =>
+      `CREATE TABLE IF NOT EXISTS fleet.${name} WITH (format = 'PARQUET', write_compression = 'SNAPPY', ` +
+      `partitioned_by = ARRAY['day', 'kind'], external_location = '${warehouse}/${name}/') AS SELECT ` +
+      'CAST(NULL AS bigint) AS x, CAST(NULL AS varchar) AS label, CAST(NULL AS date) AS day, ' +
+      'CAST(NULL AS varchar) AS kind WITH NO DATA';
+    const fill = (table: string, runId: string, values: string) =>
+      execute(
+        `INSERT INTO fleet.${table} SELECT x, label, CAST(d AS date), kind FROM (VALUES ${values}) AS t (x, label, d, kind)`,
+        runId,
+      );
+    /** Each file below the table's folder with its bytes, so two tables can be compared file by file. */
+    const contents = async (table: string) => {
+      const folder = join(lake.warehouseRoot, table);
+      const files = await filesUnder(folder);
+      return Promise.all(files.map(async (file) => [file, await readFile(join(folder, file))] as const));
+    };
+    const codecs = (table: string) =>
+      query(
+        lake.engine,
+        `SELECT DISTINCT compression FROM parquet_metadata('${join(lake.warehouseRoot, table, '**', '*.parquet')}')`,
+      );
+    const NIGHT_A =
+      "(1, 'a', '2024-03-10', 'bus'), (2, 'b', '2024-03-10', 'van'), (3, 'c', '2024-03-11', 'bus')";
+    const NIGHT_B = "(4, 'd', '2024-03-11', 'bus')";
+
+    it('writes the same files, byte for byte, as the CTAS WITH NO DATA of the same shape, re-runs included', async () => {
+      await execute(hiveTable('hive_points', " TBLPROPERTIES ('parquet.compression' = 'SNAPPY')"));
+      await execute(ctasTable('ctas_points'));
+      for (const table of ['hive_points', 'ctas_points']) {
+        await fill(table, 'night-a', NIGHT_A);
+        await fill(table, 'night-b', NIGHT_B);
+        // Night a again, with one row fewer: its earlier files are replaced, night b's are kept.
+        await fill(table, 'night-a', "(1, 'a', '2024-03-10', 'bus'), (2, 'b', '2024-03-10', 'van')");
+      }
+      const hive = await contents('hive_points');
+      expect(hive.map(([file]) => file)).toEqual([
+        'day=2024-03-10/kind=bus/run-night-a_0.parquet',
+        'day=2024-03-10/kind=van/run-night-a_0.parquet',
+        'day=2024-03-11/kind=bus/run-night-b_0.parquet',
+      ]);
+      expect(hive).toEqual(await contents('ctas_points'));
+      expect(await codecs('hive_points')).toEqual([{ compression: 'SNAPPY' }]);
+      expect(
+        await query(lake.engine, 'SELECT x, label, day, kind FROM fleet.hive_points ORDER BY x'),
+      ).toEqual([
+        { x: 1, label: 'a', day: '2024-03-10', kind: 'bus' },
+        { x: 2, label: 'b', day: '2024-03-10', kind: 'van' },
+        { x: 4, label: 'd', day: '2024-03-11', kind: 'bus' },
+      ]);
+    });
+
+    it("compresses with Athena's default, GZIP, when the table declares no parquet.compression", async () => {
+      await execute(hiveTable('gzip_points', ''));
+      await fill('gzip_points', 'night-a', NIGHT_A);
+      expect(await codecs('gzip_points')).toEqual([{ compression: 'GZIP' }]);
+    });
+
+    it('leaves a table the CTAS of an earlier release created as it was: IF NOT EXISTS, then the same writes', async () => {
+      // A state folder from before decision 76: the table came from a CTAS; the DDL now finds it and does nothing.
+      await execute(ctasTable('upgraded_points'));
+      await fill('upgraded_points', 'night-a', NIGHT_A);
+      await execute(hiveTable('upgraded_points', " TBLPROPERTIES ('parquet.compression' = 'SNAPPY')"));
+      await fill('upgraded_points', 'night-b', NIGHT_B);
+      await execute(hiveTable('fresh_points', " TBLPROPERTIES ('parquet.compression' = 'SNAPPY')"));
+      await fill('fresh_points', 'night-a', NIGHT_A);
+      await fill('fresh_points', 'night-b', NIGHT_B);
+      expect(await contents('upgraded_points')).toEqual(await contents('fresh_points'));
+    });
+
+    it('refuses an INSERT whose partition values are not last, as the table declares them', async () => {
+      await execute(hiveTable('typed_points', ''));
+      await expect(
+        execute("INSERT INTO fleet.typed_points SELECT 1, 'a', 'bus', DATE '2024-03-10'", 'night-x'),
+      ).rejects.toThrow(LocalQueryError);
+      expect(await filesUnder(join(lake.warehouseRoot, 'typed_points')).catch(() => [])).toEqual([]);
     });
   });
 

@@ -63,6 +63,19 @@ describe('the SQL sandbox of a state folder (etl run, etl sql)', () => {
     }
   });
 
+  it('refuses an INSERT into a Hive DDL table located outside the warehouse, and writes nothing there', async () => {
+    // Declaring a table reads and writes nothing, as in Athena; writing into it is what the sandbox stops.
+    const elsewhere = join(mkdtempSync(join(tmpdir(), 'elsewhere-')), 'declared');
+    await engine.execute(
+      `CREATE EXTERNAL TABLE fleet_etl.declared (a int) STORED AS PARQUET LOCATION '${pathToFileURL(elsewhere).href}'`,
+      context,
+    );
+    await expect(engine.execute('INSERT INTO fleet_etl.declared SELECT 1', context)).rejects.toThrow(
+      /outside the warehouse/,
+    );
+    expect(existsSync(elsewhere)).toBe(false);
+  });
+
   it('writes a table below the warehouse', async () => {
     const location = pathToFileURL(join(layout.warehouse, 'ok')).href;
     await engine.execute(

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { DetailType, type EventBridgeEnvelope, parseFleetEvent } from '../../../events/index.js';
+import { writeShapeOf } from '../../../services/adapters/aws/athena-write-target.js';
 import { FolderSqlSource } from '../../../services/adapters/local/folder-sql-source.js';
 import { type QueryRunnerEvent, runNextFile } from '../../../services/query-runner/run-next-file.js';
 import { renderPlaceholders, splitStatements } from '../../../services/shared/sql-text.js';
@@ -40,7 +41,7 @@ function athenaBehaviour(sql: string, index: number): Behaviour {
       scannedBytes: 5_000_000,
     };
   }
-  if (sql.startsWith('CREATE TABLE')) return { writes: [], scannedBytes: 0 };
+  if (sql.startsWith('CREATE')) return { scannedBytes: 0 };
   if (sql.startsWith('SELECT') && sql.includes('unknown_vehicle_readings')) {
     return {
       statementType: 'DML',
@@ -185,6 +186,26 @@ describe('queries/ on the Athena adapter (aws-sdk-client-mock)', () => {
       `run=${runId}/fleet_etl.sensor_data.json`,
       `run=${runId}/fleet_etl.vehicles_data.json`,
     ]);
+    // The tables are declared by Hive DDL, which writes no file: each table's one writer is its INSERT.
+    for (const table of ['vehicles_data', 'sensor_data']) {
+      const log = JSON.parse(fake.statementLog.text(`run=${runId}/fleet_etl.${table}.json`) ?? '');
+      expect(
+        log.writers.map((w: { file: string; statementIndex: number }) => [w.file, w.statementIndex]),
+      ).toEqual([[table === 'vehicles_data' ? '20_vehicles_data.sql' : '30_sensor_data.sql', 1]]);
+    }
+  });
+
+  it('sends no CTAS with external_location, which the deployed (enforced) workgroup would fail', () => {
+    // Athena fails such a CTAS in a workgroup that enforces its settings, as infra/aws/constructs/analytics.ts
+    // makes it (https://docs.aws.amazon.com/athena/latest/ug/considerations-ctas.html); tests/infra checks the
+    // same rule against the synthesized template.
+    const ctas = expectedStatements.filter((sql) => writeShapeOf(sql)?.kind === 'ctas');
+    expect(ctas.filter((sql) => /external_location/i.test(sql))).toEqual([]);
+    expect(
+      expectedStatements.filter((sql) =>
+        /^CREATE EXTERNAL TABLE IF NOT EXISTS fleet_etl\.\w+_data\b/.test(sql),
+      ),
+    ).toHaveLength(2);
   });
 
   it('a redelivery of every event starts no second query and deletes nothing', async () => {

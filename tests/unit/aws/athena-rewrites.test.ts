@@ -16,6 +16,11 @@ const CTAS =
   "external_location = 's3://fleet-warehouse/sensor_data/') AS SELECT CAST(NULL AS varchar) AS vehicle_id, " +
   'CAST(NULL AS date) AS days, CAST(NULL AS varchar) AS vehicle_type WITH NO DATA';
 
+const HIVE_DDL =
+  'CREATE EXTERNAL TABLE IF NOT EXISTS fleet.sensor_data (vehicle_id string) PARTITIONED BY (days date, ' +
+  "vehicle_type string) STORED AS PARQUET LOCATION 's3://fleet-warehouse/sensor_data/' " +
+  "TBLPROPERTIES ('parquet.compression' = 'SNAPPY')";
+
 const statement = (attempt: string, statementIndex = 1): StatementContext => ({
   runId: '2026-11-24',
   file: '30_sensor_data.sql',
@@ -145,6 +150,29 @@ describe('Athena writes are replaced, never appended, when a run runs again', ()
     await engine.execute(INSERT, statement('event-2', 1));
     expect(fake.deleted).toHaveLength(2);
     expect(fake.executions.map((e) => e.id)).toEqual(['q-1', 'q-2', 'q-3', 'q-4']);
+  });
+
+  it('a table declared by Hive DDL: the DDL is no writer, and the INSERT of a new attempt replaces the run’s files', async () => {
+    const fake = new FakeAthena(writingFiles);
+    const engine = fake.engine();
+    await engine.execute(HIVE_DDL, statement('event-1', 0));
+    await engine.execute(INSERT, statement('event-1', 1));
+    // Only the INSERT writes files, so only the INSERT is in the table log.
+    expect(
+      JSON.parse(fake.statementLog.text('run=2026-11-24/fleet.sensor_data.json') ?? '').writers.map(
+        (writer: { statementIndex: number }) => writer.statementIndex,
+      ),
+    ).toEqual([1]);
+
+    // Re-run: the DDL runs again (IF NOT EXISTS, a new token) and deletes nothing; the INSERT replaces.
+    await engine.execute(HIVE_DDL, statement('event-2', 0));
+    expect(fake.deleted).toEqual([]);
+    await engine.execute(INSERT, statement('event-2', 1));
+    expect(fake.deleted).toEqual([
+      's3://fleet-warehouse/sensor_data/days=2026-11-24/vehicle_type=bus/2_a',
+      's3://fleet-warehouse/sensor_data/days=2026-11-24/vehicle_type=van/2_b',
+    ]);
+    expect(fake.started()).toEqual([HIVE_DDL, INSERT, HIVE_DDL, INSERT]);
   });
 
   it('the same attempt with an edited statement replaces the earlier text’s files', async () => {

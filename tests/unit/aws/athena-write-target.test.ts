@@ -26,6 +26,10 @@ describe('which table a statement writes', () => {
   it.each([
     'SELECT * FROM fleet.t',
     "CREATE EXTERNAL TABLE fleet.raw (a string) LOCATION 's3://b/p/'",
+    // The warehouse tables of queries/ (docs/decisions/0076): declaring one writes no file; its INSERT does.
+    'CREATE EXTERNAL TABLE IF NOT EXISTS fleet.sensor_data (vehicle_id string, `timestamp` bigint) ' +
+      "PARTITIONED BY (days date, vehicle_type string) STORED AS PARQUET LOCATION 's3://w/sensor_data/' " +
+      "TBLPROPERTIES ('parquet.compression' = 'SNAPPY')",
     "CREATE TABLE fleet.iceberg (a int) WITH (table_type = 'ICEBERG')",
     'CREATE VIEW fleet.v AS SELECT 1',
     'DROP TABLE fleet.t',

@@ -6,6 +6,8 @@
  * |----------------------------------------------------|--------------------------------------------------|
  * | CREATE DATABASE / SCHEMA [IF NOT EXISTS] db        | CREATE SCHEMA [IF NOT EXISTS] db                 |
  * | CREATE EXTERNAL TABLE ... JsonSerDe / PARQUET      | catalog entry + view over read_json/read_parquet |
+ * |   (a Parquet one is written by INSERT INTO, with   |   (codec recorded in the catalog entry)          |
+ * |   its TBLPROPERTIES 'parquet.compression')         |                                                  |
  * | CREATE TABLE ... WITH (...) AS query [WITH NO DATA]| catalog entry + view (+ COPY ... PARTITION_BY)   |
  * | INSERT INTO table [(columns)] query                | COPY (query) TO location (Parquet, run-named)    |
  * | DROP TABLE [IF EXISTS]                             | drop catalog entry and view; files stay, as S3's |

@@ -42,7 +42,7 @@ const CTAS_PROPERTIES: Readonly<Record<string, PropertyParser>> = {
     draft.codec = parquetCodec(single('write_compression', value));
   },
   parquet_compression: (value, draft) => {
-    draft.codec = parquetCodec(single('parquet_compression', value));
+    draft.codec = parquetCodec(single('parquet_compression', value), 'parquet_compression');
   },
   partitioned_by: (value, draft) => {
     draft.partitionColumns = list('partitioned_by', value).map((name) => name.toLowerCase());

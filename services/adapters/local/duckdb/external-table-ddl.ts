@@ -4,7 +4,13 @@ import { sameLocation } from './local-locations.js';
 import type { TableName } from './sql-literals.js';
 import { isKeyword, type Token, type TokenCursor } from './sql-tokens.js';
 import type { ColumnDefinition, TableDefinition } from './table-definition.js';
-import { formatOfSerde, formatOfStoredAs, type TableFormat } from './table-formats.js';
+import {
+  DEFAULT_PARQUET_CODEC,
+  formatOfSerde,
+  formatOfStoredAs,
+  parquetCodec,
+  type TableFormat,
+} from './table-formats.js';
 
 export interface CreateExternalTablePlan {
   kind: 'createExternalTable';
@@ -100,13 +106,15 @@ export function parseCreateExternalTable(cursor: TokenCursor, table: TableName, 
     );
   }
   const partitionNames = draft.partitionColumns.map((column) => column.name);
+  const allColumns = [...columns, ...draft.partitionColumns];
+  checkUniqueColumns(table, allColumns);
   checkPartitionProjection(draft.tableProperties, draft.location, partitionNames);
   const definition: TableDefinition = {
     format,
     location: draft.location,
-    columns: [...columns, ...draft.partitionColumns],
+    columns: allColumns,
     partitionColumns: partitionNames,
-    codec: null,
+    codec: format === 'parquet' ? parquetCodecOf(draft.tableProperties) : null,
   };
   const plan: CreateExternalTablePlan = { kind: 'createExternalTable', table, ifNotExists, definition };
   return plan;
@@ -144,6 +152,43 @@ function properties(cursor: TokenCursor): Record<string, string> {
 
 function isStringToken(token: Token | undefined): token is Token {
   return token?.kind === 'string';
+}
+
+/**
+ * Hive keeps one namespace for a table's columns and its partition columns: a name declared twice, or declared
+ * both as a column and in PARTITIONED BY, fails the DDL in Athena ("Column repeated in partitioning columns").
+ */
+function checkUniqueColumns(table: TableName, columns: readonly ColumnDefinition[]): void {
+  const names = columns.map((column) => column.name);
+  const repeated = names.find((name, index) => names.indexOf(name) !== index);
+  if (repeated !== undefined) {
+    throw new AthenaRuleError(
+      `CREATE EXTERNAL TABLE ${table.schema}.${table.name}: column ${repeated} is declared twice ` +
+        '(a partition column is declared in PARTITIONED BY only)',
+    );
+  }
+}
+
+/** Table properties that name a compression Athena does not apply to Parquet files. */
+const NOT_FOR_PARQUET = ['write.compression', 'write_compression'];
+
+/**
+ * What INSERT INTO compresses a Hive Parquet table's files with: the table property `parquet.compression`, or
+ * Athena's default, GZIP, when the table has none. `write.compression` is the property of text and JSON
+ * tables, and `write_compression` a CTAS property; on a Parquet table they would be believed and not applied,
+ * so they are refused (https://docs.aws.amazon.com/athena/latest/ug/alter-table-set-tblproperties.html).
+ */
+function parquetCodecOf(tableProperties: Readonly<Record<string, string>>): string {
+  const misplaced = NOT_FOR_PARQUET.find((name) => Object.hasOwn(tableProperties, name));
+  if (misplaced !== undefined) {
+    throw new UnsupportedStatementError(
+      `TBLPROPERTIES '${misplaced}' does not set the compression of a Parquet table; use 'parquet.compression'`,
+    );
+  }
+  const compression = tableProperties['parquet.compression'];
+  return compression === undefined
+    ? DEFAULT_PARQUET_CODEC
+    : parquetCodec(compression, "TBLPROPERTIES 'parquet.compression'");
 }
 
 /** Projection types whose values all come from the folder names, which is how the local engine reads them. */

@@ -14,7 +14,11 @@ export const TableDefinitionSchema = z.object({
   location: z.string().min(1),
   columns: z.array(ColumnDefinitionSchema).min(1),
   partitionColumns: z.array(z.string().min(1)),
-  /** DuckDB codec INSERT INTO writes with; null for tables the engine only reads. */
+  /**
+   * DuckDB codec INSERT INTO writes with: a CTAS's compression, or a Hive Parquet table's
+   * `parquet.compression`. Null for JSON tables, which the engine only reads, and for Parquet tables declared
+   * before the catalog recorded their compression: those are written with Athena's default, GZIP.
+   */
   codec: z.string().min(1).nullable(),
 });
 export type TableDefinition = z.infer<typeof TableDefinitionSchema>;

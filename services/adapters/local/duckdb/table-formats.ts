@@ -38,22 +38,28 @@ export const FORMAT_EXTENSIONS: Readonly<Record<TableFormat, string>> = {
   parquet: 'parquet',
 };
 
-/** CTAS `write_compression` values for Parquet and DuckDB's codec names. */
+/**
+ * Parquet compression names Athena takes (CTAS `write_compression` / `parquet_compression`, the Hive table
+ * property `parquet.compression`) and DuckDB's codec names. `NONE` is the CTAS spelling of no compression,
+ * `UNCOMPRESSED` the table property's (https://docs.aws.amazon.com/athena/latest/ug/compression-formats.html).
+ */
 const PARQUET_CODECS: Readonly<Record<string, string>> = {
   SNAPPY: 'snappy',
   GZIP: 'gzip',
   ZSTD: 'zstd',
   LZ4: 'lz4_raw',
   NONE: 'uncompressed',
+  UNCOMPRESSED: 'uncompressed',
 };
 
-/** Athena's default for Parquet CTAS when write_compression is not given. */
+/** Athena's default when a Parquet write names no compression: a CTAS without one, a table without the property. */
 export const DEFAULT_PARQUET_CODEC = 'gzip';
 
-export function parquetCodec(writeCompression: string): string {
-  const codec = PARQUET_CODECS[writeCompression.toUpperCase()];
+/** The DuckDB codec for an Athena compression name; `setting` names where it was given, for the error. */
+export function parquetCodec(compression: string, setting = 'write_compression'): string {
+  const codec = PARQUET_CODECS[compression.toUpperCase()];
   if (!codec) {
-    throw new UnsupportedStatementError(`write_compression ${writeCompression} is not supported for Parquet`);
+    throw new UnsupportedStatementError(`${setting} ${compression} is not supported for Parquet`);
   }
   return codec;
 }

@@ -10,6 +10,7 @@ import { AthenaRuleError } from './bridge-errors.js';
 import { localPathOf } from './local-locations.js';
 import { quoteIdentifier, quoteLiteral } from './sql-literals.js';
 import type { TableDefinition } from './table-definition.js';
+import { DEFAULT_PARQUET_CODEC } from './table-formats.js';
 
 /**
  * Re-runs must not duplicate rows. Athena's INSERT INTO only ever appends, and delivery is at least once, so
@@ -146,7 +147,7 @@ async function copyInto(
 ): Promise<WrittenFiles> {
   const options = [
     'FORMAT parquet',
-    `COMPRESSION ${definition.codec ?? 'snappy'}`,
+    `COMPRESSION ${definition.codec ?? DEFAULT_PARQUET_CODEC}`,
     `FILENAME_PATTERN ${quoteLiteral(runFilePattern(runId))}`,
     'RETURN_FILES true',
   ];
