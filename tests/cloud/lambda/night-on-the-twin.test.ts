@@ -1,13 +1,5 @@
 import { execFile } from 'node:child_process';
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -59,25 +51,15 @@ async function downloadedNight(): Promise<{
 }
 
 /** Delivers the bus's events to the query runner and the report until nothing is left for them. */
-async function runQueries(twin: CloudTwin, environments: Environments, extra: Record<string, string> = {}) {
+async function runQueries(twin: CloudTwin, environments: Environments) {
   const runner = serviceFn(twin, 'QueryRunner');
   const report = serviceFn(twin, 'Report');
-  twin.bus.attach(runner, environments.start(runner, extra));
+  twin.bus.attach(runner, environments.start(runner));
   twin.bus.attach(report, environments.start(report));
   for (let round = 0; round < 20; round += 1) {
     const outcomes = await twin.bus.deliverPending({ to: [runner.logicalId, report.logicalId] });
     if (outcomes.length === 0) break;
   }
-}
-
-/** The SQL files of queries/ with 20 and 30 in the form branch `sqlloc` gives them (fixtures/queries-new-form). */
-function newFormQueries(): string {
-  const folder = mkdtempSync(path.join(tmpdir(), 'fleet-etl-queries-'));
-  const queries = path.resolve('queries');
-  const fixtures = path.resolve('tests/cloud/fixtures/queries-new-form');
-  for (const file of readdirSync(queries)) copyFileSync(path.join(queries, file), path.join(folder, file));
-  for (const file of readdirSync(fixtures)) copyFileSync(path.join(fixtures, file), path.join(folder, file));
-  return folder;
 }
 
 const EtlDoneSchema = z.object({ results: z.record(z.string(), z.string()) });
@@ -171,10 +153,10 @@ describe("a whole night on the cloud twin: the query runner bundle runs the nigh
     for (const folder of scratch) rmSync(folder, { recursive: true, force: true });
   });
 
-  it('gives the same tables and the same answer as `etl run` for the same simulator, with 20 and 30 in the Hive external-table form', async () => {
-    const queries = newFormQueries();
-    scratch.push(queries);
-    await runQueries(twin, environments, { QUERIES_DIR: queries });
+  // Before the warehouse tables became Hive DDL (decision 76), the enforced workgroup refused 20_vehicles_data.sql's
+  // CTAS for its external_location, and this night ended in EtlFailed.
+  it('gives the same tables and the same answer as `etl run` for the same simulator, on the bundled SQL files', async () => {
+    await runQueries(twin, environments);
 
     expect(twin.refusals).toEqual([]);
     expect(twin.athena.executions.filter((e) => e.state !== 'SUCCEEDED')).toEqual([]);
@@ -192,7 +174,7 @@ describe("a whole night on the cloud twin: the query runner bundle runs the nigh
 
     const stateDir = mkdtempSync(path.join(tmpdir(), 'fleet-etl-local-'));
     scratch.push(stateDir);
-    const local = await etlRun(stateDir, queries);
+    const local = await etlRun(stateDir, 'bundled');
     expect(twinAnswer.rows).toEqual(local.results[ANSWER]);
     expect(twinAnswer.rows.length).toBeGreaterThan(0);
 
@@ -222,32 +204,4 @@ describe("a whole night on the cloud twin: the query runner bundle runs the nigh
       ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
     ]);
   });
-});
-
-describe('the SQL files of queries/ as they are on this branch', () => {
-  let twin: CloudTwin;
-  let simulator: RunningSimulator;
-  let environments: Environments;
-
-  beforeAll(async () => {
-    ({ twin, simulator, environments } = await downloadedNight());
-  }, 180_000);
-
-  afterAll(async () => {
-    await environments?.stopAll();
-    await simulator?.close();
-    await twin?.stop();
-  });
-
-  // Flips once branch `sqlloc` lands: then the night above runs on the bundled SQL and this test goes.
-  it("are refused by the enforced workgroup: 20_vehicles_data.sql's CTAS names external_location", async () => {
-    await runQueries(twin, environments);
-    const failed = twin.events.events.filter((e) => e.detailType === DetailType.EtlFailed);
-    expect(failed).toHaveLength(1);
-    expect(JSON.stringify(failed[0]?.detail)).toContain(
-      "submitted with an 'external_location' property to an Athena Workgroup that enforces a centralized output location",
-    );
-    expect(JSON.stringify(failed[0]?.detail)).toContain('20_vehicles_data.sql');
-    expect(twin.events.events.filter((e) => e.detailType === DetailType.EtlDone)).toEqual([]);
-  }, 300_000);
 });
