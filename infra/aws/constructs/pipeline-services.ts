@@ -125,9 +125,9 @@ const pascal = (name: string) => `${name.charAt(0).toUpperCase()}${name.slice(1)
  * nothing else (CDK's grantRead adds DescribeSecret, which no code calls).
  */
 function grantSecretValue(fn: FleetFunction, secret: ISecret): void {
-  fn.addToRolePolicy(
-    new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
-  );
+  // A secret known by name only gets Secrets Manager's six-character suffix as a wildcard, as CDK's grantRead does.
+  const arn = secret.secretFullArn ?? `${secret.secretArn}-??????`;
+  fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [arn] }));
   secret.encryptionKey?.grantDecrypt(
     new ViaServicePrincipal(`secretsmanager.${Stack.of(fn).region}.amazonaws.com`, fn.grantPrincipal),
   );
