@@ -10,6 +10,7 @@ import { type AwsFront, listenOnLoopback, serveAwsFront } from './front/aws-fron
 import { TwinEventLog } from './front/event-log.js';
 import { TwinSecrets } from './front/secrets-service.js';
 import { IamAuthorizer, type IamAuthorizerOptions } from './iam/iam-authorizer.js';
+import { TwinClock } from './lambda/twin-clock.js';
 import { loadStackModel, roleOf, type StackModel, type TwinFunction } from './template/stack-model.js';
 import { TWIN_REGION } from './twin-account.js';
 
@@ -46,6 +47,11 @@ export class CloudTwin {
   /** Athena's queries and the Glue Data Catalog they fill. */
   readonly athena: TwinAthena;
   readonly glue: GlueCatalog;
+  /**
+   * The time the functions see: give it to their environments (`LambdaEnvironment`'s `clock`). The bus moves it on
+   * by Lambda's delays between retries.
+   */
+  readonly clock = new TwinClock();
   readonly #callers: CallerRegistry;
   readonly #emulator: S3SqsEmulator;
   readonly #dynamodb: DynamoDbEmulator;
@@ -76,6 +82,7 @@ export class CloudTwin {
     this.athena = parts.athena;
     this.glue = parts.glue;
     this.bus = new TwinEventRouter({
+      clock: this.clock,
       model,
       authorizer,
       sendAsEventBridge: (queueArn, body, attributes) => this.#sendToEmulator(queueArn, body, attributes),

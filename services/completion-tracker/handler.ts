@@ -19,7 +19,8 @@ export interface CompletionTrackerHandlerDeps extends CompletionDeps {
 export function createCompletionTrackerHandler(deps: CompletionTrackerHandlerDeps) {
   return middy<CompletionEvent>()
     .use(validateFleetEvent(completionDetailTypes, { detailStore: deps.eventDetails }))
-    .handler(function completionTracker(event) {
-      return trackCompletion(event, deps);
+    .handler(function completionTracker(event, context) {
+      // The drained claim's lease outlives this invocation, whose end Lambda enforces at the timeout.
+      return trackCompletion(event, deps, { remainingTimeMs: context.getRemainingTimeInMillis() });
     });
 }

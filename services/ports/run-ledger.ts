@@ -28,11 +28,29 @@ export interface RunProgress {
   datasets: Partial<Record<Dataset, DatasetProgress>>;
   /** Pages that gave up (dead-lettered) and are not stored since: while any is left, the run has failed. */
   failures: PageFailure[];
-  /** Whether DownloadsDrained was claimed for the current attempt of the run. */
+  /** Whether DownloadsDrained was claimed (announced, or being announced) for the current attempt of the run. */
   drained: boolean;
   /** Whether the run's EtlDone was seen: a later `etl run` of the window is a deliberate re-run. */
   finished: boolean;
 }
+
+/** Who asks for the drained claim, and until when a claim it wins holds without being confirmed. */
+export interface DrainClaimant {
+  /** The id of the event being handled: Lambda's retries and EventBridge's redeliveries of it carry the same. */
+  id: string;
+  /** After this the claimant can no longer publish (its invocation has ended), so the claim may be taken over. */
+  leaseExpiresAt: Date;
+}
+
+/**
+ * `won`: the caller holds the claim and publishes (`tookOverFrom`: an unconfirmed claim whose lease had expired);
+ * `announced`: DownloadsDrained went out, nothing to do; `held`: another live claim, unconfirmed, until its lease
+ * expires.
+ */
+export type DrainClaim =
+  | { outcome: 'won'; tookOverFrom?: { claimant: string; leaseExpiredAt: Date } }
+  | { outcome: 'announced' }
+  | { outcome: 'held'; claimant: string; leaseExpiresAt: Date };
 
 /**
  * Counts distinct stored pages against the plan of each dataset of a run. Every method is idempotent:
@@ -51,13 +69,17 @@ export interface RunLedger {
   recordPageFailure(runId: string, dataset: Dataset, page: number, reason: string): Promise<void>;
   progress(runId: string): Promise<RunProgress>;
   /**
-   * A conditional write: resolves true for exactly one caller per run, however many race for it. The winner
-   * publishes DownloadsDrained.
+   * A conditional write: of every caller racing for it, exactly one wins the run's claim; the winner publishes
+   * DownloadsDrained and then confirms it. A claim never confirmed lapses at its lease's expiry: the next caller
+   * after that takes it over (again exactly one), so a claimant that died between claiming and publishing
+   * strands the run for a bounded time only (docs/decisions/0077-drained-claim-lease.md).
    */
-  claimDrained(runId: string): Promise<boolean>;
+  claimDrained(runId: string, claimant: DrainClaimant): Promise<DrainClaim>;
+  /** DownloadsDrained of the claim went out: the claim no longer lapses. */
+  confirmDrained(runId: string): Promise<void>;
   /**
-   * Gives the claim back, so that resuming a run whose query stage never finished announces DownloadsDrained
-   * again (a new attempt). Never called on a redelivery, only when a person resumes the run.
+   * Gives the claim back, so that another caller can win it at once: the claimant's publish failed, or a person
+   * resumes a run whose query stage never finished (a new attempt). Never called on a redelivery.
    */
   releaseClaim(runId: string): Promise<void>;
   /** Records that the run's EtlDone was published. */

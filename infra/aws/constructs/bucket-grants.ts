@@ -1,3 +1,4 @@
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { CLAIM_CHECK_PREFIX, type ClaimCheckedDetailType } from '../../../events/claim-check.js';
 import { acknowledge, acknowledgeKeyGrant, wildcardActionFinding, wildcardResourceFinding } from '../nag.js';
@@ -7,13 +8,22 @@ import type { FleetFunction } from './fleet-function.js';
  * How a service uses a bucket. `read` is GetObject and listing (Athena lists a table's folder before reading
  * it); `write` puts objects, including multipart uploads and aborting them; `readWrite` is both; `readWriteDelete`
  * adds deleting objects, which only the warehouse's writer needs (a re-run replaces its own files, decision 0002).
+ * `objects` is the exact actions of a writer that first checks whether its object is there: GetObject (also
+ * HeadObject), ListBucket (so that a missing key answers 404, not 403), PutObject (single and multipart uploads),
+ * AbortMultipartUpload, and of the bucket's key GenerateDataKey (writes) and Decrypt (reads, completing a
+ * multipart upload); none of the action groups CDK's grant helpers bring along (legal holds, retention, tagging,
+ * the bucket's own settings).
  */
-export type BucketAccess = 'read' | 'write' | 'readWrite' | 'readWriteDelete';
+export type BucketAccess = 'objects' | 'read' | 'write' | 'readWrite' | 'readWriteDelete';
 
 const READ_ACTION_GROUPS = ['s3:GetObject*', 's3:GetBucket*', 's3:List*'];
 
 /** Grants one bucket (and its key) with CDK's grant methods, and acknowledges the wildcards they name. */
 export function grantBucket(fn: FleetFunction, bucket: IBucket, access: BucketAccess): void {
+  if (access === 'objects') {
+    grantObjects(fn, bucket);
+    return;
+  }
   const reads = access !== 'write';
   const writes = access !== 'read';
   if (access === 'readWriteDelete') bucket.grantReadWrite(fn);
@@ -56,6 +66,26 @@ export function grantBucket(fn: FleetFunction, bucket: IBucket, access: BucketAc
   }
 }
 
+/** The `objects` access, as statements of exact actions (see BucketAccess). */
+function grantObjects(fn: FleetFunction, bucket: IBucket): void {
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+      resources: [bucket.arnForObjects('*')],
+    }),
+  );
+  fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+  bucket.encryptionKey?.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
+  const role = fn.executionRole;
+  acknowledge(
+    role,
+    [wildcardResourceFinding(role, bucket.arnForObjects('*'))],
+    'The objects of this one bucket: keys are derived at run time (dataset, run and page), so they cannot be ' +
+      'listed ahead. AbortMultipartUpload is on the error path only: lib-storage aborts a failed multipart upload ' +
+      'of a page, so that no parts are left behind (the cloud twin lists it unused on a night without one).',
+  );
+}
+
 /**
  * Read access to the stored details of the given detail-types (`event-details/<detail-type>/*`), for a consumer
  * that receives them by reference (decision 60) but has no other use for the bucket. Only those folders: the
@@ -69,7 +99,9 @@ export function grantEventDetailsRead(
   const role = fn.executionRole;
   for (const detailType of detailTypes) {
     const objects = `${CLAIM_CHECK_PREFIX}/${detailType}/*`;
-    bucket.grantRead(fn, objects);
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(objects)] }),
+    );
     acknowledge(
       role,
       [wildcardResourceFinding(role, bucket.arnForObjects(objects))],
@@ -77,10 +109,7 @@ export function grantEventDetailsRead(
         'no other folder of the bucket is readable.',
     );
   }
-  acknowledge(
-    role,
-    READ_ACTION_GROUPS.map(wildcardActionFinding),
-    "CDK's grantRead action groups, on the event-details folders of this one bucket only: GetObject* (the stored " +
-      'detail), GetBucket* and List* (which grantRead adds on the bucket; the consumer lists nothing).',
-  );
+  // GetObject only: the consumer lists nothing (a missing detail answers 403 instead of 404, and is an error
+  // either way), and reads the objects the bucket's key encrypted.
+  bucket.encryptionKey?.grantDecrypt(fn);
 }

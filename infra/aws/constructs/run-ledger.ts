@@ -52,7 +52,9 @@ export class RunLedger extends Construct {
   /** Exactly the ledger adapter's calls on this table, and the key to read and write its items. */
   grantLedger(fn: FleetFunction): void {
     this.table.grant(fn, ...LEDGER_ACTIONS);
-    // Table.grant leaves the key to the caller (it is not one of the grant*Data helpers).
+    // Table.grant leaves the key to the caller (it is not one of the grant*Data helpers). CDK's encrypt/decrypt
+    // group, as its grantReadWriteData gives: the cloud twin does not check DynamoDB's use of the table key, so
+    // it cannot show which of these DynamoDB needs of the caller, and it lists them unused.
     this.table.encryptionKey?.grantEncryptDecrypt(fn);
     acknowledgeKeyGrant(fn.executionRole);
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type CompiledPattern, compilePattern, matchesCompiled } from '../../local/event-pattern.js';
 import type { IamAuthorizer } from '../iam/iam-authorizer.js';
 import type { InvocationResult, LambdaEnvironment } from '../lambda/lambda-runner.js';
+import type { TwinClock } from '../lambda/twin-clock.js';
 import { DEFAULT_ASYNC_INVOKE } from '../template/event-routing.js';
 import type {
   StackModel,
@@ -17,6 +18,12 @@ import { type AcceptedEntry, type BusEvent, busEventOf } from './bus-event.js';
 import { scheduledEvent, targetPayload } from './target-input.js';
 
 const EVENTS_SERVICE = 'events.amazonaws.com';
+
+/**
+ * Lambda's waits before the retries of a failed asynchronous invocation: one minute before the second attempt,
+ * two before the third (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+ */
+export const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000] as const;
 
 /** What became of one event for one target. */
 export type DeliveryOutcome =
@@ -56,6 +63,8 @@ interface Delivery {
 }
 
 export interface EventRouterOptions {
+  /** Moved on by Lambda's delays between retries instead of waiting them out; without one, retries come at once. */
+  clock?: TwinClock;
   model: StackModel;
   authorizer: IamAuthorizer;
   /** EventBridge's send to a target's dead-letter queue, already authorized (straight to the emulator). */
@@ -72,7 +81,8 @@ export interface EventRouterOptions {
  * a refused delivery is not retried and goes to the target's dead-letter queue, as EventBridge does with
  * permission errors (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html). Once
  * Lambda accepted it, the function's errors are Lambda's to retry (its EventInvokeConfig) and to send to its
- * on-failure destination. Retries happen at once; the twin does not wait out backoffs or event ages.
+ * on-failure destination. Retries happen at once; the twin does not wait out Lambda's delays between them but
+ * moves its clock on by them (the time the functions see), and ignores event ages.
  */
 export class TwinEventRouter {
   readonly #options: EventRouterOptions;
@@ -354,8 +364,12 @@ export class TwinEventRouter {
   ): Promise<InvocationResult[]> {
     const attempts: InvocationResult[] = [];
     const { maximumRetryAttempts } = this.#asyncConfigOf(fn);
-    do attempts.push(await environment.invoke(payload));
-    while (attempts.at(-1)?.ok === false && attempts.length <= maximumRetryAttempts);
+    for (;;) {
+      attempts.push(await environment.invoke(payload));
+      if (attempts.at(-1)?.ok !== false || attempts.length > maximumRetryAttempts) break;
+      const delay = ASYNC_RETRY_DELAYS_MS[attempts.length - 1] ?? ASYNC_RETRY_DELAYS_MS.at(-1) ?? 0;
+      this.#options.clock?.advance(delay);
+    }
     return attempts;
   }
 

@@ -21,6 +21,21 @@ globalThis.fetch = (input, init) => {
     : realFetch(new Request(target, input), init);
 };
 
+// The twin's clock (twin-clock.ts): real time plus what the twin skipped instead of waiting (Lambda's delays
+// between retries), set by each invocation. Installed before the bundle loads, as the internet above.
+let clockOffsetMs = 0;
+const RealDate = Date;
+const twinNow = () => RealDate.now() + clockOffsetMs;
+// A proxy rather than a subclass: `Date()` called without new (a string of now) keeps working too.
+const TwinDate = new Proxy(RealDate, {
+  construct: (target, args, newTarget) =>
+    Reflect.construct(target, args.length === 0 ? [twinNow()] : args, newTarget),
+  apply: () => new RealDate(twinNow()).toString(),
+  get: (target, property, receiver) =>
+    property === 'now' ? twinNow : Reflect.get(target, property, receiver),
+});
+globalThis.Date = TwinDate;
+
 const describe = (error) =>
   error instanceof Error
     ? { errorType: error.name, errorMessage: error.message, stack: String(error.stack ?? '').split('\n') }
@@ -39,6 +54,7 @@ try {
 }
 
 process.on('message', async (message) => {
+  clockOffsetMs = message.clockOffsetMs ?? 0;
   const deadline = Date.now() + message.timeoutMs;
   const env = process.env;
   const context = {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
 import type { TwinFunction } from '../template/stack-model.js';
+import type { TwinClock } from './twin-clock.js';
 
 const BOOTSTRAP = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lambda-bootstrap.mjs');
 
@@ -34,6 +35,8 @@ export interface LambdaRunnerOptions {
   environment: Record<string, string>;
   /** External origins the function calls (`https://fleet-api.example.com`) and the loopback servers that answer them. */
   internet?: Readonly<Record<string, string>>;
+  /** The time the function sees (`CloudTwin.clock`, moved on by Lambda's retry delays); real time without one. */
+  clock?: TwinClock;
 }
 
 /**
@@ -90,34 +93,60 @@ function handlerFile(fn: TwinFunction): { file: string; exportName: string } {
   throw new FunctionInitError(`${fn.logicalId}: no ${base}.js, .mjs or .cjs in ${fn.assetDir}`);
 }
 
+/** A running process of the environment: the bundle imported once, invocations answered over IPC. */
+interface Runtime {
+  child: ChildProcess;
+  ready: Promise<void>;
+  /** Killed or exited: takes no further invocation. */
+  ended: boolean;
+  /** Its invocations in progress, settled by their answer, their timeout or the process's exit. */
+  pending: Map<number, (result: InvocationResult) => void>;
+}
+
 /**
  * One execution environment of a function: a child process with only the function's environment (and PATH),
- * a heap limit from its memory size, its bundle imported once. Invocations run one at a time, as in Lambda,
- * and one that outlives the function's timeout ends the environment (Lambda's "Task timed out").
+ * a heap limit from its memory size, its bundle imported once. Invocations run one at a time, as in Lambda.
+ * One that outlives the function's timeout ends the process (Lambda's "Task timed out"); one whose process
+ * dies (`kill`, a crash) fails as Lambda's Runtime.ExitError. Lambda then starts the next invocation in a fresh
+ * environment, a cold start: so does this one.
  */
 export class LambdaEnvironment {
+  readonly #options: LambdaRunnerOptions;
   readonly #fn: TwinFunction;
-  readonly #child: ChildProcess;
-  readonly #ready: Promise<void>;
-  readonly #pending = new Map<number, (result: InvocationResult) => void>();
+  readonly #handler: { file: string; exportName: string };
+  #runtime: Runtime;
   #next = 0;
   #busy: Promise<unknown> = Promise.resolve();
+  #coldStarts = 0;
 
   constructor(options: LambdaRunnerOptions) {
+    this.#options = options;
     this.#fn = options.fn;
     // Lambda would not have created the function: InvalidParameterValueException at deployment.
     const problems = environmentProblems(options.fn);
     if (problems.length > 0)
       throw new FunctionInitError(`${options.fn.logicalId} cannot be deployed: ${problems.join('; ')}`);
-    const { file, exportName } = handlerFile(options.fn);
-    this.#child = fork(BOOTSTRAP, [file, exportName, JSON.stringify(options.internet ?? {})], {
-      env: { PATH: process.env.PATH ?? '', ...options.environment },
-      execArgv: [`--max-old-space-size=${options.fn.memoryMb}`],
+    this.#handler = handlerFile(options.fn);
+    this.#runtime = this.#start();
+  }
+
+  /** How many processes this environment has started: 1, plus one per invocation after a timeout or crash. */
+  get coldStarts(): number {
+    return this.#coldStarts;
+  }
+
+  #start(): Runtime {
+    this.#coldStarts += 1;
+    const { file, exportName } = this.#handler;
+    const child = fork(BOOTSTRAP, [file, exportName, JSON.stringify(this.#options.internet ?? {})], {
+      env: { PATH: process.env.PATH ?? '', ...this.#options.environment },
+      execArgv: [`--max-old-space-size=${this.#fn.memoryMb}`],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      cwd: options.fn.assetDir,
+      cwd: this.#fn.assetDir,
     });
-    this.#ready = new Promise((resolve, reject) => {
-      this.#child.on('message', (raw) => {
+    const runtime: Runtime = { child, ready: Promise.resolve(), ended: false, pending: new Map() };
+    runtime.ready = new Promise((resolve, reject) => {
+      child.on('message', (raw) => {
         const message = MessageSchema.parse(raw);
         if (message.kind === 'ready') resolve();
         else if (message.kind === 'init-error')
@@ -127,8 +156,8 @@ export class LambdaEnvironment {
             ),
           );
         else {
-          const settle = this.#pending.get(message.id);
-          this.#pending.delete(message.id);
+          const settle = runtime.pending.get(message.id);
+          runtime.pending.delete(message.id);
           settle?.(
             message.kind === 'result'
               ? { ok: true, result: message.result }
@@ -136,10 +165,28 @@ export class LambdaEnvironment {
           );
         }
       });
-      this.#child.on('exit', (code) =>
-        reject(new FunctionInitError(`${this.#fn.logicalId}: exited with ${code}`)),
-      );
+      child.on('exit', (code, signal) => {
+        runtime.ended = true;
+        reject(new FunctionInitError(`${this.#fn.logicalId}: exited with ${code ?? signal}`));
+        // An invocation in progress when the process died: Lambda reports the runtime's exit.
+        for (const [id, settle] of runtime.pending) {
+          runtime.pending.delete(id);
+          settle({
+            ok: false,
+            error: {
+              errorType: 'Runtime.ExitError',
+              errorMessage: `Runtime exited with error: ${signal === null ? `exit status ${code}` : `signal: ${signal === 'SIGKILL' ? 'killed' : signal}`}`,
+              stack: [],
+            },
+          });
+        }
+      });
     });
+    // A failed start is reported by the invocation that awaits it.
+    runtime.ready.catch(() => undefined);
+    child.stdout?.on('data', (chunk: Buffer) => this.logs.push(chunk.toString('utf8')));
+    child.stderr?.on('data', (chunk: Buffer) => this.logs.push(chunk.toString('utf8')));
+    return runtime;
   }
 
   /** Everything the function wrote to stdout and stderr (its JSON logs), for a test to read. */
@@ -152,14 +199,26 @@ export class LambdaEnvironment {
     return run;
   }
 
+  /**
+   * Ends the environment's process at once (SIGKILL), as a crash or an out-of-memory kill would: an invocation in
+   * progress fails with Runtime.ExitError, and the next one starts a fresh process.
+   */
+  kill(): void {
+    this.#runtime.ended = true;
+    this.#runtime.child.kill('SIGKILL');
+  }
+
   async #invokeNow(event: unknown): Promise<InvocationResult> {
-    await this.#ready;
+    if (this.#runtime.ended) this.#runtime = this.#start();
+    const runtime = this.#runtime;
+    await runtime.ready;
     const id = this.#next++;
     const timeoutMs = this.#fn.timeoutSeconds * 1000;
     return new Promise<InvocationResult>((resolve) => {
       const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        this.#child.kill('SIGKILL');
+        runtime.pending.delete(id);
+        runtime.ended = true;
+        runtime.child.kill('SIGKILL');
         resolve({
           ok: false,
           error: {
@@ -169,24 +228,30 @@ export class LambdaEnvironment {
           },
         });
       }, timeoutMs);
-      this.#pending.set(id, (result) => {
+      runtime.pending.set(id, (result) => {
         clearTimeout(timer);
         resolve(result);
       });
-      this.#child.send({
-        id,
-        event,
-        timeoutMs,
-        functionArn: this.#fn.arn,
-        logGroupName: `/aws/lambda/${this.#fn.name}`,
-      });
+      runtime.child.send(
+        {
+          id,
+          event,
+          timeoutMs,
+          clockOffsetMs: this.#options.clock?.offsetMs ?? 0,
+          functionArn: this.#fn.arn,
+          logGroupName: `/aws/lambda/${this.#fn.name}`,
+        },
+        // A process that died meanwhile: its exit settles the invocation (Runtime.ExitError).
+        () => undefined,
+      );
     });
   }
 
   async stop(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-    this.#child.kill('SIGTERM');
-    await exited;
+    const { child } = this.#runtime;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    await gone;
   }
 }

@@ -13,7 +13,14 @@ import {
 import * as z from 'zod';
 import { type Dataset, DatasetSchema, type DateWindow } from '../../../events/index.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
-import type { DatasetPlan, DatasetProgress, RunLedger, RunProgress } from '../../ports/run-ledger.js';
+import type {
+  DatasetPlan,
+  DatasetProgress,
+  DrainClaim,
+  DrainClaimant,
+  RunLedger,
+  RunProgress,
+} from '../../ports/run-ledger.js';
 import { TerminalError, TransientError } from '../../shared/errors.js';
 import { awsErrorName, classifyAwsError, field } from './aws-error.js';
 import { backoffDelayMs, realSleep, retryPolicy } from './retry.js';
@@ -30,7 +37,8 @@ export interface DynamoDbRunLedgerOptions {
  *   PAGE#<dataset>#<page:7>      rows: one item per distinct stored page, written once
  *   DATASET#<dataset>            storedPages, rows: counters, moved only together with a new PAGE item
  *   FAILED#<dataset>#<page:7>    reason, failedAt: a page that gave up and is not stored since
- *   DRAINED                      claimedAt: exists once the run was announced drained
+ *   DRAINED                      claimant, claimedAt: the run's DownloadsDrained is claimed; leaseExpiresAt (epoch
+ *                                ms) while it is not yet confirmed as published, confirmedAt once it is
  *   FINISHED                     finishedAt: exists once the run's EtlDone was seen
  */
 const planKey = (dataset: Dataset) => `PLAN#${dataset}`;
@@ -86,6 +94,17 @@ const FailureItem = z.object({
   ),
   reason: StringAttribute,
 });
+
+/**
+ * The DRAINED item. Without leaseExpiresAt the claim is confirmed, or was written before claims had leases (then
+ * it has no claimant either): both mean announced.
+ */
+const DrainedItem = z.object({
+  claimant: StringAttribute.optional(),
+  leaseExpiresAt: CountAttribute.optional(),
+});
+/** A claim whose item vanished or lapsed between the failed put and the read is asked for again. */
+const CLAIM_ATTEMPTS = 3;
 
 /** The first cancellation reason is the PAGE put's; "None" marks a reason-less item. */
 const CancellationReasons = z.array(z.object({ Code: z.string().optional() }));
@@ -339,20 +358,82 @@ export class DynamoDbRunLedger implements RunLedger {
     }
   }
 
-  /** Exactly one caller per run creates the DRAINED item; every other caller's put fails its condition. */
-  async claimDrained(runId: string): Promise<boolean> {
+  /**
+   * One conditional put: it creates the DRAINED item, or replaces one whose lease has expired (an unconfirmed
+   * claim, abandoned). A confirmed item has no lease, so the condition keeps it; of concurrent callers exactly one
+   * put passes, as DynamoDB serializes the writes of one item
+   * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html).
+   * The expiry is compared with this caller's clock: the lease's margin covers the clocks' difference.
+   */
+  async claimDrained(runId: string, claimant: DrainClaimant): Promise<DrainClaim> {
+    const action = `claiming the drained announcement of run ${runId}`;
+    for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt += 1) {
+      const now = this.#clock.now();
+      try {
+        const output = await this.#client.send(
+          new PutItemCommand({
+            TableName: this.#table,
+            Item: {
+              pk: S(runId),
+              sk: S(DRAINED_KEY),
+              claimant: S(claimant.id),
+              claimedAt: S(now.toISOString()),
+              leaseExpiresAt: N(claimant.leaseExpiresAt.getTime()),
+            },
+            ConditionExpression: 'attribute_not_exists(pk) OR leaseExpiresAt < :now',
+            ExpressionAttributeValues: { ':now': N(now.getTime()) },
+            // The replaced claim, if any: whose lease this caller took over.
+            ReturnValues: 'ALL_OLD',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        if (output.Attributes === undefined) return { outcome: 'won' };
+        const previous = this.#parse(DrainedItem, output.Attributes, runId);
+        return {
+          outcome: 'won',
+          tookOverFrom: {
+            claimant: previous.claimant ?? 'unknown',
+            leaseExpiredAt: new Date(previous.leaseExpiresAt ?? 0),
+          },
+        };
+      } catch (error) {
+        if (awsErrorName(error) !== 'ConditionalCheckFailedException') throw classifyAwsError(error, action);
+        // DynamoDB returns the item that failed the condition; an emulator that does not is read instead.
+        const returned = field(error, 'Item');
+        const item =
+          returned ?? (await this.#queryPrefix(runId, DRAINED_KEY)).find((i) => i.sk?.S === DRAINED_KEY);
+        const held = item === undefined ? undefined : this.#parse(DrainedItem, item, runId);
+        // Released, or lapsed, since the put: ask again.
+        if (held === undefined || (held.leaseExpiresAt ?? Infinity) < now.getTime()) continue;
+        if (held.leaseExpiresAt === undefined) return { outcome: 'announced' };
+        return {
+          outcome: 'held',
+          claimant: held.claimant ?? 'unknown',
+          leaseExpiresAt: new Date(held.leaseExpiresAt),
+        };
+      }
+    }
+    throw new TransientError(`${action}: the claim changed hands ${CLAIM_ATTEMPTS} times while asked for`);
+  }
+
+  /**
+   * Removes the lease: the claim no longer lapses. Only an existing claim is confirmed; one released meanwhile
+   * (a person reset the run) stays released.
+   */
+  async confirmDrained(runId: string): Promise<void> {
     try {
       await this.#client.send(
-        new PutItemCommand({
+        new UpdateItemCommand({
           TableName: this.#table,
-          Item: { pk: S(runId), sk: S(DRAINED_KEY), claimedAt: S(this.#clock.now().toISOString()) },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Key: { pk: S(runId), sk: S(DRAINED_KEY) },
+          UpdateExpression: 'SET confirmedAt = :now REMOVE leaseExpiresAt',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':now': S(this.#clock.now().toISOString()) },
         }),
       );
-      return true;
     } catch (error) {
-      if (awsErrorName(error) === 'ConditionalCheckFailedException') return false;
-      throw classifyAwsError(error, `claiming the drained announcement of run ${runId}`);
+      if (awsErrorName(error) === 'ConditionalCheckFailedException') return;
+      throw classifyAwsError(error, `confirming the drained announcement of run ${runId}`);
     }
   }
 

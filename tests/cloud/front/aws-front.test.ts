@@ -218,8 +218,14 @@ describe('the twin front: DynamoDB with IAM enforced, TransactWriteItems filled 
       datasets: { vehicles: { storedPages: 2, rows: 15 } },
       failures: [],
     });
-    expect(await ledger.claimDrained(runId)).toBe(true);
-    expect(await ledger.claimDrained(runId)).toBe(false);
+    // The failed claim's item comes back with the error (ReturnValuesOnConditionCheckFailure), as from DynamoDB.
+    const claimant = { id: 'event-1', leaseExpiresAt: new Date(Date.now() + 60_000) };
+    expect(await ledger.claimDrained(runId, claimant)).toEqual({ outcome: 'won' });
+    expect(await ledger.claimDrained(runId, { ...claimant, id: 'event-2' })).toEqual({
+      outcome: 'held',
+      claimant: 'event-1',
+      leaseExpiresAt: claimant.leaseExpiresAt,
+    });
   });
 
   it('answers TransactionCanceledException with one reason per item, as DynamoDB does', async () => {

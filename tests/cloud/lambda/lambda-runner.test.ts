@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FunctionInitError, LambdaEnvironment } from '../../../infra/twin/lambda/lambda-runner.js';
+import { TwinClock } from '../../../infra/twin/lambda/twin-clock.js';
 import type { TwinFunction } from '../../../infra/twin/template/stack-model.js';
 
 const folders: string[] = [];
@@ -27,8 +28,12 @@ function fakeFunction(source: string, overrides: Partial<TwinFunction> = {}): Tw
 }
 
 const started: LambdaEnvironment[] = [];
-function start(fn: TwinFunction) {
-  const running = new LambdaEnvironment({ fn, environment: { ...fn.environment } });
+function start(fn: TwinFunction, clock?: TwinClock) {
+  const running = new LambdaEnvironment({
+    fn,
+    environment: { ...fn.environment },
+    ...(clock === undefined ? {} : { clock }),
+  });
   started.push(running);
   return running;
 }
@@ -66,7 +71,62 @@ describe('a Lambda execution environment of the twin', () => {
       ok: false,
       error: { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 1.00 seconds' },
     });
+    // The timed-out process is gone: the next invocation runs in a fresh one, as Lambda's does.
+    await expect(environment.invoke({ fail: true })).resolves.toMatchObject({
+      ok: false,
+      error: { errorType: 'RangeError' },
+    });
+    expect(environment.coldStarts).toBe(2);
   }, 10_000);
+
+  it('fails an invocation whose process is killed as Runtime.ExitError, and starts the next one cold', async () => {
+    const fn = fakeFunction(
+      'let calls = 0;\n' +
+        'export const handler = async (event) => { calls += 1; if (event.hang) await new Promise(() => setInterval(() => {}, 1000)); return calls; };',
+      { timeoutSeconds: 30 },
+    );
+    const environment = start(fn);
+    await expect(environment.invoke({})).resolves.toEqual({ ok: true, result: 1 });
+    const hanging = environment.invoke({ hang: true });
+    // Killed mid-invocation, long before its timeout.
+    setTimeout(() => environment.kill(), 200);
+    await expect(hanging).resolves.toEqual({
+      ok: false,
+      error: {
+        errorType: 'Runtime.ExitError',
+        errorMessage: 'Runtime exited with error: signal: killed',
+        stack: [],
+      },
+    });
+    // A fresh process: the module's state starts over.
+    await expect(environment.invoke({})).resolves.toEqual({ ok: true, result: 1 });
+    expect(environment.coldStarts).toBe(2);
+  }, 10_000);
+
+  it("shows the function the twin's clock: real time plus what the twin skipped", async () => {
+    const fn = fakeFunction(
+      'export const handler = async () => ({ now: Date.now(), made: new Date().getTime(), text: typeof Date(), ' +
+        'parsed: new Date(0).getTime(), isDate: new Date() instanceof Date });',
+    );
+    const clock = new TwinClock();
+    const environment = start(fn, clock);
+    clock.advance(120_000);
+    const before = Date.now();
+    const answer = await environment.invoke({});
+    if (!answer.ok) throw new Error(answer.error.errorMessage);
+    const seen = answer.result as {
+      now: number;
+      made: number;
+      text: string;
+      parsed: number;
+      isDate: boolean;
+    };
+    expect(seen.now).toBeGreaterThanOrEqual(before + 120_000);
+    expect(seen.now).toBeLessThan(Date.now() + 120_000 + 1);
+    expect(seen.made - seen.now).toBeLessThan(50);
+    expect(seen).toMatchObject({ text: 'string', parsed: 0, isDate: true });
+    expect(() => clock.advance(-1)).toThrow(RangeError);
+  });
 
   it('refuses a function Lambda would not create: reserved variables, more than 4 KB of them', () => {
     expect(() =>

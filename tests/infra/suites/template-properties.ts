@@ -13,6 +13,7 @@ import {
   topology,
 } from '../../../infra/topology.js';
 import { writeShapeOf } from '../../../services/adapters/aws/athena-write-target.js';
+import { DRAIN_LEASE_MARGIN_MS } from '../../../services/completion-tracker/track-completion.js';
 import { renderPlaceholders, splitStatements } from '../../../services/shared/sql-text.js';
 import type { Synthesized } from '../helpers/synth.js';
 import {
@@ -377,6 +378,16 @@ export function templatePropertiesSuite(stage: () => Synthesized, alarmEmail: st
           }),
         ],
       });
+    });
+
+    it("lets the completion tracker's drained claim lapse before Lambda's first retry of a tracker that died", () => {
+      // The claim lasts until the claimant's invocation has certainly ended (its timeout) plus a margin; Lambda
+      // retries a failed asynchronous invocation one minute after it ended
+      // (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html), and that retry
+      // must find the claim lapsed to take it over (decision 77).
+      const timeoutMs = Number(propertiesOf(resourceOf(fnOf('completionTracker'))).Timeout) * 1000;
+      expect(timeoutMs).toBe(topology.services.completionTracker.timeoutSeconds * 1000);
+      expect(timeoutMs + DRAIN_LEASE_MARGIN_MS).toBeLessThan(60_000);
     });
 
     it('retries failed asynchronous invocations twice, then keeps them in a queue', () => {

@@ -3,6 +3,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb-run-ledger.js';
 import { runId, window } from '../../helpers/samples.js';
+import { manualClock } from '../../unit/aws/factories.js';
 
 /**
  * The DynamoDB ledger against dynalite, a DynamoDB implementation speaking the real wire protocol on loopback:
@@ -31,7 +32,7 @@ describe('DynamoDbRunLedger on dynalite', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  async function freshLedger(): Promise<DynamoDbRunLedger> {
+  async function freshLedger(clock = manualClock()): Promise<DynamoDbRunLedger> {
     table += 1;
     const tableName = `ledger-${table}`;
     await client.send(
@@ -48,7 +49,7 @@ describe('DynamoDbRunLedger on dynalite', () => {
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
-    return new DynamoDbRunLedger(client, { tableName });
+    return new DynamoDbRunLedger(client, { tableName, clock });
   }
 
   it('records a plan once, refuses a contradicting one, and reads it back', async () => {
@@ -90,19 +91,80 @@ describe('DynamoDbRunLedger on dynalite', () => {
     expect((await ledger.progress(runId)).datasets.vehicles?.pageSize).toBe(7);
   }, 30_000);
 
+  /** A claimant whose lease runs `seconds` past the clock's time. */
+  const claimantOf = (id: string, clock: { now(): Date }, seconds = 40) => ({
+    id,
+    leaseExpiresAt: new Date(clock.now().getTime() + seconds * 1000),
+  });
+
   it('grants the drained claim to exactly one of many concurrent callers, until released', async () => {
-    const ledger = await freshLedger();
-    const claims = await Promise.all(Array.from({ length: 10 }, () => ledger.claimDrained(runId)));
-    expect(claims.filter(Boolean)).toHaveLength(1);
+    const clock = manualClock();
+    const ledger = await freshLedger(clock);
+    const claims = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => ledger.claimDrained(runId, claimantOf(`event-${i}`, clock))),
+    );
+    expect(claims.filter((c) => c.outcome === 'won')).toHaveLength(1);
+    const winner = claims.findIndex((c) => c.outcome === 'won');
+    // Every other caller is told whose claim holds it, and until when.
+    for (const claim of claims.filter((c) => c.outcome !== 'won'))
+      expect(claim).toEqual({
+        outcome: 'held',
+        claimant: `event-${winner}`,
+        leaseExpiresAt: claimantOf('', clock).leaseExpiresAt,
+      });
     expect((await ledger.progress(runId)).drained).toBe(true);
     await ledger.releaseClaim(runId);
-    expect(await ledger.claimDrained(runId)).toBe(true);
+    expect(await ledger.claimDrained(runId, claimantOf('event-10', clock))).toEqual({ outcome: 'won' });
+  }, 30_000);
+
+  it('lets exactly one of many callers take over a claim once its lease has expired, never before', async () => {
+    const clock = manualClock();
+    const ledger = await freshLedger(clock);
+    expect(await ledger.claimDrained(runId, claimantOf('crashed', clock))).toEqual({ outcome: 'won' });
+    // The claimant died before publishing. Until its lease expires, no one takes the claim, not even a retry of
+    // the same event.
+    clock.advance(39_999);
+    expect(await ledger.claimDrained(runId, claimantOf('crashed', clock))).toMatchObject({ outcome: 'held' });
+    expect(await ledger.claimDrained(runId, claimantOf('other', clock))).toMatchObject({
+      outcome: 'held',
+      claimant: 'crashed',
+    });
+    // Expired: of ten racing callers one wins and says whose claim it took over; the others see the new claim.
+    clock.advance(2);
+    const claims = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => ledger.claimDrained(runId, claimantOf(`retry-${i}`, clock))),
+    );
+    const won = claims.filter((c) => c.outcome === 'won');
+    expect(won).toEqual([
+      {
+        outcome: 'won',
+        tookOverFrom: {
+          claimant: 'crashed',
+          leaseExpiredAt: new Date(Date.parse('2026-11-25T01:00:40.000Z')),
+        },
+      },
+    ]);
+    expect(claims.filter((c) => c.outcome === 'held')).toHaveLength(9);
+  }, 30_000);
+
+  it('never lets a confirmed claim lapse', async () => {
+    const clock = manualClock();
+    const ledger = await freshLedger(clock);
+    await ledger.claimDrained(runId, claimantOf('published', clock));
+    await ledger.confirmDrained(runId);
+    clock.advance(24 * 3600_000);
+    expect(await ledger.claimDrained(runId, claimantOf('late', clock))).toEqual({ outcome: 'announced' });
+    expect((await ledger.progress(runId)).drained).toBe(true);
+    // Confirming a claim released meanwhile does not bring it back.
+    await ledger.releaseClaim(runId);
+    await ledger.confirmDrained(runId);
+    expect((await ledger.progress(runId)).drained).toBe(false);
   }, 30_000);
 
   it('marks the run finished and forgets it on reset', async () => {
     const ledger = await freshLedger();
     await ledger.recordPlan(runId, 'vehicles', { totalPages: 1, window });
-    await ledger.claimDrained(runId);
+    await ledger.claimDrained(runId, claimantOf('event', manualClock()));
     await ledger.markFinished(runId);
     expect((await ledger.progress(runId)).finished).toBe(true);
     await ledger.reset(runId);

@@ -1,4 +1,5 @@
 import {
+  type AttributeValue,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DynamoDBClient,
@@ -315,28 +316,96 @@ describe('DynamoDbRunLedger', () => {
   });
 
   describe('claimDrained', () => {
-    it('answers true to the one caller whose conditional put created DRAINED', async () => {
+    const claimant = { id: 'event-1', leaseExpiresAt: new Date('2026-11-25T01:00:40.000Z') };
+    const lapsed = {
+      pk: { S: RUN },
+      sk: { S: 'DRAINED' },
+      claimant: { S: 'event-0' },
+      claimedAt: { S: '2026-11-25T00:59:00.000Z' },
+      leaseExpiresAt: { N: String(Date.parse('2026-11-25T00:59:40.000Z')) },
+    };
+    const conditionFailed = (Item?: Record<string, AttributeValue>) =>
+      new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        ...(Item === undefined ? {} : { Item }),
+      });
+
+    it('creates DRAINED with a lease, or replaces one whose lease expired, in one conditional put', async () => {
       dynamo.on(PutItemCommand).resolves({});
 
-      expect(await ledger().claimDrained(RUN)).toBe(true);
+      expect(await ledger().claimDrained(RUN, claimant)).toEqual({ outcome: 'won' });
 
       expect(dynamo.commandCalls(PutItemCommand).map((call) => call.args[0].input)).toEqual([
         {
           TableName: TABLE,
-          Item: { pk: { S: RUN }, sk: { S: 'DRAINED' }, claimedAt: { S: '2026-11-25T01:00:00.000Z' } },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Item: {
+            pk: { S: RUN },
+            sk: { S: 'DRAINED' },
+            claimant: { S: 'event-1' },
+            claimedAt: { S: '2026-11-25T01:00:00.000Z' },
+            leaseExpiresAt: { N: String(claimant.leaseExpiresAt.getTime()) },
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR leaseExpiresAt < :now',
+          ExpressionAttributeValues: { ':now': { N: String(Date.parse('2026-11-25T01:00:00.000Z')) } },
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       ]);
     });
 
-    it('answers false to every later caller', async () => {
-      dynamo
-        .on(PutItemCommand)
-        .rejects(
-          new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
-        );
+    it('says whose lapsed claim it took over', async () => {
+      dynamo.on(PutItemCommand).resolves({ Attributes: lapsed });
 
-      expect(await ledger().claimDrained(RUN)).toBe(false);
+      expect(await ledger().claimDrained(RUN, claimant)).toEqual({
+        outcome: 'won',
+        tookOverFrom: { claimant: 'event-0', leaseExpiredAt: new Date('2026-11-25T00:59:40.000Z') },
+      });
+    });
+
+    it('answers held, with the claimant and its expiry, when a live lease failed the condition', async () => {
+      const live = { ...lapsed, leaseExpiresAt: { N: String(Date.parse('2026-11-25T01:00:30.000Z')) } };
+      dynamo.on(PutItemCommand).rejects(conditionFailed(live));
+
+      expect(await ledger().claimDrained(RUN, claimant)).toEqual({
+        outcome: 'held',
+        claimant: 'event-0',
+        leaseExpiresAt: new Date('2026-11-25T01:00:30.000Z'),
+      });
+      // The failed put brought the item back: nothing else was read.
+      expect(dynamo.commandCalls(QueryCommand)).toHaveLength(0);
+    });
+
+    it('answers announced for a confirmed claim, and for one written before claims had leases', async () => {
+      const confirmed = { pk: { S: RUN }, sk: { S: 'DRAINED' }, claimant: { S: 'event-0' } };
+      const older = { pk: { S: RUN }, sk: { S: 'DRAINED' }, claimedAt: { S: '2026-11-24T01:00:00.000Z' } };
+      dynamo.on(PutItemCommand).rejectsOnce(conditionFailed(confirmed)).rejectsOnce(conditionFailed(older));
+
+      expect(await ledger().claimDrained(RUN, claimant)).toEqual({ outcome: 'announced' });
+      expect(await ledger().claimDrained(RUN, claimant)).toEqual({ outcome: 'announced' });
+    });
+
+    it('reads the claim when the failed put does not return it, and asks again if it vanished or lapsed', async () => {
+      const live = { ...lapsed, leaseExpiresAt: { N: String(Date.parse('2026-11-25T01:00:30.000Z')) } };
+      dynamo.on(PutItemCommand).rejectsOnce(conditionFailed()).rejectsOnce(conditionFailed()).resolves({});
+      dynamo
+        .on(QueryCommand)
+        .resolvesOnce({ Items: [live] })
+        .resolves({ Items: [] });
+
+      expect(await ledger().claimDrained(RUN, claimant)).toMatchObject({
+        outcome: 'held',
+        claimant: 'event-0',
+      });
+      // Gone (released) by the time it is read: the put is tried again, and wins.
+      expect(await ledger().claimDrained(RUN, claimant)).toEqual({ outcome: 'won' });
+      expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(3);
+    });
+
+    it('gives up, as transient, when the claim changes hands on every try', async () => {
+      dynamo.on(PutItemCommand).rejects(conditionFailed(lapsed));
+
+      await expect(ledger().claimDrained(RUN, claimant)).rejects.toThrow(/changed hands 3 times/);
     });
 
     it('classifies throttling as transient', async () => {
@@ -347,7 +416,29 @@ describe('DynamoDbRunLedger', () => {
         }),
       );
 
-      await expect(ledger().claimDrained(RUN)).rejects.toThrow(TransientError);
+      await expect(ledger().claimDrained(RUN, claimant)).rejects.toThrow(TransientError);
+    });
+  });
+
+  describe('confirmDrained', () => {
+    it('removes the lease of an existing claim, and leaves a released one released', async () => {
+      dynamo
+        .on(UpdateItemCommand)
+        .resolvesOnce({})
+        .rejectsOnce(
+          new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+        );
+
+      await ledger().confirmDrained(RUN);
+      await ledger().confirmDrained(RUN);
+
+      expect(dynamo.commandCalls(UpdateItemCommand)[0]?.args[0].input).toEqual({
+        TableName: TABLE,
+        Key: { pk: { S: RUN }, sk: { S: 'DRAINED' } },
+        UpdateExpression: 'SET confirmedAt = :now REMOVE leaseExpiresAt',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':now': { S: '2026-11-25T01:00:00.000Z' } },
+      });
     });
   });
 

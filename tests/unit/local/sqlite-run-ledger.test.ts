@@ -63,11 +63,14 @@ describe('SqliteRunLedger', () => {
 
   it('grants the drained claim to exactly one of many callers, until it is released', async () => {
     const l = ledger();
-    const claims = await Promise.all(Array.from({ length: 20 }, () => l.claimDrained(runId)));
-    expect(claims.filter(Boolean)).toHaveLength(1);
+    const claimant = { id: 'event', leaseExpiresAt: new Date(Date.now() + 60_000) };
+    const claims = await Promise.all(Array.from({ length: 20 }, () => l.claimDrained(runId, claimant)));
+    expect(claims.filter((c) => c.outcome === 'won')).toHaveLength(1);
+    // No lease here (the state folder's lock; decision 77): every other caller is told it is announced.
+    expect(claims.filter((c) => c.outcome === 'announced')).toHaveLength(19);
     expect((await l.progress(runId)).drained).toBe(true);
     await l.releaseClaim(runId);
-    expect(await l.claimDrained(runId)).toBe(true);
+    expect(await l.claimDrained(runId, claimant)).toEqual({ outcome: 'won' });
   });
 
   it('keeps a page failure only while the page is not stored', async () => {
@@ -87,7 +90,7 @@ describe('SqliteRunLedger', () => {
     const l = ledger();
     await l.recordPage(runId, 'sensors', 1, 10);
     await l.recordPage('2026-11-23', 'sensors', 1, 10);
-    await l.claimDrained(runId);
+    await l.claimDrained(runId, { id: 'event', leaseExpiresAt: new Date() });
     await l.markFinished(runId);
     await l.reset(runId);
     expect(await l.progress(runId)).toEqual({

@@ -5,9 +5,12 @@ import { openStateDatabase } from '../../../services/adapters/local/sqlite/state
 import {
   type CompletionEvent,
   completionDetailTypes,
+  DRAIN_LEASE_MARGIN_MS,
   trackCompletion,
 } from '../../../services/completion-tracker/track-completion.js';
-import { envelope, RecordingPublisher, recordingLogger } from '../../helpers/fakes.js';
+import type { DrainClaim, DrainClaimant, RunLedger } from '../../../services/ports/run-ledger.js';
+import { TransientError } from '../../../services/shared/errors.js';
+import { envelope, fixedClock, RecordingPublisher, recordingLogger } from '../../helpers/fakes.js';
 import { runId, validDetails, window } from '../../helpers/samples.js';
 
 const parse = (detailType: string, detail: Record<string, unknown>): CompletionEvent =>
@@ -127,6 +130,98 @@ describe('trackCompletion', () => {
     const d = deps();
     await trackCompletion(parse('EtlDone', validDetails.EtlDone), d);
     expect((await d.ledger.progress(runId)).finished).toBe(true);
+  });
+});
+
+/** The local ledger, but its drained claim answers as scripted, and what the tracker asked of it is kept. */
+function scriptedClaims(ledger: RunLedger, answer: DrainClaim) {
+  const asked: DrainClaimant[] = [];
+  let confirmed = 0;
+  const scripted: RunLedger = Object.assign(Object.create(ledger) as RunLedger, {
+    claimDrained: async (_runId: string, claimant: DrainClaimant) => {
+      asked.push(claimant);
+      return answer;
+    },
+    confirmDrained: async () => {
+      confirmed += 1;
+    },
+  });
+  return { ledger: scripted, asked, confirmed: () => confirmed };
+}
+
+describe("trackCompletion and the drained claim's lease", () => {
+  const completeRun = async (d: ReturnType<typeof deps>) => {
+    await trackCompletion(planned('vehicles', 0), d);
+    return planned('sensors', 0);
+  };
+
+  it('claims for the event it handles, with a lease past the end of its invocation, and confirms after publishing', async () => {
+    const d = deps();
+    const last = await completeRun(d);
+    const claims = scriptedClaims(d.ledger, { outcome: 'won' });
+
+    const outcome = await trackCompletion(
+      last,
+      { ...d, ledger: claims.ledger, clock: fixedClock },
+      { remainingTimeMs: 29_000 },
+    );
+
+    expect(outcome).toBe('drained');
+    expect(claims.asked).toEqual([
+      {
+        id: last.id,
+        leaseExpiresAt: new Date(fixedClock.now().getTime() + 29_000 + DRAIN_LEASE_MARGIN_MS),
+      },
+    ]);
+    expect(d.publisher.ofType('DownloadsDrained')).toHaveLength(1);
+    expect(claims.confirmed()).toBe(1);
+  });
+
+  it('takes over a lapsed claim: publishes, and says whose claim it was', async () => {
+    const d = deps();
+    const last = await completeRun(d);
+    const claims = scriptedClaims(d.ledger, {
+      outcome: 'won',
+      tookOverFrom: { claimant: 'crashed-event', leaseExpiredAt: new Date('2026-11-25T00:59:00Z') },
+    });
+
+    expect(await trackCompletion(last, { ...d, ledger: claims.ledger })).toBe('drained');
+
+    expect(d.publisher.ofType('DownloadsDrained')).toHaveLength(1);
+    expect(d.logger.lines).toContainEqual({
+      level: 'warn',
+      message: 'took over a drained claim whose claimant never confirmed it',
+    });
+  });
+
+  it("fails while its own event's earlier claim is live, so that Lambda retries after the lease", async () => {
+    const d = deps();
+    const last = await completeRun(d);
+    const claims = scriptedClaims(d.ledger, {
+      outcome: 'held',
+      claimant: last.id,
+      leaseExpiresAt: new Date('2026-11-25T01:00:40Z'),
+    });
+
+    const attempt = trackCompletion(last, { ...d, ledger: claims.ledger });
+
+    await expect(attempt).rejects.toThrow(TransientError);
+    await expect(attempt).rejects.toThrow(/until 2026-11-25T01:00:40.000Z/);
+    expect(d.publisher.ofType('DownloadsDrained')).toHaveLength(0);
+  });
+
+  it("leaves another event's live claim to that event, without failing", async () => {
+    const d = deps();
+    const last = await completeRun(d);
+    const claims = scriptedClaims(d.ledger, {
+      outcome: 'held',
+      claimant: 'another-event',
+      leaseExpiresAt: new Date('2026-11-25T01:00:40Z'),
+    });
+
+    expect(await trackCompletion(last, { ...d, ledger: claims.ledger })).toBe('claimed-elsewhere');
+    expect(d.publisher.ofType('DownloadsDrained')).toHaveLength(0);
+    expect(claims.confirmed()).toBe(0);
   });
 });
 

@@ -1,6 +1,12 @@
 import * as z from 'zod';
 import { type Dataset, DatasetSchema, DateWindowSchema } from '../../../../events/index.js';
-import type { DatasetPlan, RunLedger, RunProgress } from '../../../ports/run-ledger.js';
+import type {
+  DatasetPlan,
+  DrainClaim,
+  DrainClaimant,
+  RunLedger,
+  RunProgress,
+} from '../../../ports/run-ledger.js';
 import { TerminalError } from '../../../shared/errors.js';
 import type { StateDatabase } from './state-database.js';
 
@@ -154,9 +160,20 @@ export class SqliteRunLedger implements RunLedger {
     });
   }
 
-  async claimDrained(runId: string): Promise<boolean> {
-    return this.statements.claim.run(runId, this.now().toISOString()).changes === 1;
+  /**
+   * No lease here: a claim cannot outlive its claimant unseen. Every handler runs in the one process that holds the
+   * state folder (`etl.lock`, decision 71), so a claimant that dies takes the whole run with it, and the next run
+   * of the window gives the unfinished claim back before anything else (`prepareAttempt` in
+   * infra/local/run-pipeline.ts); a publish that fails gives it back at once. So an existing claim is announced
+   * or being announced by a live caller, and this ledger never answers `held` (docs/decisions/0077).
+   */
+  async claimDrained(runId: string, _claimant: DrainClaimant): Promise<DrainClaim> {
+    const won = this.statements.claim.run(runId, this.now().toISOString()).changes === 1;
+    return { outcome: won ? 'won' : 'announced' };
   }
+
+  /** Nothing to do: a claim here never lapses (see claimDrained). */
+  async confirmDrained(): Promise<void> {}
 
   async releaseClaim(runId: string): Promise<void> {
     this.statements.release.run(runId);
