@@ -201,7 +201,7 @@ describe("a whole night on the cloud twin: the query runner bundle runs the nigh
       // Only a backfill's INSERT over 100 partitions asks for a table's partition columns.
       ['athena:GetTableMetadata'],
       // The on-failure destination: no invocation failed.
-      ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+      ['sqs:SendMessage'],
     ]);
   });
 });
