@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import type { DateWindow } from '../../../events/index.js';
+import { localDay, windowOfDay } from '../../../services/source-config/index.js';
 import { type RunHistory, readRunHistory } from '../run-history.js';
 import { relativeToCwd } from '../run-pipeline.js';
 import { stateLayout } from '../runtime.js';
@@ -7,7 +9,7 @@ import { formatCount, renderTable } from './render.js';
 import { runsSpec } from './runs-spec.js';
 
 /** A failure reason in the table is cut to this; --json has it whole. */
-const REASON_WIDTH = 100;
+const REASON_WIDTH = 80;
 
 /** `etl runs`: the nights of a state folder, one line each (or one JSON object). */
 export async function runsCommand(argv: readonly string[]): Promise<number> {
@@ -49,13 +51,14 @@ function tableRow(run: RunHistory): Record<string, string> {
   const reason = run.failures[0];
   return {
     run: run.runId,
-    window: run.window === null ? '?' : `${shortTime(run.window.from)}..${shortTime(run.window.to)}`,
+    window: run.window === null ? '?' : describeWindow(run.window),
     status: run.attempts > 1 ? `${run.status} (${run.attempts} attempts)` : run.status,
     pages: `${stored}/${planned}`,
     rows: formatCount(datasets.reduce((sum, d) => sum + d.rows, 0)),
     quarantined: formatCount(datasets.reduce((sum, d) => sum + d.quarantinedRows, 0)),
     dropped: formatCount(dropped),
-    duration: run.durationMs === null ? '' : `${(run.durationMs / 1000).toFixed(1)} s`,
+    // Event times are whole seconds, as EventBridge's are.
+    duration: run.durationMs === null ? '' : `${Math.round(run.durationMs / 1000)} s`,
     'report / failure':
       reason !== undefined
         ? truncate(reason + (run.failures.length > 1 ? ` (+${run.failures.length - 1} more)` : ''))
@@ -65,9 +68,16 @@ function tableRow(run: RunHistory): Record<string, string> {
   };
 }
 
-/** `2026-11-24T00:00Z`: a window's bound without the seconds and milliseconds that are nearly always zero. */
-function shortTime(iso: string): string {
-  return iso.replace(/:00\.000Z$/, 'Z');
+/**
+ * A nightly window (a whole calendar day in its zone) as `2026-11-24 UTC`; any other window as its bounds,
+ * `2026-11-24T06:00Z..2026-11-25T06:00Z`.
+ */
+function describeWindow(window: DateWindow): string {
+  const day = localDay(Date.parse(window.from), window.timeZone);
+  const nightly = windowOfDay(day, window.timeZone);
+  if (nightly.from === window.from && nightly.to === window.to) return `${day} ${window.timeZone}`;
+  const short = (iso: string) => iso.replace(/:00\.000Z$/, 'Z');
+  return `${short(window.from)}..${short(window.to)}`;
 }
 
 function truncate(text: string): string {

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${run_id} is the SQL placeholder syntax, not a template.
 import { defineCommand } from './command-spec.js';
 import { jsonFlag, stateDirFlag, waitFlag } from './common-flags.js';
 import { calendarDayFlag } from './time-flags.js';
