@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import * as z from 'zod';
 import {
   allDetailTypes,
   type Dataset,
@@ -113,25 +114,25 @@ interface AttemptFacts {
   outsideWindow: Map<string, { dataset: Dataset; rows: number }>;
 }
 
-/** A planner's event: every run of the night's pipeline starts with them. */
-function isPlannerEvent(event: ArchivedEvent): boolean {
-  if (event['detail-type'] === DetailType.PagesPlanned) return true;
-  return event['detail-type'] === DetailType.EtlFailed && stageOf(event) === 'planner';
-}
-
-function stageOf(event: ArchivedEvent): string | undefined {
-  const detail = event.detail;
-  return typeof detail === 'object' &&
-    detail !== null &&
-    'stage' in detail &&
-    typeof detail.stage === 'string'
-    ? detail.stage
-    : undefined;
+/**
+ * The dataset a planner's event plans (PagesPlanned) or failed to plan (EtlFailed from the planner); undefined for
+ * any other event. Each attempt at a night invokes the planner once per dataset.
+ */
+function plannedDataset(event: ArchivedEvent): string | undefined {
+  const detail = z
+    .looseObject({ dataset: z.string().optional(), stage: z.string().optional() })
+    .safeParse(event.detail);
+  if (!detail.success) return undefined;
+  if (event['detail-type'] === DetailType.PagesPlanned) return detail.data.dataset;
+  if (event['detail-type'] === DetailType.EtlFailed && detail.data.stage === 'planner') {
+    return detail.data.dataset ?? 'unnamed';
+  }
+  return undefined;
 }
 
 /**
- * What the archive says of a run. An attempt starts where planner events follow other events of the run: each
- * `etl run` of the night (first run, resume or re-run) plans it again.
+ * What the archive says of a run. Each `etl run` of the night (first run, resume or re-run) plans every dataset
+ * again, so an attempt starts where a dataset is planned that the current attempt has planned already.
  */
 function archiveFacts(events: readonly ArchivedEvent[]): AttemptFacts {
   const facts: AttemptFacts = {
@@ -144,16 +145,17 @@ function archiveFacts(events: readonly ArchivedEvent[]): AttemptFacts {
     unknownVehicleReadings: null,
     outsideWindow: new Map(),
   };
-  let previousWasPlanner = false;
+  let planned = new Set<string>();
   for (const event of events) {
-    const planner = isPlannerEvent(event);
-    if (planner && !previousWasPlanner) {
+    const dataset = plannedDataset(event);
+    if (facts.attempts === 0 || (dataset !== undefined && planned.has(dataset))) {
       facts.attempts += 1;
       facts.startedAt = event.time;
       facts.done = false;
       facts.failures = [];
+      planned = new Set();
     }
-    previousWasPlanner = planner;
+    if (dataset !== undefined) planned.add(dataset);
     facts.endedAt = event.time;
     if (isDetailReference(event.detail)) {
       // An EtlDone over 256 KB travels by reference (decision 60): it still says the run finished.
