@@ -11,6 +11,8 @@ export interface FlagSpec<S extends z.ZodType = z.ZodType> {
   schema: S;
   /** The value's placeholder in help (`N`, `DIR`); a flag without one is a switch, true when given. */
   value?: string;
+  /** A one-letter alias (`c` for `-c`), for the flags typed most. */
+  short?: string;
   /** The flag may be given more than once; each value counts. */
   multiple?: boolean;
   /** One line for `--help`. */
@@ -67,6 +69,7 @@ export function parseArgsOptions(flags: FlagSpecs): NonNullable<ParseArgsConfig[
       {
         type: flag.value === undefined ? ('boolean' as const) : ('string' as const),
         ...(flag.multiple ? { multiple: true } : {}),
+        ...(flag.short === undefined ? {} : { short: flag.short }),
       },
     ]),
   );
@@ -131,7 +134,8 @@ export function defaultOf(flag: FlagSpec): string | undefined {
 
 /** `--state-dir DIR`, `--json`: how a flag is written on a command line. */
 export function flagSynopsis(name: string, flag: FlagSpec): string {
-  return flag.value === undefined ? `--${name}` : `--${name} ${flag.value}`;
+  const names = flag.short === undefined ? `--${name}` : `-${flag.short}, --${name}`;
+  return flag.value === undefined ? names : `${names} ${flag.value}`;
 }
 
 /** The help flags every command takes; main.ts answers them before the command's own parsing. */

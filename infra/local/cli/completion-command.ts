@@ -41,6 +41,11 @@ function valueCompletion(flag: FlagSpec): ValueCompletion {
   return 'none';
 }
 
+/** How a flag is typed: `--context`, and `-c` when it has a one-letter alias. */
+function namesOf(name: string, flag: FlagSpec): string[] {
+  return flag.short === undefined ? [`--${name}`] : [`-${flag.short}`, `--${name}`];
+}
+
 /** A word safe inside single quotes in either shell. */
 function quoted(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
@@ -48,7 +53,10 @@ function quoted(text: string): string {
 
 function bashScript(commands: readonly CommandSpec[]): string {
   const cases = commands.map((spec) => {
-    const flags = [...Object.keys(spec.flags).map((name) => `--${name}`), ...HELP_FLAGS];
+    const flags = [
+      ...Object.entries(spec.flags).flatMap(([name, flag]) => namesOf(name, flag)),
+      ...HELP_FLAGS,
+    ];
     const values = Object.entries(spec.flags)
       .filter(([, flag]) => flag.value !== undefined)
       .map(([name, flag]) => {
@@ -61,7 +69,7 @@ function bashScript(commands: readonly CommandSpec[]): string {
               : completion === 'none'
                 ? 'true'
                 : `compgen -W ${quoted(completion.choices.join(' '))} -- "$cur"`;
-        return `        --${name}) COMPREPLY=($(${reply})); return ;;`;
+        return `        ${namesOf(name, flag).join('|')}) COMPREPLY=($(${reply})); return ;;`;
       });
     return [
       `    ${spec.name})`,
@@ -100,9 +108,13 @@ function zshDescription(text: string): string {
   return text.replaceAll('[', '(').replaceAll(']', ')').replaceAll(':', ' ').replaceAll("'", '’');
 }
 
-function zshFlagSpec(name: string, flag: FlagSpec): string {
+function zshFlagSpecs(name: string, flag: FlagSpec): string[] {
+  return namesOf(name, flag).map((typed) => zshFlagSpec(typed, flag));
+}
+
+function zshFlagSpec(typed: string, flag: FlagSpec): string {
   const repeat = flag.multiple ? '*' : '';
-  const described = `${repeat}--${name}[${zshDescription(flag.help)}]`;
+  const described = `${repeat}${typed}[${zshDescription(flag.help)}]`;
   if (flag.value === undefined) return quoted(described);
   const completion = valueCompletion(flag);
   const action =
@@ -121,7 +133,7 @@ function zshScript(commands: readonly CommandSpec[]): string {
   const cases = commands.map((spec) => {
     const operands = operandsOf(spec, commands);
     const specs = [
-      ...Object.entries(spec.flags).map(([name, flag]) => zshFlagSpec(name, flag)),
+      ...Object.entries(spec.flags).flatMap(([name, flag]) => zshFlagSpecs(name, flag)),
       ...HELP_FLAGS.map((help) => quoted(`(- *)${help}[show this help]`)),
       ...(operands.length > 0 ? [quoted(`1:operand:(${operands.join(' ')})`)] : []),
     ];

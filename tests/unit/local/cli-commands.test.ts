@@ -2,11 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as z from 'zod';
 import { UsageError } from '../../../infra/local/cli/args.js';
 import {
   asksForHelp,
   type CommandSpec,
   defaultOf,
+  defineCommand,
   parseArgsOptions,
   parseCommandLine,
   renderCommandHelp,
@@ -19,7 +21,7 @@ import { stdoutOf } from '../../helpers/stdout.js';
 /** The flags a help text lists: the `--name` that starts each line of its Flags section. */
 function flagsInHelp(help: string): string[] {
   const section = help.split('\nFlags:\n')[1]?.split('\n\n')[0] ?? '';
-  return [...section.matchAll(/^ {2}(?:-h, )?--([a-z][a-z-]*)/gm)].map((match) => match[1] ?? '');
+  return [...section.matchAll(/^ {2}(?:-[a-z], )?--([a-z][a-z-]*)/gm)].map((match) => match[1] ?? '');
 }
 
 /** The words that must come before a command's flags (dlq's action). */
@@ -123,6 +125,39 @@ describe('etl commands, each declared once', () => {
       );
     }
     await expect(command(['nope'])).rejects.toThrow('unknown command "nope"');
+  });
+});
+
+describe('a flag with a one-letter alias', () => {
+  const spec = defineCommand({
+    name: 'demo',
+    summary: 'a command declared for this test',
+    usage: ['[flags]'],
+    description: 'Takes settings.',
+    flags: {
+      context: {
+        schema: z.array(z.string()).default([]),
+        value: 'KEY=VALUE',
+        short: 'c',
+        multiple: true,
+        help: 'a setting',
+      },
+    },
+    examples: ['etl demo -c a=1 --context b=2'],
+    load: async () => async () => 0,
+  });
+
+  it('is parsed, listed in help and completed under both names', () => {
+    expect(parseCommandLine(spec, ['-c', 'a=1', '--context', 'b=2']).flags).toEqual({
+      context: ['a=1', 'b=2'],
+    });
+    expect(flagsInHelp(renderCommandHelp(spec))).toEqual(['context', 'help']);
+    expect(renderCommandHelp(spec)).toContain('  -c, --context KEY=VALUE  a setting (repeatable)\n');
+    expect(completionScript('bash', [spec])).toContain("flags='-c --context --help -h'");
+    expect(completionScript('bash', [spec])).toContain(
+      '        -c|--context) COMPREPLY=($(true)); return ;;',
+    );
+    expect(completionScript('zsh', [spec])).toContain("'*-c[a setting]:KEY=VALUE: '");
   });
 });
 
