@@ -23,6 +23,16 @@ process.once('beforeExit', () => {
   );
   process.exitCode = 1;
 });
+// `etl events | head -1`: the reader may close the pipe before etl has written everything. Node reports that as an
+// EPIPE error on the stream, which with no listener ends the process with a stack trace. What is left to write has
+// no reader, so it is dropped; the command finishes its work (a night stopped halfway would have to be resumed)
+// and exits with its own code. Any other error on the streams still ends the process.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 const { main } = await import('../infra/local/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
 finished = true;

@@ -6,19 +6,11 @@ import type { QueryEngine, StatementResult } from '../../services/ports/query-en
 import { TerminalError } from '../../services/shared/errors.js';
 import { DATASETS } from '../topology.js';
 import { type ArchiveSelection, envelopeOf, readArchive, selectEvents } from './archive.js';
+import { REPLAY_NAME } from './replay-name.js';
 import { BUNDLED_QUERIES } from './run-pipeline.js';
 import { type DeadLetter, type ExtraConsumer, LocalRuntime, stateLayout } from './runtime.js';
 
-/** EventBridge's rule for replay names (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_StartReplay.html). */
-export const REPLAY_NAME = /^[.\-_A-Za-z0-9]{1,64}$/;
-
-/** `replay-20261125T093000Z`: unique enough for one machine, and valid in AWS too. */
-export function defaultReplayName(now: Date): string {
-  return `replay-${now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '')}`;
-}
+export { defaultReplayName, REPLAY_NAME } from './replay-name.js';
 
 export interface LocalReplayOptions {
   stateDir: string;

@@ -62,21 +62,6 @@ export function resolveSimulatorSettings(
   return settings;
 }
 
-/**
- * The simulator's fault knobs as command-line flags, the same on `etl sim` and `etl run`. They change how the API
- * behaves, not the world it serves, so they are not recorded in simulator.json.
- */
-export const FAULT_FLAGS = {
-  'throttle-rate': { type: 'string' },
-  'error-rate': { type: 'string' },
-  'truncate-rate': { type: 'string' },
-  'token-ttl': { type: 'string' },
-  latency: { type: 'string' },
-  'rate-limit': { type: 'string' },
-  'fail-page': { type: 'string', multiple: true },
-  'fault-seed': { type: 'string' },
-} as const;
-
 const shareFlag = z
   .string()
   .regex(/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/, 'expected a share between 0 and 1, e.g. 0.3')
@@ -98,6 +83,10 @@ const failPageFlag = z
     };
   });
 
+/**
+ * The simulator's fault knobs as command-line flags, the same on `etl sim` and `etl run` (cli/common-flags.ts). They
+ * change how the API behaves, not the world it serves, so they are not recorded in simulator.json.
+ */
 export const FaultFlagsSchema = z.object({
   'throttle-rate': shareFlag.optional(),
   'error-rate': shareFlag.optional(),
@@ -130,7 +119,7 @@ export function faultOptions(flags: FaultFlags) {
 
 /** Which fault flags were given, for refusing them where there is no simulator (`etl run --source`). */
 export function givenFaultFlags(flags: FaultFlags): string[] {
-  return Object.keys(FAULT_FLAGS)
+  return Object.keys(FaultFlagsSchema.shape)
     .filter((name) => Object.hasOwn(flags, name) && Reflect.get(flags, name) !== undefined)
     .map((name) => `--${name}`);
 }

@@ -20,7 +20,8 @@ const OutputSchema = z.object({
   outsideWindow: z.record(z.string(), z.number()),
   unmappedFields: z.record(z.string(), z.number()),
   lake: z.object({ raw: z.string(), warehouse: z.string() }),
-  report: z.string(),
+  // null when the run wrote no report page (a failed night).
+  report: z.string().nullable(),
   results: z.record(z.string(), z.array(z.record(z.string(), z.any()))),
   coverage: z.object({ nights: z.number(), firstRun: z.string(), lastRun: z.string() }),
   failures: z.array(z.string()),
@@ -74,7 +75,8 @@ function asFaultRun(outcome: ChildOutcome, stateDir: string, simulator: RunningS
   }
   const w = dayWindow(DAY);
   return {
-    summary: { ...output, results },
+    // RunSummary.report is where the page belongs; the invariant checks do not read it.
+    summary: { ...output, results, report: output.report ?? '' },
     stateDir,
     simulator: simulator.stats(),
     source: { pageRequests: 0, retries: 0, tokenRequests: 0, transientFailures: {}, maxInFlight: 0 },

@@ -1,5 +1,4 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import * as z from 'zod';
 import { SqsDeadLetters } from '../../../services/adapters/aws/sqs-dead-letters.js';
 import { SqliteDeadLetters } from '../../../services/adapters/local/sqlite/sqlite-dead-letters.js';
 import { SqliteQueue } from '../../../services/adapters/local/sqlite/sqlite-queue.js';
@@ -10,24 +9,13 @@ import type { RunLedger } from '../../../services/ports/run-ledger.js';
 import { DownloadTaskSchema } from '../../../services/ports/task-queue.js';
 import { topology } from '../../topology.js';
 import { stateLayout } from '../runtime.js';
-import { parseFlags, UsageError } from './args.js';
+import { UsageError } from './args.js';
+import { type ParsedFlags, parseFlags } from './command-spec.js';
+import { DLQ_ACTIONS, dlqSpec } from './dlq-spec.js';
 import { renderTable } from './render.js';
-import { holdStateFolder, WAIT_OPTION, waitSeconds } from './state-folder.js';
+import { holdStateFolder } from './state-folder.js';
 
-const DlqFlagsSchema = z
-  .object({
-    'state-dir': z.string().min(1).default('.etl'),
-    'queue-url': z.url().optional(),
-    'source-queue-url': z.url().optional(),
-    run: z.string().min(1).optional(),
-    json: z.boolean().default(false),
-    wait: waitSeconds(),
-  })
-  .refine((f) => f['queue-url'] === undefined || f['source-queue-url'] !== undefined, {
-    path: ['source-queue-url'],
-    message: 'is required with --queue-url: the queue the dead letters go back to',
-  });
-type DlqFlags = z.infer<typeof DlqFlagsSchema>;
+type DlqFlags = ParsedFlags<(typeof dlqSpec)['flags']>;
 
 interface Row extends Record<string, string | number | null> {
   run: string;
@@ -47,21 +35,15 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
   const [action, ...rest] = argv;
   if (action !== 'list' && action !== 'redrive') {
     throw new UsageError(
-      `etl dlq takes "list" or "redrive", got ${action === undefined ? 'nothing' : `"${action}"`}`,
+      `etl dlq takes ${DLQ_ACTIONS.map((a) => `"${a}"`).join(' or ')}, got ${action === undefined ? 'nothing' : `"${action}"`}`,
     );
   }
-  const flags = parseFlags(
-    rest,
-    {
-      'state-dir': { type: 'string' },
-      'queue-url': { type: 'string' },
-      'source-queue-url': { type: 'string' },
-      run: { type: 'string' },
-      json: { type: 'boolean' },
-      ...WAIT_OPTION,
-    },
-    DlqFlagsSchema,
-  );
+  const flags = parseFlags(dlqSpec, rest);
+  if (flags['queue-url'] !== undefined && flags['source-queue-url'] === undefined) {
+    throw new UsageError(
+      '--source-queue-url is required with --queue-url: the queue the dead letters go back to',
+    );
+  }
   // A redrive into the local queue while a run consumes it would hand that run tasks it never counted, so it
   // waits for the run; listing only reads (SQLite lets it read beside a writer).
   const lock =

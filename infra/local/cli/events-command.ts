@@ -1,23 +1,14 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
-import { allDetailTypes } from '../../../events/index.js';
 import { describeError } from '../../../services/shared/errors.js';
 import { type ArchivedEvent, envelopeOf, readArchive, runIdOf, selectEvents } from '../archive.js';
 import { compilePattern, EventPatternError, matchesPattern } from '../event-pattern.js';
 import { progressLine } from '../progress.js';
 import { stateLayout } from '../runtime.js';
-import { parseFlags, UsageError } from './args.js';
+import { UsageError } from './args.js';
+import { parseFlags } from './command-spec.js';
+import { eventsSpec } from './events-spec.js';
 import { renderTable } from './render.js';
-import { instantFlag } from './time-flags.js';
-
-const EventsFlagsSchema = z.object({
-  run: z.string().min(1).optional(),
-  'detail-type': z.array(z.enum(allDetailTypes)).default([]),
-  since: instantFlag.optional(),
-  until: instantFlag.optional(),
-  'state-dir': z.string().min(1).default('.etl'),
-  json: z.boolean().default(false),
-});
 
 /**
  * `etl events`: what happened, from the local archive, one line per event (time, detail-type, run, summary), to
@@ -26,18 +17,7 @@ const EventsFlagsSchema = z.object({
  */
 export async function eventsCommand(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'test-pattern') return testPattern(argv.slice(1));
-  const flags = parseFlags(
-    argv,
-    {
-      run: { type: 'string' },
-      'detail-type': { type: 'string', multiple: true },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      'state-dir': { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    EventsFlagsSchema,
-  );
+  const flags = parseFlags(eventsSpec, argv);
   const { archive } = stateLayout(flags['state-dir']);
   const { events, truncatedLastLine } = readArchive(archive);
   const selected = selectEvents(events, {

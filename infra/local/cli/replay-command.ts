@@ -1,42 +1,19 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import * as z from 'zod';
-import { allDetailTypes } from '../../../events/index.js';
 import {
   EventBridgeReplays,
   type ReplayProgress,
   type ReplayRequest,
 } from '../../../services/adapters/aws/eventbridge-replay.js';
 import { subscriptionRuleName } from '../../topology.js';
-import { defaultReplayName, REPLAY_NAME, replayLocally } from '../replay.js';
+import { replayLocally } from '../replay.js';
+import { defaultReplayName } from '../replay-name.js';
 import { relativeToCwd } from '../run-pipeline.js';
-import { parseFlags, UsageError, wholeNumber } from './args.js';
-import { holdStateFolder, WAIT_OPTION, waitSeconds } from './state-folder.js';
-import { instantFlag } from './time-flags.js';
+import { UsageError } from './args.js';
+import { type ParsedFlags, parseFlags } from './command-spec.js';
+import { BUS_ARN, replaySpec } from './replay-spec.js';
+import { holdStateFolder } from './state-folder.js';
 
-const BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/([.\-_A-Za-z0-9]+)$/;
-const ARCHIVE_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:archive\/.+$/;
-const RULE_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:rule\/.+$/;
-
-const ReplayFlagsSchema = z
-  .object({
-    since: instantFlag.optional(),
-    until: instantFlag.optional(),
-    'detail-type': z.array(z.enum(allDetailTypes)).default([]),
-    consumer: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'expected a consumer name')).default([]),
-    'state-dir': z.string().min(1).default('.etl'),
-    'replay-name': z.string().regex(REPLAY_NAME, '1 to 64 letters, digits, ".", "-" or "_"').optional(),
-    'archive-arn': z.string().regex(ARCHIVE_ARN, 'expected an EventBridge archive ARN').optional(),
-    'bus-arn': z.string().regex(BUS_ARN, 'expected an EventBridge bus ARN').optional(),
-    'rule-arn': z.array(z.string().regex(RULE_ARN, 'expected an EventBridge rule ARN')).default([]),
-    'poll-seconds': wholeNumber(1, 3_600).default(5),
-    json: z.boolean().default(false),
-    wait: waitSeconds(),
-  })
-  .refine((f) => f.since === undefined || f.until === undefined || f.since < f.until, {
-    path: ['until'],
-    message: 'must be after --since',
-  });
-type ReplayFlags = z.infer<typeof ReplayFlagsSchema>;
+type ReplayFlags = ParsedFlags<(typeof replaySpec)['flags']>;
 
 /**
  * `etl replay`: sends archived events again to the rules of the named consumers. Locally it replays
@@ -44,24 +21,10 @@ type ReplayFlags = z.infer<typeof ReplayFlagsSchema>;
  * archive in AWS and follows it until it ends (credentials and region from the usual AWS environment).
  */
 export async function replayCommand(argv: readonly string[]): Promise<number> {
-  const flags = parseFlags(
-    argv,
-    {
-      since: { type: 'string' },
-      until: { type: 'string' },
-      'detail-type': { type: 'string', multiple: true },
-      consumer: { type: 'string', multiple: true },
-      'state-dir': { type: 'string' },
-      'replay-name': { type: 'string' },
-      'archive-arn': { type: 'string' },
-      'bus-arn': { type: 'string' },
-      'rule-arn': { type: 'string', multiple: true },
-      'poll-seconds': { type: 'string' },
-      json: { type: 'boolean' },
-      ...WAIT_OPTION,
-    },
-    ReplayFlagsSchema,
-  );
+  const flags = parseFlags(replaySpec, argv);
+  if (flags.since !== undefined && flags.until !== undefined && flags.since >= flags.until) {
+    throw new UsageError('--until: must be after --since');
+  }
   const replayName = flags['replay-name'] ?? defaultReplayName(new Date());
   const inAws = flags['archive-arn'] !== undefined || flags['bus-arn'] !== undefined;
   return inAws ? replayInAws(flags, replayName) : replayOnThisMachine(flags, replayName, argv);

@@ -1,6 +1,5 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import * as z from 'zod';
 import { FleetApiSource, type SourceStats } from '../../../services/adapters/http/fleet-api-source.js';
 import type { DuckDbQueryEngine } from '../../../services/adapters/local/duckdb/duckdb-query-engine.js';
 import { EnvSecrets } from '../../../services/adapters/local/env-secrets.js';
@@ -12,7 +11,7 @@ import {
 } from '../../../services/query-runner/sql-source-config.js';
 import { describeError } from '../../../services/shared/errors.js';
 import { jsonLogger } from '../../../services/shared/logger.js';
-import { parseDay, runIdFor } from '../../../services/shared/run-identity.js';
+import { runIdFor } from '../../../services/shared/run-identity.js';
 import {
   daysBetween,
   loadSourceConfig,
@@ -27,84 +26,39 @@ import { type StateLayout, sqlSandboxOf, stateLayout } from '../runtime.js';
 import type { SimulatorStats } from '../simulator/index.js';
 import {
   describeFaults,
-  FAULT_FLAGS,
-  FaultFlagsSchema,
   faultOptions,
   givenFaultFlags,
   resolveSimulatorSettings,
 } from '../simulator-settings.js';
-import { parseFlags, UsageError, wholeNumber } from './args.js';
+import { UsageError } from './args.js';
+import { type ParsedFlags, parseFlags } from './command-spec.js';
 import { formatCount, renderTable } from './render.js';
+import { runSpec } from './run-spec.js';
 import { type SimulatorThread, startSimulatorThread } from './simulator-worker.js';
 import { type StageDurations, StageTimeline } from './stage-timeline.js';
-import { holdStateFolder, WAIT_OPTION, waitSeconds } from './state-folder.js';
+import { holdStateFolder } from './state-folder.js';
+import { refuseUnfinishedNights } from './unfinished-nights.js';
 
-const calendarDay = z.string().refine((d) => {
-  try {
-    parseDay(d);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'expected a calendar date YYYY-MM-DD');
-
-const RunFlagsSchema = z
-  .object({
-    date: calendarDay.optional(),
-    from: calendarDay.optional(),
-    to: calendarDay.optional(),
-    source: z.string().min(1).optional(),
-    'state-dir': z.string().min(1).default('.etl'),
-    vehicles: wholeNumber(1, 1_000_000).optional(),
-    readings: wholeNumber(1, 100_000).optional(),
-    seed: wholeNumber(0, 2 ** 31 - 1).optional(),
-    'page-size': wholeNumber(1, 50_000).default(50_000),
-    concurrency: wholeNumber(1, 256).optional(),
-    'requests-per-second': z
-      .string()
-      .regex(/^\d+(\.\d+)?$/, 'expected requests per second, e.g. 20')
-      .transform(Number)
-      .pipe(z.number().positive('expected more than 0').max(10_000))
-      .optional(),
-    /** `bundled` (queries/), a folder, or `github:OWNER/REPO[/PATH]@BRANCH` (token from GITHUB_TOKEN). */
-    'sql-source': z.string().min(1).default('bundled'),
-    json: z.boolean().default(false),
-    wait: waitSeconds(),
-  })
-  .extend(FaultFlagsSchema.shape);
-type RunFlags = z.infer<typeof RunFlagsSchema>;
+type RunFlags = ParsedFlags<(typeof runSpec)['flags']>;
 
 const yesterdayUtc = () => new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 
 /** The simulator's OAuth client secret, as the fleet API source asks for it through the Secrets port. */
 const CLIENT_SECRET_NAME = 'fleet-api/client-secret';
 const SIMULATOR_CLIENT = { id: 'fleet-etl-local', secret: 'local-secret' } as const;
+/** The simulator's nights are UTC days: seedApiConfig leaves the window's zone at the config's default. */
+const SIMULATOR_TIME_ZONE = 'UTC';
 /** A backfill runs one night at a time; more than ten years of nights is a typo. */
 const MAX_NIGHTS = 3_660;
 
 export async function runCommand(argv: readonly string[]): Promise<number> {
-  const flags = parseFlags(
-    argv,
-    {
-      date: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      source: { type: 'string' },
-      'state-dir': { type: 'string' },
-      vehicles: { type: 'string' },
-      readings: { type: 'string' },
-      seed: { type: 'string' },
-      'page-size': { type: 'string' },
-      concurrency: { type: 'string' },
-      'requests-per-second': { type: 'string' },
-      'sql-source': { type: 'string' },
-      json: { type: 'boolean' },
-      ...WAIT_OPTION,
-      ...FAULT_FLAGS,
-    },
-    RunFlagsSchema,
-  );
+  const flags = parseFlags(runSpec, argv);
   const days = nightsToRun(flags);
+  // The simulator's zone is known now: refused before the state folder is waited for or written. A --source
+  // file's zone is known once it is read (connectSource).
+  if (flags.source === undefined && !flags['allow-future']) {
+    refuseUnfinishedNights(days, SIMULATOR_TIME_ZONE, new Date());
+  }
   const sqlSource = localSqlSource(flags['sql-source']);
   if (flags.source !== undefined) {
     const simulatorOnly = [
@@ -166,6 +120,7 @@ async function connectSource(
     try {
       const loaded = await loadSourceConfig(flags.source);
       config = { ...loaded, rateBudget: { ...loaded.rateBudget, ...budget } };
+      if (!flags['allow-future']) refuseUnfinishedNights(days, config.window.timeZone, new Date());
     } catch (error) {
       if (!(error instanceof SourceConfigError)) throw error;
       process.stderr.write(`etl: ${error.message}\n`);
@@ -367,6 +322,9 @@ function printSummary(
   stages: StageDurations,
 ): void {
   const out = (text: string) => process.stdout.write(`${text}\n`);
+  // The report consumer runs after EtlDone: a night that failed before it (or whose report failed) has no page,
+  // and pointing at one would send the reader to a file that is not there.
+  const report = existsSync(summary.report) ? summary.report : null;
   const seconds = (summary.durationMs / 1000).toFixed(1);
   const outside = Object.entries(summary.outsideWindow).filter(([, rows]) => rows > 0);
   if (outside.length > 0) {
@@ -413,7 +371,7 @@ function printSummary(
         unmappedFields: summary.unmappedFields,
         ...(summary.unknownVehicles === undefined ? {} : { unknownVehicles: summary.unknownVehicles }),
         lake: summary.lake,
-        report: summary.report,
+        report,
         results: Object.fromEntries(Object.entries(summary.results).map(([name, r]) => [name, r.rows])),
         coverage: summary.coverage,
         failures: summary.failures,
@@ -435,7 +393,11 @@ function printSummary(
   out('');
   out(`raw NDJSON:        ${relativeToCwd(summary.lake.raw)}`);
   out(`Parquet warehouse: ${relativeToCwd(summary.lake.warehouse)}`);
-  out(`report:            ${relativeToCwd(summary.report)}`);
+  out(
+    report === null
+      ? `report:            none (not written: the run ${summary.status === 'failed' ? 'failed before it' : 'did not write it'})`
+      : `report:            ${relativeToCwd(report)}`,
+  );
 }
 
 /**

@@ -1,39 +1,21 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as wait } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import * as z from 'zod';
 import { systemClock } from '../../../services/ports/clock.js';
 import { addDays, loadSourceConfig, localDay } from '../../../services/source-config/index.js';
 import { topology } from '../../topology.js';
 import { relativeToCwd } from '../run-pipeline.js';
 import { stateLayout } from '../runtime.js';
 import { type FiringOutcome, runSchedule } from '../schedule.js';
-import { parseFlags, wholeNumber } from './args.js';
-import { WAIT_OPTION, waitSeconds } from './state-folder.js';
+import { type ParsedFlags, parseFlags } from './command-spec.js';
+import { scheduleSpec } from './schedule-spec.js';
 
 /** `etl run`'s exit code when another process kept the state folder past --wait (main.ts). */
 const STATE_FOLDER_BUSY = 2;
 
-const SCHEDULED_NIGHT_WAIT_SECONDS = 900;
 const ETL = fileURLToPath(new URL('../../../bin/etl.js', import.meta.url));
 
-const ScheduleFlagsSchema = z.object({
-  'state-dir': z.string().min(1).default('.etl'),
-  'catch-up': wholeNumber(0, 366).default(7),
-  once: z.boolean().default(false),
-  source: z.string().min(1).optional(),
-  'page-size': wholeNumber(1, 50_000).optional(),
-  vehicles: wholeNumber(1, 1_000_000).optional(),
-  readings: wholeNumber(1, 100_000).optional(),
-  seed: wholeNumber(0, 2 ** 31 - 1).optional(),
-  /**
-   * How long each night's `etl run` waits for another process using the state folder (an `etl run` started by
-   * hand, an `etl sql`). Longer than an interactive command's minute: nobody is waiting at a terminal, and a
-   * night refused is only run again by hand.
-   */
-  wait: waitSeconds(SCHEDULED_NIGHT_WAIT_SECONDS),
-});
-type ScheduleFlags = z.infer<typeof ScheduleFlagsSchema>;
+type ScheduleFlags = ParsedFlags<(typeof scheduleSpec)['flags']>;
 
 /**
  * `etl schedule`: the nightly schedule on one machine. It fires the topology's schedule expression (the one the
@@ -41,21 +23,7 @@ type ScheduleFlags = z.infer<typeof ScheduleFlagsSchema>;
  * in a child process, so a night that crashes does not take the scheduler with it and every night starts clean.
  */
 export async function scheduleCommand(argv: readonly string[]): Promise<number> {
-  const flags = parseFlags(
-    argv,
-    {
-      'state-dir': { type: 'string' },
-      'catch-up': { type: 'string' },
-      once: { type: 'boolean' },
-      source: { type: 'string' },
-      'page-size': { type: 'string' },
-      vehicles: { type: 'string' },
-      readings: { type: 'string' },
-      seed: { type: 'string' },
-      ...WAIT_OPTION,
-    },
-    ScheduleFlagsSchema,
-  );
+  const flags = parseFlags(scheduleSpec, argv);
   // Nights are calendar days in the API's zone (UTC for the built-in simulator), as the planner sees them.
   const timeZone =
     flags.source === undefined ? 'UTC' : (await loadSourceConfig(flags.source)).window.timeZone;

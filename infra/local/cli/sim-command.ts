@@ -1,41 +1,14 @@
-import * as z from 'zod';
 import { SIMULATOR_PATHS, startSimulator } from '../simulator/index.js';
-import {
-  DEFAULT_FLEET,
-  describeFaults,
-  FAULT_FLAGS,
-  FaultFlagsSchema,
-  faultOptions,
-} from '../simulator-settings.js';
-import { parseFlags, wholeNumber } from './args.js';
+import { describeFaults, faultOptions } from '../simulator-settings.js';
+import { flagsSchema, parseFlags } from './command-spec.js';
+import { simSpec } from './sim-spec.js';
 
-export const SimFlagsSchema = z
-  .object({
-    port: wholeNumber(0, 65_535).default(8_080),
-    vehicles: wholeNumber(1, 1_000_000).default(DEFAULT_FLEET.vehicles),
-    readings: wholeNumber(1, 100_000).default(DEFAULT_FLEET.readingsPerVehicle),
-    seed: wholeNumber(0, 2 ** 31 - 1).default(DEFAULT_FLEET.seed),
-    'fleet-start': z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')
-      .default(() => new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10)),
-  })
-  .extend(FaultFlagsSchema.shape);
+/** What `etl sim` runs with when given no flags is what its declaration's schemas give. */
+export const SimFlagsSchema = flagsSchema(simSpec.flags);
 
 /** Serves the simulated fleet API until SIGINT/SIGTERM, for pointing other tools (or curl) at it. */
 export async function simCommand(argv: readonly string[]): Promise<number> {
-  const flags = parseFlags(
-    argv,
-    {
-      port: { type: 'string' },
-      vehicles: { type: 'string' },
-      readings: { type: 'string' },
-      seed: { type: 'string' },
-      'fleet-start': { type: 'string' },
-      ...FAULT_FLAGS,
-    },
-    SimFlagsSchema,
-  );
+  const flags = parseFlags(simSpec, argv);
   const simulator = await startSimulator({
     port: flags.port,
     seed: flags.seed,

@@ -1,14 +1,11 @@
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
-import * as z from 'zod';
 import {
   createDuckDbQueryEngine,
   type DuckDbQueryEngine,
 } from '../../../services/adapters/local/duckdb/duckdb-query-engine.js';
 import type { ResultSet } from '../../../services/ports/query-engine.js';
 import { describeError } from '../../../services/shared/errors.js';
-import { parseDay } from '../../../services/shared/run-identity.js';
 import {
   renderPlaceholders,
   SqlPlaceholderValuesSchema,
@@ -16,11 +13,10 @@ import {
 } from '../../../services/shared/sql-text.js';
 import { sqlSandboxOf, stateLayout } from '../runtime.js';
 import { UsageError } from './args.js';
+import { type ParsedFlags, parseCommandLine } from './command-spec.js';
 import { renderTable } from './render.js';
-import { holdStateFolder, WAIT_OPTION, waitSeconds } from './state-folder.js';
-
-export const SQL_USAGE =
-  'etl sql "<Athena SQL>" [--state-dir DIR] [--date YYYY-MM-DD] [--json] [--wait SECONDS]';
+import { sqlSpec } from './sql-spec.js';
+import { holdStateFolder } from './state-folder.js';
 
 /**
  * Why `etl sql` waits for an `etl run` rather than reading beside it. Checked with @duckdb/node-api 1.5: a
@@ -32,22 +28,7 @@ const CANNOT_SHARE =
 /** The database `etl run` creates its tables in (run-pipeline.ts). */
 const LOCAL_DATABASE = 'fleet_etl';
 
-const SqlFlagsSchema = z.object({
-  'state-dir': z.string().min(1).default('.etl'),
-  date: z
-    .string()
-    .refine((day) => {
-      try {
-        parseDay(day);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'expected a calendar date YYYY-MM-DD')
-    .optional(),
-  json: z.boolean().default(false),
-  wait: waitSeconds(),
-});
+type SqlFlags = ParsedFlags<(typeof sqlSpec)['flags']>;
 
 /**
  * `etl sql "<Athena SQL>"`: runs Athena SQL on the local warehouse (`<state-dir>/warehouse.duckdb`) through the
@@ -129,36 +110,17 @@ async function runStatements(
   }
 }
 
-/** The SQL text is the one positional argument; `--` before it lets it start with `-`. */
-function parseSqlArgs(argv: readonly string[]): { flags: z.infer<typeof SqlFlagsSchema>; sql: string } {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        'state-dir': { type: 'string' },
-        date: { type: 'string' },
-        json: { type: 'boolean' },
-        ...WAIT_OPTION,
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (error) {
-    throw new UsageError(describeError(error));
+/** The SQL text is the one operand; `--` before it lets it start with `-`. */
+function parseSqlArgs(argv: readonly string[]): { flags: SqlFlags; sql: string } {
+  const { flags, operands } = parseCommandLine(sqlSpec, argv, { operands: true });
+  const [sql, ...extra] = operands;
+  if (sql === undefined || sql.trim() === '') {
+    throw new UsageError(`give the SQL as one argument: etl sql ${sqlSpec.usage[0]}`);
   }
-  const [sql, ...extra] = parsed.positionals;
-  if (sql === undefined || sql.trim() === '')
-    throw new UsageError(`give the SQL as one argument: ${SQL_USAGE}`);
   if (extra.length > 0) {
-    throw new UsageError(`give the SQL as one (quoted) argument; got ${parsed.positionals.length} arguments`);
+    throw new UsageError(`give the SQL as one (quoted) argument; got ${operands.length} arguments`);
   }
-  const flags = SqlFlagsSchema.safeParse(parsed.values);
-  if (!flags.success) {
-    const issue = flags.error.issues[0];
-    throw new UsageError(`--${String(issue?.path[0] ?? '?')}: ${issue?.message ?? 'invalid value'}`);
-  }
-  return { flags: flags.data, sql };
+  return { flags, sql };
 }
 
 function placeholderValues(layout: ReturnType<typeof stateLayout>, date: string | undefined) {

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { parseDay } from '../../../services/shared/run-identity.js';
 
 /**
  * An instant given on the command line: a UTC day (`2026-11-24`, its midnight) or an ISO 8601 time with a zone
@@ -15,3 +16,13 @@ export const instantFlag = z
   )
   .transform((text) => new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00.000Z` : text))
   .refine((date) => !Number.isNaN(date.getTime()), 'not a real date');
+
+/** A calendar day `YYYY-MM-DD` that exists (`2026-02-30` is refused). */
+export const calendarDayFlag = z.string().refine((day) => {
+  try {
+    parseDay(day);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected a calendar date YYYY-MM-DD');

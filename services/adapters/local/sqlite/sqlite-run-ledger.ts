@@ -20,6 +20,7 @@ const PageRowsRow = z.object({ rows: z.number().int() });
 const RecordedPlanRow = z.object({ total_pages: z.number().int(), page_size: z.number().int().nullable() });
 const CountRow = z.object({ dataset: DatasetSchema, stored: z.number().int(), rows: z.number().int() });
 const FailureRow = z.object({ dataset: DatasetSchema, page: z.number().int(), reason: z.string() });
+const RunIdRow = z.object({ run_id: z.string() });
 const RunRow = z.object({ drained_at: z.string().nullable(), finished_at: z.string().nullable() });
 
 /**
@@ -67,6 +68,10 @@ export class SqliteRunLedger implements RunLedger {
         'SELECT dataset, page, reason FROM ledger_failures WHERE run_id = ? ORDER BY dataset, page',
       ),
       run: db.prepare('SELECT drained_at, finished_at FROM ledger_runs WHERE run_id = ?'),
+      runIds: db.prepare(
+        `SELECT run_id FROM ledger_plans UNION SELECT run_id FROM ledger_page_counts UNION
+         SELECT run_id FROM ledger_failures UNION SELECT run_id FROM ledger_runs ORDER BY run_id`,
+      ),
       claim: db.prepare(
         `INSERT INTO ledger_runs (run_id, drained_at) VALUES (?, ?)
          ON CONFLICT (run_id) DO UPDATE SET drained_at = excluded.drained_at WHERE ledger_runs.drained_at IS NULL`,
@@ -158,6 +163,14 @@ export class SqliteRunLedger implements RunLedger {
       progress.finished = state?.finished_at != null;
       return progress;
     });
+  }
+
+  /**
+   * Every run the ledger holds anything of, in id order: for `etl runs`, not part of the port (the pipeline asks
+   * about one run at a time).
+   */
+  runIds(): string[] {
+    return this.statements.runIds.all().map((raw) => RunIdRow.parse(raw).run_id);
   }
 
   /**
