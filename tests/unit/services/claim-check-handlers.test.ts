@@ -6,6 +6,7 @@ import {
   EventValidationError,
   toOutgoingEvent,
 } from '../../../events/index.js';
+import { lambdaContext } from '../../../infra/local/lambda-context.js';
 import { SqliteRunLedger } from '../../../services/adapters/local/sqlite/sqlite-run-ledger.js';
 import { openStateDatabase } from '../../../services/adapters/local/sqlite/state-database.js';
 import { createCompletionTrackerHandler } from '../../../services/completion-tracker/handler.js';
@@ -17,7 +18,8 @@ import { envelope, MemoryObjectStore, RecordingPublisher, recordingLogger } from
 import { runId, validDetails } from '../../helpers/samples.js';
 
 /** The handlers as Lambda (and the local runtime) call them: raw JSON in, the Middy chain in between. */
-const context = {} as Context;
+/** A context as Lambda gives one: the tracker reads the remaining time for its claim's lease. */
+const context: Context = lambdaContext('handler-under-test', 30);
 type Raw = (event: unknown, context: Context) => Promise<unknown>;
 const asRaw = (handler: unknown) => handler as Raw;
 
