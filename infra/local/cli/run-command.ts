@@ -30,6 +30,7 @@ import {
   givenFaultFlags,
   resolveSimulatorSettings,
 } from '../simulator-settings.js';
+import { openWarehouse } from '../warehouse-file.js';
 import { UsageError } from './args.js';
 import { type ParsedFlags, parseFlags } from './command-spec.js';
 import { formatCount, renderTable } from './render.js';
@@ -261,7 +262,11 @@ async function openEngine(layout: StateLayout): Promise<DuckDbQueryEngine> {
   const { createDuckDbQueryEngine } = await import(
     '../../../services/adapters/local/duckdb/duckdb-query-engine.js'
   );
-  return createDuckDbQueryEngine({ databasePath: layout.duckdb, sandbox: sqlSandboxOf(layout) });
+  return openWarehouse(
+    layout.duckdb,
+    () => createDuckDbQueryEngine({ databasePath: layout.duckdb, sandbox: sqlSandboxOf(layout) }),
+    (line) => process.stderr.write(`etl: warning: ${line}\n`),
+  );
 }
 
 /** `--date D` (default yesterday) is one night; `--from A --to B` is every night from A to B, both included. */
