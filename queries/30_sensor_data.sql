@@ -21,7 +21,10 @@ TBLPROPERTIES ('parquet.compression' = 'SNAPPY');
 --   vehicles_data are dropped, since they have no vehicle_type to be partitioned and analysed by. A reading
 --   that arrives before its vehicle is therefore not picked up by a later run.
 -- * Vehicles are reduced to one row per vehicle_id (its most recently created type) so that a vehicle
---   fetched twice, by overlapping windows or a replay, cannot duplicate its readings through the join.
+--   fetched twice, by overlapping windows or a replay, cannot duplicate its readings through the join. Two rows
+--   of one vehicle created at the same instant with different types (an API's mistake) resolve to the greatest
+--   type, not to whichever row an engine happens to read first (max_by leaves ties to the engine), so the same
+--   data always gives the same partitions and the same answer.
 -- * A nightly run writes a few days times a few vehicle types. A backfill window of many days may write more
 --   than Athena's 100 partitions per INSERT; the Athena engine then runs the INSERT as several of up to 100
 --   partitions each (services/adapters/aws/athena-partition-batches.ts), so this file need not care.
@@ -34,9 +37,15 @@ SELECT
   v.vehicle_type
 FROM ${database}.raw_sensor_readings AS r
 JOIN (
-  SELECT vehicle_id, max_by(vehicle_type, created_at) AS vehicle_type
-  FROM ${database}.vehicles_data
-  GROUP BY vehicle_id
+  SELECT d.vehicle_id, max(d.vehicle_type) AS vehicle_type
+  FROM ${database}.vehicles_data AS d
+  JOIN (
+    SELECT vehicle_id, max(created_at) AS created_at
+    FROM ${database}.vehicles_data
+    GROUP BY vehicle_id
+  ) AS latest
+    ON latest.vehicle_id = d.vehicle_id AND latest.created_at = d.created_at
+  GROUP BY d.vehicle_id
 ) AS v
   ON v.vehicle_id = r.vehicle_id
 WHERE r.run = '${run_id}';

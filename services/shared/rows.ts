@@ -6,7 +6,7 @@ const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
  * An ISO 8601 instant with `Z` or an offset, as APIs send them, normalised to the canonical form: the raw
- * tables compare `created_at` as text (e.g. `max_by(vehicle_type, created_at)`), which only orders one form.
+ * tables compare `created_at` as text (a vehicle's latest type, in the SQL files), which only orders one form.
  * `overwrite` rather than `transform`: the same normalisation without a pipe, which costs zod four times as much
  * per row (a page has 50,000). zod runs `overwrite` even after the datetime check failed, so text that is no
  * instant is left as it is (the check's issue names it) instead of throwing from toISOString.
