@@ -16,6 +16,7 @@ import type { Logger } from '../shared/logger.js';
 import { runDate } from '../shared/run-identity.js';
 import { renderPlaceholders, SqlPlaceholderValuesSchema, splitStatements } from '../shared/sql-text.js';
 import { inRunOrder, queryNameOf } from './query-names.js';
+import { failedCheck, isCheck } from './run-checks.js';
 import { UNKNOWN_VEHICLES_QUERY, unknownVehiclesOf } from './run-counts.js';
 
 export interface QueryRunnerDeps {
@@ -86,6 +87,11 @@ export async function runNextFile(
   try {
     const { result, ...executed } = await executeFile(file, { runId, window, attempt: event.id }, deps);
     const queryName = queryNameOf(file.name);
+    const check = isCheck(queryName);
+    if (check) {
+      const failure = failedCheck(file.name, result);
+      if (failure !== undefined) throw failure;
+    }
     // A run count (run-counts.ts) travels in runSoFar to EtlDone; an answer is listed among the results.
     const isRunCount = queryName === UNKNOWN_VEHICLES_QUERY;
     const unknownVehicles = isRunCount ? unknownVehiclesOf(file.name, result) : runSoFar.unknownVehicles;
@@ -96,7 +102,7 @@ export async function runNextFile(
       });
     }
     const results =
-      executed.resultKey && !isRunCount
+      executed.resultKey && !isRunCount && !check
         ? { ...runSoFar.results, [queryName]: executed.resultKey }
         : runSoFar.results;
     await publishEvent(deps.publisher, DetailType.SqlFileExecuted, {

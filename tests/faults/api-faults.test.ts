@@ -1,11 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import * as z from 'zod';
 import { rawPageKey } from '../../services/shared/lake-keys.js';
 import { DAY, fastClock, faultRun, ROTATED_SECRET } from './harness.js';
 import type { Scenario } from './scenario.js';
 import { faultGroup } from './suite.js';
 
 let tamperedPages = 0;
+let repeatedPages = 0;
+const PageBodySchema = z.looseObject({ data: z.array(z.unknown()) });
 
 /** Empties the first stored sensors page and cuts the second in the middle; returns how many it changed. */
 function tamperWithStoredPages(stateDir: string): number {
@@ -67,6 +70,27 @@ const scenarios: Scenario[] = [
       return faultRun({ stateDir: unfinished.stateDir });
     },
     faults: () => tamperedPages,
+  },
+  {
+    name: 'an API whose order is not stable across pages',
+    injected:
+      'sensors page 2 answers half its rows twice and never the other half (same row count, pages consistent)',
+    expect: {
+      kind: 'failure',
+      failure: /15_check_repeated_rows\.sql: check failed: \d+ row\(s\)/,
+      apiRepeatsRows: true,
+    },
+    run: () =>
+      faultRun({
+        rewritePage: (dataset, page, body) => {
+          if (dataset !== 'sensors' || page !== 2) return body;
+          repeatedPages += 1;
+          const parsed = PageBodySchema.parse(JSON.parse(body));
+          const half = parsed.data.slice(0, Math.ceil(parsed.data.length / 2));
+          return JSON.stringify({ ...parsed, data: [...half, ...half].slice(0, parsed.data.length) });
+        },
+      }),
+    faults: () => repeatedPages,
   },
   {
     name: 'wrong content type',

@@ -261,3 +261,59 @@ describe('runNextFile and the unknown-vehicle count (queries/35_unknown_vehicle_
     ]);
   });
 });
+
+describe('runNextFile and check files (a check_ query must return no rows)', () => {
+  const checkFile: SqlFile = { name: '15_check_repeated_rows.sql', text: 'SELECT * FROM repeated;' };
+
+  function checkingDeps(found: Record<string, string | number>[]) {
+    const d = deps();
+    d.sqlSource = { list: async () => [checkFile, { name: '40_answer.sql', text: 'SELECT 1;' }] };
+    d.engine.execute = async (sql) => ({
+      queryExecutionId: 'q-1',
+      dataScannedBytes: 100,
+      durationMs: 2,
+      result: sql.includes('repeated')
+        ? { columns: ['dataset', 'vehicle_id', 'copies'], rows: found }
+        : { columns: ['one'], rows: [{ one: 1 }] },
+    });
+    return d;
+  }
+
+  it('goes on when the check finds nothing, and does not list it among the answers', async () => {
+    const d = checkingDeps([]);
+
+    await runNextFile(drained(), d);
+    const [first] = d.publisher.ofType('SqlFileExecuted');
+    await runNextFile(executed(first ?? {}), d);
+    const [, second] = d.publisher.ofType('SqlFileExecuted');
+    await runNextFile(executed(second ?? {}), d);
+
+    const [done] = d.publisher.ofType('EtlDone');
+    expect(Object.keys(Object(done?.results))).toEqual(['answer']);
+    expect(d.publisher.ofType('EtlFailed')).toEqual([]);
+  });
+
+  it('fails the run at the check, naming the file, how many rows it found and the first ones', async () => {
+    const found = Array.from({ length: 5 }, (_, i) => ({
+      dataset: 'sensors',
+      vehicle_id: `V${i}`,
+      copies: 2,
+    }));
+    const d = checkingDeps(found);
+
+    const outcome = await runNextFile(drained(), d);
+
+    expect(outcome).toMatchObject({ kind: 'failed', file: checkFile.name });
+    expect(d.publisher.ofType('SqlFileExecuted')).toEqual([]);
+    expect(d.publisher.ofType('EtlFailed')).toEqual([
+      expect.objectContaining({
+        stage: 'query-runner',
+        file: checkFile.name,
+        reason:
+          '15_check_repeated_rows.sql: check failed: 5 row(s) that must not exist: ' +
+          '{"dataset":"sensors","vehicle_id":"V0","copies":2}; {"dataset":"sensors","vehicle_id":"V1","copies":2}; ' +
+          '{"dataset":"sensors","vehicle_id":"V2","copies":2}, and 2 more',
+      }),
+    ]);
+  });
+});

@@ -336,6 +336,7 @@ describe('Athena bridge: the files in queries/', () => {
       '10_raw_tables.sql: ddl',
       '10_raw_tables.sql: createExternalTable',
       '10_raw_tables.sql: createExternalTable',
+      '15_check_repeated_rows.sql: query',
       '20_vehicles_data.sql: createExternalTable',
       '20_vehicles_data.sql: insert',
       '30_sensor_data.sql: createExternalTable',
