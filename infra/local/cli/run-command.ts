@@ -33,6 +33,7 @@ import {
 import { openWarehouse } from '../warehouse-file.js';
 import { UsageError } from './args.js';
 import { type ParsedFlags, parseFlags } from './command-spec.js';
+import { dateFilterWarnings } from './date-filter-warnings.js';
 import { formatCount, renderTable } from './render.js';
 import { runSpec } from './run-spec.js';
 import { type SimulatorThread, startSimulatorThread } from './simulator-worker.js';
@@ -337,6 +338,7 @@ function printSummary(
     process.stderr.write(
       `  rows the API sent that were created outside the window, left out (they belong to other nights): ${parts}\n`,
     );
+    for (const warning of dateFilterWarnings(summary)) process.stderr.write(`  WARNING: ${warning}\n`);
   }
   const unmapped = Object.entries(summary.unmappedFields);
   if (unmapped.length > 0) {
