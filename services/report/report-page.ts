@@ -39,13 +39,14 @@ export function reportPage(report: Report): string {
  */
 export function failedNightPage(report: FailedReport): string {
   const day = dayOf(report);
-  const title = `${day === undefined ? `Run ${report.runId}` : `Night of ${formatDay(day)}`}: failed`;
+  const heading = day === undefined ? `Run ${report.runId}` : `Night of ${formatDay(day)}`;
   const window =
     report.window === undefined
-      ? 'Window not recorded (no plan of the night was)'
+      ? 'Window unknown: no plan of the night was recorded'
       : `Data created ${formatWindow(report.window)}`;
   return page({
-    title,
+    title: `${heading}: failed`,
+    heading,
     runId: report.runId,
     sub: `${window} · failed ${formatInstant(report.failedAt)}`,
     status: 'failed',
@@ -56,7 +57,10 @@ export function failedNightPage(report: FailedReport): string {
 
 function page(parts: {
   title: string;
+  /** The page's h1, when it is not the title (a failed night's says FAILED in a badge beside it). */
+  heading?: string;
   runId: string;
+  /** HTML: escaped by whoever builds it, instants kept on one line. */
   sub: string;
   status?: 'failed';
   body: string;
@@ -76,8 +80,8 @@ function page(parts: {
 <main>
 <header>
 <p class="eyebrow">fleet-etl nightly report · run ${escapeXml(parts.runId)}</p>
-<h1>${escapeXml(parts.title)}${badge}</h1>
-<p class="sub">${escapeXml(parts.sub)}</p>
+<h1>${escapeXml(parts.heading ?? parts.title)}${badge}</h1>
+<p class="sub">${parts.sub}</p>
 </header>
 ${parts.body}
 <footer>${escapeXml(parts.footer)} Machine-readable: <a href="report.json">report.json</a>.</footer>
@@ -285,13 +289,17 @@ function formatDay(day: string): string {
   });
 }
 
+/** The window as HTML, each instant on one line. */
 function formatWindow({ from, to, timeZone }: Report['window']): string {
-  const zone = timeZone === 'UTC' ? 'UTC' : `UTC; the API's zone is ${timeZone}`;
-  return `${from.slice(0, 16).replace('T', ' ')} – ${to.slice(0, 16).replace('T', ' ')} (${zone})`;
+  const zone = timeZone === 'UTC' ? 'UTC' : `UTC; the API's zone is ${escapeXml(timeZone)}`;
+  const instant = (iso: string) =>
+    `<span class="nowrap">${escapeXml(iso.slice(0, 16).replace('T', ' '))}</span>`;
+  return `${instant(from)} – ${instant(to)} (${zone})`;
 }
 
+/** An instant as HTML, on one line. */
 function formatInstant(iso: string): string {
-  return iso.replace('T', ' ').replace(/(:\d\d)(\.\d+)?Z$/, '$1 UTC');
+  return `<span class="nowrap">${escapeXml(iso.replace('T', ' ').replace(/(:\d\d)(\.\d+)?Z$/, '$1 UTC'))}</span>`;
 }
 
 /**
@@ -307,15 +315,16 @@ main{max-width:880px;margin:0 auto;padding:32px 20px 48px}
 header h1{margin:2px 0 4px;font-size:30px;line-height:1.2}
 .eyebrow{margin:0;color:var(--muted);text-transform:uppercase;letter-spacing:.06em;font-size:12px}
 .sub,.hint,footer{color:var(--muted);margin:0}
+.nowrap{white-space:nowrap}
 .badge{display:inline-block;vertical-align:middle;font-size:13px;font-weight:700;letter-spacing:.04em;padding:2px 8px;border-radius:999px}
 .badge.failed{background:#fee2e2;color:var(--bad)}
 .card{background:#fff;border:1px solid var(--line);border-radius:10px;padding:20px 22px;margin-top:20px;min-width:0}
 .card h2{margin:0 0 6px;font-size:18px}
 .card.failure{border-color:#fca5a5}
-.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,150px),1fr));gap:12px;margin-top:12px}
+.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,130px),1fr));gap:12px;margin-top:12px}
 .figure{border:1px solid var(--line);border-radius:8px;padding:10px 12px;min-width:0}
 .figure .value{font-size:22px;font-weight:650}
-.figure .of{font-size:13px;font-weight:400;color:var(--muted)}
+.figure .of{display:block;font-size:13px;font-weight:400;color:var(--muted)}
 .figure .label{color:var(--muted);font-size:13px}
 .missing{color:#92400e}
 .facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,140px),1fr));gap:8px 16px;margin:12px 0 0}
@@ -334,7 +343,7 @@ header h1{margin:2px 0 4px;font-size:30px;line-height:1.2}
 .table-box{overflow-x:auto;margin-top:8px;max-width:100%}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:bottom}
-th{overflow-wrap:normal}
+th,td{overflow-wrap:break-word}
 td.num,th.num{text-align:right}
 td.num{white-space:nowrap}
 td.null{color:var(--muted)}
@@ -344,7 +353,8 @@ footer{margin-top:24px;font-size:13px}
 main{padding:20px 12px 32px}
 header h1{font-size:24px}
 .card{padding:14px;margin-top:14px}
-th,td{padding:6px 6px}
+th,td{padding:6px 4px}
+th{font-size:14px}
 .step{grid-template-columns:minmax(0,1fr)}
 }
 `;

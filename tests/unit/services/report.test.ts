@@ -264,7 +264,7 @@ describe('writeFailedNightReport', () => {
       'Answer and report: not reached',
     ]);
     const html = resultsStore.text(report.files.html) ?? '';
-    expect(html).toContain('Window not recorded');
+    expect(html).toContain('Window unknown: no plan of the night was recorded');
     expect(html).toContain('vehicles: not planned, sensors: not planned');
     expect(html).toContain('The run ledger has no plan and no page of this night.');
   });
