@@ -237,6 +237,11 @@ withBrowser('the report pages in chromium, on a phone and a desktop', () => {
         expect(hiddenTexts(page().layout)).toEqual([]);
         expect(brokenLabels(page().layout)).toEqual([]);
         expect(texts.filter((t) => t.fontSizePx < MIN_FONT_PX).map((t) => t.text)).toEqual([]);
+        // Painted, not declared: text scaled down (as an SVG's is to fit a phone) keeps its font-size.
+        const painted = (t: (typeof texts)[number]) => (t.box.bottom - t.box.top) / Math.max(1, t.lines);
+        expect(
+          texts.filter((t) => painted(t) < MIN_FONT_PX).map((t) => `${t.text}: ${painted(t)} px`),
+        ).toEqual([]);
         expect(tableBoxes.length).toBeGreaterThan(0);
         for (const box of tableBoxes) expect(box.scrollWidth).toBeLessThanOrEqual(box.clientWidth);
       });

@@ -69,11 +69,19 @@ export const MEASURE_LAYOUT = `(() => {
     range.selectNodeContents(el);
     return boxOf(range.getBoundingClientRect());
   };
-  // Line boxes: the distinct tops of the text's rectangles (an inline element gives one rectangle per line).
+  // Line boxes: the text's rectangles (one per line and per inline element) grouped by vertical overlap, so a
+  // smaller word beside a bigger one on the same line is not a line of its own.
   const lineCount = (el) => {
     const range = document.createRange();
     range.selectNodeContents(el);
-    return new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top))).size;
+    const rects = [...range.getClientRects()].filter((r) => r.width > 0).sort((a, b) => a.top - b.top);
+    let lines = 0;
+    let bottom = -Infinity;
+    for (const r of rects) {
+      if (r.top >= bottom - 1) lines += 1;
+      bottom = Math.max(r.top >= bottom - 1 ? r.bottom : bottom, r.bottom);
+    }
+    return lines;
   };
   const visibleArea = (el) => {
     let area = { left: 0, right: innerWidth, top: -1e9, bottom: 1e9 };
