@@ -16,6 +16,8 @@ export type Resource =
   | 'tasksQueue'
   | 'bus'
   | 'runLedger'
+  /** The run ledger read only: a run's progress (plans, stored and failed pages), never a write. */
+  | 'runProgress'
   | 'athena'
   | 'apiSecret'
   | 'sqlSource';
@@ -161,11 +163,14 @@ export const topology = {
       memoryMb: 512,
     },
     report: {
-      description: 'First consumer of EtlDone: writes the analytics answer as a readable report.',
+      description:
+        'First consumer of EtlDone: writes the analytics answer as a readable report, and for a night that ' +
+        'failed (EtlFailed) a report of what failed and where the night stopped.',
       entry: 'services/report/lambda.ts',
-      trigger: { kind: 'rule', pattern: fromUs(DetailType.EtlDone) },
+      trigger: { kind: 'rule', pattern: fromUs(DetailType.EtlDone, DetailType.EtlFailed) },
       publishes: [],
-      needs: ['resultsBucket'],
+      // The ledger, read only, says where a failed night stopped: its plans, stored and failed pages.
+      needs: ['resultsBucket', 'runProgress'],
       timeoutSeconds: 30,
       memoryMb: 256,
     },

@@ -105,5 +105,7 @@ export const localHandlers: { [K in ServiceName]: (ports: LocalPorts) => LocalHa
       }),
     ),
   report: (p) =>
-    fromRawEvents(createReportHandler({ resultsStore: p.resultsStore, logger: p.logger('report') })),
+    fromRawEvents(
+      createReportHandler({ resultsStore: p.resultsStore, ledger: p.ledger, logger: p.logger('report') }),
+    ),
 };

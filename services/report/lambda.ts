@@ -1,13 +1,19 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
+import { DynamoDbRunLedger } from '../adapters/aws/dynamodb-run-ledger.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import { nonEmpty, parseEnvironment } from '../shared/environment.js';
 import { jsonLogger } from '../shared/logger.js';
 import { createReportHandler } from './handler.js';
 
-const env = parseEnvironment(z.object({ RESULTS_BUCKET: nonEmpty }));
+const env = parseEnvironment(
+  // The ledger is read only (the topology's runProgress): where a failed night stopped.
+  z.object({ RESULTS_BUCKET: nonEmpty, RUN_LEDGER_TABLE: nonEmpty }),
+);
 
 export const handler = createReportHandler({
   resultsStore: new S3ObjectStore(new S3Client({}), { bucket: env.RESULTS_BUCKET }),
+  ledger: new DynamoDbRunLedger(new DynamoDBClient({}), { tableName: env.RUN_LEDGER_TABLE }),
   logger: jsonLogger('report'),
 });

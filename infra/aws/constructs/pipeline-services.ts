@@ -214,6 +214,9 @@ export class PipelineServices extends Construct {
       case 'runLedger':
         resources.ledger.grantLedger(fn);
         return { RUN_LEDGER_TABLE: resources.ledger.table.tableName };
+      case 'runProgress':
+        resources.ledger.grantProgressRead(fn);
+        return { RUN_LEDGER_TABLE: resources.ledger.table.tableName };
       case 'athena':
         resources.analytics.grantQueries(fn);
         return {

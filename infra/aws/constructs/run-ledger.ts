@@ -58,4 +58,13 @@ export class RunLedger extends Construct {
     this.table.encryptionKey?.grantEncryptDecrypt(fn);
     acknowledgeKeyGrant(fn.executionRole);
   }
+
+  /**
+   * The ledger adapter's `progress`, and nothing else: strongly consistent queries of one run's items, and the key
+   * to decrypt them. For a reader of runs (the report of a failed night), which must not change the ledger.
+   */
+  grantProgressRead(fn: FleetFunction): void {
+    this.table.grant(fn, 'dynamodb:Query');
+    this.table.encryptionKey?.grantDecrypt(fn);
+  }
 }

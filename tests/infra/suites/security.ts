@@ -218,6 +218,40 @@ export function securitySuite(stage: () => Synthesized): void {
       ).toEqual(['catalog', `database/${database}`, `table/${database}/*`]);
     });
 
+    it('lets only the completion tracker write the run ledger; the report may only query it', () => {
+      const { stack, template } = stage();
+      const table = `"${idOf(stack.ledger.table)}"`;
+      for (const service of serviceNames) {
+        const fn = stack.services.functions.get(service);
+        if (fn === undefined) throw new Error(service);
+        const role = idOf(fn.executionRole).replace(/[0-9A-F]{8}$/, '');
+        const actions = identityStatements(template)
+          .filter(
+            ({ owner, statement }) =>
+              owner.startsWith(role) && JSON.stringify(statement.Resource).includes(table),
+          )
+          .flatMap(({ statement }) => asList(statement.Action))
+          .sort();
+        const needs: readonly Resource[] = topology.services[service].needs;
+        expect({ service, actions }).toEqual({
+          service,
+          actions: needs.includes('runLedger')
+            ? expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'])
+            : needs.includes('runProgress')
+              ? ['dynamodb:Query']
+              : [],
+        });
+      }
+      expect(
+        serviceNames.filter((s) => (topology.services[s].needs as readonly Resource[]).includes('runLedger')),
+      ).toEqual(['completionTracker']);
+      expect(
+        serviceNames.filter((s) =>
+          (topology.services[s].needs as readonly Resource[]).includes('runProgress'),
+        ),
+      ).toEqual(['report']);
+    });
+
     it('lets only the warehouse writer delete objects', () => {
       for (const [service, access] of Object.entries(BUCKET_ACCESS)) {
         for (const [bucket, mode] of Object.entries(access)) {

@@ -355,6 +355,21 @@ export function templatePropertiesSuite(stage: () => Synthesized, alarmEmail: st
       }
     });
 
+    it('sends EtlDone and EtlFailed, replays included, to the report, which is told the run ledger', () => {
+      const rules = resourcesOf(stage().template, 'AWS::Events::Rule').filter(
+        ([, rule]) =>
+          propertiesOf(rule).Name !== undefined &&
+          JSON.stringify(propertiesOf(rule).Name).includes('-report'),
+      );
+      expect(rules.map(([, rule]) => propertiesOf(rule).EventPattern)).toEqual([
+        { source: [EVENT_SOURCE], 'detail-type': [DetailType.EtlDone, DetailType.EtlFailed] },
+      ]);
+      const environment = propertiesOf(resourceOf(fnOf('report'))).Environment as {
+        Variables: Record<string, unknown>;
+      };
+      expect(environment.Variables.RUN_LEDGER_TABLE).toEqual(ref(idOf(stage().stack.ledger.table)));
+    });
+
     it('sends every EtlFailed event to the alert topic with the run, stage and reason', () => {
       stage().template.hasResourceProperties('AWS::Events::Rule', {
         EventPattern: {

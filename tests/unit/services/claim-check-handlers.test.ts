@@ -103,7 +103,13 @@ describe('the report handler', () => {
     // Prepare
     const resultsStore = new MemoryObjectStore();
     const event = await sentByReference('EtlDone', { ...validDetails.EtlDone, results: {} }, resultsStore);
-    const handler = asRaw(createReportHandler({ resultsStore, logger: recordingLogger() }));
+    const handler = asRaw(
+      createReportHandler({
+        resultsStore,
+        ledger: new SqliteRunLedger(openStateDatabase(':memory:')),
+        logger: recordingLogger(),
+      }),
+    );
 
     // Act
     await handler(event, context);
