@@ -38,6 +38,7 @@ export class LocalBus implements EventPublisher {
   private readonly listeners: ((event: EventBridgeEnvelope) => void)[] = [];
   private archive: WriteStream | undefined;
   private drained: Promise<unknown> | undefined;
+  private archiveError: Error | undefined;
 
   constructor(
     private readonly options: { archiveFile?: string; account?: string; region?: string; busName: string },
@@ -144,6 +145,14 @@ export class LocalBus implements EventPublisher {
       mkdirSync(path.dirname(file), { recursive: true });
       dropTornLastLine(file);
       this.archive = createWriteStream(file, { flags: 'a', highWaterMark: ARCHIVE_HIGH_WATER_MARK });
+      // A failed append (a full disk) is this publish's failure and every later one's, not an unhandled 'error'
+      // event that ends the process with a stack trace.
+      this.archive.on('error', (error) => {
+        this.archiveError ??= error;
+      });
+    }
+    if (this.archiveError !== undefined) {
+      return Promise.reject(new Error(`cannot append to the event archive ${file}: ${this.archiveError.message}`));
     }
     if (this.archive.write(lines)) return undefined;
     // One listener however many publishers wait: each would otherwise add its own to the stream.
@@ -156,6 +165,11 @@ export class LocalBus implements EventPublisher {
   async close(): Promise<void> {
     const archive = this.archive;
     this.archive = undefined;
-    if (archive) await new Promise<void>((resolve) => archive.end(resolve));
+    if (archive === undefined) return;
+    if (this.archiveError !== undefined || archive.destroyed) {
+      archive.destroy();
+      return;
+    }
+    await new Promise<void>((resolve) => archive.end(resolve));
   }
 }

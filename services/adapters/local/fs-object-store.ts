@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, readdirSync, rmSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readdirSync, rmSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ObjectBody, ObjectStore } from '../../ports/object-store.js';
 import { systemErrorCode } from '../../shared/errors.js';
-import { syncFile } from './sync-file.js';
 
 /** A write in progress: `.<object name>.<uuid>.tmp` beside the object it becomes. */
 const TEMPORARY_FILE = /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
@@ -103,28 +102,26 @@ export class FsObjectStore implements ObjectStore {
   }
 }
 
+/**
+ * Writes the body through a file handle, flushed to the disk before it returns. Promises rather than a write stream:
+ * a stream reports a failed write (a full disk) as an 'error' event too, which, with nobody listening once the
+ * write's own callback has failed, ends the process with a stack trace instead of failing this put.
+ */
 async function writeBody(file: string, body: ObjectBody): Promise<number> {
-  const out = createWriteStream(file, { flags: 'wx' });
+  const handle = await open(file, 'wx');
   let bytes = 0;
-  const write = (chunk: string | Uint8Array) =>
-    new Promise<void>((resolve, reject) => {
-      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
-      out.write(chunk, (error) => (error ? reject(error) : resolve()));
-    });
   try {
-    if (typeof body === 'string' || ArrayBuffer.isView(body)) {
-      await write(body);
+    if (typeof body === 'string') {
+      bytes += (await handle.write(body)).bytesWritten;
+    } else if (ArrayBuffer.isView(body)) {
+      bytes += (await handle.write(body)).bytesWritten;
     } else {
-      for await (const chunk of body) {
-        await write(chunk);
-      }
+      for await (const chunk of body) bytes += (await handle.write(chunk)).bytesWritten;
     }
+    await handle.sync();
   } finally {
-    await new Promise<void>((resolve, reject) =>
-      out.end((error?: Error | null) => (error ? reject(error) : resolve())),
-    );
+    await handle.close();
   }
-  await syncFile(file);
   return bytes;
 }
 

@@ -52,6 +52,22 @@ describe('LocalBus', () => {
     expect(lines).toHaveLength(2);
   });
 
+  it('fails publishing, naming the archive, when the archive cannot be written (a full disk), without crashing', async () => {
+    // /dev/full answers every write with ENOSPC, as a full disk does.
+    const bus = new LocalBus({ archiveFile: '/dev/full', busName: 'fleet-etl' });
+    const event = toOutgoingEvent('EtlDone', done);
+    const outcomes: unknown[] = [];
+    // Appends are not awaited one by one: the failure of one reaches the publishes after it, a moment later.
+    for (let i = 0; i < 20 && outcomes.at(-1) === undefined; i += 1) {
+      outcomes.push(await bus.publish([event]).catch((e: unknown) => e));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await bus.close();
+    expect(String(outcomes.at(-1))).toMatch(
+      /cannot append to the event archive \/dev\/full: ENOSPC: no space left on device/,
+    );
+  });
+
   it('holds publishers back while the archive drains, and archives every event of concurrent publishers', async () => {
     const { bus, received, archiveFile } = busWithRules();
     // 40 events of 100 KB: well past the archive's 1 MiB high-water mark, so most publishers wait for a drain.
