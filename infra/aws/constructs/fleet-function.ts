@@ -49,6 +49,8 @@ export interface FleetFunctionProps {
   logKey: IKey;
   /** Applies to the function's log group. */
   removalPolicy: RemovalPolicy;
+  /** Where the function's EMF metrics go (`FleetEtl/<stage>`), read by Powertools Metrics. */
+  metricsNamespace: string;
   /**
    * Folders of the repository copied next to the handler in the bundle (the query runner's `queries/`, read at
    * `$LAMBDA_TASK_ROOT/queries`).
@@ -95,6 +97,7 @@ export class FleetFunction extends NodejsFunction {
       memorySize: declaration.memoryMb,
       role,
       logGroup,
+      environment: { POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace },
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel.INFO,
       systemLogLevelV2: SystemLogLevel.WARN,
