@@ -25,3 +25,11 @@ export function withLogFields<T>(fields: LogFields, work: () => T): T {
 export function currentLogFields(): LogFields {
   return current.getStore() ?? {};
 }
+
+/**
+ * Runs `work` with no fields, as a new Lambda invocation starts. The local runtime delivers an event from inside
+ * the work that published it; without this, the consumer's lines would carry the publisher's page.
+ */
+export function withoutLogFields<T>(work: () => T): T {
+  return current.exit(work);
+}

@@ -13,6 +13,7 @@ import type { FetchedPage, PageRequest, PageSink } from '../../../services/ports
 import type { DownloadTask } from '../../../services/ports/task-queue.js';
 import { TerminalError } from '../../../services/shared/errors.js';
 import { rawPageKey } from '../../../services/shared/lake-keys.js';
+import { currentLogFields, withLogFields, withoutLogFields } from '../../../services/shared/log-context.js';
 import { jsonLogger, type Logger } from '../../../services/shared/logger.js';
 import {
   envelope,
@@ -191,5 +192,24 @@ describe('log lines of a handler invocation', () => {
     // Assess
     expect(logger.lines.map((l) => l.message)).toEqual(['downloads drained']);
     expect(logger.lines[0]).toMatchObject({ runId, dataset: 'sensors', page: 1 });
+  });
+});
+
+describe('the log fields of a piece of work', () => {
+  it('add to those of the work around it, and a new invocation starts with none', async () => {
+    const seen = await withLogFields({ runId, dataset: 'sensors', page: 1 }, async () => {
+      await Promise.resolve();
+      return {
+        inner: withLogFields({ page: 2 }, () => currentLogFields()),
+        // The local runtime delivers an event from inside the work that published it.
+        delivered: await withoutLogFields(async () => currentLogFields()),
+        after: currentLogFields(),
+      };
+    });
+    expect(seen).toEqual({
+      inner: { runId, dataset: 'sensors', page: 2 },
+      delivered: {},
+      after: { runId, dataset: 'sensors', page: 1 },
+    });
   });
 });
