@@ -40,6 +40,7 @@ export function bundleAsCdkDoes(services: readonly ServiceName[]): {
       logRetention: RetentionDays.ONE_DAY,
       logKey,
       removalPolicy: RemovalPolicy.DESTROY,
+      metricsNamespace: 'FleetEtl/bench',
       bundledFolders: needs.includes('sqlSource') ? [BUNDLED_QUERIES_DIR] : [],
     });
     const staging = fn.node.findAll().find((c): c is AssetStaging => c instanceof AssetStaging);

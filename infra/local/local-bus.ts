@@ -152,7 +152,9 @@ export class LocalBus implements EventPublisher {
       });
     }
     if (this.archiveError !== undefined) {
-      return Promise.reject(new Error(`cannot append to the event archive ${file}: ${this.archiveError.message}`));
+      return Promise.reject(
+        new Error(`cannot append to the event archive ${file}: ${this.archiveError.message}`),
+      );
     }
     if (this.archive.write(lines)) return undefined;
     // One listener however many publishers wait: each would otherwise add its own to the stream.

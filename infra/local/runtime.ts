@@ -13,6 +13,7 @@ import {
 } from '../../services/adapters/local/sqlite/state-database.js';
 import type { TaskQueue } from '../../services/ports/task-queue.js';
 import { describeError } from '../../services/shared/errors.js';
+import { withoutLogFields } from '../../services/shared/log-context.js';
 import { jsonLogger, type Logger } from '../../services/shared/logger.js';
 import {
   type EventPattern,
@@ -282,6 +283,11 @@ export class LocalRuntime {
   }
 
   private invoke(service: string, event: unknown): Promise<unknown> {
+    // Each invocation starts with no log fields of its own, as in Lambda (services/shared/log-context.ts).
+    return withoutLogFields(() => this.invokeHandler(service, event));
+  }
+
+  private invokeHandler(service: string, event: unknown): Promise<unknown> {
     const consumer = this.consumers.get(service);
     if (consumer) return consumer.handler(event, lambdaContext(service, consumer.timeoutSeconds));
     const name = serviceNames.find((n) => n === service);

@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import { type DetailStoreReader, validateFleetEvent } from '../../events/index.js';
+import { withLogFields } from '../shared/log-context.js';
 import {
   type CompletionDeps,
   type CompletionEvent,
@@ -21,6 +22,10 @@ export function createCompletionTrackerHandler(deps: CompletionTrackerHandlerDep
     .use(validateFleetEvent(completionDetailTypes, { detailStore: deps.eventDetails }))
     .handler(function completionTracker(event, context) {
       // The drained claim's lease outlives this invocation, whose end Lambda enforces at the timeout.
-      return trackCompletion(event, deps, { remainingTimeMs: context.getRemainingTimeInMillis() });
+      const { runId } = event.detail;
+      const page = 'page' in event.detail ? { dataset: event.detail.dataset, page: event.detail.page } : {};
+      return withLogFields({ runId, ...page }, () =>
+        trackCompletion(event, deps, { remainingTimeMs: context.getRemainingTimeInMillis() }),
+      );
     });
 }

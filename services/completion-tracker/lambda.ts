@@ -5,9 +5,9 @@ import * as z from 'zod';
 import { DatasetSchema } from '../../events/index.js';
 import { DynamoDbRunLedger } from '../adapters/aws/dynamodb-run-ledger.js';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher.js';
+import { fleetEventLogFields, lambdaTelemetry } from '../adapters/aws/lambda-telemetry.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import { nonEmpty, parseEnvironment } from '../shared/environment.js';
-import { jsonLogger } from '../shared/logger.js';
 import { createCompletionTrackerHandler } from './handler.js';
 
 const env = parseEnvironment(
@@ -19,11 +19,15 @@ const env = parseEnvironment(
   }),
 );
 
-export const handler = createCompletionTrackerHandler({
+const telemetry = lambdaTelemetry('completionTracker');
+
+const completionTracker = createCompletionTrackerHandler({
   ledger: new DynamoDbRunLedger(new DynamoDBClient({}), { tableName: env.RUN_LEDGER_TABLE }),
   publisher: new EventBridgePublisher(new EventBridgeClient({}), { busName: env.EVENT_BUS_NAME }),
   // Every dataset the API offers is part of every run.
   datasets: DatasetSchema.options,
   eventDetails: new S3ObjectStore(new S3Client({}), { bucket: env.RESULTS_BUCKET }),
-  logger: jsonLogger('completionTracker'),
+  logger: telemetry.logger,
 });
+
+export const handler = telemetry.instrument(completionTracker, { fieldsOf: fleetEventLogFields });

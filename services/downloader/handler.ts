@@ -5,6 +5,7 @@ import * as z from 'zod';
 import { DetailType, publishEvent } from '../../events/index.js';
 import { type DownloadTask, DownloadTaskSchema } from '../ports/task-queue.js';
 import { describeError, TerminalError } from '../shared/errors.js';
+import { type LogFields, withLogFields } from '../shared/log-context.js';
 import { type DownloaderDeps, type DownloadOutcome, downloadPage } from './download-page.js';
 
 /** Parses an SQS message body into a task; a bad message names its message id and the offending fields. */
@@ -37,7 +38,11 @@ export function createDownloaderHandler(deps: DownloaderDeps) {
     .use(
       sqsPartialBatchFailure({
         logger: (reason: unknown, record: SQSRecord) =>
-          deps.logger.error('page failed', { messageId: record.messageId, reason: describeError(reason) }),
+          deps.logger.error('page failed', {
+            ...taskLogFields(record),
+            messageId: record.messageId,
+            reason: describeError(reason),
+          }),
       }),
     )
     .handler(function downloader(event) {
@@ -73,11 +78,24 @@ async function downloadRecord(
   onePerPage: ReturnType<typeof singleFlightByPage>,
 ): Promise<DownloadOutcome> {
   const task = parseTaskRecord(record);
+  // The records of a batch run at once: each one's lines carry its own run, dataset and page.
+  return withLogFields({ runId: task.runId, dataset: task.dataset, page: task.page }, async () => {
+    try {
+      return await onePerPage(task, () => downloadPage(task, deps));
+    } catch (error) {
+      if (isLastReceive(record, deps.maxReceiveCount)) await announceGivingUp(task, error, deps);
+      throw error;
+    }
+  });
+}
+
+/** The task's fields for a line about its record written outside the record's own work, if the body is a task. */
+function taskLogFields(record: SQSRecord): LogFields {
   try {
-    return await onePerPage(task, () => downloadPage(task, deps));
-  } catch (error) {
-    if (isLastReceive(record, deps.maxReceiveCount)) await announceGivingUp(task, error, deps);
-    throw error;
+    const { runId, dataset, page } = parseTaskRecord(record);
+    return { runId, dataset, page };
+  } catch {
+    return {};
   }
 }
 

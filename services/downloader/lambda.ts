@@ -4,17 +4,18 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { topology } from '../../infra/topology.js';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher.js';
+import { lambdaTelemetry } from '../adapters/aws/lambda-telemetry.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import { SecretsManagerSecrets } from '../adapters/aws/secrets-manager-secrets.js';
 import { fleetSourceForLambda } from '../adapters/http/fleet-source-for-lambda.js';
 import { nonEmpty, parseEnvironment, positiveInt } from '../shared/environment.js';
-import { jsonLogger } from '../shared/logger.js';
 import {
   instanceBudget,
   SourceEnvironmentSchema,
   sourceConfigFromEnvironment,
 } from '../source-config/index.js';
 import { createDownloaderHandler } from './handler.js';
+import { quarantinedRowsMetric } from './quarantined-rows-metric.js';
 
 const env = parseEnvironment(
   SourceEnvironmentSchema.extend({
@@ -27,15 +28,20 @@ const env = parseEnvironment(
 );
 const config = sourceConfigFromEnvironment(env);
 const instances = env.DOWNLOADER_MAX_CONCURRENCY ?? topology.services.downloader.trigger.maxConcurrency;
+const telemetry = lambdaTelemetry('downloader');
+const source = fleetSourceForLambda(
+  config,
+  new SecretsManagerSecrets(new SecretsManagerClient({})),
+  instanceBudget(config.rateBudget, instances),
+  telemetry.logger,
+);
 
-export const handler = createDownloaderHandler({
-  source: fleetSourceForLambda(
-    config,
-    new SecretsManagerSecrets(new SecretsManagerClient({})),
-    instanceBudget(config.rateBudget, instances),
-  ),
+const downloader = createDownloaderHandler({
+  source,
   rawStore: new S3ObjectStore(new S3Client({}), { bucket: env.RAW_BUCKET }),
   publisher: new EventBridgePublisher(new EventBridgeClient({}), { busName: env.EVENT_BUS_NAME }),
-  logger: jsonLogger('downloader'),
+  logger: telemetry.logger,
   maxReceiveCount: env.MAX_RECEIVE_COUNT ?? topology.queues.tasks.maxReceiveCount,
-});
+}).use(quarantinedRowsMetric(telemetry.metrics));
+
+export const handler = telemetry.instrument(downloader, { source });

@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import { ClaimCheckPublisher, DetailType, validateFleetEvent } from '../../events/index.js';
+import { withLogFields } from '../shared/log-context.js';
 import { type QueryRunnerDeps, type QueryRunnerEvent, runNextFile } from './run-next-file.js';
 
 export interface QueryRunnerHandlerOptions {
@@ -27,6 +28,7 @@ export function createQueryRunnerHandler(deps: QueryRunnerDeps, options: QueryRu
       }),
     )
     .handler(function queryRunner(event) {
-      return runNextFile(event, core);
+      // The file is the runner's to choose (the next one), so only the run is set here; its lines name the file.
+      return withLogFields({ runId: event.detail.runId }, () => runNextFile(event, core));
     });
 }

@@ -6,10 +6,10 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { AthenaQueryEngine } from '../adapters/aws/athena-query-engine.js';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher.js';
+import { fleetEventLogFields, lambdaTelemetry } from '../adapters/aws/lambda-telemetry.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import { SecretsManagerSecrets } from '../adapters/aws/secrets-manager-secrets.js';
 import { nonEmpty, parseEnvironment } from '../shared/environment.js';
-import { jsonLogger } from '../shared/logger.js';
 import { createQueryRunnerHandler } from './handler.js';
 import { createSqlSource, sqlSourceConfigFromEnv } from './sql-source-config.js';
 
@@ -31,7 +31,9 @@ const sqlSourceConfig = sqlSourceConfigFromEnv(process.env, env.QUERIES_DIR);
 const s3 = new S3Client({});
 const secrets = new SecretsManagerSecrets(new SecretsManagerClient({}));
 
-export const handler = createQueryRunnerHandler({
+const telemetry = lambdaTelemetry('queryRunner');
+
+const queryRunner = createQueryRunnerHandler({
   sqlSource: createSqlSource(sqlSourceConfig, {
     githubToken: async (config) =>
       config.tokenSecretId === undefined ? undefined : secrets.get(config.tokenSecretId),
@@ -48,5 +50,7 @@ export const handler = createQueryRunnerHandler({
   database: env.GLUE_DATABASE,
   rawLocation: `s3://${env.RAW_BUCKET}`,
   warehouseLocation: `s3://${env.WAREHOUSE_BUCKET}`,
-  logger: jsonLogger('queryRunner'),
+  logger: telemetry.logger,
 });
+
+export const handler = telemetry.instrument(queryRunner, { fieldsOf: fleetEventLogFields });

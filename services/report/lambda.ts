@@ -2,9 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { DynamoDbRunLedger } from '../adapters/aws/dynamodb-run-ledger.js';
+import { fleetEventLogFields, lambdaTelemetry } from '../adapters/aws/lambda-telemetry.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import { nonEmpty, parseEnvironment } from '../shared/environment.js';
-import { jsonLogger } from '../shared/logger.js';
 import { createReportHandler } from './handler.js';
 
 const env = parseEnvironment(
@@ -12,8 +12,12 @@ const env = parseEnvironment(
   z.object({ RESULTS_BUCKET: nonEmpty, RUN_LEDGER_TABLE: nonEmpty }),
 );
 
-export const handler = createReportHandler({
+const telemetry = lambdaTelemetry('report');
+
+const report = createReportHandler({
   resultsStore: new S3ObjectStore(new S3Client({}), { bucket: env.RESULTS_BUCKET }),
   ledger: new DynamoDbRunLedger(new DynamoDBClient({}), { tableName: env.RUN_LEDGER_TABLE }),
-  logger: jsonLogger('report'),
+  logger: telemetry.logger,
 });
+
+export const handler = telemetry.instrument(report, { fieldsOf: fleetEventLogFields });

@@ -79,7 +79,15 @@ function asFaultRun(outcome: ChildOutcome, stateDir: string, simulator: RunningS
     summary: { ...output, results, report: output.report ?? '' },
     stateDir,
     simulator: simulator.stats(),
-    source: { pageRequests: 0, retries: 0, tokenRequests: 0, transientFailures: {}, maxInFlight: 0 },
+    source: {
+      pageRequests: 0,
+      retries: 0,
+      tokenRequests: 0,
+      transientFailures: {},
+      maxInFlight: 0,
+      budgetWaits: 0,
+      budgetWaitMs: 0,
+    },
     tokens: simulator.issuedTokens(),
     world: {
       vehicles: [...simulator.world.rows('vehicles', creationWindow(w.from, w.to))],

@@ -22,4 +22,5 @@ export const LAMBDA_TEST_ENVIRONMENT: Readonly<Record<string, string>> = {
   ATHENA_WORKGROUP: 'fleet-etl',
   DOWNLOADER_MAX_CONCURRENCY: '4',
   MAX_RECEIVE_COUNT: String(topology.queues.tasks.maxReceiveCount),
+  POWERTOOLS_METRICS_NAMESPACE: 'FleetEtl/test',
 };

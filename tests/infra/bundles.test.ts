@@ -13,6 +13,15 @@ import type { CfnResource } from './helpers/template.js';
 /** The issue's target: each minified bundle, AWS SDK clients included, under 1 MB. */
 const MAX_BUNDLE_BYTES = 1_000_000;
 
+/** Each service's core function, whose name a stack trace through it shows only if the bundle kept it. */
+const CORE_FUNCTIONS: Record<ServiceName, string> = {
+  planner: 'planPages',
+  downloader: 'downloadPage',
+  completionTracker: 'trackCompletion',
+  queryRunner: 'runNextFile',
+  report: 'writeReport',
+};
+
 let synthesized: Synthesized;
 
 beforeAll(() => {
@@ -63,6 +72,13 @@ describe.each(serviceNames)('the %s function bundle', (service) => {
     });
     expect(stdout.trim()).toBe('function');
   }, 30_000);
+
+  it('keeps function names for stack traces, and carries no X-Ray SDK (decision 83)', () => {
+    const text = readFileSync(bundle(), 'utf8');
+    // esbuild's keepNames records each function's name as a string: `__name(planPages, "planPages")`.
+    expect(text).toContain(`"${CORE_FUNCTIONS[service]}"`);
+    expect(text).not.toMatch(/aws-xray-sdk|AWSXRay/);
+  });
 
   it('is given only variables its code reads', () => {
     const text = readFileSync(bundle(), 'utf8');

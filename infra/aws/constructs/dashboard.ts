@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import {
   Dashboard,
   GraphWidget,
+  MathExpression,
   type Metric,
   SingleValueWidget,
   TextWidget,
@@ -9,9 +10,11 @@ import {
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { StageSchema } from '../../../events/index.js';
+import { TRANSIENT_CAUSES } from '../../../services/shared/metrics-catalog.js';
 import { DATASETS, type ServiceName } from '../../topology.js';
 import type { EventMetrics } from './event-metrics.js';
 import type { FleetFunction } from './fleet-function.js';
+import { emfMetric, emittersOf } from './fleet-metrics.js';
 
 export interface PipelineDashboardProps {
   stage: string;
@@ -87,6 +90,7 @@ export class PipelineDashboard extends Construct {
         width: 12,
       }),
     );
+    this.#addFunctionMetrics(props.stage, metrics);
     this.dashboard.addWidgets(
       new GraphWidget({ title: 'Invocations', left: perFunction((fn) => fn.metricInvocations()), width: 6 }),
       new GraphWidget({ title: 'Errors', left: perFunction((fn) => fn.metricErrors()), width: 6 }),
@@ -96,6 +100,85 @@ export class PipelineDashboard extends Construct {
         width: 6,
       }),
       new GraphWidget({ title: 'Throttles', left: perFunction((fn) => fn.metricThrottles()), width: 6 }),
+    );
+  }
+
+  /**
+   * What only the functions know, from their EMF lines (services/shared/metrics-catalog.ts): the API traffic, the
+   * rate budget's waits, the rows left out, and how long each stage's invocations take.
+   */
+  #addFunctionMetrics(stage: string, metrics: EventMetrics): void {
+    const hourly = { period: HOURLY };
+    const perEmitter = (
+      name: 'ApiPageRequests' | 'ApiRetries' | 'ApiTokenRequests' | 'BudgetWaits' | 'BudgetWaitTime',
+    ) =>
+      emittersOf(name).map((service) =>
+        emfMetric(stage, name, service, {}, hourly).with({ label: `${service} ${name}` }),
+      );
+    // One line per cause, the services added up: the planner's one request per dataset and the downloader's pages.
+    const failuresByCause = TRANSIENT_CAUSES.map((cause) => {
+      const usingMetrics = Object.fromEntries(
+        // Ids are unique within a graph: `downloader_http_429`.
+        emittersOf('ApiTransientFailures').map((service) => [
+          `${service}_${cause.replaceAll('-', '_')}`,
+          emfMetric(stage, 'ApiTransientFailures', service, { Cause: cause }, hourly),
+        ]),
+      );
+      return new MathExpression({
+        expression: Object.keys(usingMetrics).join(' + '),
+        usingMetrics,
+        label: cause,
+        period: HOURLY,
+      });
+    });
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Fleet API: page requests, retries, tokens',
+        left: [...perEmitter('ApiPageRequests'), ...perEmitter('ApiRetries')],
+        right: perEmitter('ApiTokenRequests'),
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Fleet API: failures retried, by cause (429s: http-429)',
+        left: failuresByCause,
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Rate budget: requests that waited, and the time waited (ms)',
+        left: perEmitter('BudgetWaits'),
+        right: perEmitter('BudgetWaitTime'),
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Rows left out: quarantined, outside the window, readings of unknown vehicles',
+        left: [
+          ...DATASETS.map((dataset) =>
+            emfMetric(stage, 'RowsQuarantined', 'downloader', { Dataset: dataset }, hourly).with({
+              label: `${dataset} quarantined`,
+            }),
+          ),
+          ...DATASETS.map((dataset) =>
+            metrics
+              .metric('RowsOutsideWindow', { Dataset: dataset }, HOURLY)
+              .with({ label: `${dataset} outside the window` }),
+          ),
+          metrics
+            .metric('UnknownVehicleReadings', {}, HOURLY)
+            .with({ label: 'readings of unknown vehicles' }),
+        ],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Stage duration, longest invocation (ms)',
+        left: emittersOf('StageDuration').map((service) =>
+          emfMetric(stage, 'StageDuration', service, {}, { period: HOURLY, statistic: 'Maximum' }).with({
+            label: service,
+          }),
+        ),
+        width: 12,
+      }),
     );
   }
 }

@@ -16,6 +16,7 @@ import { Construct } from 'constructs';
 import { EVENT_SOURCE } from '../../../events/index.js';
 import { LIVE_ONLY, patternRule } from '../event-pattern.js';
 import type { TargetRetry } from './event-subscriptions.js';
+import { metricsNamespace } from './fleet-metrics.js';
 
 export interface EventMetricsProps {
   stage: string;
@@ -40,10 +41,11 @@ interface EventMetricSpec {
 /**
  * Metrics derived from the domain events rather than from log lines: the events are validated contracts
  * (events/detail), so the numbers cannot drift from what the services announced. Each filter matches a field
- * that only one detail-type carries (totalPages: PagesPlanned; bytes: PageDownloaded; statements:
- * SqlFileExecuted; summary: EtlDone; reason: EtlFailed).
+ * that only one detail-type carries (totalPages: PagesPlanned; bytes, outsideWindow: PageDownloaded; statements:
+ * SqlFileExecuted; summary, unknownVehicles: EtlDone; reason: EtlFailed). What no event carries, the functions
+ * emit in EMF (services/shared/metrics-catalog.ts).
  */
-const EVENT_METRICS = [
+export const EVENT_METRICS = [
   {
     name: 'PagesPlanned',
     pattern: FilterPattern.numberValue('$.detail.totalPages', '>=', 0),
@@ -68,6 +70,20 @@ const EVENT_METRICS = [
     value: '$.detail.bytes',
     unit: Unit.BYTES,
     dimensions: { Dataset: '$.detail.dataset' },
+  },
+  {
+    // Rows of neighbouring nights the API sent for the window rounded outward, left out (decision 73).
+    name: 'RowsOutsideWindow',
+    pattern: FilterPattern.numberValue('$.detail.outsideWindow', '>=', 0),
+    value: '$.detail.outsideWindow',
+    dimensions: { Dataset: '$.detail.dataset' },
+  },
+  {
+    // Readings the sensor join dropped for a vehicle not in vehicles_data; EtlDone carries the run's count at
+    // detail.unknownVehicles (SqlFileExecuted has it under runSoFar, so this path matches EtlDone only).
+    name: 'UnknownVehicleReadings',
+    pattern: FilterPattern.numberValue('$.detail.unknownVehicles.unknownVehicleReadings', '>=', 0),
+    value: '$.detail.unknownVehicles.unknownVehicleReadings',
   },
   {
     name: 'SqlFileDuration',
@@ -134,7 +150,7 @@ export class EventMetrics extends Construct {
 
   constructor(scope: Construct, id: string, props: EventMetricsProps) {
     super(scope, id);
-    this.namespace = `FleetEtl/${props.stage}`;
+    this.namespace = metricsNamespace(props.stage);
     // EventBridge writes only to log groups whose name starts with /aws/events/
     // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-targets.html).
     this.logGroup = new LogGroup(this, 'Events', {

@@ -22,6 +22,7 @@ import type { DataLake } from './data-lake.js';
 import type { FleetEventBus } from './event-bus.js';
 import { type EventSubscriptions, NightlySchedule, type TargetRetry } from './event-subscriptions.js';
 import { FleetFunction } from './fleet-function.js';
+import { metricsNamespace } from './fleet-metrics.js';
 import type { RunLedger } from './run-ledger.js';
 import type { PipelineSecrets } from './secrets.js';
 import type { TasksQueue } from './tasks-queue.js';
@@ -154,6 +155,7 @@ export class PipelineServices extends Construct {
         logRetention: props.logRetention,
         logKey: props.logKey,
         removalPolicy: props.removalPolicy,
+        metricsNamespace: metricsNamespace(props.config.stage),
         bundledFolders: bundlesQueries ? [BUNDLED_QUERIES_DIR] : [],
       });
       for (const need of needs) {

@@ -71,6 +71,10 @@ export interface SourceStats {
   transientFailures: Record<string, number>;
   /** The most requests the budget let be in flight at once. */
   maxInFlight: number;
+  /** Requests (pages and tokens) that waited for the rate budget before they could start. */
+  budgetWaits: number;
+  /** How long they waited, in all (milliseconds). */
+  budgetWaitMs: number;
 }
 
 const SECRET_NAME = 'client-secret';
@@ -137,12 +141,15 @@ export class FleetApiSource implements FleetSource {
   stats(): SourceStats {
     let tokenRequests = 0;
     for (const tokens of this.tokenSources.values()) tokenRequests += tokens.requests;
+    const budget = this.budget.stats();
     return {
       pageRequests: this.counts.pageRequests,
       retries: this.counts.retries,
       tokenRequests,
       transientFailures: { ...this.counts.transientFailures },
-      maxInFlight: this.budget.stats().maxInFlight,
+      maxInFlight: budget.maxInFlight,
+      budgetWaits: budget.waits,
+      budgetWaitMs: budget.waitedMs,
     };
   }
 

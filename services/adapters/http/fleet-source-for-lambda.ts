@@ -1,5 +1,5 @@
 import type { Secrets } from '../../ports/secrets.js';
-import { jsonLogger } from '../../shared/logger.js';
+import type { Logger } from '../../shared/logger.js';
 import type { RateBudget, SourceConfig } from '../../source-config/index.js';
 import { FleetApiSource } from './fleet-api-source.js';
 
@@ -11,10 +11,12 @@ export function fleetSourceForLambda(
   config: SourceConfig,
   secrets: Secrets,
   budget: RateBudget,
+  /** Where the client's retries and long waits are logged: the entry's logger, so they carry the run's fields. */
+  logger: Logger,
 ): FleetApiSource {
   return new FleetApiSource({
     config: { ...config, rateBudget: budget },
     secrets,
-    logger: jsonLogger('fleet-source'),
+    logger,
   });
 }

@@ -9,6 +9,10 @@ export interface RequestBudgetStats {
   admitted: number;
   /** The most requests in flight at once. */
   maxInFlight: number;
+  /** Requests that could not start when asked: all slots were taken, or the rate window was full. */
+  waits: number;
+  /** How long those requests waited for the budget, in all (milliseconds). */
+  waitedMs: number;
 }
 
 /**
@@ -21,6 +25,8 @@ export class RequestBudget {
   private inFlight = 0;
   private maxInFlight = 0;
   private admitted = 0;
+  private waits = 0;
+  private waitedMs = 0;
   private readonly burst: number;
   private readonly windowMs: number;
   /** Start times of the last `burst` requests, oldest first. */
@@ -38,7 +44,9 @@ export class RequestBudget {
 
   /** Waits for a slot and for the rate window, then counts the request as started. */
   acquire(): Promise<Release> {
-    const admission = this.queue.then(() => this.admit());
+    // Measured from the ask, so time spent queued behind other waiting requests counts as waiting too.
+    const askedAt = this.timing.now();
+    const admission = this.queue.then(() => this.admit(askedAt));
     this.queue = admission.then(
       () => undefined,
       () => undefined,
@@ -55,11 +63,16 @@ export class RequestBudget {
   }
 
   stats(): RequestBudgetStats {
-    return { admitted: this.admitted, maxInFlight: this.maxInFlight };
+    return {
+      admitted: this.admitted,
+      maxInFlight: this.maxInFlight,
+      waits: this.waits,
+      waitedMs: this.waitedMs,
+    };
   }
 
   /** Runs for one request at a time (the queue above), so only one waiter ever waits for a slot. */
-  private async admit(): Promise<void> {
+  private async admit(askedAt: number): Promise<void> {
     while (this.inFlight >= this.budget.maxConcurrentRequests) {
       await new Promise<void>((resolve) => {
         this.slotFreed = resolve;
@@ -70,7 +83,12 @@ export class RequestBudget {
       const oldest = this.starts.shift() ?? 0;
       await this.timing.sleepUntil(oldest + this.windowMs);
     }
-    this.starts.push(this.timing.now());
+    const now = this.timing.now();
+    if (now > askedAt) {
+      this.waits += 1;
+      this.waitedMs += now - askedAt;
+    }
+    this.starts.push(now);
     this.inFlight += 1;
     this.admitted += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);

@@ -43,7 +43,8 @@ describe('the request budget', () => {
     // Assess
     expect(first).toEqual([0, 1]);
     expect(second).toEqual([0, 1, 2]);
-    expect(budget.stats()).toEqual({ admitted: 3, maxInFlight: 2 });
+    // The stepped clock stands still while a request waits for a slot: no time was spent waiting on it.
+    expect(budget.stats()).toEqual({ admitted: 3, maxInFlight: 2, waits: 0, waitedMs: 0 });
   });
 
   it('starts at most rps requests in any one-second window', async () => {
@@ -58,6 +59,8 @@ describe('the request budget', () => {
     }
 
     expect(starts).toEqual([0, 0, 0, 1_000, 1_000, 1_000, 2_000]);
+    // The 4th and the 7th were asked for a full window before they could start (what BudgetWaits counts).
+    expect(budget.stats()).toMatchObject({ waits: 2, waitedMs: 2_000 });
   });
 
   it('spaces requests below one per second', async () => {
