@@ -63,7 +63,11 @@ export async function runNextFile(
   const steps = new ChainSteps(deps.resultsStore);
   const step = event['detail-type'] === DetailType.SqlFileExecuted ? event.detail.index + 1 : 0;
   if (await steps.announced(runId, chain, step)) {
-    deps.logger.info('step of the run announced already; a redelivery, nothing to do', { runId, chain, step });
+    deps.logger.info('step of the run announced already; a redelivery, nothing to do', {
+      runId,
+      chain,
+      step,
+    });
     return { kind: 'duplicate', step };
   }
   const files = inRunOrder(await deps.sqlSource.list());

@@ -41,13 +41,19 @@ export class QueueInspector {
 
   async depth(queueArn: string): Promise<QueueDepth> {
     const { messages } = await this.#inspect(queueArn);
-    return { visible: messages.ready.length, inFlight: messages.inflight.length, delayed: messages.delayed.length };
+    return {
+      visible: messages.ready.length,
+      inFlight: messages.inflight.length,
+      delayed: messages.delayed.length,
+    };
   }
 
   /** The bodies of every message of the queue, visible, in flight or delayed (nothing is received). */
   async bodies(queueArn: string): Promise<string[]> {
     const { messages } = await this.#inspect(queueArn);
-    return [...messages.ready, ...messages.inflight.map((m) => m.message), ...messages.delayed].map((m) => m.body);
+    return [...messages.ready, ...messages.inflight.map((m) => m.message), ...messages.delayed].map(
+      (m) => m.body,
+    );
   }
 
   /**

@@ -9,8 +9,8 @@ import {
   PAGE_SIZE,
   runTwinScenario,
   summariseTwinGroup,
-  type TwinScenario,
   TwinNight,
+  type TwinScenario,
   until,
 } from './twin-night.js';
 
@@ -74,7 +74,9 @@ const scenarios: TwinScenario[] = [
       const extra =
         batch !== undefined && failed === 1 && batch.messageIds.length > 1
           ? []
-          : [`the first batch reported ${failed} of ${batch?.messageIds.length ?? 0} failed, not one of several`];
+          : [
+              `the first batch reported ${failed} of ${batch?.messageIds.length ?? 0} failed, not one of several`,
+            ];
       await night.healApi();
       await night.drainQueue();
       // The failed task alone is in flight: its visibility timeout passes and it is received again.

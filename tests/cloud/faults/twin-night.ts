@@ -303,6 +303,8 @@ export interface TwinExpectation {
   deadLetters?: number;
   /** DownloadsDrained events the run may publish: one per attempt (default 1). */
   attempts?: number;
+  /** Rows per page the run's tasks asked for (PAGE_SIZE unless said). */
+  pageSize?: number;
   /** EtlFailed events an earlier part of the scenario published on purpose (a page that gave up, then redriven). */
   earlierFailure?: RegExp;
 }
@@ -341,9 +343,10 @@ export async function checkTwinNight(night: TwinNight, expectation: TwinExpectat
   const window = expectation.window ?? dayWindow(NIGHT);
   const runId = runIdFor(window);
   const world = night.world(window);
+  const pageSize = expectation.pageSize ?? PAGE_SIZE;
   const planned = {
-    vehicles: Math.ceil(world.vehicles.length / PAGE_SIZE),
-    sensors: Math.ceil(world.sensors.length / PAGE_SIZE),
+    vehicles: Math.ceil(world.vehicles.length / pageSize),
+    sensors: Math.ceil(world.sensors.length / pageSize),
   };
   const ofRun = (detailType: string) =>
     night.published(detailType).filter((e) => (e.detail as { runId?: unknown }).runId === runId);
@@ -383,7 +386,8 @@ export async function checkTwinNight(night: TwinNight, expectation: TwinExpectat
     if (
       totals.success &&
       (['vehicles', 'sensors'] as const).every(
-        (d) => totals.data.datasets[d]?.pages === planned[d] && totals.data.datasets[d]?.rows === servedRows[d],
+        (d) =>
+          totals.data.datasets[d]?.pages === planned[d] && totals.data.datasets[d]?.rows === servedRows[d],
       )
     )
       checked.push('ledger counted each page once');
@@ -398,13 +402,17 @@ export async function checkTwinNight(night: TwinNight, expectation: TwinExpectat
     if (done.length > 0) violations.push('EtlDone published where the run had to fail');
     if (drained.length > 0) violations.push('DownloadsDrained published where the run had to fail');
     if (failed.some((e) => failure.test(JSON.stringify(e.detail)))) checked.push('EtlFailed names the cause');
-    else violations.push(`no EtlFailed names the cause: ${failed.map((e) => JSON.stringify(e.detail)).join(' | ')}`);
+    else
+      violations.push(
+        `no EtlFailed names the cause: ${failed.map((e) => JSON.stringify(e.detail)).join(' | ')}`,
+      );
   }
   if (night.twin.refusals.length > 0)
     violations.push(`requests refused: ${night.twin.refusals.map((r) => JSON.stringify(r)).join(' | ')}`);
 
   const tasks = await night.twin.queues.depth(night.tasksQueue.arn);
-  if (tasks.visible + tasks.inFlight + tasks.delayed > 0) violations.push(`tasks left: ${JSON.stringify(tasks)}`);
+  if (tasks.visible + tasks.inFlight + tasks.delayed > 0)
+    violations.push(`tasks left: ${JSON.stringify(tasks)}`);
   const letters = await night.twin.queues.depth(night.deadLetterQueue.arn);
   const deadLetters = letters.visible + letters.inFlight + letters.delayed;
   if (deadLetters !== (expectation.deadLetters ?? 0))
@@ -439,7 +447,10 @@ export interface TwinScenario {
   run(): Promise<{ night: TwinNight; faults: number; check: TwinCheck; extra?: string[] }>;
 }
 
-export async function runTwinScenario(recorder: SuiteRecorder, scenario: TwinScenario): Promise<ScenarioResult> {
+export async function runTwinScenario(
+  recorder: SuiteRecorder,
+  scenario: TwinScenario,
+): Promise<ScenarioResult> {
   const started = performance.now();
   const { night, faults, check, extra = [] } = await scenario.run();
   const violations = [...check.violations, ...extra];
