@@ -5,7 +5,6 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type DateWindow, DetailType, publishEvent } from '../../../events/index.js';
 import { DATASETS } from '../../../infra/topology.js';
 import { TWIN_REGION } from '../../../infra/twin/twin-account.js';
-import { MAX_PARTITIONS_PER_WRITE } from '../../../services/adapters/aws/athena-partition-batches.js';
 import { EventBridgePublisher } from '../../../services/adapters/aws/eventbridge-publisher.js';
 import type { DownloadTask } from '../../../services/ports/task-queue.js';
 import { runIdFor } from '../../../services/shared/run-identity.js';
@@ -55,6 +54,9 @@ function changes(before: Map<string, string>, after: Map<string, string>): strin
   const keys = new Set([...before.keys(), ...after.keys()]);
   return [...keys].filter((key) => before.get(key) !== after.get(key));
 }
+
+/** Athena's limit on the partitions one CTAS or INSERT INTO writes (the twin enforces it). */
+const ATHENA_PARTITIONS_PER_WRITE = 100;
 
 /** A backfill of 30 days: 150 day × vehicle-type partitions in sensor_data, over Athena's 100 per write. */
 const BACKFILL: DateWindow = {
@@ -149,7 +151,7 @@ const scenarios: TwinScenario[] = [
   },
   {
     name: 'a backfill over 100 partitions',
-    injected: `a run of 30 days (${BACKFILL.from.slice(0, 10)} to ${BACKFILL.to.slice(0, 10)}): its sensor_data INSERT writes over ${MAX_PARTITIONS_PER_WRITE} partitions`,
+    injected: `a run of 30 days (${BACKFILL.from.slice(0, 10)} to ${BACKFILL.to.slice(0, 10)}): its sensor_data INSERT writes over ${ATHENA_PARTITIONS_PER_WRITE} partitions`,
     async run() {
       const night = await start({ fleet: BACKFILL_FLEET });
       await planBackfill(night);
@@ -171,7 +173,7 @@ const scenarios: TwinScenario[] = [
           .filter((r) => types.has(r.vehicle_id))
           .map((r) => `${Math.floor(r.timestamp / 86_400_000)}/${types.get(r.vehicle_id)}`),
       ).size;
-      if (partitions <= MAX_PARTITIONS_PER_WRITE) extra.push(`only ${partitions} partitions`);
+      if (partitions <= ATHENA_PARTITIONS_PER_WRITE) extra.push(`only ${partitions} partitions`);
       else check.checked.push(`${partitions} partitions written in batches`);
       return { night, faults: tooMany.length, check, extra };
     },
