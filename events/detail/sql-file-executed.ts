@@ -19,6 +19,15 @@ export const SqlFileExecutedSchema = z.object({
   queryExecutionIds: z.array(z.string().min(1)),
   dataScannedBytes: z.number().int().min(0),
   durationMs: z.number().min(0),
+  /**
+   * The chain of files this one belongs to: the id of the DownloadsDrained event that started it. The query runner
+   * keys its Athena work and its step records by it, so a redelivered or duplicated SqlFileExecuted continues the
+   * same chain instead of starting another (optional: older events do not have it, and then their own id is used).
+   */
+  attempt: z
+    .string()
+    .regex(/^[0-9A-Za-z-]{1,128}$/, 'an event id: letters, digits and -, at most 128')
+    .optional(),
   /** Where the rows of the file's result set are stored, when its last statement is a query. */
   resultKey: ObjectKeySchema.optional(),
   /** Carried forward from file to file so the last one can summarise the run without a store of its own. */

@@ -3,6 +3,7 @@ import { TwinAthena } from './athena/athena-service.js';
 import { GlueCatalog } from './athena/glue-catalog.js';
 import { TwinGlue } from './athena/glue-service.js';
 import { type DynamoDbEmulator, startDynamoDbEmulator } from './emulators/dynamodb-emulator.js';
+import { QueueInspector } from './emulators/queue-inspector.js';
 import { type S3SqsEmulator, startS3SqsEmulator } from './emulators/s3-sqs-emulator.js';
 import { TwinEventRouter } from './events/event-router.js';
 import { CallerRegistry } from './front/access-keys.js';
@@ -11,8 +12,14 @@ import { TwinEventLog } from './front/event-log.js';
 import { TwinSecrets } from './front/secrets-service.js';
 import { IamAuthorizer, type IamAuthorizerOptions } from './iam/iam-authorizer.js';
 import { TwinClock } from './lambda/twin-clock.js';
-import { loadStackModel, roleOf, type StackModel, type TwinFunction } from './template/stack-model.js';
-import { TWIN_REGION } from './twin-account.js';
+import {
+  loadStackModel,
+  roleOf,
+  type StackModel,
+  type TwinFunction,
+  type TwinRole,
+} from './template/stack-model.js';
+import { TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION } from './twin-account.js';
 
 export interface CloudTwinOptions extends IamAuthorizerOptions {
   /** A cloud assembly: `cdk.out`, or the directory `app.synth()` wrote. */
@@ -36,6 +43,20 @@ const ENDPOINT_VARIABLES = [
   'AWS_ENDPOINT_URL_GLUE',
 ] as const;
 
+/** An administrator of the account (not in the template): the person operating the stack. */
+const OPERATOR_ROLE: TwinRole = {
+  logicalId: 'TwinOperator',
+  name: 'twin-operator',
+  arn: `arn:${TWIN_PARTITION}:iam::${TWIN_ACCOUNT}:role/twin-operator`,
+  policies: [
+    {
+      name: 'AdministratorAccess',
+      document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+    },
+  ],
+  managedPolicyArns: [],
+};
+
 /** The synthesized stack deployed on loopback: emulators behind an IAM-enforcing front. */
 export class CloudTwin {
   readonly model: StackModel;
@@ -52,6 +73,8 @@ export class CloudTwin {
    * by Lambda's delays between retries.
    */
   readonly clock = new TwinClock();
+  /** What SQS knows of the template's queues (depth, bodies), and the passing of their visibility timeouts. */
+  readonly queues: QueueInspector;
   readonly #callers: CallerRegistry;
   readonly #emulator: S3SqsEmulator;
   readonly #dynamodb: DynamoDbEmulator;
@@ -81,6 +104,15 @@ export class CloudTwin {
     this.events = parts.events;
     this.athena = parts.athena;
     this.glue = parts.glue;
+    this.queues = new QueueInspector(
+      emulator.url,
+      new Map(
+        [...model.queues.values()].flatMap((queue) => {
+          const upstream = emulator.queues.get(queue.url);
+          return upstream === undefined ? [] : [[queue.arn, upstream] as const];
+        }),
+      ),
+    );
     this.bus = new TwinEventRouter({
       clock: this.clock,
       model,
@@ -149,6 +181,28 @@ export class CloudTwin {
   /** The credentials identifying a function's role to the front, as Lambda would give them. */
   credentialsOf(fn: TwinFunction) {
     return this.#callers.credentialsFor({ role: roleOf(this.model, fn), sessionName: fn.name });
+  }
+
+  /**
+   * A person of the account with AdministratorAccess (Action and Resource "*"), as who runs `etl dlq redrive` or
+   * looks at the buckets: identity-allowed for everything, still subject to the resource policies (TLS-only
+   * buckets and queues, key policies delegating to the account).
+   */
+  operatorCredentials() {
+    return this.#callers.credentialsFor({ role: OPERATOR_ROLE, sessionName: 'operator' });
+  }
+
+  /**
+   * The queue's visibility timeout passes: every message in flight on it becomes visible again (a consumer still
+   * working on one holds a stale receipt handle), and the functions' clock moves on by the timeout, so the time
+   * they see agrees with the queue's. Returns how many messages came back.
+   */
+  async passVisibilityTimeout(queueArn: string): Promise<number> {
+    const queue = [...this.model.queues.values()].find((q) => q.arn === queueArn);
+    if (queue === undefined) throw new Error(`${queueArn} is no queue of the template`);
+    const returned = await this.queues.passVisibilityTimeout(queueArn);
+    this.clock.advance(queue.visibilityTimeoutSeconds * 1000);
+    return returned;
   }
 
   /**

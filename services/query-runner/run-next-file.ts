@@ -15,6 +15,7 @@ import { resultKey } from '../shared/lake-keys.js';
 import type { Logger } from '../shared/logger.js';
 import { runDate } from '../shared/run-identity.js';
 import { renderPlaceholders, SqlPlaceholderValuesSchema, splitStatements } from '../shared/sql-text.js';
+import { ChainSteps, chainOf } from './chain-steps.js';
 import { inRunOrder, queryNameOf } from './query-names.js';
 import { failedCheck, isCheck } from './run-checks.js';
 import { UNKNOWN_VEHICLES_QUERY, unknownVehiclesOf } from './run-counts.js';
@@ -42,17 +43,34 @@ const nothingYet: RunSoFar = { results: {}, queryExecutionIds: [], dataScannedBy
 export type QueryRunnerOutcome =
   | { kind: 'executed'; file: string; index: number }
   | { kind: 'done' }
+  /** The step this event leads to was announced already (a redelivery): nothing ran, nothing was published. */
+  | { kind: 'duplicate'; step: number }
   | { kind: 'failed'; file: string; reason: string };
 
 /**
  * The seed's "call the next task" recursion as choreography: DownloadsDrained starts file 0, and each
  * SqlFileExecuted of this run starts the next file, until the last one, which is followed by EtlDone.
+ *
+ * The files a DownloadsDrained starts are one chain: every step runs its Athena statements under the chain's id
+ * (`attempt`), and a step already announced is not announced again, so a redelivered event neither reruns work
+ * nor forks the chain (each fork would end in its own EtlDone).
  */
 export async function runNextFile(
   event: QueryRunnerEvent,
   deps: QueryRunnerDeps,
 ): Promise<QueryRunnerOutcome> {
   const { runId, window } = event.detail;
+  const chain = chainOf(event);
+  const steps = new ChainSteps(deps.resultsStore);
+  const step = event['detail-type'] === DetailType.SqlFileExecuted ? event.detail.index + 1 : 0;
+  if (await steps.announced(runId, chain, step)) {
+    deps.logger.info('step of the run announced already; a redelivery, nothing to do', {
+      runId,
+      chain,
+      step,
+    });
+    return { kind: 'duplicate', step };
+  }
   const files = inRunOrder(await deps.sqlSource.list());
   if (event['detail-type'] === DetailType.SqlFileExecuted && event.detail.index + 1 >= event.detail.total) {
     const { runSoFar } = event.detail;
@@ -69,9 +87,10 @@ export async function runNextFile(
         durationMs: runSoFar.durationMs,
       },
     });
+    await steps.record(runId, chain, step, DetailType.EtlDone);
     return { kind: 'done' };
   }
-  const index = event['detail-type'] === DetailType.SqlFileExecuted ? event.detail.index + 1 : 0;
+  const index = step;
   // The download totals travel with the run from DownloadsDrained to EtlDone, for the report.
   const runSoFar =
     event['detail-type'] === DetailType.SqlFileExecuted
@@ -85,7 +104,7 @@ export async function runNextFile(
     return { kind: 'failed', file: '', reason };
   }
   try {
-    const { result, ...executed } = await executeFile(file, { runId, window, attempt: event.id }, deps);
+    const { result, ...executed } = await executeFile(file, { runId, window, attempt: chain }, deps);
     const queryName = queryNameOf(file.name);
     const check = isCheck(queryName);
     if (check) {
@@ -111,6 +130,7 @@ export async function runNextFile(
       file: file.name,
       index,
       total: files.length,
+      attempt: chain,
       ...executed,
       runSoFar: {
         ...(unknownVehicles === undefined ? {} : { unknownVehicles }),
@@ -121,6 +141,7 @@ export async function runNextFile(
         ...(runSoFar.datasets === undefined ? {} : { datasets: runSoFar.datasets }),
       },
     });
+    await steps.record(runId, chain, step, DetailType.SqlFileExecuted);
     deps.logger.info('sql file executed', { runId, file: file.name, index, total: files.length });
     return { kind: 'executed', file: file.name, index };
   } catch (error) {

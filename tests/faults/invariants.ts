@@ -5,6 +5,7 @@ import { stateLayout } from '../../infra/local/runtime.js';
 import { SqliteQueue } from '../../services/adapters/local/sqlite/sqlite-queue.js';
 import { openStateDatabase } from '../../services/adapters/local/sqlite/state-database.js';
 import { rawPageKey } from '../../services/shared/lake-keys.js';
+import type { SensorRow, VehicleRow } from '../../services/shared/rows.js';
 import { expectedAnswer } from '../helpers/expected-answer.js';
 import { CLIENT_SECRET, type FaultRun, PAGE_SIZE, ROTATED_SECRET } from './harness.js';
 
@@ -128,6 +129,121 @@ async function warehouseKeys(warehouse: string): Promise<{ vehicles: string[]; s
   }
 }
 
+export interface LakeCheck {
+  /** The raw lake's folder: objects at their keys (`sensors/run=<run>/page-00001.ndjson`, `rejected/...`). */
+  raw: string;
+  /** The warehouse's folder: `<table>/<partition>=<value>/.../*.parquet`. */
+  warehouse: string;
+  /** Further folders the run wrote to, searched for temporary objects only (results, say). */
+  others?: readonly string[];
+  runId: string;
+  /** Pages of each dataset the night has: computed from the world, not from the run's own events. */
+  planned: { vehicles: number; sensors: number };
+  /** The rows the API holds for the run's window. */
+  world: { vehicles: readonly VehicleRow[]; sensors: readonly SensorRow[] };
+  /** Whether the run said it succeeded: then every page and every row must be there. */
+  succeeded: boolean;
+  /** The API itself sent rows twice (Expectation's apiRepeatsRows): the raw lake may hold them. */
+  apiRepeatsRows?: boolean;
+}
+
+export interface LakeReport {
+  violations: string[];
+  checked: string[];
+  duplicates: number;
+  lost: number;
+  /** The raw page objects found (relative keys), rejected rows aside. */
+  pageFiles: string[];
+  /** Planned pages whose object was looked for. */
+  pagesChecked: number;
+}
+
+/**
+ * The invariants of the lake and the tables, whatever runtime wrote them (the local one, or the cloud twin's S3
+ * copied into folders):
+ * - the raw lake holds at most one object per planned page of the run, each a whole page, and no stray or
+ *   temporary object; a run that succeeded holds every planned page and every row of the night exactly once;
+ * - the warehouse holds each raw row once, after the documented filter (readings of vehicles not in
+ *   vehicles_data are dropped by the join in queries/30_sensor_data.sql).
+ */
+export async function checkLakeAndTables(input: LakeCheck): Promise<LakeReport> {
+  const violations: string[] = [];
+  const checked: string[] = [];
+  const { runId, planned, succeeded } = input;
+  const rawFiles = filesUnder(input.raw);
+  const allLake = [
+    ...rawFiles,
+    ...filesUnder(input.warehouse),
+    ...(input.others ?? []).flatMap((folder) => filesUnder(folder)),
+  ];
+  const temporary = allLake.filter((f) => path.basename(f).startsWith('.'));
+  if (temporary.length > 0) violations.push(`temporary objects left: ${temporary.join(', ')}`);
+  const expectedKeys = new Set<string>();
+  for (const dataset of ['vehicles', 'sensors'] as const) {
+    for (let page = 1; page <= planned[dataset]; page += 1)
+      expectedKeys.add(rawPageKey(dataset, runId, page));
+  }
+  const pageFiles = rawFiles.filter((f) => !f.startsWith('rejected/'));
+  const stray = pageFiles.filter((f) => !expectedKeys.has(f));
+  if (stray.length > 0) violations.push(`objects outside the plan: ${stray.join(', ')}`);
+  if (succeeded && pageFiles.length !== expectedKeys.size) {
+    violations.push(`${pageFiles.length} page objects for ${expectedKeys.size} planned pages`);
+  }
+  const lakeRows = {
+    vehicles: pageFiles
+      .filter((f) => f.startsWith('vehicles/'))
+      .flatMap((f) => lines(path.join(input.raw, f)).map((l) => String(JSON.parse(l).vehicle_id))),
+    sensors: pageFiles
+      .filter((f) => f.startsWith('sensors/'))
+      .flatMap((f) => lines(path.join(input.raw, f)).map((l) => SENSOR_KEY(JSON.parse(l)))),
+  };
+  const worldKeys = {
+    vehicles: input.world.vehicles.map((v) => v.vehicle_id),
+    sensors: input.world.sensors.map(SENSOR_KEY),
+  };
+  let duplicates = 0;
+  let lost = 0;
+  for (const dataset of ['vehicles', 'sensors'] as const) {
+    const { extra, missing } = multisetDifference(worldKeys[dataset], lakeRows[dataset]);
+    duplicates += extra;
+    if (extra > 0 && input.apiRepeatsRows !== true) {
+      violations.push(`${extra} ${dataset} rows in the lake beyond the night's rows`);
+    }
+    if (succeeded && missing > 0) {
+      lost += missing;
+      violations.push(`${missing} ${dataset} rows of the night missing from the lake`);
+    }
+  }
+  checked.push(`${pageFiles.length}/${expectedKeys.size} pages once`);
+
+  // The warehouse: raw rows after the documented filter, once each.
+  if (succeeded) {
+    const tables = await warehouseKeys(input.warehouse);
+    const known = new Set(lakeRows.vehicles);
+    const expectedSensors = lakeRows.sensors.filter((k) => known.has(k.slice(0, k.indexOf('@'))));
+    for (const [table, expected, actual] of [
+      ['vehicles_data', lakeRows.vehicles, tables.vehicles],
+      ['sensor_data', expectedSensors, tables.sensors],
+    ] as const) {
+      const { extra, missing } = multisetDifference([...expected], [...actual]);
+      duplicates += extra;
+      lost += missing;
+      if (extra > 0) violations.push(`${table}: ${extra} rows beyond the raw rows`);
+      if (missing > 0) violations.push(`${table}: ${missing} raw rows missing`);
+    }
+    checked.push(`tables = raw rows (${tables.vehicles.length}+${tables.sensors.length})`);
+  }
+  return { violations, checked, duplicates, lost, pageFiles, pagesChecked: expectedKeys.size };
+}
+
+/** The files under a folder (relative) holding any of the secrets. */
+export function filesHolding(root: string, secrets: readonly string[]): string[] {
+  return filesUnder(root).filter((file) => {
+    const bytes = readFileSync(path.join(root, file));
+    return secrets.some((secret) => bytes.includes(secret));
+  });
+}
+
 /** The answer of a run, rows in the report's order. */
 export function answerOf(run: FaultRun): Answer {
   return (run.summary.results.avg_seconds_between_measurements?.rows ?? []).map((row) => ({
@@ -181,50 +297,26 @@ export async function checkInvariants(
     sensors: Math.ceil(run.world.sensors.length / PAGE_SIZE),
   };
 
-  // The lake: one whole object per planned page, nothing else.
-  const rawFiles = filesUnder(layout.raw);
-  const allLake = [...rawFiles, ...filesUnder(layout.warehouse), ...filesUnder(layout.results)];
-  const temporary = allLake.filter((f) => path.basename(f).startsWith('.'));
-  if (temporary.length > 0) violations.push(`temporary objects left: ${temporary.join(', ')}`);
-  const expectedKeys = new Set<string>();
-  for (const dataset of ['vehicles', 'sensors'] as const) {
-    for (let page = 1; page <= planned[dataset]; page += 1)
-      expectedKeys.add(rawPageKey(dataset, runId, page));
+  const lake = await checkLakeAndTables({
+    raw: layout.raw,
+    others: [layout.results],
+    warehouse: layout.warehouse,
+    runId,
+    planned,
+    world: run.world,
+    succeeded: run.summary.status === 'succeeded',
+    apiRepeatsRows: expectation.kind === 'failure' && expectation.apiRepeatsRows === true,
+  });
+  if (expectation.kind === 'failure' && expectation.apiRepeatsRows === true) {
+    const tables = await warehouseKeys(layout.warehouse);
+    const taken = tables.vehicles.length + tables.sensors.length;
+    if (taken > 0) violations.push(`the warehouse took ${taken} rows of a night that failed its check`);
+    checked.push('the API’s repeats kept in the raw lake only');
   }
-  const pageFiles = rawFiles.filter((f) => !f.startsWith('rejected/'));
-  const stray = pageFiles.filter((f) => !expectedKeys.has(f));
-  if (stray.length > 0) violations.push(`objects outside the plan: ${stray.join(', ')}`);
+  violations.push(...lake.violations);
+  checked.push(...lake.checked);
+  let { duplicates, lost } = lake;
   const succeeded = run.summary.status === 'succeeded';
-  if (succeeded && pageFiles.length !== expectedKeys.size) {
-    violations.push(`${pageFiles.length} page objects for ${expectedKeys.size} planned pages`);
-  }
-  const lakeRows = {
-    vehicles: pageFiles
-      .filter((f) => f.startsWith('vehicles/'))
-      .flatMap((f) => lines(path.join(layout.raw, f)).map((l) => String(JSON.parse(l).vehicle_id))),
-    sensors: pageFiles
-      .filter((f) => f.startsWith('sensors/'))
-      .flatMap((f) => lines(path.join(layout.raw, f)).map((l) => SENSOR_KEY(JSON.parse(l)))),
-  };
-  const worldKeys = {
-    vehicles: run.world.vehicles.map((v) => v.vehicle_id),
-    sensors: run.world.sensors.map(SENSOR_KEY),
-  };
-  let duplicates = 0;
-  let lost = 0;
-  for (const dataset of ['vehicles', 'sensors'] as const) {
-    const { extra, missing } = multisetDifference(worldKeys[dataset], lakeRows[dataset]);
-    duplicates += extra;
-    const repeatsExpected = expectation.kind === 'failure' && expectation.apiRepeatsRows === true;
-    if (extra > 0 && !repeatsExpected) {
-      violations.push(`${extra} ${dataset} rows in the lake beyond the night's rows`);
-    }
-    if (succeeded && missing > 0) {
-      lost += missing;
-      violations.push(`${missing} ${dataset} rows of the night missing from the lake`);
-    }
-  }
-  checked.push(`${pageFiles.length}/${expectedKeys.size} pages once`);
 
   // PageDownloaded: announced once per page (per attempt of the run).
   const events = archivedEvents(run.stateDir);
@@ -238,33 +330,9 @@ export async function checkInvariants(
     violations.push(`DownloadsDrained announced ${drained.length / copies} times`);
   }
 
-  if (expectation.kind === 'failure' && expectation.apiRepeatsRows === true) {
-    const tables = await warehouseKeys(layout.warehouse);
-    const taken = tables.vehicles.length + tables.sensors.length;
-    if (taken > 0) violations.push(`the warehouse took ${taken} rows of a night that failed its check`);
-    checked.push('the API’s repeats kept in the raw lake only');
-  }
-
-  // The warehouse: raw rows after the documented filter, once each.
-  if (succeeded) {
-    const tables = await warehouseKeys(layout.warehouse);
-    const known = new Set(lakeRows.vehicles);
-    const expectedSensors = lakeRows.sensors.filter((k) => known.has(k.slice(0, k.indexOf('@'))));
-    for (const [table, expected, actual] of [
-      ['vehicles_data', lakeRows.vehicles, tables.vehicles],
-      ['sensor_data', expectedSensors, tables.sensors],
-    ] as const) {
-      const { extra, missing } = multisetDifference([...expected], [...actual]);
-      duplicates += extra;
-      lost += missing;
-      if (extra > 0) violations.push(`${table}: ${extra} rows beyond the raw rows`);
-      if (missing > 0) violations.push(`${table}: ${missing} raw rows missing`);
-    }
-    checked.push(`tables = raw rows (${tables.vehicles.length}+${tables.sensors.length})`);
-    if (new Set(announced).size !== announced.length && drained.length <= 1) {
-      // Redeliveries may announce a page again; the ledger counts it once. Not a violation, but counted.
-      checked.push(`${announced.length - new Set(announced).size} repeated PageDownloaded absorbed`);
-    }
+  if (succeeded && new Set(announced).size !== announced.length && drained.length <= 1) {
+    // Redeliveries may announce a page again; the ledger counts it once. Not a violation, but counted.
+    checked.push(`${announced.length - new Set(announced).size} repeated PageDownloaded absorbed`);
   }
 
   // The outcome.
@@ -311,15 +379,11 @@ export async function checkInvariants(
 
   // Secrets: nowhere in what the run wrote, nor in what it reported.
   const secrets = [CLIENT_SECRET, ROTATED_SECRET, ...run.tokens];
-  const leaks = new Set<string>();
-  for (const file of filesUnder(run.stateDir)) {
-    const bytes = readFileSync(path.join(run.stateDir, file));
-    for (const secret of secrets) if (bytes.includes(secret)) leaks.add(file);
-  }
+  const leaks = new Set(filesHolding(run.stateDir, secrets));
   const reported = JSON.stringify(run.summary);
   for (const secret of secrets) if (reported.includes(secret)) leaks.add('the run summary');
   if (leaks.size > 0) violations.push(`a secret or token appears in ${[...leaks].join(', ')}`);
   else checked.push(`no secret in ${filesUnder(run.stateDir).length} files`);
 
-  return { pagesChecked: expectedKeys.size, duplicates, lost, violations, checked };
+  return { pagesChecked: lake.pagesChecked, duplicates, lost, violations, checked };
 }

@@ -57,7 +57,8 @@ describe('runNextFile', () => {
 
     // Assess
     expect(outcome).toEqual({ kind: 'executed', file: '10_first.sql', index: 0 });
-    // The attempt is the triggering event's id: a redelivery repeats it, a re-run (a new event) does not.
+    // The attempt is the id of the DownloadsDrained that started the chain: a redelivery repeats it, a re-run (a
+    // new DownloadsDrained) does not.
     const attempt = event.id;
     expect(d.engine.statements).toEqual([
       { sql: 'CREATE TABLE a (x int)', context: { runId, file: '10_first.sql', statementIndex: 0, attempt } },
@@ -198,6 +199,49 @@ describe('runNextFile', () => {
     expect(d.publisher.ofType('EtlFailed')[0]).toMatchObject({
       reason: 'the SQL source lists no .sql files',
     });
+  });
+
+  // Found on the cloud twin (tests/cloud/faults/deliveries.test.ts): each event of the chain delivered twice
+  // forked it at every step, and the night ended with 64 EtlDone.
+  it('continues one chain on a redelivered event: the same Athena attempt, nothing announced twice', async () => {
+    // Prepare: the chain's first step, then its SqlFileExecuted delivered twice.
+    const d = deps();
+    const start = drained();
+    await runNextFile(start, d);
+    const [first] = d.publisher.ofType('SqlFileExecuted');
+    const next = executed(first as Record<string, unknown>);
+
+    // Act
+    const outcomes = [await runNextFile(next, d), await runNextFile(next, d), await runNextFile(start, d)];
+
+    // Assess: the second file ran once, under the chain's id (the DownloadsDrained that started it).
+    expect(outcomes).toEqual([
+      { kind: 'executed', file: '20_second.sql', index: 1 },
+      { kind: 'duplicate', step: 1 },
+      { kind: 'duplicate', step: 0 },
+    ]);
+    expect(d.publisher.ofType('SqlFileExecuted').map((e) => [e.file, e.attempt])).toEqual([
+      ['10_first.sql', start.id],
+      ['20_second.sql', start.id],
+    ]);
+    expect(new Set(d.engine.statements.map((s) => s.context.attempt))).toEqual(new Set([start.id]));
+  });
+
+  it('announces EtlDone once however often the last SqlFileExecuted is delivered', async () => {
+    const d = deps();
+    const last = executed({ ...validDetails.SqlFileExecuted, file: '30_answer.sql', index: 2, total: 3 });
+    expect(await runNextFile(last, d)).toEqual({ kind: 'done' });
+    expect(await runNextFile(last, d)).toEqual({ kind: 'duplicate', step: 3 });
+    expect(d.publisher.ofType('EtlDone')).toHaveLength(1);
+  });
+
+  it('starts another chain on another DownloadsDrained (a deliberate re-run)', async () => {
+    const d = deps();
+    await runNextFile(drained(), d);
+    await runNextFile(drained(), d);
+    const attempts = d.publisher.ofType('SqlFileExecuted').map((e) => e.attempt);
+    expect(attempts).toHaveLength(2);
+    expect(new Set(attempts).size).toBe(2);
   });
 });
 
