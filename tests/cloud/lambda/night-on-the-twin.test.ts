@@ -204,4 +204,21 @@ describe("a whole night on the cloud twin: the query runner bundle runs the nigh
       ['sqs:SendMessage'],
     ]);
   });
+
+  it("used the report's grants on a night that succeeded, but what only a failed night needs", () => {
+    const report = serviceFn(twin, 'Report');
+    expect(twin.events.events.filter((e) => e.detailType === DetailType.EtlDone)).toHaveLength(1);
+    const unused = unusedGrants(roleOf(twin.model, report), twin.authorizer.allowedRequests()).map(
+      (grant) => grant.actions,
+    );
+    expect(unused).toEqual([
+      // The runtime's.
+      ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+      expect.arrayContaining(['logs:CreateLogStream']),
+      // Where a failed night stopped comes from the ledger (failed-night-report-on-the-twin.test.ts uses it).
+      ['dynamodb:Query'],
+      // The on-failure destination: no invocation failed.
+      ['sqs:SendMessage'],
+    ]);
+  });
 });
