@@ -191,17 +191,16 @@ describe('a failed night, then etl runs', () => {
     runEtl(['run', '--date', date, '--state-dir', stateDir, ...FLEET, ...extra]);
 
   it(
-    'points at no report a failed night did not write, and etl runs tells the nights apart',
+    'points at the failed night’s own report, and etl runs tells the nights apart',
     async () => {
       expect((await run('2026-11-24')).exitCode).toBe(0);
       // Page 2: page 1 is fetched by the planner (it learns total_pages from it), page 2 by the downloader.
       const failed = await run('2026-11-25', '--fail-page', 'sensors:2');
       expect(failed.exitCode).toBe(1);
-      expect(failed.stdout).not.toContain('report.html');
-      expect(failed.stdout).toContain('report:            none (not written: the run failed before it)');
-      expect(existsSync(path.join(stateDir, 'results', 'reports', 'run=2026-11-25', 'report.html'))).toBe(
-        false,
-      );
+      // A failed night has a report of its own, saying what failed (tests/e2e/failed-night-report.test.ts).
+      const failedReport = path.join(stateDir, 'results', 'reports', 'run=2026-11-25', 'report.html');
+      expect(failed.stdout).toContain(`report:            ${failedReport}`);
+      expect(readFileSync(failedReport, 'utf8')).toContain('sensors page 2');
 
       const listed = await runEtl(['runs', '--state-dir', stateDir, '--json']);
       expect(listed.exitCode).toBe(0);
@@ -227,7 +226,7 @@ describe('a failed night, then etl runs', () => {
       expect(goodSensors?.rows).toBeGreaterThan(20);
       expect(good?.unknownVehicleReadings).toEqual(expect.any(Number));
       expect(good?.durationMs).toEqual(expect.any(Number));
-      expect(bad).toMatchObject({ status: 'failed', attempts: 1, report: null });
+      expect(bad).toMatchObject({ status: 'failed', attempts: 1, report: failedReport });
       const badSensors = bad?.datasets.sensors;
       expect(badSensors?.plannedPages).toBeGreaterThan(1);
       // Every page but the failing one is stored.
