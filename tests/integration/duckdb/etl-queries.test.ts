@@ -73,7 +73,8 @@ describe('queries/ on the local DuckDB engine', () => {
     await writeRawRun(lake.rawRoot, run1);
     firstAnswer = await runQueryFiles(lake, run1.runId);
     afterFirstRun = await snapshot(lake);
-  });
+    // Six SQL files on DuckDB: a second or two on a quiet machine, many more on a loaded CI machine.
+  }, 60_000);
 
   afterAll(async () => {
     await lake.engine.close();
@@ -149,7 +150,7 @@ describe('queries/ on the local DuckDB engine', () => {
       await writeRawRun(lake.rawRoot, run2);
       secondAnswer = await runQueryFiles(lake, run2.runId);
       afterSecondRun = await snapshot(lake);
-    });
+    }, 60_000);
 
     it("appends its own files and leaves the first run's in place", () => {
       expect(afterSecondRun.files).toEqual(expect.arrayContaining(afterFirstRun.files));
