@@ -116,6 +116,20 @@ export class LambdaEnvironment {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       cwd: options.fn.assetDir,
     });
+    // Read what the function writes, line by line: on Linux a child's writes to a pipe are synchronous, so a pipe
+    // nobody drains blocks the function once its 64 KiB buffer is full (it would time out mid-night).
+    for (const stream of [this.#child.stdout, this.#child.stderr]) {
+      stream?.setEncoding('utf8');
+      let partial = '';
+      stream?.on('data', (chunk: string) => {
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop() ?? '';
+        this.logs.push(...lines.filter((line) => line !== ''));
+      });
+      stream?.on('end', () => {
+        if (partial !== '') this.logs.push(partial);
+      });
+    }
     this.#ready = new Promise((resolve, reject) => {
       this.#child.on('message', (raw) => {
         const message = MessageSchema.parse(raw);
