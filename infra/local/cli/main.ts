@@ -42,6 +42,14 @@ Usage:
       The download tasks that gave up (dead letters), with the reason; redrive moves them back to
       the tasks queue. With --queue-url DLQ_URL --source-queue-url TASKS_URL it works on the real
       queues in AWS (credentials and region from the AWS environment).
+  etl twin run [--date YYYY-MM-DD] [-c KEY=VALUE | -c FILE.json ...] [--app CLOUD_ASSEMBLY_DIR]
+               [--vehicles N] [--readings N] [--seed N] [--max-rounds N] [--json]
+      Rehearse a deployment: synthesize the stack as \`cdk synth\` does with the same -c settings
+      (-c FILE.json is -c fleet-etl:configFile=FILE.json), or take the assembly --app names, and
+      run one night of it (default: yesterday, UTC) on the cloud twin: the real bundles, every AWS
+      call authorized by the template's IAM on loopback, the fleet API simulated. Prints the stages
+      reached, each denied call with the grant that would allow it, and a verdict: exit 0 when the
+      night reached EtlDone, or the furthest stage the twin emulates, with nothing refused or failed.
   etl help
       Show this text.
 
@@ -67,6 +75,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   schedule: async () => (await import('./schedule-command.js')).scheduleCommand,
   replay: async () => (await import('./replay-command.js')).replayCommand,
   events: async () => (await import('./events-command.js')).eventsCommand,
+  twin: async () => (await import('./twin-command.js')).twinCommand,
 };
 
 /** Entry point of the `etl` command; returns the process exit code. */

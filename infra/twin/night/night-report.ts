@@ -68,7 +68,8 @@ export interface NightReport {
   rounds: number;
   /** Events put on the bus, by detail-type, in the order first seen. */
   events: Record<string, number>;
-  refusals: RefusalFinding[];
+  /** Each distinct refused call (caller, action, resource) once, with how often it was refused. */
+  refusals: CountedFinding[];
   refusedDeliveries: RefusedDelivery[];
   lambdaFailures: LambdaFailure[];
   deadLetters: DeadLetterQueue[];
@@ -77,6 +78,21 @@ export interface NightReport {
   outcome: NightOutcome;
   /** Passed: EtlDone (or the furthest stage the twin emulates) with nothing refused and nothing failed else. */
   verdict: { passed: boolean; reasons: string[] };
+}
+
+export type CountedFinding = RefusalFinding & { count: number };
+
+/** A retried call is refused again and again: once per (caller, action, resource) is what a reader needs. */
+function distinctRefusals(findings: readonly RefusalFinding[]): CountedFinding[] {
+  const distinct = new Map<string, CountedFinding>();
+  for (const finding of findings) {
+    const { role, session, action, resource } = finding.call;
+    const key = [role, session, action, resource].join('\u0000');
+    const known = distinct.get(key);
+    if (known !== undefined) known.count += 1;
+    else distinct.set(key, { ...finding, count: 1 });
+  }
+  return [...distinct.values()];
 }
 
 const EtlFailedSchema = z.object({ stage: z.string(), reason: z.string() });
@@ -92,7 +108,7 @@ export async function nightReportOf(night: TwinNight): Promise<NightReport> {
   const { twin } = night;
   const events: Record<string, number> = {};
   for (const event of twin.events.events) events[event.detailType] = (events[event.detailType] ?? 0) + 1;
-  const refusals = twin.refusals.map(findingOf);
+  const refusals = distinctRefusals(twin.refusals.map(findingOf));
   const refusedDeliveries = twin.bus.outcomes.flatMap(refusedDelivery);
   const lambdaFailures = failuresOf(night);
   const deadLetters = await deadLettersOf(night);
@@ -272,7 +288,7 @@ function outcomeOf(
   night: TwinNight,
   furthest: DetailTypeName | undefined,
   found: {
-    refusals: RefusalFinding[];
+    refusals: readonly RefusalFinding[];
     lambdaFailures: LambdaFailure[];
     refusedDeliveries: RefusedDelivery[];
     etlFailed: { stage: string; reason: string }[];
