@@ -38,6 +38,9 @@ try {
   process.exit(1);
 }
 
+// An environment outlives no twin: when the parent goes (killed, crashed), so does the function's process.
+process.on('disconnect', () => process.exit(0));
+
 process.on('message', async (message) => {
   const deadline = Date.now() + message.timeoutMs;
   const env = process.env;

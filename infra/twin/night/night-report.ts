@@ -30,8 +30,6 @@ export interface LambdaFailure {
   /** Failed invocations (retries included) or, for a partial batch response, messages reported failed. */
   count: number;
   notEmulated: boolean;
-  /** The function's last ERROR log line, when the error itself says little (a partial batch failure). */
-  lastErrorLog?: string;
 }
 
 /** A delivery EventBridge could not make: dead-lettered or lost, and the resource-policy statements that would allow it. */
@@ -192,8 +190,8 @@ function lastErrorLog(night: TwinNight, fn: TwinFunction): string | undefined {
     }
     const log = LogLineSchema.safeParse(parsed);
     if (log.success && log.data.level === 'ERROR') {
-      const error = log.data.error === undefined ? '' : `: ${JSON.stringify(log.data.error)}`;
-      return `${log.data.message}${error}`;
+      const { level, service, message, time, messageId, ...fields } = log.data;
+      return Object.keys(fields).length === 0 ? message : `${message} ${JSON.stringify(fields)}`;
     }
   }
   return undefined;
@@ -234,12 +232,13 @@ function failuresOf(night: TwinNight): LambdaFailure[] {
         count: 1,
       });
     } else if (batch.failedMessageIds.length > 0) {
+      // The partial batch response names the messages, not why: the function's own log line says.
       const logged = fn === undefined ? undefined : lastErrorLog(night, fn);
       add({
         function: name,
         via: 'queue',
         errorType: 'BatchItemFailures',
-        errorMessage: `${batch.failedMessageIds.length} message(s) of a batch reported failed${logged === undefined ? '' : ` (last error logged: ${logged})`}`,
+        errorMessage: `message(s) reported failed; last error logged: ${logged ?? 'none'}`,
         count: batch.failedMessageIds.length,
       });
     }

@@ -238,20 +238,24 @@ export class TwinNight {
         throw new NightDidNotSettleError(
           `the night did not settle in ${maxRounds} rounds: ${await this.#stillMoving()}`,
         );
-      options.onRound?.(await this.step());
+      // Not `onRound?.(await this.step())`: without onRound, optional chaining would skip the step itself.
+      const round = await this.step();
+      options.onRound?.(round);
     }
     return this.rounds.slice(start);
   }
 
   async #stillMoving(): Promise<string> {
+    const { bus } = this.twin;
     const moving: string[] = [];
-    if (this.twin.bus.pendingCount > 0) moving.push(`${this.twin.bus.pendingCount} delivery(ies) pending`);
+    if (bus.unroutedCount > 0) moving.push(`${bus.unroutedCount} event(s) put on the bus, not routed yet`);
+    if (bus.pendingCount > 0) moving.push(`${bus.pendingCount} delivery(ies) pending`);
     for (const { mapping } of this.#mapped) {
       const depth = await this.twin.queueDepth(mapping.queueArn);
       if (depth.visible + depth.inFlight > 0)
         moving.push(`${depth.visible + depth.inFlight} message(s) on ${mapping.queueArn}`);
     }
-    return moving.join(', ') || 'events still being routed';
+    return moving.join(', ');
   }
 
   /** What the night did so far: events, refusals with the grants that would allow them, failures, outcome. */
