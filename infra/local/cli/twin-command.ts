@@ -12,6 +12,7 @@ import {
   type Round,
   TwinNight,
 } from '../../twin/night/twin-night.js';
+import { TWIN_ACCOUNT, TWIN_REGION } from '../../twin/twin-account.js';
 import { progressLine } from '../progress.js';
 import { DEFAULT_FLEET } from '../simulator-settings.js';
 import { parseFlags, UsageError, wholeNumber } from './args.js';
@@ -193,6 +194,10 @@ function printReport(report: NightReport, night: TwinNight, timings: Record<stri
       out.push('  an explicit Deny refuses it: no grant can allow it; the call itself has to change');
     }
   }
+  if (denied.some((f) => f.kind === 'missing-grant'))
+    out.push(
+      `(ARNs name the twin's account ${TWIN_ACCOUNT} and region ${TWIN_REGION}; in the CDK app, grant it on the construct, as infra/aws/constructs/ does)`,
+    );
   for (const delivery of report.refusedDeliveries) {
     out.push(`UNDELIVERED (${delivery.kind}, ${delivery.errorCode}): ${delivery.errorMessage}`);
     for (const grant of delivery.grants)
