@@ -7,6 +7,7 @@ import { cdkFolder, cdkSynth } from '../../twin/night/cdk-synth.js';
 import { NIGHT_PATTERN } from '../../twin/night/fire-time.js';
 import type { NightReport } from '../../twin/night/night-report.js';
 import {
+  apiOriginsOf,
   defaultFleetFor,
   NightDidNotSettleError,
   type Round,
@@ -156,19 +157,13 @@ function describeSetup(night: TwinNight, say: (line: string) => void): void {
     `  stack ${model.stackName} on the cloud twin: ${model.functions.size} function(s), ` +
       `${model.queueMappings.length} SQS mapping(s), ${model.eventRules.length + model.scheduledRules.length} rule(s); AWS endpoints at ${night.twin.endpoint}`,
   );
-  const origins = new Set(
-    [...model.functions.values()].flatMap((fn) =>
-      [fn.environment.FLEET_API_BASE_URL, fn.environment.FLEET_API_TOKEN_URL].flatMap((url) =>
-        url === undefined ? [] : [new URL(url).origin],
-      ),
-    ),
-  );
+  const origins = new Set([...model.functions.values()].flatMap(apiOriginsOf));
   say(
     `  fleet API ${[...origins].join(', ') || '(none named)'} answered by the simulator on ${night.simulator.url}, a generated client secret in the stack's secret`,
   );
   if ([...model.functions.values()].some((fn) => fn.environment.FLEET_SOURCE_CONFIG !== undefined))
     say(
-      '  note: the functions read a `source` configuration; the simulator answers only the seed API (etl.config.example.json)',
+      "  note: the functions read a `source` configuration; the simulator answers the seed API's shape (etl.config.example.json), another shape fails there",
     );
 }
 

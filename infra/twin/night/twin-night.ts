@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import * as z from 'zod';
 import { type RunningSimulator, startSimulator } from '../../local/simulator/index.js';
 import { DEFAULT_FLEET } from '../../local/simulator-settings.js';
 import { CloudTwin } from '../cloud-twin.js';
@@ -75,6 +76,50 @@ interface MappedQueue {
 /** Origins a function calls for the fleet API, by the variables the template gives it. */
 const API_VARIABLES = ['FLEET_API_BASE_URL', 'FLEET_API_TOKEN_URL'] as const;
 
+/** What the driver reads of a `source` configuration (FLEET_SOURCE_CONFIG): where it sends requests, and as whom. */
+const SourceOriginsSchema = z.looseObject({
+  baseUrl: z.string().optional(),
+  auth: z.looseObject({ tokenUrl: z.string().optional(), clientId: z.string().optional() }).optional(),
+  datasets: z.record(z.string(), z.looseObject({ endpoint: z.string().optional() })).optional(),
+});
+
+function sourceOf(fn: TwinFunction): z.infer<typeof SourceOriginsSchema> | undefined {
+  const text = fn.environment.FLEET_SOURCE_CONFIG;
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // The function refuses it at start: its init error is what the night reports.
+    return undefined;
+  }
+  const parsed = SourceOriginsSchema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * The fleet API origins a function calls: FLEET_API_BASE_URL and FLEET_API_TOKEN_URL, and with a `source`
+ * configuration its base URL, token URL and dataset endpoints (paths resolve against the base URL).
+ */
+export function apiOriginsOf(fn: TwinFunction): string[] {
+  const source = sourceOf(fn);
+  const urls = [
+    ...API_VARIABLES.map((name) => fn.environment[name]),
+    source?.baseUrl,
+    source?.auth?.tokenUrl,
+    ...Object.values(source?.datasets ?? {}).map((d) => d.endpoint),
+  ];
+  const origins = urls.flatMap((url) => {
+    if (url === undefined || !URL.canParse(url, source?.baseUrl)) return [];
+    return [new URL(url, source?.baseUrl).origin];
+  });
+  return [...new Set(origins)];
+}
+
+/** The OAuth client the function presents: its `source` configuration's, else FLEET_API_CLIENT_ID. */
+const clientIdOf = (fn: TwinFunction): string | undefined =>
+  sourceOf(fn)?.auth?.clientId ?? fn.environment.FLEET_API_CLIENT_ID;
+
 /**
  * One night of the synthesized stack on the cloud twin: the twin started from the assembly, the template's fleet
  * API origins answered by the built-in simulator (client id from the template, a client secret put into the
@@ -105,7 +150,7 @@ export class TwinNight {
       const functions = [...twin.model.functions.values()];
       const clientSecret = randomBytes(24).toString('base64url');
       const { fleet } = options;
-      const clientId = functions.map((fn) => fn.environment.FLEET_API_CLIENT_ID).find(Boolean);
+      const clientId = functions.map(clientIdOf).find(Boolean);
       simulator = await startSimulator({
         seed: fleet.seed,
         vehicles: fleet.vehicles,
@@ -146,11 +191,7 @@ export class TwinNight {
   }
 
   #startEnvironments(fn: TwinFunction, count: number): void {
-    const api = API_VARIABLES.flatMap((name) => {
-      const url = fn.environment[name];
-      return url === undefined ? [] : [new URL(url).origin];
-    });
-    const internet = Object.fromEntries(api.map((origin) => [origin, this.simulator.url]));
+    const internet = Object.fromEntries(apiOriginsOf(fn).map((origin) => [origin, this.simulator.url]));
     const environments: LambdaEnvironment[] = [];
     for (let i = 0; i < count; i += 1) {
       const environment = new LambdaEnvironment({ fn, environment: this.twin.environmentOf(fn), internet });
