@@ -99,6 +99,7 @@ export class LambdaEnvironment {
   readonly #fn: TwinFunction;
   readonly #child: ChildProcess;
   readonly #ready: Promise<void>;
+  readonly #closed: Promise<void>;
   readonly #pending = new Map<number, (result: InvocationResult) => void>();
   #next = 0;
   #busy: Promise<unknown> = Promise.resolve();
@@ -116,8 +117,10 @@ export class LambdaEnvironment {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       cwd: options.fn.assetDir,
     });
-    // Read what the function writes, line by line: on Linux a child's writes to a pipe are synchronous, so a pipe
-    // nobody drains blocks the function once its 64 KiB buffer is full (it would time out mid-night).
+    // 'close', not 'exit', ends an environment: the process may be gone before its last log lines are read.
+    this.#closed = new Promise((resolve) => this.#child.once('close', () => resolve()));
+    // Read what the function writes, line by line, into `logs` (nothing read the pipes before: the child queued
+    // every line in its own memory, and a reader of `logs` found it empty).
     for (const stream of [this.#child.stdout, this.#child.stderr]) {
       stream?.setEncoding('utf8');
       let partial = '';
@@ -198,9 +201,7 @@ export class LambdaEnvironment {
   }
 
   async stop(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-    this.#child.kill('SIGTERM');
-    await exited;
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGTERM');
+    await this.#closed;
   }
 }
