@@ -70,7 +70,9 @@ export function cdkSynth(options: CdkSynthOptions): Promise<void> {
       else
         reject(
           new SynthError(
-            `cdk synth failed (${signal ?? `exit code ${code}`}):\n${lines.slice(-40).join('\n')}`,
+            `cdk synth failed (${signal ?? `exit code ${code}`})` +
+              // Lines already handed to onLine were shown; otherwise the error carries cdk's last words.
+              (options.onLine === undefined ? `:\n${lines.slice(-40).join('\n')}` : ': its output is above'),
           ),
         );
     });

@@ -148,6 +148,14 @@ describe('etl twin run, as a process', () => {
     expect(result.timings.synthMs).toBeUndefined();
   }, 300_000);
 
+  it('fails with exit code 1 and the setting named when cdk synth refuses the configuration', async () => {
+    const run = await etl(['twin', 'run', '-c', 'fleet-etl:fleetApi.pageSize=0']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/cdk: .*→ at fleetApi\.pageSize/);
+    expect(run.stderr).toContain('etl: cdk synth failed (exit code 1): its output is above');
+    expect(run.stdout).toBe('');
+  }, 120_000);
+
   it('refuses flags it cannot honour with exit code 2', async () => {
     const both = await etl(['twin', 'run', '--app', 'cdk.out', '-c', 'fleet-etl:stage=x']);
     expect({ code: both.code, stderr: both.stderr }).toEqual({
