@@ -157,6 +157,8 @@ export class LambdaEnvironment {
         reject(new FunctionInitError(`${this.#fn.logicalId}: exited with ${code}`)),
       );
     });
+    // An environment stopped before it was ever ready is no error of its own; an invocation still sees why.
+    this.#ready.catch(() => undefined);
   }
 
   /** Everything the function wrote to stdout and stderr (its JSON logs), for a test to read. */

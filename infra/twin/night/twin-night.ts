@@ -166,8 +166,14 @@ export class TwinNight {
         if (secret !== undefined) twin.secrets.put(secret.arn, clientSecret);
       }
       const night = new TwinNight(twin, simulator);
-      for (const fn of functions) night.#startEnvironments(fn, options.environmentsOf?.(fn) ?? 1);
-      night.#mapQueues();
+      try {
+        // A function Lambda would not create (a reserved variable, over 4 KB of them) throws here.
+        for (const fn of functions) night.#startEnvironments(fn, options.environmentsOf?.(fn) ?? 1);
+        night.#mapQueues();
+      } catch (error) {
+        await night.#stopEnvironments();
+        throw error;
+      }
       return night;
     } catch (error) {
       await simulator?.close();
@@ -193,12 +199,12 @@ export class TwinNight {
   #startEnvironments(fn: TwinFunction, count: number): void {
     const internet = Object.fromEntries(apiOriginsOf(fn).map((origin) => [origin, this.simulator.url]));
     const environments: LambdaEnvironment[] = [];
+    this.#environments.set(fn.logicalId, environments);
     for (let i = 0; i < count; i += 1) {
       const environment = new LambdaEnvironment({ fn, environment: this.twin.environmentOf(fn), internet });
       environments.push(environment);
       this.twin.bus.attach(fn, environment);
     }
-    this.#environments.set(fn.logicalId, environments);
   }
 
   #mapQueues(): void {
@@ -304,10 +310,14 @@ export class TwinNight {
     return nightReportOf(this);
   }
 
-  async stop(): Promise<void> {
+  async #stopEnvironments(): Promise<void> {
     for (const { poller } of this.#mapped) poller.close();
     for (const environments of this.#environments.values())
       for (const environment of environments) await environment.stop();
+  }
+
+  async stop(): Promise<void> {
+    await this.#stopEnvironments();
     await this.simulator.close();
     await this.twin.stop();
   }

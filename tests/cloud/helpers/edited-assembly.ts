@@ -86,3 +86,28 @@ export function withStatement(rolePrefix: string, statement: PolicyStatement): (
     statementsOfRole(template, rolePrefix)[0]?.push(statement);
   };
 }
+
+const FunctionSchema = z.looseObject({
+  Type: z.literal('AWS::Lambda::Function'),
+  Properties: z.looseObject({
+    Environment: z.looseObject({ Variables: z.record(z.string(), z.unknown()) }).optional(),
+  }),
+});
+
+/** Sets an environment variable of the function whose logical id starts with `functionPrefix`. */
+export function withVariable(
+  functionPrefix: string,
+  name: string,
+  value: string,
+): (template: Template) => void {
+  return (template) => {
+    const [id, resource] =
+      Object.entries(template.Resources).find(
+        ([logicalId, r]) => logicalId.startsWith(functionPrefix) && FunctionSchema.safeParse(r).success,
+      ) ?? [];
+    if (id === undefined) throw new Error(`no function ${functionPrefix}… in the template`);
+    // The template's own object, whose shape was checked: zod's result is a copy.
+    const fn = resource as { Properties: { Environment?: { Variables: Record<string, unknown> } } };
+    fn.Properties.Environment = { Variables: { ...fn.Properties.Environment?.Variables, [name]: value } };
+  };
+}

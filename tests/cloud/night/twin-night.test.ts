@@ -1,9 +1,10 @@
 import { rmSync } from 'node:fs';
 import * as z from 'zod';
 import { DetailType } from '../../../events/index.js';
+import { FunctionInitError } from '../../../infra/twin/lambda/lambda-runner.js';
 import type { NightReport } from '../../../infra/twin/night/night-report.js';
 import { NightDidNotSettleError, TwinNight } from '../../../infra/twin/night/twin-night.js';
-import { editedAssembly, withoutAction, withStatement } from '../helpers/edited-assembly.js';
+import { editedAssembly, withoutAction, withStatement, withVariable } from '../helpers/edited-assembly.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
 
 /** Small pages of a small fleet: several tasks, several batches, a night in seconds. */
@@ -149,4 +150,16 @@ describe('a night of the synthesized stack, driven on the cloud twin until quiet
     expect(again.report.events[DetailType.DownloadsDrained]).toBe(1);
     expect(again.report.verdict).toEqual({ passed: true, reasons: [] });
   }, 240_000);
+
+  it('refuses an assembly with a function Lambda would not create, and leaves no process of it running', async () => {
+    const reserved = edited(withVariable('ServicesReport', 'AWS_REGION', 'us-east-1'));
+    const processes = () => process.getActiveResourcesInfo().filter((r) => r === 'ProcessWrap').length;
+    const before = processes();
+    const starting = TwinNight.start({ assemblyDir: reserved, fleet: FLEET });
+    await expect(starting).rejects.toThrow(FunctionInitError);
+    await expect(starting).rejects.toThrow(/cannot be deployed: AWS_REGION is reserved/);
+    // A child's handle is released on the turn after its 'close'.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(processes()).toBe(before);
+  }, 60_000);
 });
