@@ -18,10 +18,17 @@ import { progressLine } from '../progress.js';
 import { DEFAULT_FLEET } from '../simulator-settings.js';
 import { parseFlags, UsageError, wholeNumber } from './args.js';
 
+/** `2026-02-30` matches YYYY-MM-DD but is no day: Date would roll it over to March. */
+const isCalendarDay = (day: string) => {
+  const time = Date.parse(`${day}T00:00:00.000Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().startsWith(day);
+};
+
 const TwinRunFlagsSchema = z.object({
   date: z
     .string()
     .regex(NIGHT_PATTERN, 'expected YYYY-MM-DD')
+    .refine((day) => isCalendarDay(day), 'expected a day of the calendar')
     .default(() => new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)),
   context: z.array(z.string().min(1)).default([]),
   app: z.string().min(1).optional(),
@@ -32,10 +39,13 @@ const TwinRunFlagsSchema = z.object({
   json: z.boolean().default(false),
 });
 
-/** `-c deploy/prod.json` is the configuration file; anything else goes to cdk as `-c` takes it (KEY=VALUE). */
+/**
+ * `-c deploy/prod.json` is the configuration file, from where etl runs (cdk may run in the repository's root);
+ * anything else goes to cdk as its `-c` takes it (KEY=VALUE).
+ */
 function contextSetting(value: string): string {
   if (value.includes('=')) return value;
-  if (value.endsWith('.json')) return `fleet-etl:configFile=${value}`;
+  if (value.endsWith('.json')) return `fleet-etl:configFile=${path.resolve(value)}`;
   throw new UsageError(`-c ${value}: expected KEY=VALUE (as cdk's -c takes it) or a configuration FILE.json`);
 }
 

@@ -167,5 +167,10 @@ describe('etl twin run, as a process', () => {
       code: 2,
       stderr: expect.stringContaining('--date: expected YYYY-MM-DD, got "24/11/2026"'),
     });
+    const noDay = await etl(['twin', 'run', '--date', '2026-02-30']);
+    expect({ code: noDay.code, stderr: noDay.stderr }).toEqual({
+      code: 2,
+      stderr: expect.stringContaining('--date: expected a day of the calendar, got "2026-02-30"'),
+    });
   }, 60_000);
 });
