@@ -1,4 +1,10 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { TwinAthena } from './athena/athena-service.js';
 import { GlueCatalog } from './athena/glue-catalog.js';
 import { TwinGlue } from './athena/glue-service.js';
@@ -234,15 +240,107 @@ export class CloudTwin {
     return queue;
   }
 
-  /** A service principal's send, authorized by the caller against the queue's policy: straight to the emulator. */
-  async #sendToEmulator(queueArn: string, body: string, attributes: Record<string, string>): Promise<void> {
+  #upstreamOf(queueArn: string) {
     const upstream = this.#emulator.queues.get(this.#queueOf(queueArn).url);
     if (upstream === undefined) throw new Error(`${queueArn} was not provisioned in the emulator`);
-    const sqs = new SQSClient({
+    return upstream;
+  }
+
+  /** A client of the emulator itself, past the front: for AWS's own side of a queue, never a function's call. */
+  #emulatorSqs(who: string): SQSClient {
+    return new SQSClient({
       region: TWIN_REGION,
       endpoint: this.#emulator.url.origin,
-      credentials: { accessKeyId: 'events.amazonaws.com', secretAccessKey: 'service' },
+      credentials: { accessKeyId: who, secretAccessKey: 'service' },
     });
+  }
+
+  /**
+   * How many messages a queue holds, visible and in flight (received, not deleted, within their visibility
+   * timeout): what CloudWatch's ApproximateNumberOfMessages metrics show an operator. No IAM: nobody's call.
+   */
+  async queueDepth(queueArn: string): Promise<{ visible: number; inFlight: number }> {
+    const sqs = this.#emulatorSqs('operator');
+    try {
+      const answer = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: this.#upstreamOf(queueArn).url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      const count = (name: 'ApproximateNumberOfMessages' | 'ApproximateNumberOfMessagesNotVisible') =>
+        Number(answer.Attributes?.[name] ?? 0);
+      return {
+        visible: count('ApproximateNumberOfMessages'),
+        inFlight: count('ApproximateNumberOfMessagesNotVisible'),
+      };
+    } finally {
+      sqs.destroy();
+    }
+  }
+
+  /**
+   * Up to `max` (at most 10) messages of a queue, read without taking them (visibility timeout 0), with their
+   * message attributes: what an operator sees of a dead-letter queue in the console.
+   */
+  async peekMessages(
+    queueArn: string,
+    max = 10,
+  ): Promise<{ body: string; attributes: Record<string, string> }[]> {
+    const sqs = this.#emulatorSqs('operator');
+    try {
+      const answer = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.#upstreamOf(queueArn).url,
+          MaxNumberOfMessages: Math.min(max, 10),
+          VisibilityTimeout: 0,
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      return (answer.Messages ?? []).map((message) => ({
+        body: message.Body ?? '',
+        attributes: Object.fromEntries(
+          Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+            name,
+            value.StringValue ?? '',
+          ]),
+        ),
+      }));
+    } finally {
+      sqs.destroy();
+    }
+  }
+
+  /**
+   * The visibility timeout of received messages elapsing at once: a failed batch's messages are visible again, as
+   * they would be minutes later in AWS (the twin steps time; it does not wait). Their receive count stays, so the
+   * queue's redrive policy still moves them to its dead-letter queue after `maxReceiveCount` receives.
+   */
+  async elapseVisibilityTimeout(queueArn: string, receiptHandles: readonly string[]): Promise<void> {
+    if (receiptHandles.length === 0) return;
+    const sqs = this.#emulatorSqs('operator');
+    try {
+      for (let start = 0; start < receiptHandles.length; start += 10) {
+        await sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: this.#upstreamOf(queueArn).url,
+            Entries: receiptHandles.slice(start, start + 10).map((handle, index) => ({
+              Id: String(index),
+              ReceiptHandle: handle,
+              VisibilityTimeout: 0,
+            })),
+          }),
+        );
+      }
+    } finally {
+      sqs.destroy();
+    }
+  }
+
+  /** A service principal's send, authorized by the caller against the queue's policy: straight to the emulator. */
+  async #sendToEmulator(queueArn: string, body: string, attributes: Record<string, string>): Promise<void> {
+    const upstream = this.#upstreamOf(queueArn);
+    const sqs = this.#emulatorSqs('events.amazonaws.com');
     try {
       await sqs.send(
         new SendMessageCommand({

@@ -9,6 +9,7 @@ import { runsSpec } from './runs-spec.js';
 import { scheduleSpec } from './schedule-spec.js';
 import { simSpec } from './sim-spec.js';
 import { sqlSpec } from './sql-spec.js';
+import { twinSpec } from './twin-spec.js';
 
 /**
  * Every `etl` command, in the order `etl help` lists them. Parsing, `--help`, `etl help` and shell completion all
@@ -24,6 +25,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   eventsSpec,
   replaySpec,
   dlqSpec,
+  twinSpec,
   completionSpec,
   helpSpec,
 ];

@@ -242,6 +242,16 @@ export class TwinEventRouter {
     return this.#pending.length;
   }
 
+  /** Events PutEvents accepted that the bus has not routed yet (it does on the next `deliverPending`). */
+  get unroutedCount(): number {
+    return this.#incoming.length;
+  }
+
+  /** Nothing to route or deliver: no accepted event waits for processing and no delivery is pending. */
+  get quiet(): boolean {
+    return this.#incoming.length === 0 && this.#pending.length === 0;
+  }
+
   /**
    * Delivers until nothing is pending, including what the invoked functions put on the bus meanwhile. With `to`,
    * only deliveries to those functions (logical ids) run; the others stay pending, in order, as if their

@@ -41,6 +41,9 @@ const describe = (error) =>
     ? { errorType: error.name, errorMessage: error.message, stack: String(error.stack ?? '').split('\n') }
     : { errorType: 'Error', errorMessage: String(error), stack: [] };
 
+const flushed = (stream) =>
+  stream.writableLength === 0 ? Promise.resolve() : new Promise((resolve) => stream.once('drain', resolve));
+
 let handler;
 try {
   const bundle = await import(pathToFileURL(bundleFile).href);
@@ -52,6 +55,9 @@ try {
   process.send({ kind: 'init-error', error: describe(error) });
   process.exit(1);
 }
+
+// An environment outlives no twin: when the parent goes (killed, crashed), so does the function's process.
+process.on('disconnect', () => process.exit(0));
 
 process.on('message', async (message) => {
   clockOffsetMs = message.clockOffsetMs ?? 0;
@@ -71,10 +77,15 @@ process.on('message', async (message) => {
     fail: () => undefined,
     succeed: () => undefined,
   };
+  let outcome;
   try {
     const result = await handler(message.event, context);
-    process.send({ kind: 'result', id: message.id, result: result ?? null });
+    outcome = { kind: 'result', id: message.id, result: result ?? null };
   } catch (error) {
-    process.send({ kind: 'error', id: message.id, error: describe(error) });
+    outcome = { kind: 'error', id: message.id, error: describe(error) };
   }
+  // The invocation's logs are written out before it ends, as Lambda's runtime flushes them: a child's writes to
+  // a pipe are queued in memory, and an environment stopped right after would lose what was still queued.
+  await Promise.all([process.stdout, process.stderr].map(flushed));
+  process.send(outcome);
 });

@@ -97,6 +97,8 @@ function handlerFile(fn: TwinFunction): { file: string; exportName: string } {
 interface Runtime {
   child: ChildProcess;
   ready: Promise<void>;
+  /** The process has exited and its output has been read to the end. */
+  closed: Promise<void>;
   /** Killed or exited: takes no further invocation. */
   ended: boolean;
   /** Its invocations in progress, settled by their answer, their timeout or the process's exit. */
@@ -144,7 +146,28 @@ export class LambdaEnvironment {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       cwd: this.#fn.assetDir,
     });
-    const runtime: Runtime = { child, ready: Promise.resolve(), ended: false, pending: new Map() };
+    const runtime: Runtime = {
+      child,
+      ready: Promise.resolve(),
+      // 'close', not 'exit', ends a process: it may be gone before its last log lines are read.
+      closed: new Promise((resolve) => child.once('close', () => resolve())),
+      ended: false,
+      pending: new Map(),
+    };
+    // Read what the function writes, line by line, into `logs` (unread, the child would queue every line in its
+    // own memory, and a reader of `logs` would find it empty).
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      let partial = '';
+      stream?.on('data', (chunk: string) => {
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop() ?? '';
+        this.logs.push(...lines.filter((line) => line !== ''));
+      });
+      stream?.on('end', () => {
+        if (partial !== '') this.logs.push(partial);
+      });
+    }
     runtime.ready = new Promise((resolve, reject) => {
       child.on('message', (raw) => {
         const message = MessageSchema.parse(raw);
@@ -182,10 +205,8 @@ export class LambdaEnvironment {
         }
       });
     });
-    // A failed start is reported by the invocation that awaits it.
+    // A process stopped or failed before it was ever ready is no error of its own; an invocation still sees why.
     runtime.ready.catch(() => undefined);
-    child.stdout?.on('data', (chunk: Buffer) => this.logs.push(chunk.toString('utf8')));
-    child.stderr?.on('data', (chunk: Buffer) => this.logs.push(chunk.toString('utf8')));
     return runtime;
   }
 
@@ -248,10 +269,8 @@ export class LambdaEnvironment {
   }
 
   async stop(): Promise<void> {
-    const { child } = this.#runtime;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    await gone;
+    const { child, closed } = this.#runtime;
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await closed;
   }
 }

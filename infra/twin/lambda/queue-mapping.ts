@@ -21,6 +21,8 @@ export interface PolledBatch {
   invocation: InvocationResult;
   /** Messages left on the queue to come back after the visibility timeout. */
   failedMessageIds: string[];
+  /** Their receipt handles, for a caller that lets the visibility timeout elapse (CloudTwin.elapseVisibilityTimeout). */
+  failedReceiptHandles: string[];
 }
 
 export interface QueueMappingOptions {
@@ -80,7 +82,12 @@ export class QueueMapping {
         }),
       );
     }
-    return { messageIds, invocation, failedMessageIds: [...failed] };
+    return {
+      messageIds,
+      invocation,
+      failedMessageIds: [...failed],
+      failedReceiptHandles: event.Records.filter((r) => failed.has(r.messageId)).map((r) => r.receiptHandle),
+    };
   }
 
   close(): void {

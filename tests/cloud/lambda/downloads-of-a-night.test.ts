@@ -1,62 +1,45 @@
 import * as z from 'zod';
 import { DetailType } from '../../../events/index.js';
-import { type RunningSimulator, startSimulator } from '../../../infra/local/simulator/index.js';
-import { CloudTwin } from '../../../infra/twin/cloud-twin.js';
+import type { CloudTwin } from '../../../infra/twin/cloud-twin.js';
 import { unusedActions, unusedGrants } from '../../../infra/twin/iam/grant-usage.js';
-import { LambdaEnvironment } from '../../../infra/twin/lambda/lambda-runner.js';
-import { type PolledBatch, QueueMapping } from '../../../infra/twin/lambda/queue-mapping.js';
-import { functionOfConstruct, roleOf, type TwinFunction } from '../../../infra/twin/template/stack-model.js';
+import type { PolledBatch } from '../../../infra/twin/lambda/queue-mapping.js';
+import { TwinNight } from '../../../infra/twin/night/twin-night.js';
+import { roleOf, type TwinFunction } from '../../../infra/twin/template/stack-model.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
 
 /** Small pages, so the sensors of one simulated night take several tasks and more than one batch. */
 const PAGE_SIZE = 40;
-const CLIENT_SECRET = 'twin-client-secret';
-const FIRED = new Date('2026-11-25T01:00:00.000Z');
+const NIGHT = '2026-11-24';
 
 let stack: TwinStack;
-let twin: CloudTwin;
-let simulator: RunningSimulator;
-const environments: LambdaEnvironment[] = [];
+/**
+ * The twin with the simulated fleet API behind the template's API origins, its secret filled, and execution
+ * environments for every function (three for the completion tracker). The night is stepped here by hand, stage
+ * by stage, to check each one; TwinNight.settle steps a whole night (tests/cloud/night).
+ */
+let night: TwinNight;
 
-const fnOf = (construct: string): TwinFunction => functionOfConstruct(twin.model, `Services/${construct}`);
+let twin: CloudTwin;
+const fnOf = (construct: string): TwinFunction => night.functionOf(`Services/${construct}`);
 const only = <T>(items: Iterable<T>, predicate: (item: T) => boolean): T => {
   const found = [...items].filter(predicate);
   if (found.length !== 1 || found[0] === undefined) throw new Error(`expected one, found ${found.length}`);
   return found[0];
 };
 
-/** An execution environment of a function, its calls to the fleet API's origins answered by the simulator. */
-function environmentOf(fn: TwinFunction): LambdaEnvironment {
-  const api = [fn.environment.FLEET_API_BASE_URL, fn.environment.FLEET_API_TOKEN_URL].flatMap((url) =>
-    url === undefined ? [] : [new URL(url).origin],
-  );
-  const environment = new LambdaEnvironment({
-    fn,
-    environment: twin.environmentOf(fn),
-    internet: Object.fromEntries(api.map((origin) => [origin, simulator.url])),
-  });
-  environments.push(environment);
-  return environment;
-}
-
 beforeAll(async () => {
   stack = synthesizeTwinStack({ bundle: true, config: { fleetApi: { pageSize: PAGE_SIZE } } });
-  twin = await CloudTwin.start({ assemblyDir: stack.synthesized.assemblyDir });
-  simulator = await startSimulator({
-    seed: 7,
-    vehicles: 12,
-    readingsPerVehicle: 20,
-    fleetStart: '2026-11-01',
-    clientId: fnOf('Planner').environment.FLEET_API_CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
+  night = await TwinNight.start({
+    assemblyDir: stack.synthesized.assemblyDir,
+    fleet: { seed: 7, vehicles: 12, readingsPerVehicle: 20, fleetStart: '2026-11-01' },
+    // Three at once, as Lambda scales out for the bus: trackers race on the ledger, one claims the drain.
+    environmentsOf: (fn) => (fn.logicalId.startsWith('ServicesCompletionTracker') ? 3 : 1),
   });
-  twin.secrets.put(only(twin.model.secrets.values(), () => true).arn, CLIENT_SECRET);
+  twin = night.twin;
 }, 120_000);
 
 afterAll(async () => {
-  for (const environment of environments) await environment.stop();
-  await simulator?.close();
-  await twin?.stop();
+  await night?.stop();
   discardTwinStack(stack);
 });
 
@@ -73,10 +56,13 @@ const DrainedSchema = z.object({
 describe("a night's downloads on the cloud twin", () => {
   it('the schedule fires the planner per dataset, the tasks queue feeds the downloader until every page is stored', async () => {
     const planner = fnOf('Planner');
-    twin.bus.attach(planner, environmentOf(planner));
     const schedule = only(twin.model.scheduledRules, (r) => r.targets.some((t) => t.arn === planner.arn));
+    // The night is fired at 01:00 UTC the morning after, as the schedule fires.
+    expect(night.fire(NIGHT)).toEqual([
+      expect.objectContaining({ rule: schedule, time: new Date('2026-11-25T01:00:00.000Z') }),
+    ]);
     // EventBridge invokes the planner through its resource policy, once per target (dataset).
-    expect(twin.bus.fireSchedule(schedule.arn, FIRED)).toBe(2);
+    expect(night.firings.map((f) => f.targets)).toEqual([2]);
     const fired = await twin.bus.deliverPending({ to: [planner.logicalId] });
     expect(fired.filter((o) => o.kind !== 'not-emulated')).toEqual(
       schedule.targets.map((t) =>
@@ -96,18 +82,10 @@ describe("a night's downloads on the cloud twin", () => {
     expect(totalPages).toBeGreaterThan(topologyBatchSize());
 
     const downloader = fnOf('Downloader');
-    const mapping = only(twin.model.queueMappings, (m) => m.functionLogicalId === downloader.logicalId);
-    const poller = new QueueMapping({
-      mapping,
-      queue: only(twin.model.queues.values(), (q) => q.arn === mapping.queueArn),
-      environment: environmentOf(downloader),
-      endpoint: twin.endpoint,
-      credentials: twin.credentialsOf(downloader),
-    });
+    const { mapping, poller } = only(night.mappings, (m) => m.fn.logicalId === downloader.logicalId);
     const batches: PolledBatch[] = [];
     for (let batch = await poller.pollOnce(); batch !== undefined; batch = await poller.pollOnce())
       batches.push(batch);
-    poller.close();
 
     expect(twin.refusals).toEqual([]);
     expect(batches.flatMap((b) => b.failedMessageIds)).toEqual([]);
@@ -120,8 +98,7 @@ describe("a night's downloads on the cloud twin", () => {
 
   it('the bus routes PagesPlanned and PageDownloaded to concurrent completion trackers, which announce DownloadsDrained once, though a page is delivered twice', async () => {
     const tracker = fnOf('CompletionTracker');
-    // Three at once, as Lambda scales out for the bus: trackers race on the ledger, one claims the drain.
-    for (let i = 0; i < 3; i += 1) twin.bus.attach(tracker, environmentOf(tracker));
+    expect(night.environmentsOf(tracker)).toHaveLength(3);
     // EventBridge delivers at least once: one PageDownloaded comes twice.
     const [duplicated] = twin.events.events.filter((e) => e.detailType === DetailType.PageDownloaded);
     if (duplicated === undefined) throw new Error('no PageDownloaded to duplicate');
@@ -221,4 +198,18 @@ describe("a night's downloads on the cloud twin", () => {
       'sqs:GetQueueUrl',
     ]);
   });
+
+  it('stepped to quiet from there, the night stops at the query runner, reported as not emulated rather than as a missing grant', async () => {
+    await night.settle();
+    const report = await night.report();
+    expect(report.refusals).toEqual([]);
+    expect(report.events[DetailType.DownloadsDrained]).toBe(1);
+    expect(report.outcome).toEqual({
+      status: 'not-emulated',
+      furthest: DetailType.DownloadsDrained,
+      stoppedAt: 'query-runner',
+      service: 'athena',
+    });
+    expect(report.verdict).toEqual({ passed: true, reasons: [] });
+  }, 120_000);
 });
