@@ -199,17 +199,13 @@ describe("a night's downloads on the cloud twin", () => {
     ]);
   });
 
-  it('stepped to quiet from there, the night stops at the query runner, reported as not emulated rather than as a missing grant', async () => {
+  it('stepped to quiet from there, the night runs its SQL on the twin’s Athena to EtlDone', async () => {
     await night.settle();
     const report = await night.report();
     expect(report.refusals).toEqual([]);
     expect(report.events[DetailType.DownloadsDrained]).toBe(1);
-    expect(report.outcome).toEqual({
-      status: 'not-emulated',
-      furthest: DetailType.DownloadsDrained,
-      stoppedAt: 'query-runner',
-      service: 'athena',
-    });
+    expect(report.events[DetailType.EtlDone]).toBe(1);
+    expect(report.outcome).toEqual({ status: 'done', furthest: DetailType.EtlDone });
     expect(report.verdict).toEqual({ passed: true, reasons: [] });
   }, 120_000);
 });
