@@ -68,7 +68,7 @@ export class GitHubSqlSource implements SqlSource {
     const response = await this.#api.get(
       `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/commits/${encodePath(branch)}`,
       SHA_MEDIA,
-      `the head commit of ${this.description}`,
+      `resolving the branch of ${this.description}`,
     );
     const commit = CommitShaSchema.safeParse(response.body);
     if (!commit.success) {
