@@ -16,7 +16,8 @@ import type { FleetFunction } from './fleet-function.js';
 export interface PipelineDashboardProps {
   stage: string;
   metrics: EventMetrics;
-  functions: ReadonlyMap<ServiceName, FleetFunction>;
+  /** By service name, as the topology declares them. */
+  functions: ReadonlyMap<string, FleetFunction>;
   tasksQueue: IQueue;
   deadLetterQueues: ReadonlyMap<string, IQueue>;
 }
