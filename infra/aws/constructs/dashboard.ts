@@ -9,7 +9,7 @@ import {
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { StageSchema } from '../../../events/index.js';
-import { DATASETS, type ServiceName } from '../../topology.js';
+import { DATASETS } from '../../topology.js';
 import type { EventMetrics } from './event-metrics.js';
 import type { FleetFunction } from './fleet-function.js';
 

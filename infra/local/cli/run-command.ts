@@ -6,7 +6,6 @@ import { EnvSecrets } from '../../../services/adapters/local/env-secrets.js';
 import type { SqlSource } from '../../../services/ports/sql-source.js';
 import {
   createSqlSource,
-  type SqlSourceConfig,
   sqlSourceConfigFromSpec,
 } from '../../../services/query-runner/sql-source-config.js';
 import { describeError } from '../../../services/shared/errors.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { DetailType } from '../../../events/index.js';
-import { assertSupportedPattern } from '../../../infra/local/event-pattern.js';
 import { loadConsumerFactory } from '../../../infra/local/consumer-wiring.js';
+import { assertSupportedPattern } from '../../../infra/local/event-pattern.js';
 import { stageHandlers } from '../../../infra/local/wiring.js';
 import { serviceNames, topology } from '../../../infra/topology.js';
 
