@@ -8,11 +8,21 @@ import { DEFAULT_RATE_BUDGET, downloaderScaling } from '../services/source-confi
 /** An EventBridge event pattern (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html). */
 export type EventPattern = { [field: string]: EventPattern | readonly unknown[] };
 
+/** The stage's buckets: the raw lake (NDJSON pages), the warehouse (Parquet) and the results (answers, reports). */
+export type BucketResource = 'rawBucket' | 'warehouseBucket' | 'resultsBucket';
+
+/**
+ * How a service uses a bucket; the CDK app grants exactly that (infra/aws/constructs/bucket-grants.ts), the local
+ * runtime hands the service that bucket's object store. `read` is GetObject and listing (Athena lists a table's
+ * folder before reading it); `write` puts objects, including multipart uploads and aborting them; `readWrite` is
+ * both; `readWriteDelete` adds deleting objects, which only the warehouse's writer needs (a re-run replaces its own
+ * files, decision 0002). `objects` is the exact actions of a writer that first checks whether its object is there.
+ */
+export type BucketAccess = 'objects' | 'read' | 'write' | 'readWrite' | 'readWriteDelete';
+
 /** The resources a service may be granted; the CDK app turns each into a resource and a grant. */
 export type Resource =
-  | 'rawBucket'
-  | 'warehouseBucket'
-  | 'resultsBucket'
+  | BucketResource
   | 'tasksQueue'
   | 'bus'
   | 'runLedger'
@@ -51,9 +61,26 @@ export interface ServiceDeclaration {
   entry: string;
   trigger: Trigger;
   publishes: readonly DetailTypeName[];
-  needs: readonly Resource[];
+  /** What it needs besides buckets; each becomes a grant and the environment variables that locate it. */
+  needs: readonly Exclude<Resource, BucketResource>[];
+  /** The buckets it uses and how, so that each grant is as narrow as its code allows. */
+  buckets?: { readonly [B in BucketResource]?: BucketAccess };
   timeoutSeconds: number;
   memoryMb: number;
+}
+
+/** The shape of `topology` below; a test may declare another (a consumer added, say) and derive both runtimes from it. */
+export interface TopologyDeclaration {
+  bus: { source: string; archiveRetentionDays: number };
+  queues: {
+    tasks: { visibilityTimeoutSeconds: number; maxReceiveCount: number; deadLetterRetentionDays: number };
+  };
+  services: Readonly<Record<string, ServiceDeclaration>>;
+}
+
+/** Every resource a service is granted: its buckets, then its other needs. */
+export function resourcesNeeded(declaration: ServiceDeclaration): Resource[] {
+  return [...(Object.keys(declaration.buckets ?? {}) as BucketResource[]), ...declaration.needs];
 }
 
 export const DATASETS = ['vehicles', 'sensors'] as const satisfies readonly Dataset[];
@@ -124,7 +151,14 @@ export const topology = {
       },
       // EtlFailed when a page fails on its last receive, just before it is dead-lettered.
       publishes: [DetailType.PageDownloaded, DetailType.EtlFailed],
-      needs: ['apiSecret', 'rawBucket', 'bus'],
+      needs: ['apiSecret', 'bus'],
+      // Puts whole pages (lib-storage: single or multipart upload), and first asks whether the page is already
+      // stored (HeadObject; a redelivered task reads the stored page back instead of calling the API again).
+      // HeadObject needs s3:GetObject, and S3 answers a missing key with 404 only to a caller allowed s3:ListBucket,
+      // 403 otherwise (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html), which the adapter
+      // rightly treats as terminal: with 'write' alone every page went to the dead-letter queue (found by the
+      // cloud twin, tests/cloud/lambda/downloader-on-the-twin.test.ts).
+      buckets: { rawBucket: 'objects' },
       timeoutSeconds: DOWNLOADER_TIMEOUT_SECONDS,
       memoryMb: 1024,
     },
@@ -158,7 +192,9 @@ export const topology = {
         pattern: liveOnly(fromUs(DetailType.DownloadsDrained, DetailType.SqlFileExecuted)),
       },
       publishes: [DetailType.SqlFileExecuted, DetailType.EtlDone, DetailType.EtlFailed],
-      needs: ['athena', 'rawBucket', 'warehouseBucket', 'resultsBucket', 'sqlSource', 'bus'],
+      needs: ['athena', 'sqlSource', 'bus'],
+      // Athena reads the raw pages, writes and replaces warehouse files, writes its output and the runner's results.
+      buckets: { rawBucket: 'read', warehouseBucket: 'readWriteDelete', resultsBucket: 'readWrite' },
       timeoutSeconds: 900,
       memoryMb: 512,
     },
@@ -170,19 +206,14 @@ export const topology = {
       trigger: { kind: 'rule', pattern: fromUs(DetailType.EtlDone, DetailType.EtlFailed) },
       publishes: [],
       // The ledger, read only, says where a failed night stopped: its plans, stored and failed pages.
-      needs: ['resultsBucket', 'runProgress'],
+      needs: ['runProgress'],
+      // Reads the run's results, writes the report.
+      buckets: { resultsBucket: 'readWrite' },
       timeoutSeconds: 30,
       memoryMb: 256,
     },
   },
-} as const satisfies {
-  bus: { source: string; archiveRetentionDays: number };
-  queues: Record<
-    string,
-    { visibilityTimeoutSeconds: number; maxReceiveCount: number; deadLetterRetentionDays: number }
-  >;
-  services: Record<string, ServiceDeclaration>;
-};
+} as const satisfies TopologyDeclaration;
 
 export type Topology = typeof topology;
 export type ServiceName = keyof Topology['services'];

@@ -13,6 +13,7 @@ import { compilePattern, matchesCompiled } from '../../infra/local/event-pattern
 import { LocalBus } from '../../infra/local/local-bus.js';
 import { LocalRuntime } from '../../infra/local/runtime.js';
 import { type EventPattern, topology } from '../../infra/topology.js';
+import { FixedSqlSource } from '../../services/adapters/local/fixed-sql-source.js';
 import { systemClock } from '../../services/ports/clock.js';
 import type { FetchedPage, FleetSource, PageRequest, PageSink } from '../../services/ports/fleet-source.js';
 import type { QueryEngine } from '../../services/ports/query-engine.js';
@@ -261,7 +262,7 @@ async function measurePages(size: Size, context: BenchContext): Promise<BenchRow
       ports: {
         source: new NoOpSource(pagesPerDataset),
         engine: noOpEngine,
-        sqlSource: { list: async () => [{ name: '10_noop.sql', text: 'SELECT 1' }] },
+        sqlSource: new FixedSqlSource([{ name: '10_noop.sql', text: 'SELECT 1' }]),
         clock: systemClock,
         datasets: ['vehicles', 'sensors'],
         database: 'bench',

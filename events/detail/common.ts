@@ -37,3 +37,21 @@ export const ObjectKeySchema = z
 
 /** Every detail carries its schema version; a breaking change adds a new version, never edits one. */
 export const SchemaVersion1 = z.literal(1);
+
+/**
+ * The version of the SQL a run read, fixed when its query stage started (services/ports/sql-source.ts): the commit
+ * of a GitHub folder, or the SHA-256 of a folder's files (the bundled queries/). Optional in the events: those
+ * published before it was added have neither.
+ */
+export const SqlVersionFields = {
+  /** The GitHub folder's commit every SQL file of the run was read at. */
+  sqlCommit: z
+    .string()
+    .regex(/^[0-9a-f]{40}$/)
+    .optional(),
+  /** The SHA-256 of the SQL folder's file names and texts, for a folder source. */
+  sqlSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+};

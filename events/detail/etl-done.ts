@@ -1,5 +1,11 @@
 import * as z from 'zod';
-import { DateWindowSchema, ObjectKeySchema, RunIdSchema, SchemaVersion1 } from './common.js';
+import {
+  DateWindowSchema,
+  ObjectKeySchema,
+  RunIdSchema,
+  SchemaVersion1,
+  SqlVersionFields,
+} from './common.js';
 import { DownloadedTotalsSchema } from './downloads-drained.js';
 import { SqlFileNameSchema } from './sql-file-executed.js';
 import { UnknownVehiclesSchema } from './unknown-vehicles.js';
@@ -28,5 +34,10 @@ export const EtlDoneSchema = z.object({
    * (queries/35_unknown_vehicle_readings.sql). Optional: older events and other SQL sources do not have it.
    */
   unknownVehicles: UnknownVehiclesSchema.optional(),
+  /**
+   * The one version of the SQL every file of the run was read at: `sqlCommit` for a GitHub folder, `sqlSha256` for
+   * a folder. Optional: older events do not have it.
+   */
+  ...SqlVersionFields,
 });
 export type EtlDone = z.infer<typeof EtlDoneSchema>;

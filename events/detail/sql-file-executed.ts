@@ -1,5 +1,11 @@
 import * as z from 'zod';
-import { DateWindowSchema, ObjectKeySchema, RunIdSchema, SchemaVersion1 } from './common.js';
+import {
+  DateWindowSchema,
+  ObjectKeySchema,
+  RunIdSchema,
+  SchemaVersion1,
+  SqlVersionFields,
+} from './common.js';
 import { DownloadedTotalsSchema } from './downloads-drained.js';
 import { UnknownVehiclesSchema } from './unknown-vehicles.js';
 
@@ -30,6 +36,8 @@ export const SqlFileExecutedSchema = z.object({
     .optional(),
   /** Where the rows of the file's result set are stored, when its last statement is a query. */
   resultKey: ObjectKeySchema.optional(),
+  /** The version of the SQL the run reads, pinned at its first file; the next file is read at the same one. */
+  ...SqlVersionFields,
   /** Carried forward from file to file so the last one can summarise the run without a store of its own. */
   runSoFar: z.object({
     results: z.record(z.string().regex(/^[0-9A-Za-z_]+$/), ObjectKeySchema),
@@ -40,6 +48,8 @@ export const SqlFileExecutedSchema = z.object({
     datasets: DownloadedTotalsSchema.optional(),
     /** The unknown-vehicle count, once its file ran (optional: older events and other SQL sources). */
     unknownVehicles: UnknownVehiclesSchema.optional(),
+    /** The files run so far, in order: EtlDone names them without listing the source again (optional: older events). */
+    files: z.array(SqlFileNameSchema).optional(),
   }),
 });
 export type SqlFileExecuted = z.infer<typeof SqlFileExecutedSchema>;

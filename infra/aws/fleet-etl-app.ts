@@ -1,5 +1,6 @@
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { TopologyDeclaration } from '../topology.js';
 import type { DeploymentConfig } from './config.js';
 import { FleetEtlStack } from './fleet-etl-stack.js';
 import { stageNames } from './naming.js';
@@ -15,10 +16,15 @@ export function addAwsSolutionsChecks(app: App): void {
   );
 }
 
-/** Adds one stage to the app, checked by cdk-nag. */
-export function addFleetEtl(app: App, config: DeploymentConfig): FleetEtlStack {
+/** Adds one stage to the app, checked by cdk-nag; a test may pass a topology of its own. */
+export function addFleetEtl(
+  app: App,
+  config: DeploymentConfig,
+  options: { topology?: TopologyDeclaration } = {},
+): FleetEtlStack {
   const stack = new FleetEtlStack(app, stageNames(config.stage).stack, {
     config,
+    ...(options.topology === undefined ? {} : { topology: options.topology }),
     ...(config.account === undefined && config.region === undefined
       ? {}
       : {

@@ -1,6 +1,6 @@
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { type ServiceName, serviceNames, topology } from '../topology.js';
+import { type ServiceDeclaration, type TopologyDeclaration, topology } from '../topology.js';
 import type { DeploymentConfig } from './config.js';
 import { Alerts } from './constructs/alerts.js';
 import { Analytics } from './constructs/analytics.js';
@@ -21,6 +21,8 @@ import { stageNames } from './naming.js';
 
 export interface FleetEtlStackProps extends StackProps {
   config: DeploymentConfig;
+  /** The services and queues to deploy: infra/topology.ts unless a test declares others. */
+  topology?: TopologyDeclaration;
 }
 
 /**
@@ -30,11 +32,10 @@ export interface FleetEtlStackProps extends StackProps {
 const TARGET_RETRY: TargetRetry = { maxEventAge: Duration.hours(6), retryAttempts: 20 };
 
 /** The service the topology wires to the tasks queue: its timeout sets the queue's visibility floor. */
-function tasksConsumer(): ServiceName {
-  const consumers = serviceNames.filter((name) => {
-    const trigger = topology.services[name].trigger;
-    return trigger.kind === 'queue' && trigger.queue === 'tasks';
-  });
+function tasksConsumer(declared: TopologyDeclaration): ServiceDeclaration {
+  const consumers = Object.values(declared.services).filter(
+    ({ trigger }) => trigger.kind === 'queue' && trigger.queue === 'tasks',
+  );
   const [consumer, ...others] = consumers;
   if (consumer === undefined || others.length > 0) {
     throw new InvalidDeploymentError(`the tasks queue needs exactly one consumer, found ${consumers.length}`);
@@ -66,6 +67,7 @@ export class FleetEtlStack extends Stack {
       ...props,
     });
     const { config } = props;
+    const declared = props.topology ?? topology;
     const names = stageNames(config.stage);
     const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     Tags.of(this).add('project', 'fleet-etl');
@@ -113,8 +115,8 @@ export class FleetEtlStack extends Stack {
     });
     this.tasks = new TasksQueue(this, 'Tasks', {
       key,
-      settings: topology.queues.tasks,
-      consumerTimeout: Duration.seconds(topology.services[tasksConsumer()].timeoutSeconds),
+      settings: declared.queues.tasks,
+      consumerTimeout: Duration.seconds(tasksConsumer(declared).timeoutSeconds),
     });
     this.subscriptions = new EventSubscriptions(this, 'Subscriptions', {
       bus: this.bus.bus,
@@ -139,6 +141,7 @@ export class FleetEtlStack extends Stack {
       logRetention: config.logRetentionDays,
       logKey: key,
       removalPolicy,
+      topology: declared,
     });
 
     new EventSchemas(this, 'Schemas', { registryName: names.bus });

@@ -39,8 +39,12 @@ export function progressLine(raw: EventBridgeEnvelope): string | undefined {
       const d = event.detail;
       return `ran ${d.file} (${d.index + 1}/${d.total}): ${d.statements} statement(s) in ${Math.round(d.durationMs)} ms`;
     }
-    case DetailType.EtlDone:
-      return `EtlDone: ${event.detail.files.length} SQL file(s), results: ${Object.keys(event.detail.results).join(', ') || 'none'}`;
+    case DetailType.EtlDone: {
+      const d = event.detail;
+      // A GitHub folder's commit says which SQL answered; a folder's content hash would only be noise here.
+      const commit = d.sqlCommit === undefined ? '' : `, SQL at commit ${d.sqlCommit}`;
+      return `EtlDone: ${d.files.length} SQL file(s), results: ${Object.keys(d.results).join(', ') || 'none'}${commit}`;
+    }
     case DetailType.EtlFailed: {
       const d = event.detail;
       const where = [d.dataset, d.page === undefined ? undefined : `page ${d.page}`, d.file]

@@ -18,14 +18,15 @@ import { jsonLogger, type Logger } from '../../services/shared/logger.js';
 import {
   type EventPattern,
   type QueueTrigger,
-  type ServiceName,
-  serviceNames,
+  type ServiceDeclaration,
+  type TopologyDeclaration,
   type Trigger,
   topology,
 } from '../topology.js';
+import { localConsumerHandler } from './consumer-wiring.js';
 import { lambdaContext } from './lambda-context.js';
 import { LocalBus } from './local-bus.js';
-import { type LocalHandler, type LocalPorts, localHandlers } from './wiring.js';
+import { type LocalHandler, type LocalPorts, stageHandlers } from './wiring.js';
 import { WorkTracker } from './work-tracker.js';
 
 /** Where everything of a local installation lives, under one folder so an interrupted run can be resumed. */
@@ -79,6 +80,8 @@ export interface LocalRuntimeOptions {
    * fail writes or the bus refuse entries, without a second wiring of the services.
    */
   decoratePorts?: (ports: LocalPorts) => LocalPorts;
+  /** The services to run: infra/topology.ts unless a test declares others (a consumer added, say). */
+  topology?: TopologyDeclaration;
 }
 
 export interface ExtraConsumer {
@@ -120,7 +123,8 @@ export class LocalRuntime {
   readonly ports: LocalPorts;
   readonly deadLetters: DeadLetter[] = [];
   private readonly work = new WorkTracker();
-  private readonly handlers: Record<ServiceName, LocalHandler>;
+  private readonly declared: TopologyDeclaration;
+  private readonly handlers: Record<string, LocalHandler>;
   private readonly consumers = new Map<string, { handler: LocalHandler; timeoutSeconds: number }>();
   private readonly workers: Promise<void>[] = [];
   private readonly redeliveryTimers = new Set<NodeJS.Timeout>();
@@ -128,13 +132,14 @@ export class LocalRuntime {
 
   constructor(private readonly options: LocalRuntimeOptions) {
     this.layout = stateLayout(options.stateDir);
+    this.declared = options.topology ?? topology;
     mkdirSync(path.dirname(this.layout.logs), { recursive: true });
     this.bus = new LocalBus({ archiveFile: this.layout.archive, busName: 'fleet-etl' });
     this.db = openStateDatabase(this.layout.state);
     this.tasks = new SqliteQueue(this.db, {
       name: 'tasks',
       visibilityTimeoutMs: options.queueRetryDelayMs ?? 500,
-      maxReceiveCount: topology.queues.tasks.maxReceiveCount,
+      maxReceiveCount: this.declared.queues.tasks.maxReceiveCount,
     });
     const consumeQueues = (options.queues ?? 'consume') === 'consume';
     if (consumeQueues) {
@@ -149,7 +154,7 @@ export class LocalRuntime {
       if (this.tasks.depth.delayed > 0) this.wakeConsumersOnceVisible();
     }
     const logFile = this.layout.logs;
-    const logger = (service: ServiceName): Logger =>
+    const logger = (service: string): Logger =>
       jsonLogger(service, (line) => appendFileSync(logFile, `${line}\n`));
     const ports: LocalPorts = {
       ...options.ports,
@@ -163,15 +168,16 @@ export class LocalRuntime {
     };
     this.ports = options.decoratePorts?.(ports) ?? ports;
     this.handlers = Object.fromEntries(
-      serviceNames.map((name) => [name, localHandlers[name](this.ports)]),
-    ) as Record<ServiceName, LocalHandler>;
-    for (const name of serviceNames) {
-      const trigger = topology.services[name].trigger;
-      if (trigger.kind === 'rule') {
-        this.consumers.set(name, {
-          handler: this.handlers[name],
-          timeoutSeconds: topology.services[name].timeoutSeconds,
-        });
+      Object.entries(this.declared.services).map(([name, declaration]) => [
+        name,
+        this.handlerOf(name, declaration),
+      ]),
+    );
+    for (const [name, declaration] of Object.entries(this.declared.services)) {
+      const trigger = declaration.trigger;
+      const handler = this.handlers[name];
+      if (trigger.kind === 'rule' && handler !== undefined) {
+        this.consumers.set(name, { handler, timeoutSeconds: declaration.timeoutSeconds });
         this.bus.addRule({
           name: ruleNameOf(name),
           pattern: trigger.pattern,
@@ -182,7 +188,7 @@ export class LocalRuntime {
       }
     }
     for (const extra of options.consumers ?? []) {
-      if (this.consumers.has(extra.name) || Object.hasOwn(topology.services, extra.name)) {
+      if (this.consumers.has(extra.name) || Object.hasOwn(this.declared.services, extra.name)) {
         throw new RangeError(`consumer "${extra.name}" is already declared`);
       }
       this.consumers.set(extra.name, { handler: extra.handler, timeoutSeconds: extra.timeoutSeconds ?? 30 });
@@ -192,6 +198,18 @@ export class LocalRuntime {
         target: (event) => this.deliverAsync(extra.name, event),
       });
     }
+  }
+
+  /** A pipeline stage's own wiring, or, for a consumer of the bus, the one derived from its declaration. */
+  private handlerOf(name: string, declaration: ServiceDeclaration): LocalHandler {
+    const stage = stageHandlers[name];
+    if (stage !== undefined) return stage(this.ports);
+    if (declaration.trigger.kind !== 'rule') {
+      throw new RangeError(
+        `service "${name}" is triggered by a ${declaration.trigger.kind}, and has no local wiring`,
+      );
+    }
+    return localConsumerHandler(name, declaration, this.ports);
   }
 
   /** Every consumer with a bus rule: the rule-triggered services of the topology and the extra consumers. */
@@ -230,8 +248,8 @@ export class LocalRuntime {
 
   /** Fires the schedule as EventBridge would at `time`: each schedule-triggered service once per input. */
   fireSchedule(time: Date): void {
-    for (const name of serviceNames) {
-      const trigger: Trigger = topology.services[name].trigger;
+    for (const [name, declaration] of Object.entries(this.declared.services)) {
+      const trigger: Trigger = declaration.trigger;
       if (trigger.kind !== 'schedule') continue;
       for (const input of trigger.inputs) {
         this.deliverAsync(name, { ...input, time: time.toISOString() });
@@ -290,19 +308,22 @@ export class LocalRuntime {
   private invokeHandler(service: string, event: unknown): Promise<unknown> {
     const consumer = this.consumers.get(service);
     if (consumer) return consumer.handler(event, lambdaContext(service, consumer.timeoutSeconds));
-    const name = serviceNames.find((n) => n === service);
-    if (name === undefined) return Promise.reject(new RangeError(`no service named "${service}"`));
-    return this.handlers[name](event, lambdaContext(name, topology.services[name].timeoutSeconds));
+    const handler = this.handlers[service];
+    const declaration = this.declared.services[service];
+    if (handler === undefined || declaration === undefined) {
+      return Promise.reject(new RangeError(`no service named "${service}"`));
+    }
+    return handler(event, lambdaContext(service, declaration.timeoutSeconds));
   }
 
-  private startConsumers(service: ServiceName, trigger: QueueTrigger): void {
+  private startConsumers(service: string, trigger: QueueTrigger): void {
     for (let i = 0; i < trigger.maxConcurrency; i += 1) {
       this.workers.push(this.consume(service, trigger.batchSize));
     }
   }
 
   /** Lambda's SQS event source mapping: poll a batch, invoke, delete what succeeded, release what failed. */
-  private async consume(service: ServiceName, batchSize: number): Promise<void> {
+  private async consume(service: string, batchSize: number): Promise<void> {
     while (!this.closed) {
       const { received, deadLettered } = this.tasks.receive(batchSize);
       for (const message of deadLettered) {
@@ -342,7 +363,7 @@ export class LocalRuntime {
     this.redeliveryTimers.add(timer);
   }
 
-  private async invokeBatch(service: ServiceName, messages: readonly QueueMessage[]): Promise<Set<string>> {
+  private async invokeBatch(service: string, messages: readonly QueueMessage[]): Promise<Set<string>> {
     const event: SQSEvent = { Records: messages.map((m) => sqsRecord(m, this.tasks.options.name)) };
     try {
       const response = BatchResponseSchema.safeParse(await this.invoke(service, event));

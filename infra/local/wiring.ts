@@ -11,10 +11,9 @@ import type { RunLedger } from '../../services/ports/run-ledger.js';
 import type { SqlSource } from '../../services/ports/sql-source.js';
 import type { TaskQueue } from '../../services/ports/task-queue.js';
 import { createQueryRunnerHandler } from '../../services/query-runner/handler.js';
-import { createReportHandler } from '../../services/report/handler.js';
 import { rawRunPrefix } from '../../services/shared/lake-keys.js';
 import type { Logger } from '../../services/shared/logger.js';
-import { type ServiceName, topology } from '../topology.js';
+import { topology } from '../topology.js';
 
 /** Every port a service may need, as the local runtime provides them. */
 export interface LocalPorts {
@@ -31,7 +30,7 @@ export interface LocalPorts {
   datasets: readonly Dataset[];
   database: string;
   pageSize: number;
-  logger: (service: ServiceName) => Logger;
+  logger: (service: string) => Logger;
 }
 
 export type LocalHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -45,10 +44,11 @@ function fromRawEvents<E>(handler: (event: E, context: Context) => Promise<unkno
 }
 
 /**
- * The same Middy handlers the Lambda entries export, built with local ports. Keyed by ServiceName, so a service
- * declared in the topology without local wiring is a type error.
+ * The pipeline's own stages: the same Middy handlers their Lambda entries export, built with local ports, some of
+ * them local-only (the planner reads the raw lake, the downloader the ledger). Every other service of the topology
+ * is a consumer, wired from its declaration alone (consumer-wiring.ts).
  */
-export const localHandlers: { [K in ServiceName]: (ports: LocalPorts) => LocalHandler } = {
+export const stageHandlers: Readonly<Record<string, (ports: LocalPorts) => LocalHandler>> = {
   planner: (p) =>
     fromRawEvents(
       createPlannerHandler({
@@ -103,9 +103,5 @@ export const localHandlers: { [K in ServiceName]: (ports: LocalPorts) => LocalHa
         warehouseLocation: p.warehouseStore.location,
         logger: p.logger('queryRunner'),
       }),
-    ),
-  report: (p) =>
-    fromRawEvents(
-      createReportHandler({ resultsStore: p.resultsStore, ledger: p.ledger, logger: p.logger('report') }),
     ),
 };

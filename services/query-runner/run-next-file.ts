@@ -9,7 +9,7 @@ import {
 } from '../../events/index.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine, ResultSet, StatementResult } from '../ports/query-engine.js';
-import type { SqlFile, SqlSource } from '../ports/sql-source.js';
+import { describeSqlVersion, type SqlFile, type SqlSource, type SqlVersion } from '../ports/sql-source.js';
 import { describeError, isRetryable, TerminalError } from '../shared/errors.js';
 import { resultKey } from '../shared/lake-keys.js';
 import type { Logger } from '../shared/logger.js';
@@ -49,7 +49,9 @@ export type QueryRunnerOutcome =
 
 /**
  * The seed's "call the next task" recursion as choreography: DownloadsDrained starts file 0, and each
- * SqlFileExecuted of this run starts the next file, until the last one, which is followed by EtlDone.
+ * SqlFileExecuted of this run starts the next file, until the last one, which is followed by EtlDone. The SQL is
+ * pinned when the query stage starts (DownloadsDrained): the pin travels in every SqlFileExecuted, and each file is
+ * read at it, so a change to the source during the run is never half seen.
  *
  * The files a DownloadsDrained starts are one chain: every step runs its Athena statements under the chain's id
  * (`attempt`), and a step already announced is not announced again, so a redelivered event neither reruns work
@@ -71,22 +73,30 @@ export async function runNextFile(
     });
     return { kind: 'duplicate', step };
   }
-  const files = inRunOrder(await deps.sqlSource.list());
-  if (event['detail-type'] === DetailType.SqlFileExecuted && event.detail.index + 1 >= event.detail.total) {
-    const { runSoFar } = event.detail;
-    await publishEvent(deps.publisher, DetailType.EtlDone, {
-      runId,
-      window,
-      files: files.map((f) => f.name),
-      results: runSoFar.results,
-      ...(runSoFar.datasets === undefined ? {} : { datasets: runSoFar.datasets }),
-      ...(runSoFar.unknownVehicles === undefined ? {} : { unknownVehicles: runSoFar.unknownVehicles }),
-      summary: {
-        queryExecutionIds: runSoFar.queryExecutionIds,
-        dataScannedBytes: runSoFar.dataScannedBytes,
-        durationMs: runSoFar.durationMs,
-      },
-    });
+  const executed = event['detail-type'] === DetailType.SqlFileExecuted ? event.detail : undefined;
+  const lastFileRan = executed !== undefined && executed.index + 1 >= executed.total;
+  // The files that ran travel with the run, so the end of it needs no listing (older events did not carry them).
+  if (lastFileRan && executed.runSoFar.files !== undefined) {
+    await publishDone(executed, executed.runSoFar.files, deps);
+    await steps.record(runId, chain, step, DetailType.EtlDone);
+    return { kind: 'done' };
+  }
+  let pinned: SqlFiles;
+  try {
+    pinned = await pinnedFiles(executed, deps);
+  } catch (error) {
+    if (isRetryable(error)) throw error;
+    const reason = describeError(error).slice(0, 4_000);
+    await publishEvent(deps.publisher, DetailType.EtlFailed, { runId, stage: 'query-runner', reason });
+    return { kind: 'failed', file: '', reason };
+  }
+  const { version, files } = pinned;
+  if (lastFileRan) {
+    await publishDone(
+      executed,
+      files.map((f) => f.name),
+      deps,
+    );
     await steps.record(runId, chain, step, DetailType.EtlDone);
     return { kind: 'done' };
   }
@@ -104,7 +114,7 @@ export async function runNextFile(
     return { kind: 'failed', file: '', reason };
   }
   try {
-    const { result, ...executed } = await executeFile(file, { runId, window, attempt: chain }, deps);
+    const { result, ...executedFile } = await executeFile(file, { runId, window, attempt: chain }, deps);
     const queryName = queryNameOf(file.name);
     const check = isCheck(queryName);
     if (check) {
@@ -121,8 +131,8 @@ export async function runNextFile(
       });
     }
     const results =
-      executed.resultKey && !isRunCount && !check
-        ? { ...runSoFar.results, [queryName]: executed.resultKey }
+      executedFile.resultKey && !isRunCount && !check
+        ? { ...runSoFar.results, [queryName]: executedFile.resultKey }
         : runSoFar.results;
     await publishEvent(deps.publisher, DetailType.SqlFileExecuted, {
       runId,
@@ -131,18 +141,27 @@ export async function runNextFile(
       index,
       total: files.length,
       attempt: chain,
-      ...executed,
+      ...executedFile,
+      ...sqlVersionFields(version),
       runSoFar: {
+        // Older events carry no file names: the files before this one are the pinned listing's.
+        files: [...(runSoFar.files ?? files.slice(0, index).map((f) => f.name)), file.name],
         ...(unknownVehicles === undefined ? {} : { unknownVehicles }),
         results,
-        queryExecutionIds: [...runSoFar.queryExecutionIds, ...executed.queryExecutionIds],
-        dataScannedBytes: runSoFar.dataScannedBytes + executed.dataScannedBytes,
-        durationMs: runSoFar.durationMs + executed.durationMs,
+        queryExecutionIds: [...runSoFar.queryExecutionIds, ...executedFile.queryExecutionIds],
+        dataScannedBytes: runSoFar.dataScannedBytes + executedFile.dataScannedBytes,
+        durationMs: runSoFar.durationMs + executedFile.durationMs,
         ...(runSoFar.datasets === undefined ? {} : { datasets: runSoFar.datasets }),
       },
     });
     await steps.record(runId, chain, step, DetailType.SqlFileExecuted);
-    deps.logger.info('sql file executed', { runId, file: file.name, index, total: files.length });
+    deps.logger.info('sql file executed', {
+      runId,
+      file: file.name,
+      index,
+      total: files.length,
+      sql: describeSqlVersion(version),
+    });
     return { kind: 'executed', file: file.name, index };
   } catch (error) {
     if (isRetryable(error)) {
@@ -158,6 +177,67 @@ export async function runNextFile(
     });
     return { kind: 'failed', file: file.name, reason };
   }
+}
+
+interface SqlFiles {
+  version: SqlVersion;
+  files: SqlFile[];
+}
+
+/**
+ * The run's SQL: pinned now when the query stage starts, or at the pin the previous file carried. A
+ * SqlFileExecuted published before pins existed carries none: the rest of that run is pinned from here on.
+ */
+async function pinnedFiles(executed: SqlFileExecuted | undefined, deps: QueryRunnerDeps): Promise<SqlFiles> {
+  const carried = executed === undefined ? undefined : sqlVersionOf(executed);
+  if (executed !== undefined && carried === undefined) {
+    deps.logger.warn('the previous SQL file carried no SQL version: pinning the source now', {
+      runId: executed.runId,
+      file: executed.file,
+    });
+  }
+  const version = carried ?? (await deps.sqlSource.pin());
+  if (executed === undefined) {
+    deps.logger.info('sql pinned for the run', {
+      source: deps.sqlSource.description,
+      sql: describeSqlVersion(version),
+    });
+  }
+  return { version, files: inRunOrder(await deps.sqlSource.list(version)) };
+}
+
+function sqlVersionOf(detail: { sqlCommit?: string; sqlSha256?: string }): SqlVersion | undefined {
+  if (detail.sqlCommit !== undefined) return { commit: detail.sqlCommit };
+  if (detail.sqlSha256 !== undefined) return { sha256: detail.sqlSha256 };
+  return undefined;
+}
+
+function sqlVersionFields(version: SqlVersion | undefined): { sqlCommit?: string; sqlSha256?: string } {
+  if (version === undefined) return {};
+  return 'commit' in version ? { sqlCommit: version.commit } : { sqlSha256: version.sha256 };
+}
+
+/** The last file ran: EtlDone sums up the run, with the version of the SQL every file was read at. */
+async function publishDone(
+  last: SqlFileExecuted,
+  files: readonly string[],
+  deps: QueryRunnerDeps,
+): Promise<void> {
+  const { runId, window, runSoFar } = last;
+  await publishEvent(deps.publisher, DetailType.EtlDone, {
+    runId,
+    window,
+    files: [...files],
+    results: runSoFar.results,
+    ...(runSoFar.datasets === undefined ? {} : { datasets: runSoFar.datasets }),
+    ...(runSoFar.unknownVehicles === undefined ? {} : { unknownVehicles: runSoFar.unknownVehicles }),
+    ...sqlVersionFields(sqlVersionOf(last)),
+    summary: {
+      queryExecutionIds: runSoFar.queryExecutionIds,
+      dataScannedBytes: runSoFar.dataScannedBytes,
+      durationMs: runSoFar.durationMs,
+    },
+  });
 }
 
 interface ExecutedFile {

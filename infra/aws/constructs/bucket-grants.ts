@@ -1,20 +1,18 @@
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { CLAIM_CHECK_PREFIX, type ClaimCheckedDetailType } from '../../../events/claim-check.js';
+import type { BucketAccess } from '../../topology.js';
 import { acknowledge, acknowledgeKeyGrant, wildcardActionFinding, wildcardResourceFinding } from '../nag.js';
 import type { FleetFunction } from './fleet-function.js';
 
 /**
- * How a service uses a bucket. `read` is GetObject and listing (Athena lists a table's folder before reading
- * it); `write` puts objects, including multipart uploads and aborting them; `readWrite` is both; `readWriteDelete`
- * adds deleting objects, which only the warehouse's writer needs (a re-run replaces its own files, decision 0002).
- * `objects` is the exact actions of a writer that first checks whether its object is there: GetObject (also
- * HeadObject), ListBucket (so that a missing key answers 404, not 403), PutObject (single and multipart uploads),
- * AbortMultipartUpload, and of the bucket's key GenerateDataKey (writes) and Decrypt (reads, completing a
- * multipart upload); none of the action groups CDK's grant helpers bring along (legal holds, retention, tagging,
- * the bucket's own settings).
+ * How a service uses a bucket is said by its topology entry (infra/topology.ts, BucketAccess). `objects` is the exact actions of a
+ * writer that first checks whether its object is there: GetObject (also HeadObject), ListBucket (so that a missing
+ * key answers 404, not 403), PutObject (single and multipart uploads), AbortMultipartUpload, and of the bucket's key
+ * GenerateDataKey (writes) and Decrypt (reads, completing a multipart upload); none of the action groups CDK's grant
+ * helpers bring along (legal holds, retention, tagging, the bucket's own settings).
  */
-export type BucketAccess = 'objects' | 'read' | 'write' | 'readWrite' | 'readWriteDelete';
+export type { BucketAccess };
 
 const READ_ACTION_GROUPS = ['s3:GetObject*', 's3:GetBucket*', 's3:List*'];
 

@@ -19,7 +19,8 @@ import { emfMetric, emittersOf } from './fleet-metrics.js';
 export interface PipelineDashboardProps {
   stage: string;
   metrics: EventMetrics;
-  functions: ReadonlyMap<ServiceName, FleetFunction>;
+  /** By service name, as the topology declares them. */
+  functions: ReadonlyMap<string, FleetFunction>;
   tasksQueue: IQueue;
   deadLetterQueues: ReadonlyMap<string, IQueue>;
 }

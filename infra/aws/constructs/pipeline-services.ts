@@ -11,13 +11,22 @@ import { Construct } from 'constructs';
 import { type ClaimCheckedDetailType, isClaimChecked } from '../../../events/claim-check.js';
 import { downloaderScaling } from '../../../services/source-config/index.js';
 import { BUNDLED_QUERIES_DIR } from '../../lambda-runtime.js';
-import { type Resource, type ServiceName, serviceNames, type Trigger, topology } from '../../topology.js';
+import {
+  type BucketAccess,
+  type BucketResource,
+  type Resource,
+  resourcesNeeded,
+  type ServiceDeclaration,
+  type TopologyDeclaration,
+  type Trigger,
+  topology,
+} from '../../topology.js';
 import type { DeploymentConfig } from '../config.js';
 import { InvalidDeploymentError } from '../errors.js';
 import { deployedRateBudget, deployedSource, headerSecretNames } from '../fleet-source.js';
 import { acknowledge, wildcardResourceFinding } from '../nag.js';
 import type { Analytics } from './analytics.js';
-import { type BucketAccess, grantBucket, grantEventDetailsRead } from './bucket-grants.js';
+import { grantBucket, grantEventDetailsRead } from './bucket-grants.js';
 import type { DataLake } from './data-lake.js';
 import type { FleetEventBus } from './event-bus.js';
 import { type EventSubscriptions, NightlySchedule, type TargetRetry } from './event-subscriptions.js';
@@ -49,28 +58,9 @@ export interface PipelineServicesProps {
   /** The stage's key: it encrypts the functions' log groups. */
   logKey: IKey;
   removalPolicy: RemovalPolicy;
+  /** The services to deploy: infra/topology.ts unless a test declares others. */
+  topology?: TopologyDeclaration;
 }
-
-type BucketResource = Extract<Resource, 'rawBucket' | 'warehouseBucket' | 'resultsBucket'>;
-
-/**
- * What each service does with each bucket it needs. The topology says which buckets a service needs; how it uses
- * them is a property of its code, listed here so every grant is as narrow as that code allows. A service that
- * needs a bucket without an entry here fails the synth.
- */
-export const BUCKET_ACCESS: { [S in ServiceName]?: { [B in BucketResource]?: BucketAccess } } = {
-  // Puts whole pages (lib-storage: single or multipart upload), and first asks whether the page is already
-  // stored (HeadObject; a redelivered task reads the stored page back instead of calling the API again).
-  // HeadObject needs s3:GetObject, and S3 answers a missing key with 404 only to a caller allowed s3:ListBucket,
-  // 403 otherwise (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html), which the adapter
-  // rightly treats as terminal: with 'write' alone every page went to the dead-letter queue (found by the
-  // cloud twin, tests/cloud/lambda/downloader-on-the-twin.test.ts).
-  downloader: { rawBucket: 'objects' },
-  // Athena reads the raw pages, writes and replaces warehouse files, writes its output and the runner's results.
-  queryRunner: { rawBucket: 'read', warehouseBucket: 'readWriteDelete', resultsBucket: 'readWrite' },
-  // Reads the run's results, writes the report.
-  report: { resultsBucket: 'readWrite' },
-};
 
 /**
  * Lambda retries a failed asynchronous invocation (schedule, rules) twice, then hands the event to the failure
@@ -119,6 +109,14 @@ class FailedInvocationsQueue implements IDestination {
   }
 }
 
+/** How the declaration uses a bucket; only its `buckets` name one, so it says how. */
+function bucketAccess(declaration: ServiceDeclaration, bucket: BucketResource): BucketAccess {
+  const access = declaration.buckets?.[bucket];
+  if (access === undefined)
+    throw new InvalidDeploymentError(`${declaration.entry}: no access declared for ${bucket}`);
+  return access;
+}
+
 const pascal = (name: string) => `${name.charAt(0).toUpperCase()}${name.slice(1)}`;
 
 /**
@@ -139,16 +137,16 @@ function grantSecretValue(fn: FleetFunction, secret: ISecret): void {
  * it declares. Environment variables are the names services/<name>/lambda.ts parses; secrets are passed by ARN.
  */
 export class PipelineServices extends Construct {
-  readonly functions: ReadonlyMap<ServiceName, FleetFunction>;
+  /** By service name, as the topology declares them. */
+  readonly functions: ReadonlyMap<string, FleetFunction>;
   readonly #props: PipelineServicesProps;
 
   constructor(scope: Construct, id: string, props: PipelineServicesProps) {
     super(scope, id);
     this.#props = props;
-    const functions = new Map<ServiceName, FleetFunction>();
-    for (const service of serviceNames) {
-      const declaration = topology.services[service];
-      const needs: readonly Resource[] = declaration.needs;
+    const functions = new Map<string, FleetFunction>();
+    for (const [service, declaration] of Object.entries(props.topology?.services ?? topology.services)) {
+      const needs = resourcesNeeded(declaration);
       const bundlesQueries = needs.includes('sqlSource') && props.config.sqlSource.kind === 'bundled';
       const fn = new FleetFunction(this, pascal(service), {
         declaration,
@@ -159,18 +157,18 @@ export class PipelineServices extends Construct {
         bundledFolders: bundlesQueries ? [BUNDLED_QUERIES_DIR] : [],
       });
       for (const need of needs) {
-        for (const [name, value] of Object.entries(this.#bind(service, fn, need)))
+        for (const [name, value] of Object.entries(this.#bind(declaration, fn, need)))
           fn.addEnvironment(name, value);
       }
       this.#trigger(service, fn, declaration.trigger);
-      this.#eventDetails(service, fn, declaration.trigger);
+      this.#eventDetails(declaration, fn);
       functions.set(service, fn);
     }
     this.functions = functions;
   }
 
   /** Grants the resource to the function; returns the environment variables that locate it. */
-  #bind(service: ServiceName, fn: FleetFunction, need: Resource): Record<string, string> {
+  #bind(declaration: ServiceDeclaration, fn: FleetFunction, need: Resource): Record<string, string> {
     const { resources, config } = this.#props;
     switch (need) {
       case 'bus':
@@ -205,13 +203,13 @@ export class PipelineServices extends Construct {
         };
       }
       case 'rawBucket':
-        grantBucket(fn, resources.lake.raw, this.#bucketAccess(service, need));
+        grantBucket(fn, resources.lake.raw, bucketAccess(declaration, need));
         return { RAW_BUCKET: resources.lake.raw.bucketName };
       case 'warehouseBucket':
-        grantBucket(fn, resources.lake.warehouse, this.#bucketAccess(service, need));
+        grantBucket(fn, resources.lake.warehouse, bucketAccess(declaration, need));
         return { WAREHOUSE_BUCKET: resources.lake.warehouse.bucketName };
       case 'resultsBucket':
-        grantBucket(fn, resources.lake.results, this.#bucketAccess(service, need));
+        grantBucket(fn, resources.lake.results, bucketAccess(declaration, need));
         return { RESULTS_BUCKET: resources.lake.results.bucketName };
       case 'runLedger':
         resources.ledger.grantLedger(fn);
@@ -271,37 +269,27 @@ export class PipelineServices extends Construct {
     };
   }
 
-  #bucketAccess(service: ServiceName, bucket: BucketResource): BucketAccess {
-    const access = BUCKET_ACCESS[service]?.[bucket];
-    if (access === undefined) {
-      throw new InvalidDeploymentError(
-        `${service} needs ${bucket}, but BUCKET_ACCESS (infra/aws/constructs/pipeline-services.ts) does not say ` +
-          'how it uses it (read, write, readWrite or readWriteDelete)',
-      );
-    }
-    return access;
-  }
-
   /**
    * A consumer of SqlFileExecuted or EtlDone may receive one by reference (docs/decisions/0060): it reads the
    * stored detail from the results bucket's `event-details/<detail-type>/` folder. A service that reads the results
    * bucket anyway has that already; any other gets read access to those folders only, and RESULTS_BUCKET.
    */
-  #eventDetails(service: ServiceName, fn: FleetFunction, trigger: Trigger): void {
+  #eventDetails(declaration: ServiceDeclaration, fn: FleetFunction): void {
+    const { trigger } = declaration;
     if (trigger.kind !== 'rule') return;
     const detailTypes = trigger.pattern['detail-type'];
     const claimChecked = (Array.isArray(detailTypes) ? detailTypes : []).filter(
       (t): t is ClaimCheckedDetailType => typeof t === 'string' && isClaimChecked(t),
     );
     if (claimChecked.length === 0) return;
-    const access = BUCKET_ACCESS[service]?.resultsBucket;
+    const access = declaration.buckets?.resultsBucket;
     if (access !== undefined && access !== 'write') return;
     const { results } = this.#props.resources.lake;
     grantEventDetailsRead(fn, results, claimChecked);
     fn.addEnvironment('RESULTS_BUCKET', results.bucketName);
   }
 
-  #trigger(service: ServiceName, fn: FleetFunction, trigger: Trigger): void {
+  #trigger(service: string, fn: FleetFunction, trigger: Trigger): void {
     const { resources, config, subscriptions, undeliveredEvents, retry } = this.#props;
     switch (trigger.kind) {
       case 'queue': {

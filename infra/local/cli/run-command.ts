@@ -6,7 +6,6 @@ import { EnvSecrets } from '../../../services/adapters/local/env-secrets.js';
 import type { SqlSource } from '../../../services/ports/sql-source.js';
 import {
   createSqlSource,
-  type SqlSourceConfig,
   sqlSourceConfigFromSpec,
 } from '../../../services/query-runner/sql-source-config.js';
 import { describeError } from '../../../services/shared/errors.js';
@@ -422,11 +421,14 @@ function describeCoverage({ runId, coverage }: RunSummary): string {
 
 /** The SQL files `etl run` runs: the bundled queries/ (default), a folder, or a GitHub folder. */
 function localSqlSource(spec: string): SqlSource {
-  let config: SqlSourceConfig;
   try {
-    config = sqlSourceConfigFromSpec(spec, BUNDLED_QUERIES);
+    const config = sqlSourceConfigFromSpec(spec, BUNDLED_QUERIES);
+    // GITHUB_API_URL, as in the Lambda: a GitHub Enterprise Server's API (https://HOST/api/v3), or a test's server.
+    const apiUrl = process.env.GITHUB_API_URL;
+    const located =
+      config.kind === 'github' && apiUrl !== undefined && apiUrl !== '' ? { ...config, apiUrl } : config;
+    return createSqlSource(located, { githubToken: async () => process.env.GITHUB_TOKEN });
   } catch (error) {
     throw new UsageError(`--sql-source: ${describeError(error)}`);
   }
-  return createSqlSource(config, { githubToken: async () => process.env.GITHUB_TOKEN });
 }

@@ -58,7 +58,7 @@ now) is refused unless --allow-future is given: its data would be incomplete.`,
     'sql-source': {
       schema: z.string().min(1).default('bundled'),
       value: 'SPEC',
-      help: 'the SQL files: bundled (queries/), a folder, or github:OWNER/REPO[/PATH]@BRANCH (GITHUB_TOKEN)',
+      help: 'the SQL files: bundled (queries/), a folder, or github:OWNER/REPO[/PATH]@BRANCH (token in GITHUB_TOKEN, API in GITHUB_API_URL for GitHub Enterprise Server); a run reads them all at one commit',
     },
     json: jsonFlag,
     wait: waitFlag(),

@@ -220,6 +220,8 @@ const TERMINAL_HINTS: Readonly<Record<number, string>> = {
   401: 'the token was rejected (expired, revoked or mistyped); update the secret',
   403: 'the token may not read this repository (fine-grained tokens need Contents: read)',
   404: 'no such repository, branch or path, or the token cannot see a private repository',
+  // The commits API answers an unknown branch or tag so.
+  422: 'no such branch or tag in the repository',
 };
 
 function githubMessage(body: string): string {

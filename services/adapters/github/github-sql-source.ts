@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { SqlFileNameSchema } from '../../../events/index.js';
-import type { SqlFile, SqlSource } from '../../ports/sql-source.js';
+import type { SqlFile, SqlSource, SqlVersion } from '../../ports/sql-source.js';
 import { type GitHubApi, GitHubTerminalError, GitHubTransientError, nextPageUrl } from './github-api.js';
 import { describeFolder, type GitHubFolder } from './github-folder.js';
 
@@ -36,10 +36,18 @@ export interface GitHubSqlSourceOptions {
   api: GitHubApi;
 }
 
+/** The `application/vnd.github.sha` answer of the commits API: the commit's id alone. */
+const CommitShaSchema = z
+  .string()
+  .transform((body) => body.trim())
+  .pipe(z.string().regex(/^[0-9a-f]{40}$/));
+const SHA_MEDIA = 'application/vnd.github.sha';
+
 /**
- * The SQL files of a GitHub folder at the head of a branch: every `.sql` file directly in it (not in
- * subfolders), with its text. Each file's text is checked against the blob sha of the listing, so a push
- * landing between the listing and the downloads is noticed (and retried) instead of mixing two versions.
+ * The SQL files of a GitHub folder: every `.sql` file directly in it (not in subfolders), with its text. A run
+ * resolves the branch to its head commit once (`pin`) and reads the folder at that commit for the rest of the
+ * run (`list`), so a push while the run goes on is not seen by it: one night, one version of the SQL. Each file's
+ * text is checked against the blob sha of the listing, so a body altered on the way is refused.
  */
 export class GitHubSqlSource implements SqlSource {
   readonly #folder: GitHubFolder;
@@ -54,18 +62,33 @@ export class GitHubSqlSource implements SqlSource {
     return `GitHub folder ${describeFolder(this.#folder)}`;
   }
 
-  /** A push between the listing and the downloads is met by listing again, once. */
-  async list(): Promise<SqlFile[]> {
-    try {
-      return await this.#listOnce();
-    } catch (error) {
-      if (!(error instanceof GitHubChangedError)) throw error;
-      return this.#listOnce();
+  /** The branch's head commit now (https://docs.github.com/en/rest/commits/commits#get-a-commit). */
+  async pin(): Promise<SqlVersion> {
+    const { owner, repo, branch } = this.#folder;
+    const response = await this.#api.get(
+      `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/commits/${encodePath(branch)}`,
+      SHA_MEDIA,
+      `resolving the branch of ${this.description}`,
+    );
+    const commit = CommitShaSchema.safeParse(response.body);
+    if (!commit.success) {
+      throw new GitHubTerminalError(
+        `${this.description}: GitHub answered no commit id for ${branch}: ${JSON.stringify(response.body.slice(0, 80))}`,
+        response.status,
+      );
     }
+    return { commit: commit.data };
   }
 
-  async #listOnce(): Promise<SqlFile[]> {
-    const entries = (await this.#listing()).filter(
+  async list(version: SqlVersion): Promise<SqlFile[]> {
+    if (!('commit' in version)) {
+      throw new GitHubTerminalError(
+        `${this.description}: the run was pinned to a folder's content hash, not to a commit; was the SQL source changed during the run?`,
+        undefined,
+      );
+    }
+    const commit = CommitShaSchema.parse(version.commit);
+    const entries = (await this.#listing(commit)).filter(
       (entry) => entry.type === 'file' && entry.name.endsWith('.sql'),
     );
     for (const entry of entries) {
@@ -81,14 +104,14 @@ export class GitHubSqlSource implements SqlSource {
     const files: SqlFile[] = [];
     for (let start = 0; start < sorted.length; start += CONCURRENCY) {
       const batch = sorted.slice(start, start + CONCURRENCY);
-      files.push(...(await Promise.all(batch.map((entry) => this.#file(entry)))));
+      files.push(...(await Promise.all(batch.map((entry) => this.#file(entry, commit)))));
     }
     return files;
   }
 
-  async #listing(): Promise<ListingEntry[]> {
+  async #listing(commit: string): Promise<ListingEntry[]> {
     const entries: ListingEntry[] = [];
-    let url: string | undefined = this.#contentsPath(this.#folder.path);
+    let url: string | undefined = this.#contentsPath(this.#folder.path, commit);
     while (url !== undefined) {
       const response = await this.#api.get(url, JSON_MEDIA, `listing ${this.description}`);
       const parsed = ListingSchema.safeParse(parseJson(response.body));
@@ -111,16 +134,16 @@ export class GitHubSqlSource implements SqlSource {
     return entries;
   }
 
-  async #file(entry: ListingEntry): Promise<SqlFile> {
+  async #file(entry: ListingEntry, commit: string): Promise<SqlFile> {
     const response = await this.#api.get(
-      this.#contentsPath(entry.path),
+      this.#contentsPath(entry.path, commit),
       RAW,
       `file ${entry.path} of ${this.description}`,
     );
+    // At a commit the file cannot change: another body was altered on the way (a proxy, a cut), worth a retry.
     if (gitBlobSha(response.bytes) !== entry.sha) {
-      throw new GitHubChangedError(
-        `${this.description}: ${entry.name} changed while it was being read (a push in between); ` +
-          'a retry reads one version',
+      throw new GitHubTransientError(
+        `${this.description}: ${entry.name} at commit ${commit} arrived with other content than its blob ${entry.sha}`,
         response.status,
         undefined,
       );
@@ -128,15 +151,17 @@ export class GitHubSqlSource implements SqlSource {
     return { name: entry.name, text: response.body };
   }
 
-  #contentsPath(path: string): string {
-    const { owner, repo, branch } = this.#folder;
-    const encodedPath = path === '' ? '' : `/${path.split('/').map(encodeURIComponent).join('/')}`;
-    return `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/contents${encodedPath}?ref=${encodeURIComponent(branch)}`;
+  #contentsPath(path: string, commit: string): string {
+    const { owner, repo } = this.#folder;
+    const encodedPath = path === '' ? '' : `/${encodePath(path)}`;
+    return `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/contents${encodedPath}?ref=${commit}`;
   }
 }
 
-/** The folder changed between its listing and a file's download. */
-class GitHubChangedError extends GitHubTransientError {}
+/** Each segment of a slash-separated path (a folder, a branch such as release/2026) encoded on its own. */
+function encodePath(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}
 
 /** Git's object id of a file's content: SHA-1 of `blob <bytes>\0<content>`. */
 export function gitBlobSha(content: Uint8Array): string {

@@ -7,6 +7,7 @@ import { type DeploymentConfig, parseDeploymentConfig } from '../../../infra/aws
 import { addFleetEtl } from '../../../infra/aws/fleet-etl-app.js';
 import type { FleetEtlStack } from '../../../infra/aws/fleet-etl-stack.js';
 import { REPOSITORY_ROOT } from '../../../infra/aws/repository.js';
+import type { TopologyDeclaration } from '../../../infra/topology.js';
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json =>
@@ -49,6 +50,8 @@ export interface SynthesizeOptions {
    * stage keeps it (it caught a real dependency cycle); files that synthesize variants may leave it out.
    */
   cloudFormationValidation?: boolean;
+  /** Another topology than infra/topology.ts: a consumer declared by a test, say. */
+  topology?: TopologyDeclaration;
 }
 
 /**
@@ -62,7 +65,11 @@ export function synthesize(config: DeploymentConfig, options: SynthesizeOptions 
     outdir: mkdtempSync(path.join(tmpdir(), 'fleet-etl-cdk-')),
     context: { ...cdkJsonContext, ...(options.bundle === true ? {} : { 'aws:cdk:bundling-stacks': [] }) },
   });
-  const stack = addFleetEtl(app, config);
+  const stack = addFleetEtl(
+    app,
+    config,
+    options.topology === undefined ? {} : { topology: options.topology },
+  );
   // Synthesis runs the cdk-nag plugin; an unacknowledged error makes it throw with the report.
   const assembly = app.synth();
   const artifact = assembly.getStackArtifact(stack.artifactId);

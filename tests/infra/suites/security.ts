@@ -3,10 +3,11 @@ import path from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import { isClaimChecked } from '../../../events/claim-check.js';
 import { UNSCOPED_ACTIONS } from '../../../infra/aws/constructs/fleet-function.js';
-import { BUCKET_ACCESS } from '../../../infra/aws/constructs/pipeline-services.js';
 import { flattenReference } from '../../../infra/aws/nag.js';
 import {
   type Resource,
+  resourcesNeeded,
+  type ServiceDeclaration,
   type ServiceName,
   serviceNames,
   type Trigger,
@@ -127,7 +128,7 @@ export function securitySuite(stage: () => Synthesized): void {
             .filter(({ owner }) => owner.startsWith(role.replace(/[0-9A-F]{8}$/, '')))
             .map(({ statement }) => statement),
         );
-        const needs: readonly Resource[] = topology.services[service].needs;
+        const needs = resourcesNeeded(topology.services[service]);
         for (const [need, bucketId] of Object.entries(buckets)) {
           expect({ service, need, granted: policy.includes(`"${bucketId}"`) }).toEqual({
             service,
@@ -147,7 +148,7 @@ export function securitySuite(stage: () => Synthesized): void {
       const readers = serviceNames.filter(
         (service) =>
           consumedByReference(service).length > 0 &&
-          !(topology.services[service].needs as readonly Resource[]).includes('resultsBucket'),
+          !resourcesNeeded(topology.services[service]).includes('resultsBucket'),
       );
       expect(readers).toEqual(['completionTracker']);
       for (const service of readers) {
@@ -253,8 +254,9 @@ export function securitySuite(stage: () => Synthesized): void {
     });
 
     it('lets only the warehouse writer delete objects', () => {
-      for (const [service, access] of Object.entries(BUCKET_ACCESS)) {
-        for (const [bucket, mode] of Object.entries(access)) {
+      for (const service of serviceNames) {
+        const declaration: ServiceDeclaration = topology.services[service];
+        for (const [bucket, mode] of Object.entries(declaration.buckets ?? {})) {
           expect({ service, bucket, deletes: mode === 'readWriteDelete' }).toEqual({
             service,
             bucket,

@@ -46,6 +46,11 @@ describe('GitHubSqlSource against a loopback server that answers like the conten
   const source = (options: Parameters<typeof api>[0] = {}, spec = 'acme/fleet-sql/sql/nightly@main') =>
     new GitHubSqlSource({ folder: parseGitHubFolderSpec(spec), api: api(options) });
 
+  /** What a run reads: the branch pinned to its head commit, then the folder at that commit. */
+  async function read(sqlSource: GitHubSqlSource) {
+    return sqlSource.list(await sqlSource.pin());
+  }
+
   async function failureOf(promise: Promise<unknown>): Promise<Error> {
     const error: unknown = await promise.catch((e: unknown) => e);
     if (!(error instanceof Error)) throw new Error('expected a failure');
@@ -53,7 +58,7 @@ describe('GitHubSqlSource against a loopback server that answers like the conten
   }
 
   it('lists the .sql files directly in the folder, in lexical order, with their raw text', async () => {
-    const files = await source().list();
+    const files = await read(source());
 
     expect(files).toEqual([
       { name: '10_raw.sql', text: '-- raw tables\nCREATE DATABASE IF NOT EXISTS ${database};\n' },
@@ -61,22 +66,33 @@ describe('GitHubSqlSource against a loopback server that answers like the conten
       // The raw body's byte order mark is dropped; the blob sha is checked over the bytes as sent.
       { name: '40_answer.sql', text: 'SELECT 42 AS answer;\n' },
     ]);
-    const [listing, ...downloads] = stub.requests;
+    const [pin, listing, ...downloads] = stub.requests;
+    const commit = stub.head;
+    expect(pin).toEqual({
+      path: '/repos/acme/fleet-sql/commits/main',
+      accept: 'application/vnd.github.sha',
+      authorization: `Bearer ${TOKEN}`,
+      userAgent: 'fleet-etl-query-runner',
+      apiVersion: '2022-11-28',
+    });
     expect(listing).toEqual({
-      path: '/repos/acme/fleet-sql/contents/sql/nightly?ref=main',
+      path: `/repos/acme/fleet-sql/contents/sql/nightly?ref=${commit}`,
       accept: 'application/vnd.github+json',
       authorization: `Bearer ${TOKEN}`,
       userAgent: 'fleet-etl-query-runner',
       apiVersion: '2022-11-28',
     });
     expect(downloads.map((r) => [r.path, r.accept]).sort()).toEqual([
-      ['/repos/acme/fleet-sql/contents/sql/nightly/10_raw.sql?ref=main', 'application/vnd.github.raw+json'],
       [
-        '/repos/acme/fleet-sql/contents/sql/nightly/20_vehicles.sql?ref=main',
+        `/repos/acme/fleet-sql/contents/sql/nightly/10_raw.sql?ref=${commit}`,
         'application/vnd.github.raw+json',
       ],
       [
-        '/repos/acme/fleet-sql/contents/sql/nightly/40_answer.sql?ref=main',
+        `/repos/acme/fleet-sql/contents/sql/nightly/20_vehicles.sql?ref=${commit}`,
+        'application/vnd.github.raw+json',
+      ],
+      [
+        `/repos/acme/fleet-sql/contents/sql/nightly/40_answer.sql?ref=${commit}`,
         'application/vnd.github.raw+json',
       ],
     ]);
@@ -85,30 +101,32 @@ describe('GitHubSqlSource against a loopback server that answers like the conten
   it('follows rel="next" links when the listing comes in pages', async () => {
     stub.pageSize = 2;
 
-    const files = await source().list();
+    const files = await read(source());
 
     expect(files.map((f) => f.name)).toEqual(['10_raw.sql', '20_vehicles.sql', '40_answer.sql']);
-    expect(stub.requests.filter((r) => !r.accept.includes('raw')).map((r) => r.path)).toEqual([
-      '/repos/acme/fleet-sql/contents/sql/nightly?ref=main',
-      '/repos/acme/fleet-sql/contents/sql/nightly?ref=main&page=2',
-      '/repos/acme/fleet-sql/contents/sql/nightly?ref=main&page=3',
-    ]);
+    expect(stub.requests.filter((r) => r.path.includes('/contents/sql/nightly?')).map((r) => r.path)).toEqual(
+      [
+        `/repos/acme/fleet-sql/contents/sql/nightly?ref=${stub.head}`,
+        `/repos/acme/fleet-sql/contents/sql/nightly?ref=${stub.head}&page=2`,
+        `/repos/acme/fleet-sql/contents/sql/nightly?ref=${stub.head}&page=3`,
+      ],
+    );
   });
 
   it('reads a folder at the repository root', async () => {
     stub.files = [{ path: '10_only.sql', text: 'SELECT 1;' }];
 
-    expect(await source({}, 'acme/fleet-sql@main').list()).toEqual([
+    expect(await read(source({}, 'acme/fleet-sql@main'))).toEqual([
       { name: '10_only.sql', text: 'SELECT 1;' },
     ]);
   });
 
   it('fails terminally on 401, without the token in the message', async () => {
-    const error = await failureOf(source({ token: 'ghp_wrong_secret_value' }).list());
+    const error = await failureOf(read(source({ token: 'ghp_wrong_secret_value' })));
 
     expect(error).toBeInstanceOf(GitHubTerminalError);
     expect(error.message).toBe(
-      'GitHub: listing GitHub folder acme/fleet-sql/sql/nightly@main: HTTP 401: Bad credentials: ' +
+      'GitHub: resolving the branch of GitHub folder acme/fleet-sql/sql/nightly@main: HTTP 401: Bad credentials: ' +
         'the token was rejected (expired, revoked or mistyped); update the secret',
     );
     expect(error.message).not.toContain('ghp_');
@@ -116,16 +134,21 @@ describe('GitHubSqlSource against a loopback server that answers like the conten
   });
 
   it.each([
-    ['a folder that does not exist', 'acme/fleet-sql/sql/weekly@main'],
-    ['a branch that does not exist', 'acme/fleet-sql/sql/nightly@release'],
-    ['a repository that does not exist', 'acme/other/sql/nightly@main'],
-  ])('fails terminally on 404 for %s, naming it', async (_what, spec) => {
-    const error = await failureOf(source({}, spec).list());
+    ['a folder that does not exist', 'acme/fleet-sql/sql/weekly@main', 'HTTP 404: Not Found'],
+    ['a repository that does not exist', 'acme/other/sql/nightly@main', 'HTTP 404: Not Found'],
+    // The commits API answers an unknown ref with 422.
+    [
+      'a branch that does not exist',
+      'acme/fleet-sql/sql/nightly@release',
+      'HTTP 422: No commit found for SHA: release: no such branch or tag',
+    ],
+  ])('fails terminally for %s, naming it', async (_what, spec, answer) => {
+    const error = await failureOf(read(source({}, spec)));
 
     expect(error).toBeInstanceOf(GitHubTerminalError);
     expect(isRetryable(error)).toBe(false);
     expect(error.message).toContain(`GitHub folder ${spec}`);
-    expect(error.message).toContain('HTTP 404: Not Found');
+    expect(error.message).toContain(answer);
   });
 
   it('waits out a primary rate limit (403, x-ratelimit-remaining 0) until x-ratelimit-reset, then succeeds', async () => {
@@ -145,7 +168,7 @@ describe('GitHubSqlSource against a loopback server that answers like the conten
       return true;
     };
 
-    const files = await source().list();
+    const files = await read(source());
 
     expect(files).toHaveLength(3);
     // 20 s to the reset, plus a second of margin.
@@ -159,7 +182,7 @@ describe('GitHubSqlSource against a loopback server that answers like the conten
       return true;
     };
 
-    await source().list();
+    await read(source());
 
     expect(waits).toEqual([3_000]);
   });
@@ -178,7 +201,7 @@ describe('GitHubSqlSource against a loopback server that answers like the conten
       return true;
     };
 
-    const error = await failureOf(source({ maxRateLimitWaitMs: 60_000 }).list());
+    const error = await failureOf(read(source({ maxRateLimitWaitMs: 60_000 })));
 
     expect(error).toBeInstanceOf(GitHubTransientError);
     expect(error).toMatchObject({ status: 403, retryAfterMs: 2_401_000 });
@@ -195,7 +218,7 @@ describe('GitHubSqlSource against a loopback server that answers like the conten
       return true;
     };
 
-    const error = await failureOf(source().list());
+    const error = await failureOf(read(source()));
 
     expect(error).toBeInstanceOf(GitHubTerminalError);
     expect(error.message).toMatch(/HTTP 403: Resource not accessible.*Contents: read/);
@@ -207,43 +230,89 @@ describe('GitHubSqlSource against a loopback server that answers like the conten
       return true;
     };
 
-    const error = await failureOf(source().list());
+    const error = await failureOf(read(source()));
 
     expect(error).toBeInstanceOf(GitHubTransientError);
     expect(stub.requests).toHaveLength(4);
     expect(waits).toEqual([250, 500, 1_000]);
   });
 
-  it('lists again when a push lands between the listing and a download', async () => {
+  it('reads the folder at the pinned commit, whatever is pushed to the branch after', async () => {
+    const source_ = source();
+    const pinned = await source_.pin();
+    const before = await source_.list(pinned);
+
+    // A push edits one file, adds one and deletes one.
+    stub.push([
+      ...FILES.filter((f) => !f.path.endsWith('40_answer.sql')).map((f) =>
+        f.path.endsWith('20_vehicles.sql') ? { ...f, text: 'INSERT INTO ${database}.v SELECT 2;\n' } : f,
+      ),
+      { path: 'sql/nightly/30_new.sql', text: 'SELECT 3;' },
+    ]);
+    const after = await source_.list(pinned);
+    const repinned = await source_.pin();
+
+    expect(pinned).toEqual({ commit: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    expect(after).toEqual(before);
+    expect(repinned).toEqual({ commit: stub.head });
+    expect(repinned).not.toEqual(pinned);
+    expect((await source_.list(repinned)).map((f) => [f.name, f.text])).toEqual([
+      ['10_raw.sql', '-- raw tables\nCREATE DATABASE IF NOT EXISTS ${database};\n'],
+      ['20_vehicles.sql', 'INSERT INTO ${database}.v SELECT 2;\n'],
+      ['30_new.sql', 'SELECT 3;'],
+    ]);
+  });
+
+  it('does not see a push that lands between the listing and a download', async () => {
     let pushed = false;
     stub.fault = (request) => {
       if (!pushed && request.accept.includes('raw')) {
         pushed = true;
-        const file = stub.files.find((f) => f.path.endsWith('20_vehicles.sql'));
-        if (file) file.text = 'INSERT INTO ${database}.v SELECT 2;\n';
+        stub.push(
+          stub.files.map((f) =>
+            f.path.endsWith('20_vehicles.sql') ? { ...f, text: 'INSERT INTO ${database}.v SELECT 2;\n' } : f,
+          ),
+        );
       }
       return false;
     };
 
-    const files = await source().list();
+    const files = await read(source());
 
+    expect(pushed).toBe(true);
     expect(files.find((f) => f.name === '20_vehicles.sql')?.text).toBe(
-      'INSERT INTO ${database}.v SELECT 2;\n',
+      'INSERT INTO ${database}.v SELECT 1;\n',
     );
-    expect(stub.requests.filter((r) => !r.accept.includes('raw'))).toHaveLength(2);
+    expect(stub.requests.filter((r) => r.path.includes('/contents/sql/nightly?'))).toHaveLength(1);
+  });
+
+  it('refuses a body that is not the blob the listing named, as a transient failure', async () => {
+    stub.fault = (request, response) => {
+      if (!request.path.includes('20_vehicles.sql')) return false;
+      response.writeHead(200, { 'content-type': 'application/vnd.github.raw; charset=utf-8' });
+      response.end('INSERT INTO ${database}.v SELECT 9;\n');
+      return true;
+    };
+
+    const error = await failureOf(read(source()));
+
+    expect(error).toBeInstanceOf(GitHubTransientError);
+    expect(error.message).toMatch(
+      /20_vehicles\.sql at commit [0-9a-f]{40} arrived with other content than its blob/,
+    );
   });
 
   it('refuses a .sql file whose name cannot travel in the events', async () => {
     stub.files.push({ path: 'sql/nightly/50 my answer.sql', text: 'SELECT 1;' });
 
-    const error = await failureOf(source().list());
+    const error = await failureOf(read(source()));
 
     expect(error).toBeInstanceOf(GitHubTerminalError);
     expect(error.message).toContain('file name "50 my answer.sql" is not usable');
   });
 
   it('refuses a path that is a file, not a folder', async () => {
-    const error = await failureOf(source({}, 'acme/fleet-sql/sql/nightly/10_raw.sql@main').list());
+    const error = await failureOf(read(source({}, 'acme/fleet-sql/sql/nightly/10_raw.sql@main')));
 
     expect(error).toBeInstanceOf(GitHubTerminalError);
     expect(error.message).toContain('the path is not a folder');
@@ -252,7 +321,7 @@ describe('GitHubSqlSource against a loopback server that answers like the conten
   it('fails with a TransientError when the server cannot be reached', async () => {
     await stub.close();
 
-    const error = await failureOf(source().list());
+    const error = await failureOf(read(source()));
 
     expect(error).toBeInstanceOf(GitHubTransientError);
     expect(error.message).toMatch(/request failed/);

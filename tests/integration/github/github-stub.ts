@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
 /**
- * A loopback HTTP server that answers like GitHub's contents API for one repository: directory listings
- * (optionally paginated with Link headers), raw file content, 401 for a wrong token, 404 for unknown paths,
- * and whatever faults a test scripts. It listens on 127.0.0.1 only and closes itself after a minute, so a
+ * A loopback HTTP server that answers like GitHub's commits and contents APIs for one repository with one branch
+ * and a history: the branch resolved to its head commit (`commits/{ref}`, the sha media type), directory listings
+ * (optionally paginated with Link headers) and raw file content at the branch or at any commit of its history,
+ * 401 for a wrong token, 404 for unknown paths, 422 for an unknown ref, and whatever faults a test scripts. It listens on 127.0.0.1 only and closes itself after a minute, so a
  * failed test cannot leave it running.
  */
 export const TOKEN = 'ghp_test_token_never_in_errors';
@@ -28,7 +29,12 @@ export type Fault = (request: StubRequest, response: ServerResponse, count: numb
 export interface GitHubStub {
   url: string;
   requests: StubRequest[];
+  /** The files at the head of the branch; assigning pushes a new commit with them. */
   files: StubFile[];
+  /** The branch's head commit. */
+  readonly head: string;
+  /** Pushes a commit with these files onto the branch; returns its id. Earlier commits stay readable. */
+  push(files: StubFile[]): string;
   /** Entries per listing page; more entries are served over several pages linked with rel="next". */
   pageSize: number;
   fault: Fault | undefined;
@@ -51,15 +57,39 @@ export function json(
 }
 
 export async function startGitHubStub(owner: string, repo: string, branch: string): Promise<GitHubStub> {
+  const commits = new Map<string, StubFile[]>();
+  let head = '';
+  const push = (files: StubFile[]): string => {
+    const sha = createHash('sha1')
+      .update(`commit ${commits.size}\n${JSON.stringify(files)}`)
+      .digest('hex');
+    commits.set(sha, files);
+    head = sha;
+    return sha;
+  };
+  push([]);
   const stub: GitHubStub = {
     url: '',
     requests: [],
-    files: [],
+    get files() {
+      return commits.get(head) ?? [];
+    },
+    set files(files) {
+      push(files);
+    },
+    get head() {
+      return head;
+    },
+    push,
     pageSize: 100,
     fault: undefined,
     close: async () => {},
   };
   const prefix = `/repos/${owner}/${repo}/contents`;
+  const commitsPrefix = `/repos/${owner}/${repo}/commits/`;
+  /** The commit a ref names: the branch's head, or a commit of its history. */
+  const resolve = (ref: string | null): string | undefined =>
+    ref === branch ? head : ref !== null && commits.has(ref) ? ref : undefined;
 
   const handle = (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
@@ -79,22 +109,37 @@ export async function startGitHubStub(owner: string, repo: string, branch: strin
       json(response, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
       return;
     }
-    if (!url.pathname.startsWith(prefix) || url.searchParams.get('ref') !== branch) {
+    if (url.pathname.startsWith(commitsPrefix)) {
+      const ref = decodeURIComponent(url.pathname.slice(commitsPrefix.length));
+      const sha = resolve(ref);
+      if (sha === undefined) {
+        json(response, 422, { message: `No commit found for SHA: ${ref}` });
+      } else if (seen.accept === 'application/vnd.github.sha') {
+        response.writeHead(200, { 'content-type': 'application/vnd.github.sha; charset=utf-8' });
+        response.end(sha);
+      } else {
+        json(response, 200, { sha });
+      }
+      return;
+    }
+    const commit = resolve(url.searchParams.get('ref'));
+    if (!url.pathname.startsWith(prefix) || commit === undefined) {
       json(response, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
       return;
     }
+    const files = commits.get(commit) ?? [];
     const path = decodeURIComponent(url.pathname.slice(prefix.length).replace(/^\//, ''));
-    const file = stub.files.find((f) => f.path === path);
+    const file = files.find((f) => f.path === path);
     if (file) {
       if (seen.accept.includes('raw')) {
         response.writeHead(200, { 'content-type': 'application/vnd.github.raw; charset=utf-8' });
         response.end(file.text);
       } else {
-        json(response, 200, entry(file.path, 'file', file.text));
+        json(response, 200, entry(file.path, 'file', file.text, commit));
       }
       return;
     }
-    const children = listing(path);
+    const children = listing(files, path, commit);
     if (children.length === 0) {
       json(response, 404, { message: 'Not Found' });
       return;
@@ -111,26 +156,29 @@ export async function startGitHubStub(owner: string, repo: string, branch: strin
   };
 
   /** Direct children of a folder: files and subfolders, sorted as GitHub sorts them. */
-  const listing = (folder: string) => {
-    const inside = stub.files.filter((f) => (folder === '' ? true : f.path.startsWith(`${folder}/`)));
+  const listing = (files: readonly StubFile[], folder: string, commit: string) => {
+    const inside = files.filter((f) => (folder === '' ? true : f.path.startsWith(`${folder}/`)));
     const names = new Map<string, ReturnType<typeof entry>>();
     for (const file of inside) {
       const rest = folder === '' ? file.path : file.path.slice(folder.length + 1);
       const [first, ...deeper] = rest.split('/');
       if (first === undefined) continue;
       const childPath = folder === '' ? first : `${folder}/${first}`;
-      names.set(first, deeper.length > 0 ? entry(childPath, 'dir', '') : entry(childPath, 'file', file.text));
+      names.set(
+        first,
+        deeper.length > 0 ? entry(childPath, 'dir', '', commit) : entry(childPath, 'file', file.text, commit),
+      );
     }
     return [...names.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   };
 
-  const entry = (path: string, type: 'file' | 'dir', text: string) => ({
+  const entry = (path: string, type: 'file' | 'dir', text: string, commit: string) => ({
     name: path.split('/').at(-1) ?? path,
     path,
     sha: type === 'file' ? blobSha(text) : blobSha(`tree ${path}`),
     size: type === 'file' ? Buffer.byteLength(text) : 0,
-    url: `${stub.url}${prefix}/${path}?ref=${branch}`,
-    html_url: `https://github.com/${owner}/${repo}/blob/${branch}/${path}`,
+    url: `${stub.url}${prefix}/${path}?ref=${commit}`,
+    html_url: `https://github.com/${owner}/${repo}/blob/${commit}/${path}`,
     git_url: `${stub.url}/repos/${owner}/${repo}/git/blobs/${blobSha(text)}`,
     download_url: type === 'file' ? `${stub.url}/raw/${path}` : null,
     type,

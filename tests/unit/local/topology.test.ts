@@ -1,13 +1,21 @@
 import { existsSync } from 'node:fs';
 import { DetailType } from '../../../events/index.js';
+import { loadConsumerFactory } from '../../../infra/local/consumer-wiring.js';
 import { assertSupportedPattern } from '../../../infra/local/event-pattern.js';
-import { localHandlers } from '../../../infra/local/wiring.js';
+import { stageHandlers } from '../../../infra/local/wiring.js';
 import { serviceNames, topology } from '../../../infra/topology.js';
 
 describe('the topology', () => {
-  it.each(serviceNames)('declares an existing Lambda entry and local wiring for %s', (name) => {
-    expect(existsSync(topology.services[name].entry)).toBe(true);
-    expect(typeof localHandlers[name]).toBe('function');
+  it.each(serviceNames)('declares an existing Lambda entry and local wiring for %s', async (name) => {
+    const declaration = topology.services[name];
+    expect(existsSync(declaration.entry)).toBe(true);
+    // A pipeline stage is wired by hand; any other service is a bus consumer, wired from its declaration.
+    const wiring = stageHandlers[name] ?? (await loadConsumerFactory(name, declaration));
+    expect(typeof wiring).toBe('function');
+  });
+
+  it('wires the report, the first EtlDone consumer, from its declaration alone', () => {
+    expect(stageHandlers.report).toBeUndefined();
   });
 
   it('gives every rule a pattern EventBridge and the local bus both evaluate', () => {

@@ -7,6 +7,7 @@ import {
   toOutgoingEvent,
 } from '../../../events/index.js';
 import { lambdaContext } from '../../../infra/local/lambda-context.js';
+import { FixedSqlSource } from '../../../services/adapters/local/fixed-sql-source.js';
 import { SqliteRunLedger } from '../../../services/adapters/local/sqlite/sqlite-run-ledger.js';
 import { openStateDatabase } from '../../../services/adapters/local/sqlite/state-database.js';
 import { createCompletionTrackerHandler } from '../../../services/completion-tracker/handler.js';
@@ -56,12 +57,10 @@ describe('the query runner handler', () => {
     const handler = asRaw(
       createQueryRunnerHandler(
         {
-          sqlSource: {
-            list: async () => [
-              { name: '10_first.sql', text: 'CREATE TABLE a (x int);' },
-              { name: '20_second.sql', text: 'CREATE TABLE b (y int);' },
-            ],
-          },
+          sqlSource: new FixedSqlSource([
+            { name: '10_first.sql', text: 'CREATE TABLE a (x int);' },
+            { name: '20_second.sql', text: 'CREATE TABLE b (y int);' },
+          ]),
           engine,
           publisher,
           resultsStore,

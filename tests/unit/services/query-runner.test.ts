@@ -1,5 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${name} is the SQL placeholder syntax under test, not a template.
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { DetailType, parseFleetEvent } from '../../../events/index.js';
+import { FixedSqlSource } from '../../../services/adapters/local/fixed-sql-source.js';
+import { contentSha256, FolderSqlSource } from '../../../services/adapters/local/folder-sql-source.js';
 import type { QueryEngine, StatementContext, StatementResult } from '../../../services/ports/query-engine.js';
 import type { SqlFile } from '../../../services/ports/sql-source.js';
 import { type QueryRunnerEvent, runNextFile } from '../../../services/query-runner/run-next-file.js';
@@ -29,7 +35,7 @@ class RecordingEngine implements QueryEngine {
 
 function deps() {
   return {
-    sqlSource: { list: async () => files },
+    sqlSource: new FixedSqlSource(files),
     engine: new RecordingEngine(),
     publisher: new RecordingPublisher(),
     resultsStore: new MemoryObjectStore(),
@@ -72,7 +78,10 @@ describe('runNextFile', () => {
         statements: 2,
         queryExecutionIds: ['q-1', 'q-2'],
         dataScannedBytes: 200,
+        // The SQL is pinned when the query stage starts; every later file is read at this version.
+        sqlSha256: contentSha256(files),
         runSoFar: {
+          files: ['10_first.sql'],
           results: {},
           queryExecutionIds: ['q-1', 'q-2'],
           dataScannedBytes: 200,
@@ -194,7 +203,7 @@ describe('runNextFile', () => {
   });
 
   it('fails the run when the SQL source lists no files', async () => {
-    const d = { ...deps(), sqlSource: { list: async () => [] } };
+    const d = { ...deps(), sqlSource: new FixedSqlSource([]) };
     await runNextFile(drained(), d);
     expect(d.publisher.ofType('EtlFailed')[0]).toMatchObject({
       reason: 'the SQL source lists no .sql files',
@@ -245,13 +254,92 @@ describe('runNextFile', () => {
   });
 });
 
+describe('runNextFile pins the SQL for the run', () => {
+  let folder: string;
+
+  beforeEach(async () => {
+    folder = await mkdtemp(path.join(tmpdir(), 'pinned-sql-'));
+    await writeFile(path.join(folder, '10_first.sql'), 'CREATE TABLE a (x int);');
+    await writeFile(path.join(folder, '20_second.sql'), 'CREATE TABLE b (y int);');
+  });
+
+  afterEach(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('refuses, and fails the night, when a folder file is edited between two files of the run', async () => {
+    // Prepare
+    const d = { ...deps(), sqlSource: new FolderSqlSource(folder) };
+    await runNextFile(drained(), d);
+    const [first] = d.publisher.ofType('SqlFileExecuted');
+
+    // Act: an edit lands after the first file ran, before the second is read.
+    await writeFile(path.join(folder, '20_second.sql'), 'CREATE TABLE b (y bigint);');
+    const outcome = await runNextFile(executed(first ?? {}), d);
+
+    // Assess: the second file did not run, in either version.
+    expect(first?.sqlSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(outcome).toMatchObject({ kind: 'failed' });
+    expect(d.engine.statements.map((s) => s.sql)).toEqual(['CREATE TABLE a (x int)']);
+    expect(d.publisher.ofType('EtlFailed')).toEqual([
+      expect.objectContaining({
+        stage: 'query-runner',
+        reason: expect.stringMatching(
+          new RegExp(
+            `^SQL folder ${folder} changed during the run: the run started at content sha256 ${first?.sqlSha256}`,
+          ),
+        ),
+      }),
+    ]);
+  });
+
+  it('runs the night through on an unchanged folder, and names its version in EtlDone without listing again', async () => {
+    // Prepare
+    const d = { ...deps(), sqlSource: new FolderSqlSource(folder) };
+    await runNextFile(drained(), d);
+    const [first] = d.publisher.ofType('SqlFileExecuted');
+    await runNextFile(executed(first ?? {}), d);
+    const [, second] = d.publisher.ofType('SqlFileExecuted');
+
+    // Act: the last step needs no listing, so an edit after the last file ran mixes nothing and fails nothing.
+    await writeFile(path.join(folder, '20_second.sql'), 'CREATE TABLE b (y bigint);');
+    const outcome = await runNextFile(executed(second ?? {}), d);
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'done' });
+    expect(second).toMatchObject({
+      sqlSha256: first?.sqlSha256,
+      runSoFar: { files: ['10_first.sql', '20_second.sql'] },
+    });
+    expect(d.publisher.ofType('EtlDone')).toEqual([
+      expect.objectContaining({ files: ['10_first.sql', '20_second.sql'], sqlSha256: first?.sqlSha256 }),
+    ]);
+  });
+
+  it('pins the source at the next file when the previous one carried no version (an event from before pins)', async () => {
+    const d = deps();
+    await runNextFile(
+      executed({ ...validDetails.SqlFileExecuted, file: '10_first.sql', index: 0, total: 3 }),
+      d,
+    );
+
+    const [next] = d.publisher.ofType('SqlFileExecuted');
+    expect(next).toMatchObject({ file: '20_second.sql', sqlSha256: contentSha256(files) });
+    expect(d.logger.lines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ level: 'warn', message: expect.stringMatching(/carried no SQL version/) }),
+      ]),
+    );
+  });
+});
+
 describe('runNextFile and the unknown-vehicle count (queries/35_unknown_vehicle_readings.sql)', () => {
   const countFile: SqlFile = { name: '35_unknown_vehicle_readings.sql', text: 'SELECT count(*) FROM r;' };
 
   /** An engine answering the count file's query with `rows`. */
   function countingDeps(rows: Record<string, string | number>[]) {
     const d = deps();
-    d.sqlSource = { list: async () => [countFile, { name: '40_answer.sql', text: 'SELECT 1;' }] };
+    d.sqlSource = new FixedSqlSource([countFile, { name: '40_answer.sql', text: 'SELECT 1;' }]);
     d.engine.execute = async (sql) => ({
       queryExecutionId: 'q-1',
       dataScannedBytes: 100,
@@ -311,7 +399,7 @@ describe('runNextFile and check files (a check_ query must return no rows)', () 
 
   function checkingDeps(found: Record<string, string | number>[]) {
     const d = deps();
-    d.sqlSource = { list: async () => [checkFile, { name: '40_answer.sql', text: 'SELECT 1;' }] };
+    d.sqlSource = new FixedSqlSource([checkFile, { name: '40_answer.sql', text: 'SELECT 1;' }]);
     d.engine.execute = async (sql) => ({
       queryExecutionId: 'q-1',
       dataScannedBytes: 100,
