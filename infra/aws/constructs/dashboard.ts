@@ -11,7 +11,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { StageSchema } from '../../../events/index.js';
 import { TRANSIENT_CAUSES } from '../../../services/shared/metrics-catalog.js';
-import { DATASETS, type ServiceName } from '../../topology.js';
+import { DATASETS } from '../../topology.js';
 import type { EventMetrics } from './event-metrics.js';
 import type { FleetFunction } from './fleet-function.js';
 import { emfMetric, emittersOf } from './fleet-metrics.js';

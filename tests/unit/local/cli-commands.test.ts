@@ -25,7 +25,12 @@ function flagsInHelp(help: string): string[] {
 }
 
 /** The words that must come before a command's flags (dlq's action). */
-const operandsBefore = (spec: CommandSpec): string[] => (spec.name === 'dlq' ? ['list'] : []);
+/** The action a command with actions needs before its flags (`etl dlq list`, `etl twin run`). */
+const FIRST_ACTION: Record<string, string> = { dlq: 'list', twin: 'run' };
+const operandsBefore = (spec: CommandSpec): string[] => {
+  const action = FIRST_ACTION[spec.name];
+  return action === undefined ? [] : [action];
+};
 
 describe('etl commands, each declared once', () => {
   it.each(COMMANDS.map((spec) => [spec.name, spec] as const))(
