@@ -116,7 +116,9 @@ export function nightsWithLateReadings(spec: NightsSpec): Night[] {
     // The API gives a few of yesterday's readings again: they are stored twice, in two runs.
     const repeated = yesterday.filter(() => random() < 0.01);
     readings.push(...repeated);
-    yesterday = readings.filter((row) => row.created_at.startsWith(new Date(dayStart).toISOString().slice(0, 10)));
+    yesterday = readings.filter((row) =>
+      row.created_at.startsWith(new Date(dayStart).toISOString().slice(0, 10)),
+    );
     const pages: SensorRow[][] = [];
     for (let offset = 0; offset < readings.length; offset += spec.pageSize) {
       pages.push(readings.slice(offset, offset + spec.pageSize));
@@ -135,9 +137,13 @@ export async function landNight(rawRoot: string, night: Night): Promise<void> {
   for (const dataset of ['vehicles', 'sensors'] as const) {
     await rm(join(rawRoot, rawRunPrefix(dataset, night.runId)), { recursive: true, force: true });
   }
-  const pages: [('vehicles' | 'sensors'), number, readonly object[]][] = [
+  const pages: ['vehicles' | 'sensors', number, readonly object[]][] = [
     ['vehicles', 1, night.vehicles],
-    ...night.sensorPages.map((rows, index): ['sensors', number, readonly object[]] => ['sensors', index + 1, rows]),
+    ...night.sensorPages.map((rows, index): ['sensors', number, readonly object[]] => [
+      'sensors',
+      index + 1,
+      rows,
+    ]),
   ];
   for (const [dataset, page, rows] of pages) {
     const path = join(rawRoot, rawPageKey(dataset, night.runId, page));

@@ -85,9 +85,14 @@ describe.each([
     );
     await lake.engine.execute('CREATE DATABASE IF NOT EXISTS fleet', { ...context, statementIndex: 0 });
     await lake.engine.execute(createTable, { ...context, statementIndex: 1 });
-    await lake.engine.execute(form === 'full' ? SENSOR_ROWS : SUMMARY_ROWS, { ...context, statementIndex: 2 });
+    await lake.engine.execute(form === 'full' ? SENSOR_ROWS : SUMMARY_ROWS, {
+      ...context,
+      statementIndex: 2,
+    });
     [analytics = ''] = await statementsOf(
-      form === 'full' ? 'tests/helpers/full-history-answer.sql' : 'queries/40_avg_seconds_between_measurements.sql',
+      form === 'full'
+        ? 'tests/helpers/full-history-answer.sql'
+        : 'queries/40_avg_seconds_between_measurements.sql',
     );
   }, 120_000);
 

@@ -19,13 +19,16 @@ const NIGHTS = 30;
 
 async function fullHistoryAnswer(lake: LocalLake): Promise<Record<string, JsonValue>[]> {
   const text = await readFile(join(process.cwd(), 'tests', 'helpers', 'full-history-answer.sql'), 'utf8');
-  return query(lake.engine, renderPlaceholders(text, {
-    database: 'fleet',
-    raw_location: pathToFileURL(lake.rawRoot).href,
-    warehouse_location: pathToFileURL(lake.warehouseRoot).href,
-    run_id: 'adhoc',
-    run_date: 'adhoc',
-  }));
+  return query(
+    lake.engine,
+    renderPlaceholders(text, {
+      database: 'fleet',
+      raw_location: pathToFileURL(lake.rawRoot).href,
+      warehouse_location: pathToFileURL(lake.warehouseRoot).href,
+      run_id: 'adhoc',
+      run_date: 'adhoc',
+    }),
+  );
 }
 
 const SUMMARY = `SELECT days, vehicle_id, vehicle_type, first_ms, last_ms, measurements, run

@@ -1,5 +1,4 @@
-import { stat } from 'node:fs/promises';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { StatementResult } from '../../../services/ports/query-engine.js';
@@ -17,7 +16,12 @@ describe('bytes scanned by a statement on the local engine', () => {
   let step = 0;
   const run = (sql: string): Promise<StatementResult> => {
     step += 1;
-    return lake.engine.execute(sql, { runId: '2026-11-02', file: 'meter.sql', statementIndex: step, attempt: 'a' });
+    return lake.engine.execute(sql, {
+      runId: '2026-11-02',
+      file: 'meter.sql',
+      statementIndex: step,
+      attempt: 'a',
+    });
   };
   const readings = (night: number) =>
     Array.from({ length: 5_000 }, (_, i) => ({
@@ -30,7 +34,11 @@ describe('bytes scanned by a statement on the local engine', () => {
   beforeAll(async () => {
     lake = await localLake();
     for (const night of [1, 2]) {
-      await landNight(lake.rawRoot, { runId: `2026-11-0${night}`, vehicles: [], sensorPages: [readings(night)] });
+      await landNight(lake.rawRoot, {
+        runId: `2026-11-0${night}`,
+        vehicles: [],
+        sensorPages: [readings(night)],
+      });
     }
     const raw = pathToFileURL(lake.rawRoot).href;
     const warehouse = pathToFileURL(lake.warehouseRoot).href;
@@ -54,17 +62,23 @@ describe('bytes scanned by a statement on the local engine', () => {
     expect(one.result?.rows).toEqual([{ n: 5_000 }]);
     expect(one.dataScannedBytes).toBe(page.size);
     const both = await run('SELECT count(vehicle_id) AS n FROM fleet.raw');
-    expect(both.dataScannedBytes).toBe(page.size + (await stat(join(lake.rawRoot, rawPageKey('sensors', '2026-11-01', 1)))).size);
+    expect(both.dataScannedBytes).toBe(
+      page.size + (await stat(join(lake.rawRoot, rawPageKey('sensors', '2026-11-01', 1)))).size,
+    );
   });
 
   it('counts the Parquet columns read, not the whole files, and nothing for a statement that reads no table', async () => {
-    const written = await run("INSERT INTO fleet.wide SELECT vehicle_id, \"timestamp\", sensor_value, run FROM fleet.raw");
+    const written = await run(
+      'INSERT INTO fleet.wide SELECT vehicle_id, "timestamp", sensor_value, run FROM fleet.raw',
+    );
     expect(written.dataScannedBytes).toBeGreaterThan(0);
     const oneColumn = await run('SELECT sum("timestamp") AS s FROM fleet.wide');
-    const threeColumns = await run('SELECT sum("timestamp") AS s, count(vehicle_id) AS v, sum(sensor_value) AS x FROM fleet.wide');
+    const threeColumns = await run(
+      'SELECT sum("timestamp") AS s, count(vehicle_id) AS v, sum(sensor_value) AS x FROM fleet.wide',
+    );
     expect(oneColumn.dataScannedBytes).toBeGreaterThan(0);
     expect(threeColumns.dataScannedBytes).toBeGreaterThan(oneColumn.dataScannedBytes);
-    const onePartition = await run("SELECT sum(\"timestamp\") AS s FROM fleet.wide WHERE run = '2026-11-01'");
+    const onePartition = await run('SELECT sum("timestamp") AS s FROM fleet.wide WHERE run = \'2026-11-01\'');
     expect(onePartition.dataScannedBytes).toBeGreaterThan(0);
     expect(onePartition.dataScannedBytes).toBeLessThan(oneColumn.dataScannedBytes);
     expect((await run('SELECT 1 AS one')).dataScannedBytes).toBe(0);

@@ -11,11 +11,11 @@ import { LocalQueryError, localQueryFailure } from './bridge-errors.js';
 import { confineToLake, type SqlSandbox } from './duckdb-sandbox.js';
 import { openLocalCatalog } from './local-catalog.js';
 import { PlanExecutor } from './plan-executor.js';
+import { type ScanMeter, startScanMeter } from './scan-meter.js';
 import { firstLine } from './sql-tokens.js';
 import { ViewRefresher } from './table-views.js';
 import { warmUpTranslator } from './trino-dialect.js';
 import { installTrinoFunctions } from './trino-functions.js';
-import { type ScanMeter, startScanMeter } from './scan-meter.js';
 
 export interface DuckDbQueryEngineOptions {
   /** A DuckDB file in the local state folder, so that tables and the catalog persist between runs. */
