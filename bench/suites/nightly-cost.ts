@@ -170,6 +170,6 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
 export const suite: BenchSuite = {
   name: 'nightly-cost',
   description:
-    'bytes scanned by each night of 30 (late readings landing in old days): the incremental answer vs the full history',
+    'bytes scanned by each of 30 nights (late readings landing in old days): the incremental answer vs the full history',
   run,
 };
