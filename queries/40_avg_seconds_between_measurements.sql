@@ -1,14 +1,19 @@
 -- The analytics answer: the average number of seconds between two measurements of a vehicle, per vehicle
--- type, over the whole sensor_data table.
--- * Only readings with a value count as measurements; nulls are removed first, so a null reading does not
---   split an interval in two.
+-- type, over every reading of sensor_data, read from its per-vehicle-day summary (38_vehicle_day_intervals.sql):
+-- one row per day, vehicle and run instead of every reading of every night before (docs/decisions/0088). The
+-- answer is the one the same steps over sensor_data itself give, to the last bit
+-- (tests/integration/duckdb/incremental-answer.test.ts compares them after 30 nights with late readings).
+-- * Only readings with a value count as measurements; nulls are removed first (38 leaves them out), so a null
+--   reading does not split an interval in two.
 -- * Intervals are taken within one UTC day (GROUP BY days): the gap from the last reading of a day to the
 --   first of the next is not an interval between measurements of that day.
 -- * The intervals of a vehicle's day, in time order, add up to its last timestamp minus its first, and there
 --   are one fewer of them than readings. So a vehicle's average interval is the sum of its days' spans over
 --   the sum of its days' interval counts: the same number as LEAD("timestamp") OVER (PARTITION BY days,
---   vehicle_id, vehicle_type ORDER BY "timestamp") averaged, without sorting every reading (a hash aggregate
---   instead of a window over the whole table, on Athena as on DuckDB).
+--   vehicle_id, vehicle_type ORDER BY "timestamp") averaged, without sorting every reading (docs/decisions/0052).
+-- * A day's first and last reading and its count are the min, max and sum of those of the runs that brought
+--   readings of it (a reading recorded late is brought by a later night), hence the first GROUP BY. All three
+--   are exact integers, so the span and the count are the very numbers sensor_data gives.
 -- * The span is converted to double before dividing: Trino would otherwise divide bigint by integer as
 --   integers and drop the milliseconds (and 1000.0 is a decimal literal in Trino, rounding to its scale).
 -- * Each vehicle's intervals are averaged first, then the vehicles of a type, so a vehicle that reports
@@ -22,10 +27,9 @@ WITH vehicle_days AS (
   SELECT
     vehicle_id,
     vehicle_type,
-    max("timestamp") - min("timestamp") AS span_ms,
-    count(*) - 1 AS intervals
-  FROM ${database}.sensor_data
-  WHERE sensor_value IS NOT NULL
+    max(last_ms) - min(first_ms) AS span_ms,
+    sum(measurements) - 1 AS intervals
+  FROM ${database}.vehicle_day_intervals
   GROUP BY days, vehicle_id, vehicle_type
 ),
 per_vehicle AS (

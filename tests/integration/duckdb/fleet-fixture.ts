@@ -205,18 +205,19 @@ export function expectedAverages(runs: readonly RawRun[]): TypeAverage[] {
     if (row.sensor_value === null) {
       continue;
     }
-    const key = `${row.vehicle_id}|${row.days}`;
+    const key = `${row.vehicle_id}|${row.vehicle_type}|${row.days}`;
     const entry = byVehicleDay.get(key) ?? { vehicle: row.vehicle_id, type: row.vehicle_type, times: [] };
     entry.times.push(row.timestamp);
     byVehicleDay.set(key, entry);
   }
+  // A vehicle that changed type between nights counts once under each type, as the SQL groups by both.
   const gapsByVehicle = new Map<string, { type: string; gaps: number[] }>();
   for (const { vehicle, type, times } of byVehicleDay.values()) {
     const sorted = [...times].sort((a, b) => a - b);
     const gaps = sorted.slice(1).map((time, index) => (time - (sorted[index] ?? time)) / 1000);
-    const entry = gapsByVehicle.get(vehicle) ?? { type, gaps: [] };
+    const entry = gapsByVehicle.get(`${type}|${vehicle}`) ?? { type, gaps: [] };
     entry.gaps.push(...gaps);
-    gapsByVehicle.set(vehicle, entry);
+    gapsByVehicle.set(`${type}|${vehicle}`, entry);
   }
   const meansByType = new Map<string, number[]>();
   for (const { type, gaps } of gapsByVehicle.values()) {

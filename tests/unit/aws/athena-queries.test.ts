@@ -168,8 +168,8 @@ describe('queries/ on the Athena adapter (aws-sdk-client-mock)', () => {
       },
       summary: {
         queryExecutionIds: fake.executions.map((e) => e.id),
-        // Two INSERTs, and two queries (the unknown-vehicle count and the answer) of 1000 bytes each.
-        dataScannedBytes: 2 * 5_000_000 + 2 * 1000,
+        // Three INSERTs, and two queries (the unknown-vehicle count and the answer) of 1000 bytes each.
+        dataScannedBytes: 3 * 5_000_000 + 2 * 1000,
       },
       unknownVehicles: { readings: 1000, unknownVehicleReadings: 3, unknownVehicles: 1 },
     });
@@ -184,14 +184,19 @@ describe('queries/ on the Athena adapter (aws-sdk-client-mock)', () => {
     });
     expect([...fake.statementLog.objects.keys()].sort()).toEqual([
       `run=${runId}/fleet_etl.sensor_data.json`,
+      `run=${runId}/fleet_etl.vehicle_day_intervals.json`,
       `run=${runId}/fleet_etl.vehicles_data.json`,
     ]);
     // The tables are declared by Hive DDL, which writes no file: each table's one writer is its INSERT.
-    for (const table of ['vehicles_data', 'sensor_data']) {
+    for (const [table, file] of [
+      ['vehicles_data', '20_vehicles_data.sql'],
+      ['sensor_data', '30_sensor_data.sql'],
+      ['vehicle_day_intervals', '38_vehicle_day_intervals.sql'],
+    ]) {
       const log = JSON.parse(fake.statementLog.text(`run=${runId}/fleet_etl.${table}.json`) ?? '');
       expect(
         log.writers.map((w: { file: string; statementIndex: number }) => [w.file, w.statementIndex]),
-      ).toEqual([[table === 'vehicles_data' ? '20_vehicles_data.sql' : '30_sensor_data.sql', 1]]);
+      ).toEqual([[file, 1]]);
     }
   });
 
@@ -203,9 +208,9 @@ describe('queries/ on the Athena adapter (aws-sdk-client-mock)', () => {
     expect(ctas.filter((sql) => /external_location/i.test(sql))).toEqual([]);
     expect(
       expectedStatements.filter((sql) =>
-        /^CREATE EXTERNAL TABLE IF NOT EXISTS fleet_etl\.\w+_data\b/.test(sql),
+        /^CREATE EXTERNAL TABLE IF NOT EXISTS fleet_etl\.(\w+_data|vehicle_day_intervals)\b/.test(sql),
       ),
-    ).toHaveLength(2);
+    ).toHaveLength(3);
   });
 
   it('a redelivery of every event starts no second query and deletes nothing', async () => {

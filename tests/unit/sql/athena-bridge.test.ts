@@ -342,6 +342,8 @@ describe('Athena bridge: the files in queries/', () => {
       '30_sensor_data.sql: createExternalTable',
       '30_sensor_data.sql: insert',
       '35_unknown_vehicle_readings.sql: query',
+      '38_vehicle_day_intervals.sql: createExternalTable',
+      '38_vehicle_day_intervals.sql: insert',
       '40_avg_seconds_between_measurements.sql: query',
     ]);
   });
@@ -384,6 +386,25 @@ describe('Athena bridge: the files in queries/', () => {
             { name: 'vehicle_type', type: 'VARCHAR' },
           ],
           partitionColumns: ['days', 'vehicle_type'],
+          codec: 'snappy',
+        },
+      },
+      {
+        table: { schema: 'fleet', name: 'vehicle_day_intervals' },
+        ifNotExists: true,
+        definition: {
+          format: 'parquet',
+          location: 'file:///lake/warehouse/vehicle_day_intervals',
+          columns: [
+            { name: 'vehicle_id', type: 'VARCHAR' },
+            { name: 'vehicle_type', type: 'VARCHAR' },
+            { name: 'first_ms', type: 'BIGINT' },
+            { name: 'last_ms', type: 'BIGINT' },
+            { name: 'measurements', type: 'BIGINT' },
+            { name: 'run', type: 'VARCHAR' },
+            { name: 'days', type: 'DATE' },
+          ],
+          partitionColumns: ['days'],
           codec: 'snappy',
         },
       },

@@ -11,6 +11,7 @@ import { LocalQueryError, localQueryFailure } from './bridge-errors.js';
 import { confineToLake, type SqlSandbox } from './duckdb-sandbox.js';
 import { openLocalCatalog } from './local-catalog.js';
 import { PlanExecutor } from './plan-executor.js';
+import { type ScanMeter, startScanMeter } from './scan-meter.js';
 import { firstLine } from './sql-tokens.js';
 import { ViewRefresher } from './table-views.js';
 import { warmUpTranslator } from './trino-dialect.js';
@@ -70,6 +71,7 @@ export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions)
   }
   await installTrinoFunctions(connection);
   const catalog = await openLocalCatalog(connection);
+  const meter = await startScanMeter(connection);
   if (options.sandbox) await confineToLake(connection, options.sandbox);
   const views = new ViewRefresher(connection, catalog);
   const executor = new PlanExecutor(connection, catalog, views, options.sandbox);
@@ -88,7 +90,7 @@ export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions)
         if (closed) {
           throw new LocalQueryError('the DuckDB query engine is closed');
         }
-        return executeStatement(executor, sql, context);
+        return executeStatement(executor, meter, sql, context);
       }),
     close: () =>
       serialised(async () => {
@@ -103,6 +105,7 @@ export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions)
 
 async function executeStatement(
   executor: PlanExecutor,
+  meter: ScanMeter,
   sql: string,
   rawContext: StatementContext,
 ): Promise<StatementResult> {
@@ -119,11 +122,11 @@ async function executeStatement(
     throw new LocalQueryError(`${where}: expected exactly one statement, got ${statements.length}`);
   }
   try {
+    await meter.reset();
     const result = await executor.run(translateStatement(statement), context.runId);
     return {
       queryExecutionId: queryExecutionId(context),
-      // DuckDB does not meter bytes scanned; Athena's figure has no local equivalent worth estimating.
-      dataScannedBytes: 0,
+      dataScannedBytes: await meter.bytesRead(),
       durationMs: Math.round(performance.now() - started),
       ...(result ? { result } : {}),
     };
