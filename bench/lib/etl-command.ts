@@ -27,6 +27,8 @@ export interface EtlCommandOptions {
   env?: NodeJS.ProcessEnv;
   /** Run through `npx etl` instead of `node bin/etl.js`, as the README shows. */
   npx?: boolean;
+  /** Another checkout of fleet-etl to run the command of (this one by default). */
+  root?: string;
 }
 
 const CpuLineSchema = z.object({ userSeconds: z.number(), systemSeconds: z.number() });
@@ -37,6 +39,7 @@ export async function runEtlCommand(
   options: EtlCommandOptions = {},
 ): Promise<EtlCommandResult> {
   const node = options.node ?? process.execPath;
+  const root = options.root ?? ROOT;
   const folder = mkdtempSync(path.join(tmpdir(), 'etl-cpu-'));
   const cpuFile = path.join(folder, 'cpu.ndjson');
   // With npx, npm and the etl it starts are both Node.js processes: NODE_OPTIONS preloads the reporter into each.
@@ -49,10 +52,10 @@ export async function runEtlCommand(
   };
   const [command, commandArgs] = options.npx
     ? [path.join(path.dirname(node), 'npx'), ['--no-install', 'etl', ...args]]
-    : [node, [path.join(ROOT, 'bin/etl.js'), ...args]];
+    : [node, [path.join(root, 'bin/etl.js'), ...args]];
   const started = performance.now();
   let firstOutput: number | undefined;
-  const child = spawn(command, commandArgs, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, commandArgs, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {
