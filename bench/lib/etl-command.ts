@@ -50,8 +50,10 @@ export async function runEtlCommand(
       `${options.env?.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? ''} --import=${CPU_AT_EXIT}`.trim(),
     PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}`,
   };
+  // npx from PATH (a Node.js installed from npm's `node` package has no npx beside it); it runs etl with the
+  // first node on PATH, this one.
   const [command, commandArgs] = options.npx
-    ? [path.join(path.dirname(node), 'npx'), ['--no-install', 'etl', ...args]]
+    ? ['npx', ['--no-install', 'etl', ...args]]
     : [node, [path.join(root, 'bin/etl.js'), ...args]];
   const started = performance.now();
   let firstOutput: number | undefined;
