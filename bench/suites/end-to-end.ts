@@ -20,8 +20,8 @@ import type { BenchContext, BenchRow, BenchSuite } from '../suite.js';
  *
  * - e2e: the real command, `node bin/etl.js run --json` in a child process, on a fresh state folder: the built-in
  *   simulator (on its own thread, as `etl run` always starts it), planner, queue, downloader, ledger, bus and
- *   archive, the Athena SQL through the DuckDB bridge, the report. Wall time is from spawn to exit (Node, tsx and
- *   DuckDB starting included); peak memory is the child's own `getrusage` maxRSS (the whole process, the
+ *   archive, the Athena SQL through the DuckDB bridge, the report. Wall time is from spawn to exit (Node, the compiled
+ *   command and DuckDB starting included); peak memory is the child's own `getrusage` maxRSS (the whole process, the
  *   simulator's thread included), which it prints in its JSON.
  * - floor: another child process with the same simulator, started the same way (its own thread) with the same
  *   settings, and nothing of fleet-etl: a plain `fetch` of page 1 of each dataset (for total_pages), then every
@@ -30,6 +30,10 @@ import type { BenchContext, BenchRow, BenchSuite } from '../suite.js';
  *   envelopes untimed), the same join and columns, `COPY ... TO` Parquet/Snappy partitioned by day and vehicle
  *   type (the vehicles by type), as the warehouse is. Its time is spawn to exit less that conversion and less
  *   the analytics question, which it then answers in plain DuckDB SQL on its Parquet (shown apart).
+ *
+ * CPU: user + system seconds of each whole process (every thread: the simulator's generation is in both), the
+ * floor's to the end of its COPY less the untimed conversion (its loading of this file through tsx included), etl
+ * run's to its exit (bench/lib/cpu-at-exit.js).
  *
  * Both measure the same way (spawn to exit, own maxRSS), taking turns, twice each (BENCH_E2E_REPETITIONS); the
  * quickest of each is reported, and the highest peak memory. Targets (issue 8): at 10 million rows e2e ≤ 1.3× the
@@ -106,6 +110,8 @@ const FloorResultSchema = z.object({
   bytes: z.number(),
   parquetRows: z.number(),
   maxRssBytes: z.number(),
+  /** User + system CPU of the whole process (its threads included) from its start to the end of the COPY, less the untimed conversion. */
+  cpuSeconds: z.number(),
 });
 type FloorResult = z.infer<typeof FloorResultSchema>;
 
@@ -132,6 +138,12 @@ function budget(slots: number, perSecond: number) {
       else free += 1;
     }
   };
+}
+
+/** This process's CPU time since it started, every thread's. */
+function cpuSecondsSoFar(): number {
+  const usage = process.resourceUsage();
+  return (usage.userCPUTime + usage.systemCPUTime) / 1e6;
 }
 
 async function runFloor(job: FloorJob): Promise<FloorResult> {
@@ -208,10 +220,12 @@ async function runFloor(job: FloorJob): Promise<FloorResult> {
       ),
     );
     const fetched = performance.now();
+    const cpuBeforeConversion = cpuSecondsSoFar();
     // Not timed: the pages as the NDJSON the lake holds, so that DuckDB loads the same NDJSON as in `etl run`
     // (read_json on the API's envelopes is much slower: each 5 MB page is one JSON value to one thread).
     for (const dataset of datasets) await envelopesToNdjson(path.join(job.dir, 'pages', dataset));
     const converted = performance.now();
+    const conversionCpu = cpuSecondsSoFar() - cpuBeforeConversion;
 
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
@@ -243,6 +257,7 @@ async function runFloor(job: FloorJob): Promise<FloorResult> {
     );
     const parquetRows = Number(copied.getRows()[0]?.[0] ?? 0);
     const copiedAt = performance.now();
+    const cpuSeconds = cpuSecondsSoFar() - conversionCpu;
     await connection.runAndReadAll(
       `WITH vehicle_days AS (
         SELECT vehicle_id, vehicle_type, max("timestamp") - min("timestamp") AS span_ms, count(*) - 1 AS intervals
@@ -267,6 +282,7 @@ async function runFloor(job: FloorJob): Promise<FloorResult> {
       bytes,
       parquetRows,
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      cpuSeconds,
     };
   } finally {
     await simulator.close();
@@ -313,6 +329,8 @@ interface Timed<T> {
   seconds: number;
   result: T;
   load: string;
+  /** User + system CPU of the process (threads included): for the floor, to the end of its COPY. */
+  cpuSeconds: number;
 }
 
 const loadNow = () => os.loadavg()[0]?.toFixed(1) ?? '?';
@@ -337,7 +355,12 @@ async function measureFloor(job: FloorJob): Promise<Timed<FloorResult>> {
   if (failed.success) throw new Error(`floor: ${failed.data.error}`);
   const result = FloorResultSchema.parse(message);
   // The floor's time leaves out the untimed conversion of its pages to NDJSON.
-  return { seconds: seconds - result.convertMs / 1000, result, load: `${loadBefore}→${loadNow()}` };
+  return {
+    seconds: seconds - result.convertMs / 1000,
+    result,
+    load: `${loadBefore}→${loadNow()}`,
+    cpuSeconds: result.cpuSeconds,
+  };
 }
 
 const RunJsonSchema = z.object({
@@ -355,7 +378,18 @@ const RunJsonSchema = z.object({
 });
 type RunJson = z.infer<typeof RunJsonSchema>;
 
-async function measureEtlRun(fleet: Fleet, size: Size, stateDir: string): Promise<Timed<RunJson>> {
+/**
+ * BENCH_E2E_BASELINE: another checkout of fleet-etl (with its node_modules), e.g. the commit before a change. Its
+ * `etl run` then takes turns with this one's and the floor, so the change is measured against it in the same run.
+ */
+const BASELINE = process.env.BENCH_E2E_BASELINE;
+
+async function measureEtlRun(
+  fleet: Fleet,
+  size: Size,
+  stateDir: string,
+  root?: string,
+): Promise<Timed<RunJson>> {
   const args = [
     'run',
     '--state-dir',
@@ -373,12 +407,12 @@ async function measureEtlRun(fleet: Fleet, size: Size, stateDir: string): Promis
     '--json',
   ];
   const loadBefore = loadNow();
-  const { code, stdout, stderr, seconds } = await runEtlCommand(args);
+  const { code, stdout, stderr, seconds, cpuSeconds } = await runEtlCommand(args, { root });
   if (code !== 0) throw new Error(`etl run exited ${code}:\n${stderr.slice(-2_000)}`);
   const last = stdout.trim().split('\n').at(-1) ?? '{}';
   const result = RunJsonSchema.parse(JSON.parse(last));
   if (result.status !== 'succeeded') throw new Error(`etl run ${result.status}:\n${stderr.slice(-2_000)}`);
-  return { seconds, result, load: `${loadBefore}→${loadNow()}` };
+  return { seconds, result, load: `${loadBefore}→${loadNow()}`, cpuSeconds };
 }
 
 const STAGES = ['plan', 'download', 'completion', 'transform', 'analytics'] as const;
@@ -391,10 +425,13 @@ async function measureSize(size: Size, repetitions: number, context: BenchContex
   );
   const floors: Timed<FloorResult>[] = [];
   const runs: Timed<RunJson>[] = [];
+  const baselineRuns: Timed<RunJson>[] = [];
+  const contenders =
+    BASELINE === undefined ? (['floor', 'run'] as const) : (['floor', 'run', 'baseline'] as const);
   // Floor and etl run take turns (floor, run, run, floor, ...) so that a change in the machine's load falls on
   // both; the quickest of each is kept, the run least disturbed by other work.
   for (let r = 0; r < repetitions; r++) {
-    for (const which of r % 2 === 0 ? (['floor', 'run'] as const) : (['run', 'floor'] as const)) {
+    for (const which of r % 2 === 0 ? contenders : [...contenders].reverse()) {
       const dir = await mkdtemp(path.join(tmpdir(), `bench-e2e-${size.label}-`));
       try {
         if (which === 'floor') {
@@ -410,15 +447,15 @@ async function measureSize(size: Size, repetitions: number, context: BenchContex
           context.log(
             `  floor: ${(floor.seconds - floor.result.analyticsMs / 1000).toFixed(1)} s (fetch ${(floor.result.fetchMs / 1000).toFixed(1)} s, ` +
               `COPY ${(floor.result.copyMs / 1000).toFixed(1)} s; then its analytics ${(floor.result.analyticsMs / 1000).toFixed(1)} s), ` +
-              `peak RSS ${(floor.result.maxRssBytes / MiB).toFixed(0)} MiB, load ${floor.load}`,
+              `CPU ${floor.cpuSeconds.toFixed(1)} s, peak RSS ${(floor.result.maxRssBytes / MiB).toFixed(0)} MiB, load ${floor.load}`,
           );
         } else {
-          const e2e = await measureEtlRun(fleet, size, dir);
-          runs.push(e2e);
+          const e2e = await measureEtlRun(fleet, size, dir, which === 'baseline' ? BASELINE : undefined);
+          (which === 'baseline' ? baselineRuns : runs).push(e2e);
           const stages = e2e.result.stagesMs;
           context.log(
-            `  etl run: ${e2e.seconds.toFixed(1)} s (run ${(e2e.result.durationMs / 1000).toFixed(1)} s; ` +
-              `${STAGES.map((s) => `${s} ${(stages[s] / 1000).toFixed(1)}`).join(', ')}), peak RSS ` +
+            `  etl run${which === 'baseline' ? ' (baseline)' : ''}: ${e2e.seconds.toFixed(1)} s (run ${(e2e.result.durationMs / 1000).toFixed(1)} s; ` +
+              `${STAGES.map((s) => `${s} ${(stages[s] / 1000).toFixed(1)}`).join(', ')}), CPU ${e2e.cpuSeconds.toFixed(1)} s, peak RSS ` +
               `${(e2e.result.maxRssBytes / MiB).toFixed(0)} MiB, load ${e2e.load}`,
           );
         }
@@ -441,6 +478,7 @@ async function measureSize(size: Size, repetitions: number, context: BenchContex
     fleet,
     floor,
     e2e: { ...e2e, result: { ...e2e.result, maxRssBytes: peakRss } },
+    baseline: baselineRuns.length === 0 ? undefined : quickest(baselineRuns, (r) => r.seconds),
     repetitions,
   };
 }
@@ -467,6 +505,7 @@ function rowsOf(m: Measured, isLargest: boolean): BenchRow[] {
         'sensor rows': m.floor.result.parquetRows,
         seconds: floorSeconds,
         'µs / row': (floorSeconds / sensorRows) * 1e6,
+        'CPU s': m.floor.cpuSeconds,
         'peak RSS MiB': m.floor.result.maxRssBytes / MiB,
         fetch: seconds(m.floor.result.fetchMs),
         COPY: seconds(m.floor.result.copyMs),
@@ -480,8 +519,10 @@ function rowsOf(m: Measured, isLargest: boolean): BenchRow[] {
         'sensor rows': sensorRows,
         seconds: m.e2e.seconds,
         'µs / row': (m.e2e.seconds / sensorRows) * 1e6,
+        'CPU s': m.e2e.cpuSeconds,
         'peak RSS MiB': rss / MiB,
         '× floor': ratio,
+        'CPU × floor': m.e2e.cpuSeconds / m.floor.cpuSeconds,
         load: m.e2e.load,
       },
       ...(isLargest
@@ -493,6 +534,22 @@ function rowsOf(m: Measured, isLargest: boolean): BenchRow[] {
           }
         : {}),
     },
+    ...(m.baseline === undefined
+      ? []
+      : [
+          {
+            case: `${m.size.label} etl run, baseline (${BASELINE})${best(m)}`,
+            figures: {
+              'sensor rows': m.baseline.result.datasets.sensors?.rows ?? m.fleet.sensorRows,
+              seconds: m.baseline.seconds,
+              'CPU s': m.baseline.cpuSeconds,
+              'peak RSS MiB': m.baseline.result.maxRssBytes / MiB,
+              '× floor': m.baseline.seconds / floorSeconds,
+              'CPU × floor': m.baseline.cpuSeconds / m.floor.cpuSeconds,
+              load: m.baseline.load,
+            },
+          },
+        ]),
     {
       case: `${m.size.label} etl run by stage (s, share of wall time)`,
       figures: {

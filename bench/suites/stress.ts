@@ -49,7 +49,7 @@ async function nodeVersion(node: string): Promise<string> {
 async function runOnce(node: string, stateDir: string): Promise<RunResult> {
   const { code, signal, stdout, stderr, seconds } = await runEtlCommand(
     ['run', '--state-dir', stateDir, '--date', DAY, '--json'],
-    node,
+    { node },
   );
   // A native abort shows as a signal (SIGABRT, SIGSEGV) or a shell-style code above 128; exit 1 is a run that
   // failed and said why.

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { Dataset } from '../../events/index.js';
 
 /** The one form instants are stored in: UTC with milliseconds, so that they also sort correctly as text. */
-const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+export const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
  * An ISO 8601 instant with `Z` or an offset, as APIs send them, normalised to the canonical form: the raw
@@ -11,19 +11,25 @@ const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
  * per row (a page has 50,000). zod runs `overwrite` even after the datetime check failed, so text that is no
  * instant is left as it is (the check's issue names it) instead of throwing from toISOString.
  */
-const instant = z.iso.datetime({ offset: true }).overwrite((text) => {
+const instant = z.iso.datetime({ offset: true }).overwrite(normaliseInstant);
+
+/** An instant's canonical text (see `instant`); text that is not one is returned as it is. */
+export function normaliseInstant(text: string): string {
   if (CANONICAL_INSTANT.test(text)) return text;
   const time = Date.parse(text);
   return Number.isNaN(time) ? text : new Date(time).toISOString();
-});
+}
 
 /**
  * A UTF-16 surrogate without its pair: JSON allows the escape (`"\ud800"`), zod's string accepts it, but it is not
  * Unicode text, and the engines refuse it when they write Parquet, failing the whole page instead of this row.
  */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Text an engine can store: 1 to `max` characters, valid Unicode. */
+/**
+ * Text an engine can store: 1 to `max` characters, valid Unicode. services/shared/row-fast-path.ts checks the same
+ * rules without zod for the rows it can; a change here must be made there too (its property test compares them).
+ */
 const text = (max: number) =>
   z
     .string()
@@ -36,16 +42,16 @@ const text = (max: number) =>
  * DuckDB's hive partitioning reads a folder `=NULL` or `=null` as NULL too. Stored, such a type would merge with
  * the others into one NULL group of the answer.
  */
-const NULL_PARTITION_VALUES = new Set(['null', '__hive_default_partition__']);
+export const NULL_PARTITION_VALUES = new Set(['null', '__hive_default_partition__']);
 
 /**
  * A partition folder is `<column>=<value>` with the value percent-encoded (a CJK character takes 9 bytes), and file
  * systems and S3's console cap a name at 255 bytes: `vehicle_type=` leaves 242.
  */
-const MAX_ENCODED_PARTITION_VALUE = 242;
+export const MAX_ENCODED_PARTITION_VALUE = 242;
 
 /** Its length as encodeURIComponent writes it; text that is not Unicode is left for the surrogate check to name. */
-function percentEncodedLength(value: string): number {
+export function percentEncodedLength(value: string): number {
   try {
     return encodeURIComponent(value).length;
   } catch {

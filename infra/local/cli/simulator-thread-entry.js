@@ -1,6 +1,6 @@
-// Worker threads do not inherit the loader hooks bin/etl.js registers, so the simulator's thread registers tsx
-// itself before loading its TypeScript (simulator-worker.ts).
-import { register } from 'tsx/esm/api';
+// The simulator thread's entry (simulator-worker.ts). Worker threads share neither modules nor loader hooks with
+// the thread that starts them, so this one loads simulator-thread.ts for itself, compiled or through tsx, as
+// bin/etl.js does (bin/cli-build.js).
+import { importEntry } from '../../../bin/cli-build.js';
 
-register();
-await import('./simulator-thread.ts');
+await importEntry('simulator-thread');

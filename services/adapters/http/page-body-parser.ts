@@ -58,8 +58,36 @@ export type RowVerdict =
   | { ok: false; reason: string; outsideWindow?: false }
   /** A valid row created outside the night's window: dropped and counted, neither stored nor quarantined. */
   | { ok: false; outsideWindow: true };
-/** Validates one parsed row and returns what is stored; must not throw. */
-export type RowCheck = (raw: unknown) => RowVerdict;
+/**
+ * Validates one parsed row and returns what is stored; must not throw. With `canonicalText`, rows written in the
+ * check's canonical form are checked on the page's text instead, and never parsed.
+ */
+export type RowCheck = ((raw: unknown) => RowVerdict) & { canonicalText?: CanonicalRows };
+
+/**
+ * A row check's fast path on the page's text (services/shared/row-fast-path.ts). `end(text, at)` is the index just
+ * after the row starting at `at` (its `}`, the row's only one) when that row is valid JSON, in the form the check
+ * stores verbatim, and passes the check, else -1: the row then takes the general path, which parses it, checks it
+ * and names what is wrong. `kept(text, end)` says whether such a row is in the night's window.
+ */
+export interface CanonicalRows {
+  end(text: string, at: number): number;
+  kept(text: string, end: number): boolean;
+  /** Keys of a canonical row. */
+  keys: number;
+}
+
+/** How a row of a batch was read: by the general path, or on its text by CanonicalRows (kept or outside the window). */
+const GENERAL = 0;
+const CANONICAL_KEPT = 1;
+const CANONICAL_OUTSIDE = 2;
+type RowPath = typeof GENERAL | typeof CANONICAL_KEPT | typeof CANONICAL_OUTSIDE;
+
+/**
+ * A row cut by the end of a chunk is scanned again from its start with the next chunk, so that a canonical row
+ * can take the fast path; a longer one (no canonical row is) goes on from where the scan stopped instead.
+ */
+const RESCAN_ROW_CHARS = 4096;
 
 export interface PageParserOptions {
   shape: PageShape;
@@ -388,6 +416,10 @@ export class PageBodyParser {
     const commas: number[] = [];
     /** Per row ended in this text (at a comma or at the closing bracket), its number of keys. */
     const keys: number[] = [];
+    /** Per row ended in this text, whether it was read on its text (CanonicalRows) or must be parsed. */
+    const paths: RowPath[] = [];
+    const canonical = this.options.checkRow?.canonicalText;
+    let rowPath: RowPath = GENERAL;
     let rowKeys = this.rowKeys;
     let closedAt = -1;
     let i = this.scanFrom;
@@ -400,8 +432,30 @@ export class PageBodyParser {
       i = close + 1;
     }
     let depth = this.depth;
+    /** Whether `i` is where a row begins: `pending` always starts with one, and each comma of the array ends one. */
+    let rowStart = i === 0;
     for (; i < pending.length; i++) {
       const c = pending.charCodeAt(i);
+      if (rowStart) {
+        rowStart = false;
+        if (canonical !== undefined && c === OPEN_BRACE) {
+          const end = canonical.end(pending, i);
+          const next = end < 0 ? -1 : pending.charCodeAt(end);
+          if (next === COMMA || next === CLOSE_BRACKET) {
+            rowPath = canonical.kept(pending, end) ? CANONICAL_KEPT : CANONICAL_OUTSIDE;
+            rowKeys = canonical.keys;
+            i = end - 1;
+            continue;
+          }
+          // The row has not all arrived (an object's last `}` is missing, or nothing follows it yet): scan it again
+          // from its start with the next chunk, when it may be whole.
+          const cut = end >= 0 ? end === pending.length : pending.indexOf('}', i) < 0;
+          if (cut && pending.length - i <= RESCAN_ROW_CHARS) {
+            i = pending.length;
+            break;
+          }
+        }
+      }
       if (c === QUOTE) {
         const close = closingQuote(pending, i + 1);
         if (close < 0) {
@@ -423,6 +477,7 @@ export class PageBodyParser {
           }
           closedAt = i;
           keys.push(rowKeys);
+          paths.push(rowPath);
           rowKeys = 0;
           break;
         }
@@ -430,17 +485,18 @@ export class PageBodyParser {
       } else if (c === COMMA && depth === 0) {
         commas.push(i);
         keys.push(rowKeys);
+        paths.push(rowPath);
         rowKeys = 0;
+        rowPath = GENERAL;
+        rowStart = true;
       } else if (c === COLON && depth === 1) {
         rowKeys += 1;
       }
     }
-    this.depth = depth;
-    this.rowKeys = rowKeys;
     if (closedAt >= 0) {
       const rows = pending.slice(0, closedAt);
       const empty = commas.length === 0 && this.rowsSeen === 0 && rows.trim() === '';
-      if (!empty) this.parseRows(rows, commas, keys, commas.length + 1, out);
+      if (!empty) this.parseRows(rows, commas, keys, paths, commas.length + 1, out);
       this.pending = '';
       this.scanFrom = 0;
       this.depth = 0;
@@ -450,11 +506,20 @@ export class PageBodyParser {
       return pending.slice(closedAt + 1);
     }
     const lastComma = commas.at(-1);
+    const held = lastComma === undefined ? 0 : lastComma + 1;
     if (lastComma !== undefined) {
-      this.parseRows(pending.slice(0, lastComma), commas, keys, commas.length, out);
-      return this.holdPending(pending.slice(lastComma + 1), i - lastComma - 1);
+      this.parseRows(pending.slice(0, lastComma), commas, keys, paths, commas.length, out);
     }
-    return this.holdPending(pending, i);
+    // The row not yet ended: scanned again from its start next time when it is short, else from where it stopped.
+    if (canonical !== undefined && pending.length - held <= RESCAN_ROW_CHARS) {
+      this.depth = 0;
+      this.rowKeys = 0;
+      this.rowStringOpen = false;
+      return this.holdPending(pending.slice(held), 0);
+    }
+    this.depth = depth;
+    this.rowKeys = rowKeys;
+    return this.holdPending(pending.slice(held), i - held);
   }
 
   private holdPending(pending: string, scanFrom: number): string {
@@ -475,12 +540,17 @@ export class PageBodyParser {
     text: string,
     commas: readonly number[],
     keys: readonly number[],
+    paths: readonly RowPath[],
     count: number,
     out: Buffer[],
   ): void {
     const first = this.rowsSeen;
     if (first + count > this.options.pageSize) {
       this.fail('oversized', `more rows than the page size (${this.options.pageSize})`);
+      return;
+    }
+    if (paths.length === count && !paths.includes(GENERAL)) {
+      this.storeCanonicalRows(text, commas, paths, count, out);
       return;
     }
     let parsed: unknown;
@@ -543,6 +613,35 @@ export class PageBodyParser {
       );
       this.emittedRows += valid.length;
     }
+  }
+
+  /**
+   * A batch whose every row CanonicalRows accepted: valid JSON row by row (rows separated by single commas), each
+   * row valid and stored as its own text, which is what the general path would store for them.
+   */
+  private storeCanonicalRows(
+    text: string,
+    commas: readonly number[],
+    paths: readonly RowPath[],
+    count: number,
+    out: Buffer[],
+  ): void {
+    this.rowsSeen += count;
+    if (!paths.includes(CANONICAL_OUTSIDE)) {
+      out.push(verbatimBatch(text, commas, count) ?? Buffer.from(`${text.replaceAll('},{', '}\n{')}\n`));
+      this.emittedRows += count;
+      return;
+    }
+    let lines = '';
+    for (let r = 0; r < count; r++) {
+      if (paths[r] === CANONICAL_OUTSIDE) {
+        this.outsideWindow += 1;
+        continue;
+      }
+      lines += `${text.slice(r === 0 ? 0 : (commas[r - 1] ?? 0) + 1, commas[r] ?? text.length)}\n`;
+      this.emittedRows += 1;
+    }
+    if (lines !== '') out.push(Buffer.from(lines));
   }
 
   private tooManyRejected(rows: number): string | undefined {

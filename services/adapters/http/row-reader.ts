@@ -1,10 +1,11 @@
 import type { z } from 'zod';
 import type { Dataset, DateWindow } from '../../../events/index.js';
+import { canonicalRowTexts, fastRowChecks } from '../../shared/row-fast-path.js';
 import { columnsOf, rowSchemas } from '../../shared/rows.js';
 import type { RowsMapping } from '../../source-config/index.js';
 import { splitPath, windowRowFilter } from '../../source-config/index.js';
 import { issuesOf } from './http-exchange.js';
-import type { RowCheck, RowVerdict } from './page-body-parser.js';
+import type { CanonicalRows, RowCheck, RowVerdict } from './page-body-parser.js';
 import { valueAt } from './page-body-parser.js';
 
 /** A row check that also counts the top-level fields of the API's rows that no column reads (schema drift). */
@@ -12,6 +13,13 @@ export interface RowReader extends RowCheck {
   /** Per field name, how many rows had it; at most MAX_UNMAPPED_NAMES names are kept. */
   unmappedFields(): Record<string, number>;
 }
+
+/**
+ * `fast`: rows the fast path of services/shared/row-fast-path.ts accepts skip zod, and pages whose rows are written
+ * in the canonical form skip JSON.parse (the default); `zod`: every row through its schema, for the tests and the
+ * bench that compare the two.
+ */
+export type RowCheckPath = 'fast' | 'zod';
 
 /** A hostile or very wide API cannot grow the drift count without bound. */
 const MAX_UNMAPPED_NAMES = 50;
@@ -27,8 +35,14 @@ const MAX_UNMAPPED_NAMES = 50;
  * With a window, a valid row whose `created_at` is outside it is left out as `outsideWindow`: the API was asked
  * for a window rounded outward to its filters' precision (filterBounds), and the night keeps only its own rows.
  */
-export function rowReader(dataset: Dataset, mapping: RowsMapping, window?: DateWindow): RowReader {
+export function rowReader(
+  dataset: Dataset,
+  mapping: RowsMapping,
+  window?: DateWindow,
+  checkPath: RowCheckPath = 'fast',
+): RowReader {
   const schema: z.ZodType<{ created_at: string }> = rowSchemas[dataset];
+  const fastCheck = checkPath === 'fast' ? fastRowChecks[dataset] : undefined;
   const inWindow = window === undefined ? undefined : windowRowFilter(window);
   const columnNames = columnsOf(dataset);
   const renamed = Object.entries(mapping.fields);
@@ -50,16 +64,30 @@ export function rowReader(dataset: Dataset, mapping: RowsMapping, window?: DateW
     }
   };
   const validate = (candidate: unknown): RowVerdict => {
-    const parsed = schema.safeParse(candidate);
-    if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error, mapping.fields) };
-    if (inWindow !== undefined && !inWindow(parsed.data.created_at))
-      return { ok: false, outsideWindow: true };
-    return { ok: true, row: parsed.data, flat: true };
+    // The fast path returns what the schema would; when it declines, the schema decides and names the issues.
+    let row = fastCheck?.(candidate) as { created_at: string } | undefined;
+    if (row === undefined) {
+      const parsed = schema.safeParse(candidate);
+      if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error, mapping.fields) };
+      row = parsed.data;
+    }
+    if (inWindow !== undefined && !inWindow(row.created_at)) return { ok: false, outsideWindow: true };
+    return { ok: true, row, flat: true };
   };
   const unmappedFields = () => Object.fromEntries(unmapped);
   if (renamed.length === 0 && !convertsTimestamp && !convertsCreatedAt && nullable.size === 0) {
     // The API's rows are the canonical rows themselves: when one has exactly the canonical columns and zod kept
-    // every value as it was, its own text can be stored (see RowVerdict).
+    // every value as it was, its own text can be stored (see RowVerdict). A row written in the canonical form is
+    // checked on its text, before it is parsed (canonicalText).
+    const text = canonicalRowTexts[dataset];
+    const canonicalText: CanonicalRows | undefined =
+      checkPath === 'zod'
+        ? undefined
+        : {
+            end: (source, at) => text.end(source, at),
+            kept: (source, end) => inWindow === undefined || inWindow(text.createdAt(source, end)),
+            keys: text.keys,
+          };
     return Object.assign(
       (raw: unknown) => {
         countUnmapped(raw);
@@ -67,7 +95,7 @@ export function rowReader(dataset: Dataset, mapping: RowsMapping, window?: DateW
         if (verdict.ok && sameRow(raw, verdict.row, columnNames)) verdict.verbatimKeys = columnNames.length;
         return verdict;
       },
-      { unmappedFields },
+      { unmappedFields, canonicalText },
     );
   }
 
