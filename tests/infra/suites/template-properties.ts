@@ -471,9 +471,10 @@ export function templatePropertiesSuite(stage: () => Synthesized, alarmEmail: st
         );
       const ctas = statements.filter((sql) => writeShapeOf(sql)?.kind === 'ctas');
       expect(ctas.filter((sql) => /\bexternal_location\b/i.test(sql))).toEqual([]);
+      // vehicles_data, sensor_data and the answer's per-vehicle-day summary (docs/decisions/0088).
       expect(
         statements.filter((sql) => /^CREATE EXTERNAL TABLE\b.*\sSTORED AS PARQUET\s/s.test(sql)),
-      ).toHaveLength(2);
+      ).toHaveLength(3);
     });
 
     it('has the Glue database the query runner is told about', () => {
