@@ -85,6 +85,22 @@ export async function grammarError(sql: string, grammar: AthenaGrammar): Promise
     : { line: first.startLine, column: first.startColumn, message: first.message };
 }
 
+/**
+ * Listing a statement's entities re-parses parts of it (antlr4-c3's completion), and antlr4ng's default error
+ * listener prints every dead end of those partial parses to the console (`line 16:7 no viable alternative at
+ * input 'latest'`) for statements the grammar accepts: noise in `etl twin run`'s output, and no finding. The
+ * statement was validated before, with its errors collected, not printed.
+ */
+function withoutParserChatter<T>(list: () => T): T {
+  const print = console.error;
+  console.error = () => undefined;
+  try {
+    return list();
+  } finally {
+    console.error = print;
+  }
+}
+
 const EntitiesSchema = z.array(z.object({ entityContextType: z.string(), text: z.string() }));
 const NAME_PART = /^(?:"((?:[^"]|"")+)"|`([^`]+)`|([A-Za-z_][A-Za-z0-9_]*))$/;
 
@@ -93,7 +109,8 @@ const NAME_PART = /^(?:"((?:[^"]|"")+)"|`([^`]+)`|([A-Za-z_][A-Za-z0-9_]*))$/;
  * ['db', 't']), unquoted, lower-cased as Glue folds them. CTE names are among them; subqueries are not.
  */
 export async function tableReferences(sql: string): Promise<string[][]> {
-  const entities = EntitiesSchema.parse((await parsers()).trino.getAllEntities(sql) ?? []);
+  const { trino } = await parsers();
+  const entities = EntitiesSchema.parse(withoutParserChatter(() => trino.getAllEntities(sql)) ?? []);
   const names = new Map<string, string[]>();
   for (const entity of entities) {
     if (entity.entityContextType !== 'table') continue;
