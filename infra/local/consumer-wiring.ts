@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EventPublisher } from '../../events/index.js';
 import type { ObjectStore } from '../../services/ports/object-store.js';
 import type { RunLedger } from '../../services/ports/run-ledger.js';
+import { systemErrorCode } from '../../services/shared/errors.js';
 import type { Logger } from '../../services/shared/logger.js';
 import type { ServiceDeclaration } from '../topology.js';
 import type { LocalHandler, LocalPorts } from './wiring.js';
@@ -61,6 +62,21 @@ export function consumerPorts(
 
 type HandlerFactory = (ports: ConsumerPorts) => LocalHandler;
 
+/**
+ * Imports a consumer's TypeScript module. From the sources (tsx, jest) a plain import does; `etl` run from its
+ * compiled bundle (decision 86) has no TypeScript loader, so Node refuses the `.ts` extension, and tsx's API
+ * imports that one module on demand instead (tsx is a runtime dependency; the bundle leaves packages as imports).
+ */
+async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(file)) as Record<string, unknown>;
+  } catch (error) {
+    if (systemErrorCode(error) !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+    const { tsImport } = await import('tsx/esm/api');
+    return (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+  }
+}
+
 /** Loads the consumer's factory from its handler module; the error names the file and the export it expected. */
 export async function loadConsumerFactory(
   service: string,
@@ -70,7 +86,7 @@ export async function loadConsumerFactory(
   const name = factoryName(service);
   let module: Record<string, unknown>;
   try {
-    module = (await import(file)) as Record<string, unknown>;
+    module = await importTypeScript(file);
   } catch (error) {
     throw new Error(`consumer ${service}: cannot load ${path.relative(REPOSITORY_ROOT, file)}`, {
       cause: error,
