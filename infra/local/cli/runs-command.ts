@@ -45,7 +45,9 @@ function tableFromEnvironment(): string | undefined {
   if (value === undefined || value === '') return undefined;
   const parsed = ledgerTableName.safeParse(value);
   if (!parsed.success) {
-    throw new UsageError(`${LEDGER_TABLE_VARIABLE}="${value}": ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    throw new UsageError(
+      `${LEDGER_TABLE_VARIABLE}="${value}": ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+    );
   }
   return parsed.data;
 }
@@ -61,7 +63,11 @@ async function listLedger(table: string, onlyRun: string | undefined, json: bool
   // AWS_ENDPOINT_URL_DYNAMODB, ...).
   const client = new DynamoDBClient({});
   try {
-    const history = await readLedgerHistory(new DynamoDbRunLedger(client, { tableName: table }), table, onlyRun);
+    const history = await readLedgerHistory(
+      new DynamoDbRunLedger(client, { tableName: table }),
+      table,
+      onlyRun,
+    );
     if (json) {
       process.stdout.write(`${JSON.stringify(history)}\n`);
       return 0;
@@ -83,7 +89,9 @@ function printTable(runs: readonly RunHistory[], source: string): void {
 
 /** A sum of counts one of which the source did not know is unknown, shown as "?". */
 function sumOrUnknown(values: readonly (number | null)[]): string {
-  return values.some((v) => v === null) ? '?' : formatCount(values.reduce<number>((sum, v) => sum + (v ?? 0), 0));
+  return values.some((v) => v === null)
+    ? '?'
+    : formatCount(values.reduce<number>((sum, v) => sum + (v ?? 0), 0));
 }
 
 function tableRow(run: RunHistory): Record<string, string> {
@@ -93,12 +101,16 @@ function tableRow(run: RunHistory): Record<string, string> {
     : '?';
   const stored = datasets.reduce((sum, d) => sum + d.storedPages, 0);
   // Readings of unknown vehicles are counted only when EtlDone says so: absent, none were dropped.
-  const dropped = sumOrUnknown([...datasets.map((d) => d.outsideWindowRows), run.unknownVehicleReadings ?? 0]);
+  const dropped = sumOrUnknown([
+    ...datasets.map((d) => d.outsideWindowRows),
+    run.unknownVehicleReadings ?? 0,
+  ]);
   const reason = run.failures[0];
   return {
     run: run.runId,
     window: run.window === null ? '?' : describeWindow(run.window),
-    status: run.attempts !== null && run.attempts > 1 ? `${run.status} (${run.attempts} attempts)` : run.status,
+    status:
+      run.attempts !== null && run.attempts > 1 ? `${run.status} (${run.attempts} attempts)` : run.status,
     pages: `${stored}/${planned}`,
     rows: formatCount(datasets.reduce((sum, d) => sum + d.rows, 0)),
     quarantined: sumOrUnknown(datasets.map((d) => d.quarantinedRows)),

@@ -486,7 +486,8 @@ export class DynamoDbRunLedger implements RunLedger {
       }
       for (const item of output.Items ?? []) {
         const pk = StringAttribute.safeParse(item.pk);
-        if (!pk.success) throw new TerminalError(`ledger table ${this.#table} has an item without a string pk`);
+        if (!pk.success)
+          throw new TerminalError(`ledger table ${this.#table} has an item without a string pk`);
         ids.add(pk.data);
       }
       startKey = output.LastEvaluatedKey;
