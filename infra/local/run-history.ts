@@ -27,10 +27,16 @@ export interface DatasetHistory {
   storedPages: number;
   /** Rows stored in the raw lake. */
   rows: number;
-  /** Rows that broke the row schema, kept under the raw lake's rejected/ folder (decision 30). */
-  quarantinedRows: number;
-  /** Valid rows the API sent that were created outside the window, left out (PageDownloaded.outsideWindow). */
-  outsideWindowRows: number;
+  /**
+   * Rows that broke the row schema, kept under the raw lake's rejected/ folder (decision 30); null when read from
+   * the DynamoDB ledger alone, which does not count them.
+   */
+  quarantinedRows: number | null;
+  /**
+   * Valid rows the API sent that were created outside the window, left out (PageDownloaded.outsideWindow); null
+   * when read from the DynamoDB ledger alone (only events carry them).
+   */
+  outsideWindowRows: number | null;
 }
 
 /** One night of a state folder, as `etl runs` shows it. */
@@ -41,8 +47,11 @@ export interface RunHistory {
   datasets: Partial<Record<Dataset, DatasetHistory>>;
   /** Readings dropped by the sensor join for a vehicle not in vehicles_data (EtlDone.unknownVehicles), if counted. */
   unknownVehicleReadings: number | null;
-  /** Times `etl run` (or a replay of the schedule) started the night's pipeline: each planned it afresh. */
-  attempts: number;
+  /**
+   * Times `etl run` (or a replay of the schedule) started the night's pipeline: each planned it afresh. Null, as
+   * are the times and the report, when read from the DynamoDB ledger alone (infra/local/ledger-run-history.ts).
+   */
+  attempts: number | null;
   /** The last attempt's first event (its plan) and its last one (EtlDone, EtlFailed, or where it stopped). */
   startedAt: string | null;
   endedAt: string | null;

@@ -6,6 +6,8 @@ import {
   PutItemCommand,
   QueryCommand,
   type QueryCommandOutput,
+  ScanCommand,
+  type ScanCommandOutput,
   TransactWriteItemsCommand,
   UpdateItemCommand,
   type WriteRequest,
@@ -457,6 +459,40 @@ export class DynamoDbRunLedger implements RunLedger {
         }
       }
     }
+  }
+
+  /**
+   * Every run id the table holds, sorted: a paginated Scan returning only the key of each item other than the PAGE
+   * items (a run's many stored pages would repeat its id). For `etl runs` by a person, not for the Lambdas (their
+   * role has no Scan): it reads the whole table, which the ledger's expiry keeps to recent nights when set.
+   */
+  async runIds(): Promise<string[]> {
+    const ids = new Set<string>();
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      let output: ScanCommandOutput;
+      try {
+        output = await this.#client.send(
+          new ScanCommand({
+            TableName: this.#table,
+            ProjectionExpression: 'pk',
+            FilterExpression: 'NOT begins_with(sk, :page)',
+            ExpressionAttributeValues: { ':page': S('PAGE#') },
+            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+          }),
+        );
+      } catch (error) {
+        throw classifyAwsError(error, `listing the runs of ledger table ${this.#table}`);
+      }
+      for (const item of output.Items ?? []) {
+        const pk = StringAttribute.safeParse(item.pk);
+        if (!pk.success)
+          throw new TerminalError(`ledger table ${this.#table} has an item without a string pk`);
+        ids.add(pk.data);
+      }
+      startKey = output.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return [...ids].sort();
   }
 
   async #queryPrefix(runId: string, prefix: string): Promise<Record<string, AttributeValue>[]> {
