@@ -3,7 +3,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EventPublisher } from '../../events/index.js';
 import type { ObjectStore } from '../../services/ports/object-store.js';
 import type { RunLedger } from '../../services/ports/run-ledger.js';
-import { systemErrorCode } from '../../services/shared/errors.js';
 import type { Logger } from '../../services/shared/logger.js';
 import type { ServiceDeclaration } from '../topology.js';
 import type { LocalHandler, LocalPorts } from './wiring.js';
@@ -63,17 +62,22 @@ export function consumerPorts(
 type HandlerFactory = (ports: ConsumerPorts) => LocalHandler;
 
 /**
- * Imports a consumer's TypeScript module. From the sources (tsx, jest) a plain import does; `etl` run from its
- * compiled bundle (decision 86) has no TypeScript loader, so Node refuses the `.ts` extension, and tsx's API
- * imports that one module on demand instead (tsx is a runtime dependency; the bundle leaves packages as imports).
+ * Imports a consumer's TypeScript module. From the sources (tsx, jest) a plain import does. `etl` run from its
+ * compiled bundle (decision 86) has no TypeScript loader: Node 20 refuses the `.ts` extension, and Node 22.18+ and 24
+ * strip the types but cannot resolve the module's `.js` specifiers to its `.ts` siblings. Then tsx's API imports that
+ * one module on demand (tsx is a runtime dependency; the bundle leaves packages as imports). Should that fail too,
+ * the plain import's error is the one reported.
  */
 async function importTypeScript(file: string): Promise<Record<string, unknown>> {
   try {
     return (await import(file)) as Record<string, unknown>;
   } catch (error) {
-    if (systemErrorCode(error) !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+    try {
+      const { tsImport } = await import('tsx/esm/api');
+      return (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+    } catch {
+      throw error;
+    }
   }
 }
 
