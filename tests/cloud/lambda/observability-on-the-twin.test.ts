@@ -87,8 +87,9 @@ const EmfSchema = z.looseObject({
 
 /** The function's output as CloudWatch Logs would hold it: one JSON object per line, or the raw line. */
 function outputLines(): (Record<string, unknown> | string)[] {
+  // `logs` holds the function's output line by line (LambdaEnvironment reads its pipes in lines).
   return downloader.logs
-    .join('')
+    .join('\n')
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => {
