@@ -41,8 +41,11 @@ const describe = (error) =>
     ? { errorType: error.name, errorMessage: error.message, stack: String(error.stack ?? '').split('\n') }
     : { errorType: 'Error', errorMessage: String(error), stack: [] };
 
+// An empty write's callback runs once everything queued before it is written. ('drain' would not do: it is emitted
+// only after a write was refused for a full buffer, so a queue below the high-water mark never gets one, and on
+// Node.js 24, whose pipe writes here are asynchronous, an invocation waiting for it never ended.)
 const flushed = (stream) =>
-  stream.writableLength === 0 ? Promise.resolve() : new Promise((resolve) => stream.once('drain', resolve));
+  stream.writableLength === 0 ? Promise.resolve() : new Promise((resolve) => stream.write('', () => resolve()));
 
 let handler;
 try {
