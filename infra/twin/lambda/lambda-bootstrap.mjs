@@ -45,7 +45,9 @@ const describe = (error) =>
 // only after a write was refused for a full buffer, so a queue below the high-water mark never gets one, and on
 // Node.js 24, whose pipe writes here are asynchronous, an invocation waiting for it never ended.)
 const flushed = (stream) =>
-  stream.writableLength === 0 ? Promise.resolve() : new Promise((resolve) => stream.write('', () => resolve()));
+  stream.writableLength === 0
+    ? Promise.resolve()
+    : new Promise((resolve) => stream.write('', () => resolve()));
 
 let handler;
 try {
