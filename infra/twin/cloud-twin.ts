@@ -1,6 +1,5 @@
 import {
   ChangeMessageVisibilityBatchCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   SQSClient,
@@ -253,30 +252,6 @@ export class CloudTwin {
       endpoint: this.#emulator.url.origin,
       credentials: { accessKeyId: who, secretAccessKey: 'service' },
     });
-  }
-
-  /**
-   * How many messages a queue holds, visible and in flight (received, not deleted, within their visibility
-   * timeout): what CloudWatch's ApproximateNumberOfMessages metrics show an operator. No IAM: nobody's call.
-   */
-  async queueDepth(queueArn: string): Promise<{ visible: number; inFlight: number }> {
-    const sqs = this.#emulatorSqs('operator');
-    try {
-      const answer = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: this.#upstreamOf(queueArn).url,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      const count = (name: 'ApproximateNumberOfMessages' | 'ApproximateNumberOfMessagesNotVisible') =>
-        Number(answer.Attributes?.[name] ?? 0);
-      return {
-        visible: count('ApproximateNumberOfMessages'),
-        inFlight: count('ApproximateNumberOfMessagesNotVisible'),
-      };
-    } finally {
-      sqs.destroy();
-    }
   }
 
   /**

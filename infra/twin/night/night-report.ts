@@ -271,7 +271,7 @@ async function deadLettersOf(night: TwinNight): Promise<DeadLetterQueue[]> {
   const queues: DeadLetterQueue[] = [];
   for (const queue of night.twin.model.queues.values()) {
     if (mapped.has(queue.arn)) continue;
-    const depth = await night.twin.queueDepth(queue.arn);
+    const depth = await night.twin.queues.depth(queue.arn);
     const messages = depth.visible + depth.inFlight;
     if (messages === 0) continue;
     const samples = (await night.twin.peekMessages(queue.arn)).map((message) => {

@@ -267,7 +267,7 @@ export class TwinNight {
   async quiet(): Promise<boolean> {
     if (!this.twin.bus.quiet) return false;
     for (const { mapping } of this.#mapped) {
-      const depth = await this.twin.queueDepth(mapping.queueArn);
+      const depth = await this.twin.queues.depth(mapping.queueArn);
       if (depth.visible + depth.inFlight > 0) return false;
     }
     return true;
@@ -298,7 +298,7 @@ export class TwinNight {
     if (bus.unroutedCount > 0) moving.push(`${bus.unroutedCount} event(s) put on the bus, not routed yet`);
     if (bus.pendingCount > 0) moving.push(`${bus.pendingCount} delivery(ies) pending`);
     for (const { mapping } of this.#mapped) {
-      const depth = await this.twin.queueDepth(mapping.queueArn);
+      const depth = await this.twin.queues.depth(mapping.queueArn);
       if (depth.visible + depth.inFlight > 0)
         moving.push(`${depth.visible + depth.inFlight} message(s) on ${mapping.queueArn}`);
     }
