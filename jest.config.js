@@ -28,7 +28,7 @@ export default {
     project('e2e', 'e2e'),
     project('infra', 'infra'),
     project('faults', 'faults'),
-    // The cloud twin: the synthesized stack's bundles against IAM-enforcing emulators on loopback (infra/twin).
+    // The cloud twin: the synthesized stack's bundles against IAM-enforcing emulators on loopback (twin/).
     project('cloud', 'cloud'),
   ],
 };

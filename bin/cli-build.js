@@ -11,8 +11,8 @@ export const MANIFEST = path.join(BUILD_DIR, 'manifest.json');
 
 /** What is compiled: each entry's TypeScript source and the bundle built from it. */
 export const ENTRIES = {
-  etl: { source: 'infra/local/cli/main.ts', compiled: 'etl.js' },
-  'simulator-thread': { source: 'infra/local/cli/simulator-thread.ts', compiled: 'simulator-thread.js' },
+  etl: { source: 'cli/main.ts', compiled: 'etl.js' },
+  'simulator-thread': { source: 'cli/simulator-thread.ts', compiled: 'simulator-thread.js' },
 };
 
 /**

@@ -2,7 +2,7 @@
 --
 -- The table is declared once, empty, and each night's vehicles are appended by INSERT INTO; IF NOT EXISTS
 -- makes the declaration a no-op on later nights. It is a Hive DDL table, not a CTAS: the Athena workgroup
--- enforces its configuration (infra/aws/constructs/analytics.ts), and under an enforced workgroup a CTAS cannot
+-- enforces its configuration (infra/constructs/analytics.ts), and under an enforced workgroup a CTAS cannot
 -- say where its table lives (external_location fails the query; without it the table would land under the
 -- workgroup's query-result location, /tables/<query-id>/)
 -- (https://docs.aws.amazon.com/athena/latest/ug/considerations-ctas.html). A declared LOCATION is the
@@ -29,7 +29,7 @@ TBLPROPERTIES ('parquet.compression' = 'SNAPPY');
 -- Re-running a run must not append its vehicles twice, but INSERT INTO only appends: the query engine
 -- replaces the files the run wrote before (docs/decisions/0020): locally the run's own Parquet files
 -- (services/adapters/local/duckdb/table-writer.ts), on Athena the files the run's earlier executions listed
--- in their data manifests (services/adapters/aws/athena-query-engine.ts).
+-- in their data manifests (services/adapters/aws/athena/query-engine.ts).
 INSERT INTO ${database}.vehicles_data
 SELECT
   vehicle_id,

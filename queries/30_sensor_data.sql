@@ -27,7 +27,7 @@ TBLPROPERTIES ('parquet.compression' = 'SNAPPY');
 --   data always gives the same partitions and the same answer.
 -- * A nightly run writes a few days times a few vehicle types. A backfill window of many days may write more
 --   than Athena's 100 partitions per INSERT; the Athena engine then runs the INSERT as several of up to 100
---   partitions each (services/adapters/aws/athena-partition-batches.ts), so this file need not care.
+--   partitions each (services/adapters/aws/athena/partition-batches.ts), so this file need not care.
 INSERT INTO ${database}.sensor_data
 SELECT
   r.vehicle_id,

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { App, AssetStaging, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { FleetFunction } from '../../infra/aws/constructs/fleet-function.js';
+import { FleetFunction } from '../../infra/constructs/fleet-function.js';
 import { BUNDLED_QUERIES_DIR } from '../../infra/lambda-runtime.js';
-import { type ServiceName, topology } from '../../infra/topology.js';
+import { type ServiceName, topology } from '../../services/topology.js';
 
 export interface LambdaBundle {
   service: ServiceName;

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { deflateRawSync } from 'node:zlib';
 import * as z from 'zod';
 import { LAMBDA_RUNTIME } from '../../infra/lambda-runtime.js';
-import { type ServiceName, serviceNames } from '../../infra/topology.js';
+import { type ServiceName, serviceNames } from '../../services/topology.js';
 import { LAMBDA_TEST_ENVIRONMENT } from '../../tests/helpers/lambda-environment.js';
 import { bundleAsCdkDoes, type LambdaBundle } from '../lib/lambda-bundles.js';
 import type { BenchContext, BenchRow, BenchSuite } from '../suite.js';

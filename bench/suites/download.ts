@@ -7,12 +7,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
 import type { DateWindow, EventPublisher } from '../../events/index.js';
-import { startSimulator } from '../../infra/local/simulator/index.js';
 import { FleetApiSource } from '../../services/adapters/http/fleet-api-source.js';
 import { FsObjectStore } from '../../services/adapters/local/fs-object-store.js';
 import { downloadPage } from '../../services/downloader/download-page.js';
 import { silentLogger } from '../../services/shared/logger.js';
 import { seedApiConfig, windowOfDay } from '../../services/source-config/index.js';
+import { startSimulator } from '../../simulator/index.js';
 import type { BenchContext, BenchRow, BenchSuite } from '../suite.js';
 
 /**

@@ -9,9 +9,9 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import * as z from 'zod';
-import { startSimulatorThread } from '../../infra/local/cli/simulator-worker.js';
-import { creationWindow, FleetWorld } from '../../infra/local/simulator/index.js';
+import { startSimulatorThread } from '../../cli/simulator-worker.js';
 import { DEFAULT_RATE_BUDGET, windowOfDay } from '../../services/source-config/index.js';
+import { creationWindow, FleetWorld } from '../../simulator/index.js';
 import { runEtlCommand } from '../lib/etl-command.js';
 import type { BenchContext, BenchRow, BenchSuite } from '../suite.js';
 

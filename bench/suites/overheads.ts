@@ -9,16 +9,16 @@ import {
   type OutgoingEvent,
   toOutgoingEvent,
 } from '../../events/index.js';
-import { compilePattern, matchesCompiled } from '../../infra/local/event-pattern.js';
-import { LocalBus } from '../../infra/local/local-bus.js';
-import { LocalRuntime } from '../../infra/local/runtime.js';
-import { type EventPattern, topology } from '../../infra/topology.js';
+import { compilePattern, matchesCompiled } from '../../local/event-pattern.js';
+import { LocalBus } from '../../local/local-bus.js';
+import { LocalRuntime } from '../../local/runtime.js';
 import { FixedSqlSource } from '../../services/adapters/local/fixed-sql-source.js';
 import { systemClock } from '../../services/ports/clock.js';
 import type { FetchedPage, FleetSource, PageRequest, PageSink } from '../../services/ports/fleet-source.js';
 import type { QueryEngine } from '../../services/ports/query-engine.js';
 import { ndjsonChunks } from '../../services/shared/rows.js';
 import { nightlyWindow, runIdFor, scheduledTimeForDay } from '../../services/shared/run-identity.js';
+import { type EventPattern, topology } from '../../services/topology.js';
 import type { BenchContext, BenchRow, BenchSuite } from '../suite.js';
 
 /**

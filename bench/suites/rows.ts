@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import type { Dataset } from '../../events/index.js';
-import { creationWindow, FleetWorld } from '../../infra/local/simulator/index.js';
-import { sensorJson, vehicleJson } from '../../infra/local/simulator/page-body.js';
 import { PageBodyParser } from '../../services/adapters/http/page-body-parser.js';
 import { type RowCheckPath, rowReader } from '../../services/adapters/http/row-reader.js';
 import type { RowsMapping } from '../../services/source-config/index.js';
 import { DEFAULT_ROWS, windowOfDay } from '../../services/source-config/index.js';
+import { creationWindow, FleetWorld } from '../../simulator/index.js';
+import { sensorJson, vehicleJson } from '../../simulator/page-body.js';
 import type { BenchContext, BenchRow, BenchSuite } from '../suite.js';
 
 /**

@@ -3,10 +3,10 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { DatasetSchema } from '../../events/index.js';
-import { DynamoDbRunLedger } from '../adapters/aws/dynamodb-run-ledger.js';
-import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher.js';
-import { fleetEventLogFields, lambdaTelemetry } from '../adapters/aws/lambda-telemetry.js';
-import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
+import { DynamoDbRunLedger } from '../adapters/aws/dynamodb/run-ledger.js';
+import { EventBridgePublisher } from '../adapters/aws/eventbridge/publisher.js';
+import { fleetEventLogFields, lambdaTelemetry } from '../adapters/aws/lambda/telemetry.js';
+import { S3ObjectStore } from '../adapters/aws/s3/object-store.js';
 import { nonEmpty, parseEnvironment } from '../shared/environment.js';
 import { createCompletionTrackerHandler } from './handler.js';
 

@@ -2,11 +2,10 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
-import { topology } from '../../infra/topology.js';
-import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher.js';
-import { lambdaTelemetry } from '../adapters/aws/lambda-telemetry.js';
-import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
-import { SecretsManagerSecrets } from '../adapters/aws/secrets-manager-secrets.js';
+import { EventBridgePublisher } from '../adapters/aws/eventbridge/publisher.js';
+import { lambdaTelemetry } from '../adapters/aws/lambda/telemetry.js';
+import { S3ObjectStore } from '../adapters/aws/s3/object-store.js';
+import { SecretsManagerSecrets } from '../adapters/aws/secrets-manager/secrets.js';
 import { fleetSourceForLambda } from '../adapters/http/fleet-source-for-lambda.js';
 import { nonEmpty, parseEnvironment, positiveInt } from '../shared/environment.js';
 import {
@@ -14,6 +13,7 @@ import {
   SourceEnvironmentSchema,
   sourceConfigFromEnvironment,
 } from '../source-config/index.js';
+import { topology } from '../topology.js';
 import { createDownloaderHandler } from './handler.js';
 import { quarantinedRowsMetric } from './quarantined-rows-metric.js';
 

@@ -1,7 +1,7 @@
 import type middy from '@middy/core';
 import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
-import type { EmfEmitter } from '../adapters/aws/emf-metrics.js';
+import type { EmfEmitter } from '../adapters/aws/lambda/emf-metrics.js';
 import { parseTaskRecord } from './handler.js';
 
 /** What the downloader's handler answers before the partial-batch middleware turns it into batchItemFailures. */

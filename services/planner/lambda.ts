@@ -1,10 +1,10 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher.js';
-import { lambdaTelemetry } from '../adapters/aws/lambda-telemetry.js';
-import { SecretsManagerSecrets } from '../adapters/aws/secrets-manager-secrets.js';
-import { SqsTaskQueue } from '../adapters/aws/sqs-task-queue.js';
+import { EventBridgePublisher } from '../adapters/aws/eventbridge/publisher.js';
+import { lambdaTelemetry } from '../adapters/aws/lambda/telemetry.js';
+import { SecretsManagerSecrets } from '../adapters/aws/secrets-manager/secrets.js';
+import { SqsTaskQueue } from '../adapters/aws/sqs/task-queue.js';
 import { fleetSourceForLambda } from '../adapters/http/fleet-source-for-lambda.js';
 import { systemClock } from '../ports/clock.js';
 import { nonEmpty, parseEnvironment, positiveInt } from '../shared/environment.js';

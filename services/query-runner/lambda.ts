@@ -4,14 +4,14 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
-import { AthenaQueryEngine } from '../adapters/aws/athena-query-engine.js';
-import { EventBridgePublisher } from '../adapters/aws/eventbridge-publisher.js';
-import { fleetEventLogFields, lambdaTelemetry } from '../adapters/aws/lambda-telemetry.js';
-import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
-import { SecretsManagerSecrets } from '../adapters/aws/secrets-manager-secrets.js';
+import { AthenaQueryEngine } from '../adapters/aws/athena/query-engine.js';
+import { EventBridgePublisher } from '../adapters/aws/eventbridge/publisher.js';
+import { fleetEventLogFields, lambdaTelemetry } from '../adapters/aws/lambda/telemetry.js';
+import { S3ObjectStore } from '../adapters/aws/s3/object-store.js';
+import { SecretsManagerSecrets } from '../adapters/aws/secrets-manager/secrets.js';
+import { createSqlSource, sqlSourceConfigFromEnv } from '../adapters/sql-source-config.js';
 import { nonEmpty, parseEnvironment } from '../shared/environment.js';
 import { createQueryRunnerHandler } from './handler.js';
-import { createSqlSource, sqlSourceConfigFromEnv } from './sql-source-config.js';
 
 const env = parseEnvironment(
   z.object({

@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
-import { DynamoDbRunLedger } from '../adapters/aws/dynamodb-run-ledger.js';
-import { fleetEventLogFields, lambdaTelemetry } from '../adapters/aws/lambda-telemetry.js';
-import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
+import { DynamoDbRunLedger } from '../adapters/aws/dynamodb/run-ledger.js';
+import { fleetEventLogFields, lambdaTelemetry } from '../adapters/aws/lambda/telemetry.js';
+import { S3ObjectStore } from '../adapters/aws/s3/object-store.js';
 import { nonEmpty, parseEnvironment } from '../shared/environment.js';
 import { createReportHandler } from './handler.js';
 

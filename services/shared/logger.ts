@@ -4,7 +4,7 @@ import { currentLogFields } from './log-context.js';
  * The logging port the cores receive: a message and its fields, one structured line per call. Each
  * implementation adds the fields of the work running now (log-context.ts: runId, dataset, page, file), so a core
  * need not repeat them on every line. In Lambda the entries pass a Powertools-backed one
- * (services/adapters/aws/powertools-logger.ts); locally the runtime passes `jsonLogger` writing to
+ * (services/adapters/aws/lambda/powertools-logger.ts); locally the runtime passes `jsonLogger` writing to
  * logs/services.ndjson.
  */
 export interface Logger {

@@ -1,9 +1,9 @@
-import type { ServiceName } from '../../infra/topology.js';
+import type { ServiceName } from '../topology.js';
 
 /**
  * Every metric the functions emit in CloudWatch embedded metric format (EMF), declared once: the Lambda entries
  * emit only these (emf-metrics.ts takes names of this object), and the CDK app's dashboard and alarms build their
- * metrics from it (infra/aws/constructs/fleet-metrics.ts), so a widget cannot name a metric no code emits.
+ * metrics from it (infra/constructs/fleet-metrics.ts), so a widget cannot name a metric no code emits.
  *
  * What the domain events carry (pages, rows, bytes, rows outside the window, readings of unknown vehicles, SQL
  * durations, runs) is counted from the events instead, by the metric filters of EventMetrics (decision 11); what

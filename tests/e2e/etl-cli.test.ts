@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
-import { COMMANDS } from '../../infra/local/cli/commands.js';
+import { COMMANDS } from '../../cli/commands.js';
 import { ETL, runEtl } from '../helpers/etl-process.js';
 import { envelope } from '../helpers/fakes.js';
 

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import * as z from 'zod';
-import { creationWindow, FleetWorld } from '../../infra/local/simulator/index.js';
 import type { SensorRow, VehicleRow } from '../../services/shared/rows.js';
 import { dayWindow } from '../../services/shared/run-identity.js';
+import { creationWindow, FleetWorld } from '../../simulator/index.js';
 import { expectedAnswer } from '../helpers/expected-answer.js';
 
 const run = promisify(execFile);

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
-import { stateLockFile } from '../../infra/local/state-lock/index.js';
-import { topology } from '../../infra/topology.js';
+import { stateLockFile } from '../../local/state-lock/index.js';
+import { topology } from '../../services/topology.js';
 import {
   type EtlOutcome,
   type EtlProcess,

@@ -3,8 +3,8 @@ import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
-import { creationWindow, type RunningSimulator, startSimulator } from '../../infra/local/simulator/index.js';
 import { dayWindow } from '../../services/shared/run-identity.js';
+import { creationWindow, type RunningSimulator, startSimulator } from '../../simulator/index.js';
 import { expectedAnswer } from '../helpers/expected-answer.js';
 
 const ETL = path.resolve('bin/etl.js');

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import * as z from 'zod';
-import { creationWindow, FleetWorld } from '../../infra/local/simulator/index.js';
 import type { SensorRow, VehicleRow } from '../../services/shared/rows.js';
 import { windowOfDay } from '../../services/source-config/index.js';
+import { creationWindow, FleetWorld } from '../../simulator/index.js';
 import { expectedAnswer } from '../helpers/expected-answer.js';
 
 const run = promisify(execFile);

@@ -9,16 +9,16 @@ import {
   resolveFleetEvent,
   toOutgoingEvent,
 } from '../../events/index.js';
-import { BUNDLED_QUERIES } from '../../infra/local/run-pipeline.js';
-import { LocalRuntime } from '../../infra/local/runtime.js';
-import type { LocalPorts } from '../../infra/local/wiring.js';
-import { DATASETS } from '../../infra/topology.js';
+import { BUNDLED_QUERIES } from '../../local/run-pipeline.js';
+import { LocalRuntime } from '../../local/runtime.js';
+import type { LocalPorts } from '../../local/wiring.js';
 import { FolderSqlSource } from '../../services/adapters/local/folder-sql-source.js';
 import { systemClock } from '../../services/ports/clock.js';
 import type { FleetSource } from '../../services/ports/fleet-source.js';
 import type { QueryEngine } from '../../services/ports/query-engine.js';
 import { renderPlaceholders, SqlPlaceholderValuesSchema } from '../../services/shared/sql-text.js';
 import { loadSourceConfig } from '../../services/source-config/index.js';
+import { DATASETS } from '../../services/topology.js';
 import { envelope, MemoryObjectStore, RecordingPublisher } from '../helpers/fakes.js';
 import { CLIENT_SECRET, DAY, type FaultRun, faultRun, freshStateDir } from './harness.js';
 import { checkInvariants, filesUnder } from './invariants.js';

@@ -2,14 +2,8 @@ import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DateWindow } from '../../events/index.js';
-import { type RunSummary, runPipelineLocally } from '../../infra/local/run-pipeline.js';
-import type { ExtraConsumer, LocalRuntimeOptions } from '../../infra/local/runtime.js';
-import {
-  creationWindow,
-  type RunningSimulator,
-  type SimulatorOptions,
-  startSimulator,
-} from '../../infra/local/simulator/index.js';
+import { type RunSummary, runPipelineLocally } from '../../local/run-pipeline.js';
+import type { ExtraConsumer, LocalRuntimeOptions } from '../../local/runtime.js';
 import { FleetApiSource, type SourceStats } from '../../services/adapters/http/fleet-api-source.js';
 import { createDuckDbQueryEngine } from '../../services/adapters/local/duckdb/duckdb-query-engine.js';
 import type { FleetSource } from '../../services/ports/fleet-source.js';
@@ -17,6 +11,12 @@ import { jsonLogger } from '../../services/shared/logger.js';
 import type { SensorRow, VehicleRow } from '../../services/shared/rows.js';
 import { dayWindow } from '../../services/shared/run-identity.js';
 import { seedApiConfig } from '../../services/source-config/index.js';
+import {
+  creationWindow,
+  type RunningSimulator,
+  type SimulatorOptions,
+  startSimulator,
+} from '../../simulator/index.js';
 
 /** One night of a small fleet, paged small: a dozen pages, so faults land on several of them. */
 export const DAY = '2026-11-24';

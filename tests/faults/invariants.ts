@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { stateLayout } from '../../infra/local/runtime.js';
+import { stateLayout } from '../../local/runtime.js';
 import { SqliteQueue } from '../../services/adapters/local/sqlite/sqlite-queue.js';
 import { openStateDatabase } from '../../services/adapters/local/sqlite/state-database.js';
 import { rawPageKey } from '../../services/shared/lake-keys.js';

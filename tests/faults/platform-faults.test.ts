@@ -1,8 +1,8 @@
 import type { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DetailType, type EventPublisher, type OutgoingEvent } from '../../events/index.js';
-import { replayLocally } from '../../infra/local/replay.js';
-import type { LocalPorts } from '../../infra/local/wiring.js';
-import { EventBridgePublisher } from '../../services/adapters/aws/eventbridge-publisher.js';
+import { replayLocally } from '../../local/replay.js';
+import type { LocalPorts } from '../../local/wiring.js';
+import { EventBridgePublisher } from '../../services/adapters/aws/eventbridge/publisher.js';
 import type { ObjectBody, ObjectStore } from '../../services/ports/object-store.js';
 import { type FaultRun, faultRun } from './harness.js';
 import { archivedEvents, filesUnder } from './invariants.js';

@@ -1,4 +1,4 @@
-import { topology } from '../../infra/topology.js';
+import { topology } from '../../services/topology.js';
 
 /**
  * Every variable some Lambda entry reads, with harmless values: importing a bundle must not touch the network.

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type CfnElement, Stack } from 'aws-cdk-lib';
-import { ESM_REQUIRE_BANNER } from '../../infra/aws/constructs/fleet-function.js';
-import { fromRepositoryRoot } from '../../infra/aws/repository.js';
+import { ESM_REQUIRE_BANNER } from '../../infra/constructs/fleet-function.js';
 import { BUNDLED_QUERIES_DIR } from '../../infra/lambda-runtime.js';
-import { type ServiceName, serviceNames } from '../../infra/topology.js';
+import { fromRepositoryRoot } from '../../infra/repository.js';
+import { type ServiceName, serviceNames } from '../../services/topology.js';
 import { importHandler } from '../helpers/import-handler.js';
 import { FAKE_REGION, resolveValue } from './helpers/resolve.js';
 import { discard, type Synthesized, synthesize, testConfig } from './helpers/synth.js';

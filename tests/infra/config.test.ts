@@ -11,13 +11,13 @@ import {
   CONTEXT_KEY,
   configFromContext,
   DeploymentConfigError,
-} from '../../infra/aws/config.js';
-import { TasksQueue } from '../../infra/aws/constructs/tasks-queue.js';
-import { InvalidDeploymentError } from '../../infra/aws/errors.js';
-import { patternRule } from '../../infra/aws/event-pattern.js';
-import { addAwsSolutionsChecks } from '../../infra/aws/fleet-etl-app.js';
-import { topology } from '../../infra/topology.js';
+} from '../../infra/config.js';
+import { TasksQueue } from '../../infra/constructs/tasks-queue.js';
+import { InvalidDeploymentError } from '../../infra/errors.js';
+import { patternRule } from '../../infra/event-pattern.js';
+import { addAwsSolutionsChecks } from '../../infra/fleet-etl-app.js';
 import { downloaderScaling } from '../../services/source-config/index.js';
+import { topology } from '../../services/topology.js';
 import { resolveValue } from './helpers/resolve.js';
 import { cdkJsonContext, discard, type Synthesized, synthesize, testConfig } from './helpers/synth.js';
 import { identityStatements, idOf, propertiesOf, resourcesOf } from './helpers/template.js';

@@ -3,19 +3,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { DetailType, EVENT_SOURCE, publishEvent } from '../../events/index.js';
-import { BUNDLED_QUERIES } from '../../infra/local/run-pipeline.js';
-import { LocalRuntime } from '../../infra/local/runtime.js';
+import { BUNDLED_QUERIES } from '../../local/run-pipeline.js';
+import { LocalRuntime } from '../../local/runtime.js';
+import { FolderSqlSource } from '../../services/adapters/local/folder-sql-source.js';
+import { systemClock } from '../../services/ports/clock.js';
+import type { FleetSource } from '../../services/ports/fleet-source.js';
+import type { QueryEngine } from '../../services/ports/query-engine.js';
 import {
   DATASETS,
   type ServiceDeclaration,
   subscriptionRuleName,
   type TopologyDeclaration,
   topology,
-} from '../../infra/topology.js';
-import { FolderSqlSource } from '../../services/adapters/local/folder-sql-source.js';
-import { systemClock } from '../../services/ports/clock.js';
-import type { FleetSource } from '../../services/ports/fleet-source.js';
-import type { QueryEngine } from '../../services/ports/query-engine.js';
+} from '../../services/topology.js';
 import { validDetails } from '../helpers/samples.js';
 import { discard, type Synthesized, synthesize, testConfig } from './helpers/synth.js';
 import {

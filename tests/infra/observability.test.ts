@@ -1,7 +1,7 @@
 import { type DetailTypeName, detailSchemas } from '../../events/index.js';
-import { metricsNamespace } from '../../infra/aws/constructs/fleet-metrics.js';
-import { serviceNames } from '../../infra/topology.js';
+import { metricsNamespace } from '../../infra/constructs/fleet-metrics.js';
 import { EMF_METRICS, type EmfMetricName, emfMetricNames } from '../../services/shared/metrics-catalog.js';
+import { serviceNames } from '../../services/topology.js';
 import { validDetails } from '../helpers/samples.js';
 import { discard, type Synthesized, synthesize, testConfig } from './helpers/synth.js';
 import { propertiesOf, resourcesOf } from './helpers/template.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { LAMBDA_RUNTIME } from '../../infra/lambda-runtime.js';
-import { serviceNames, topology } from '../../infra/topology.js';
+import { serviceNames, topology } from '../../services/topology.js';
 import { importHandler } from '../helpers/import-handler.js';
 import { LAMBDA_TEST_ENVIRONMENT as lambdaEnvironment } from '../helpers/lambda-environment.js';
 

@@ -2,7 +2,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { nonEmpty } from '../../shared/environment.js';
 import { FleetApiSource } from '../http/fleet-api-source.js';
-import { SecretsManagerSecrets } from './secrets-manager-secrets.js';
+import { SecretsManagerSecrets } from './secrets-manager/secrets.js';
 
 /** Where the fleet API is and which secret holds its OAuth client secret; the value itself never is in env. */
 export const FleetApiEnvironmentSchema = z.object({

@@ -8,9 +8,9 @@ import {
 } from '@aws-sdk/client-athena';
 import { GetPartitionsCommand, GetTableCommand, GlueClient } from '@aws-sdk/client-glue';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CloudTwin } from '../../../infra/twin/cloud-twin.js';
-import { functionOfConstruct, type TwinBucket } from '../../../infra/twin/template/stack-model.js';
-import { TWIN_REGION } from '../../../infra/twin/twin-account.js';
+import { CloudTwin } from '../../../twin/cloud-twin.js';
+import { functionOfConstruct, type TwinBucket } from '../../../twin/template/stack-model.js';
+import { TWIN_REGION } from '../../../twin/twin-account.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
 
 let stack: TwinStack;

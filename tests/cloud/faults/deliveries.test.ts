@@ -1,7 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DetailType } from '../../../events/index.js';
-import { TWIN_REGION } from '../../../infra/twin/twin-account.js';
-import { SqsDeadLetters } from '../../../services/adapters/aws/sqs-dead-letters.js';
+import { SqsDeadLetters } from '../../../services/adapters/aws/sqs/dead-letters.js';
+import { TWIN_REGION } from '../../../twin/twin-account.js';
 import { SuiteRecorder } from '../../faults/scenario.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
 import {

@@ -4,24 +4,24 @@ import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { type DateWindow, DetailType } from '../../../events/index.js';
+import type { SensorRow, VehicleRow } from '../../../services/shared/rows.js';
+import { dayWindow, runIdFor } from '../../../services/shared/run-identity.js';
 import {
   creationWindow,
   type RunningSimulator,
   type SimulatorOptions,
   startSimulator,
-} from '../../../infra/local/simulator/index.js';
-import { CloudTwin } from '../../../infra/twin/cloud-twin.js';
-import type { PutEvent } from '../../../infra/twin/front/event-log.js';
-import { LambdaEnvironment } from '../../../infra/twin/lambda/lambda-runner.js';
-import { type PolledBatch, QueueMapping } from '../../../infra/twin/lambda/queue-mapping.js';
+} from '../../../simulator/index.js';
+import { CloudTwin } from '../../../twin/cloud-twin.js';
+import type { PutEvent } from '../../../twin/front/event-log.js';
+import { LambdaEnvironment } from '../../../twin/lambda/lambda-runner.js';
+import { type PolledBatch, QueueMapping } from '../../../twin/lambda/queue-mapping.js';
 import {
   functionOfConstruct,
   type TwinFunction,
   type TwinQueue,
-} from '../../../infra/twin/template/stack-model.js';
-import { TWIN_REGION } from '../../../infra/twin/twin-account.js';
-import type { SensorRow, VehicleRow } from '../../../services/shared/rows.js';
-import { dayWindow, runIdFor } from '../../../services/shared/run-identity.js';
+} from '../../../twin/template/stack-model.js';
+import { TWIN_REGION } from '../../../twin/twin-account.js';
 import {
   type Answer,
   checkLakeAndTables,

@@ -9,13 +9,13 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from 
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
-import { CloudTwin } from '../../../infra/twin/cloud-twin.js';
-import { TwinEventRouter } from '../../../infra/twin/events/event-router.js';
-import { IamAuthorizer } from '../../../infra/twin/iam/iam-authorizer.js';
-import { LambdaEnvironment } from '../../../infra/twin/lambda/lambda-runner.js';
-import { functionOfConstruct, type TwinBucket } from '../../../infra/twin/template/stack-model.js';
-import { TWIN_REGION } from '../../../infra/twin/twin-account.js';
-import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb-run-ledger.js';
+import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb/run-ledger.js';
+import { CloudTwin } from '../../../twin/cloud-twin.js';
+import { TwinEventRouter } from '../../../twin/events/event-router.js';
+import { IamAuthorizer } from '../../../twin/iam/iam-authorizer.js';
+import { LambdaEnvironment } from '../../../twin/lambda/lambda-runner.js';
+import { functionOfConstruct, type TwinBucket } from '../../../twin/template/stack-model.js';
+import { TWIN_REGION } from '../../../twin/twin-account.js';
 import { runId, window } from '../../helpers/samples.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
 

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
-import type { PolicyStatement } from '../../../infra/twin/template/policy-document.js';
+import type { PolicyStatement } from '../../../twin/template/policy-document.js';
 
 const ManifestSchema = z.object({
   artifacts: z.record(

@@ -1,9 +1,9 @@
 import { DetailType } from '../../../events/index.js';
-import type { RunningSimulator } from '../../../infra/local/simulator/index.js';
-import type { CloudTwin } from '../../../infra/twin/cloud-twin.js';
-import { LambdaEnvironment } from '../../../infra/twin/lambda/lambda-runner.js';
-import { QueueMapping } from '../../../infra/twin/lambda/queue-mapping.js';
-import { functionOfConstruct, type TwinFunction } from '../../../infra/twin/template/stack-model.js';
+import type { RunningSimulator } from '../../../simulator/index.js';
+import type { CloudTwin } from '../../../twin/cloud-twin.js';
+import { LambdaEnvironment } from '../../../twin/lambda/lambda-runner.js';
+import { QueueMapping } from '../../../twin/lambda/queue-mapping.js';
+import { functionOfConstruct, type TwinFunction } from '../../../twin/template/stack-model.js';
 
 /** The function of a construct of the stack's Services. */
 export const serviceFn = (twin: CloudTwin, construct: string): TwinFunction =>

@@ -1,4 +1,4 @@
-import { loadStackModel, type StackModel } from '../../../infra/twin/template/stack-model.js';
+import { loadStackModel, type StackModel } from '../../../twin/template/stack-model.js';
 import { discard, type Synthesized, synthesize, testConfig } from '../../infra/helpers/synth.js';
 
 export interface TwinStack {

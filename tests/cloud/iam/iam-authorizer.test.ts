@@ -1,6 +1,6 @@
-import { type Caller, IamAuthorizer } from '../../../infra/twin/iam/iam-authorizer.js';
-import { functionOfConstruct, roleOf, type StackModel } from '../../../infra/twin/template/stack-model.js';
-import { TWIN_ACCOUNT, TWIN_REGION } from '../../../infra/twin/twin-account.js';
+import { type Caller, IamAuthorizer } from '../../../twin/iam/iam-authorizer.js';
+import { functionOfConstruct, roleOf, type StackModel } from '../../../twin/template/stack-model.js';
+import { TWIN_ACCOUNT, TWIN_REGION } from '../../../twin/twin-account.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
 
 let stack: TwinStack;
@@ -113,7 +113,7 @@ describe('the IAM authorizer, on the synthesized roles and resource policies', (
   });
 
   // A backfill's INSERT can exceed Athena's 100 partitions per write; the query runner then reads the table's
-  // partition columns with GetTableMetadata before splitting it (services/adapters/aws/athena-query-engine.ts).
+  // partition columns with GetTableMetadata before splitting it (services/adapters/aws/athena/query-engine.ts).
   // That action is authorized on the data catalog, not the workgroup
   // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonathena.html).
   it('lets the query runner read table metadata from the data catalog (backfills)', async () => {

@@ -1,10 +1,10 @@
 import * as z from 'zod';
 import { DetailType } from '../../../events/index.js';
-import type { CloudTwin } from '../../../infra/twin/cloud-twin.js';
-import { unusedActions, unusedGrants } from '../../../infra/twin/iam/grant-usage.js';
-import type { PolledBatch } from '../../../infra/twin/lambda/queue-mapping.js';
-import { TwinNight } from '../../../infra/twin/night/twin-night.js';
-import { roleOf, type TwinFunction } from '../../../infra/twin/template/stack-model.js';
+import type { CloudTwin } from '../../../twin/cloud-twin.js';
+import { unusedActions, unusedGrants } from '../../../twin/iam/grant-usage.js';
+import type { PolledBatch } from '../../../twin/lambda/queue-mapping.js';
+import { TwinNight } from '../../../twin/night/twin-night.js';
+import { roleOf, type TwinFunction } from '../../../twin/template/stack-model.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
 
 /** Small pages, so the sensors of one simulated night take several tasks and more than one batch. */
@@ -158,7 +158,7 @@ describe("a night's downloads on the cloud twin", () => {
       // The runtime's.
       ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
       ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      // The stage key, for the table (the twin does not check DynamoDB's use of it, infra/twin/README.md) and
+      // The stage key, for the table (the twin does not check DynamoDB's use of it, twin/README.md) and
       // for the on-failure destination (CDK merges the two grants on the one key into one statement).
       ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
       // The on-failure destination: no invocation failed.
@@ -185,7 +185,7 @@ describe("a night's downloads on the cloud twin", () => {
       'logs:CreateLogStream',
       'logs:PutLogEvents',
     ];
-    // Exact grants (infra/aws/constructs/pipeline-services.ts, bucket-grants.ts): nothing but the runtime's.
+    // Exact grants (infra/constructs/pipeline-services.ts, bucket-grants.ts): nothing but the runtime's.
     expect(unusedOf('Planner')).toEqual(runtime);
     expect(unusedOf('Downloader')).toEqual([
       ...runtime,

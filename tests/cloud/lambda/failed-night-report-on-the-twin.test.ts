@@ -7,12 +7,12 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DetailType, EVENT_SOURCE } from '../../../events/index.js';
-import { type RunningSimulator, startSimulator } from '../../../infra/local/simulator/index.js';
-import { CloudTwin } from '../../../infra/twin/cloud-twin.js';
-import { unusedActions } from '../../../infra/twin/iam/grant-usage.js';
-import { roleOf } from '../../../infra/twin/template/stack-model.js';
-import { TWIN_REGION } from '../../../infra/twin/twin-account.js';
 import { AnyReportSchema } from '../../../services/report/write-report.js';
+import { type RunningSimulator, startSimulator } from '../../../simulator/index.js';
+import { CloudTwin } from '../../../twin/cloud-twin.js';
+import { unusedActions } from '../../../twin/iam/grant-usage.js';
+import { roleOf } from '../../../twin/template/stack-model.js';
+import { TWIN_REGION } from '../../../twin/twin-account.js';
 import { downloadNight, Environments, serviceFn } from '../helpers/night.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
 

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FunctionInitError, LambdaEnvironment } from '../../../infra/twin/lambda/lambda-runner.js';
-import { TwinClock } from '../../../infra/twin/lambda/twin-clock.js';
-import type { TwinFunction } from '../../../infra/twin/template/stack-model.js';
+import { FunctionInitError, LambdaEnvironment } from '../../../twin/lambda/lambda-runner.js';
+import { TwinClock } from '../../../twin/lambda/twin-clock.js';
+import type { TwinFunction } from '../../../twin/template/stack-model.js';
 
 const folders: string[] = [];
 

@@ -7,11 +7,11 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { DuckDBInstance } from '@duckdb/node-api';
 import * as z from 'zod';
 import { DetailType } from '../../../events/index.js';
-import { type RunningSimulator, startSimulator } from '../../../infra/local/simulator/index.js';
-import { CloudTwin } from '../../../infra/twin/cloud-twin.js';
-import { unusedGrants } from '../../../infra/twin/iam/grant-usage.js';
-import { roleOf } from '../../../infra/twin/template/stack-model.js';
-import { TWIN_REGION } from '../../../infra/twin/twin-account.js';
+import { type RunningSimulator, startSimulator } from '../../../simulator/index.js';
+import { CloudTwin } from '../../../twin/cloud-twin.js';
+import { unusedGrants } from '../../../twin/iam/grant-usage.js';
+import { roleOf } from '../../../twin/template/stack-model.js';
+import { TWIN_REGION } from '../../../twin/twin-account.js';
 import { downloadNight, Environments, serviceFn } from '../helpers/night.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
 

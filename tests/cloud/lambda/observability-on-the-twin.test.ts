@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
-import { fromRepositoryRoot } from '../../../infra/aws/repository.js';
-import { type RunningSimulator, startSimulator } from '../../../infra/local/simulator/index.js';
-import { CloudTwin } from '../../../infra/twin/cloud-twin.js';
-import { LambdaEnvironment } from '../../../infra/twin/lambda/lambda-runner.js';
-import { functionOfConstruct, type TwinFunction } from '../../../infra/twin/template/stack-model.js';
+import { fromRepositoryRoot } from '../../../infra/repository.js';
 import type { DownloadTask } from '../../../services/ports/task-queue.js';
 import { EMF_METRICS, type EmfMetricName } from '../../../services/shared/metrics-catalog.js';
+import { type RunningSimulator, startSimulator } from '../../../simulator/index.js';
+import { CloudTwin } from '../../../twin/cloud-twin.js';
+import { LambdaEnvironment } from '../../../twin/lambda/lambda-runner.js';
+import { functionOfConstruct, type TwinFunction } from '../../../twin/template/stack-model.js';
 import { runId, window } from '../../helpers/samples.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
 

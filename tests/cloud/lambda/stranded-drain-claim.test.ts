@@ -3,14 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { DetailType } from '../../../events/index.js';
-import { type RunningSimulator, startSimulator } from '../../../infra/local/simulator/index.js';
-import { CloudTwin } from '../../../infra/twin/cloud-twin.js';
-import { ASYNC_RETRY_DELAYS_MS } from '../../../infra/twin/events/event-router.js';
-import { LambdaEnvironment } from '../../../infra/twin/lambda/lambda-runner.js';
-import { QueueMapping } from '../../../infra/twin/lambda/queue-mapping.js';
-import { functionOfConstruct, type TwinFunction } from '../../../infra/twin/template/stack-model.js';
-import { TWIN_REGION } from '../../../infra/twin/twin-account.js';
-import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb-run-ledger.js';
+import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb/run-ledger.js';
+import { type RunningSimulator, startSimulator } from '../../../simulator/index.js';
+import { CloudTwin } from '../../../twin/cloud-twin.js';
+import { ASYNC_RETRY_DELAYS_MS } from '../../../twin/events/event-router.js';
+import { LambdaEnvironment } from '../../../twin/lambda/lambda-runner.js';
+import { QueueMapping } from '../../../twin/lambda/queue-mapping.js';
+import { functionOfConstruct, type TwinFunction } from '../../../twin/template/stack-model.js';
+import { TWIN_REGION } from '../../../twin/twin-account.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
 
 /**

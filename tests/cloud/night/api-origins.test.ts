@@ -1,5 +1,5 @@
-import { apiOriginsOf } from '../../../infra/twin/night/twin-night.js';
-import type { TwinFunction } from '../../../infra/twin/template/stack-model.js';
+import { apiOriginsOf } from '../../../twin/night/twin-night.js';
+import type { TwinFunction } from '../../../twin/template/stack-model.js';
 
 const fn = (environment: Record<string, string>): TwinFunction => ({
   logicalId: 'ServicesPlannerF889CE18',

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
-import { REPOSITORY_ROOT } from '../../../infra/aws/repository.js';
+import { REPOSITORY_ROOT } from '../../../infra/repository.js';
 import { editedAssembly, withoutAction } from '../helpers/edited-assembly.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
 

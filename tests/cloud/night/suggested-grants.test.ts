@@ -1,5 +1,5 @@
-import { fireTimeOf } from '../../../infra/twin/night/fire-time.js';
-import { findingOf, serviceRefusalsIn } from '../../../infra/twin/night/suggested-grants.js';
+import { fireTimeOf } from '../../../twin/night/fire-time.js';
+import { findingOf, serviceRefusalsIn } from '../../../twin/night/suggested-grants.js';
 
 const SESSION =
   'arn:aws:sts::123456789012:assumed-role/fleet-etl-dev-DownloaderRole/fleet-etl-dev-downloader';
@@ -10,7 +10,7 @@ const call = (action: string, resource: string, message: string) => ({
   resource,
   message,
 });
-/** The authorizer's wording for each kind of refusal (infra/twin/iam/iam-authorizer.ts, AWS's own). */
+/** The authorizer's wording for each kind of refusal (twin/iam/iam-authorizer.ts, AWS's own). */
 const implicit = (action: string, resource: string) =>
   `User: ${SESSION} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`;
 const explicit = (action: string, resource: string) =>
@@ -51,7 +51,7 @@ describe('the grant that would allow a refused call', () => {
         call(
           'athena:StartQueryExecution',
           workgroup,
-          'the cloud twin does not emulate athena yet (infra/twin/README.md)',
+          'the cloud twin does not emulate athena yet (twin/README.md)',
         ),
       ),
     ).toEqual({ kind: 'not-emulated', call: expect.objectContaining({ resource: workgroup }) });

@@ -1,9 +1,9 @@
 import { readdirSync, rmSync } from 'node:fs';
 import * as z from 'zod';
 import { DetailType } from '../../../events/index.js';
-import { FunctionInitError } from '../../../infra/twin/lambda/lambda-runner.js';
-import type { NightReport } from '../../../infra/twin/night/night-report.js';
-import { NightDidNotSettleError, TwinNight } from '../../../infra/twin/night/twin-night.js';
+import { FunctionInitError } from '../../../twin/lambda/lambda-runner.js';
+import type { NightReport } from '../../../twin/night/night-report.js';
+import { NightDidNotSettleError, TwinNight } from '../../../twin/night/twin-night.js';
 import { editedAssembly, withoutAction, withStatement, withVariable } from '../helpers/edited-assembly.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
 

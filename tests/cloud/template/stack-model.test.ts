@@ -1,10 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${...} is the Fn::Sub syntax under test, not a template.
-import { topology } from '../../../infra/topology.js';
-import { scheduledEvent, targetPayload } from '../../../infra/twin/events/target-input.js';
-import { UnresolvableTemplateValueError } from '../../../infra/twin/template/errors.js';
-import { IntrinsicResolver } from '../../../infra/twin/template/intrinsics.js';
-import { functionOfConstruct, roleOf } from '../../../infra/twin/template/stack-model.js';
-import { TWIN_ACCOUNT, TWIN_REGION } from '../../../infra/twin/twin-account.js';
+import { topology } from '../../../services/topology.js';
+import { scheduledEvent, targetPayload } from '../../../twin/events/target-input.js';
+import { UnresolvableTemplateValueError } from '../../../twin/template/errors.js';
+import { IntrinsicResolver } from '../../../twin/template/intrinsics.js';
+import { functionOfConstruct, roleOf } from '../../../twin/template/stack-model.js';
+import { TWIN_ACCOUNT, TWIN_REGION } from '../../../twin/twin-account.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
 
 let stack: TwinStack;

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { type DeploymentConfig, parseDeploymentConfig } from '../../../infra/aws/config.js';
-import { addFleetEtl } from '../../../infra/aws/fleet-etl-app.js';
-import type { FleetEtlStack } from '../../../infra/aws/fleet-etl-stack.js';
-import { REPOSITORY_ROOT } from '../../../infra/aws/repository.js';
-import type { TopologyDeclaration } from '../../../infra/topology.js';
+import { type DeploymentConfig, parseDeploymentConfig } from '../../../infra/config.js';
+import { addFleetEtl } from '../../../infra/fleet-etl-app.js';
+import type { FleetEtlStack } from '../../../infra/fleet-etl-stack.js';
+import { REPOSITORY_ROOT } from '../../../infra/repository.js';
+import type { TopologyDeclaration } from '../../../services/topology.js';
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json =>
@@ -50,7 +50,7 @@ export interface SynthesizeOptions {
    * stage keeps it (it caught a real dependency cycle); files that synthesize variants may leave it out.
    */
   cloudFormationValidation?: boolean;
-  /** Another topology than infra/topology.ts: a consumer declared by a test, say. */
+  /** Another topology than services/topology.ts: a consumer declared by a test, say. */
   topology?: TopologyDeclaration;
 }
 

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import { isClaimChecked } from '../../../events/claim-check.js';
-import { UNSCOPED_ACTIONS } from '../../../infra/aws/constructs/fleet-function.js';
-import { flattenReference } from '../../../infra/aws/nag.js';
+import { UNSCOPED_ACTIONS } from '../../../infra/constructs/fleet-function.js';
+import { flattenReference } from '../../../infra/nag.js';
 import {
   type Resource,
   resourcesNeeded,
@@ -12,7 +12,7 @@ import {
   serviceNames,
   type Trigger,
   topology,
-} from '../../../infra/topology.js';
+} from '../../../services/topology.js';
 import type { Synthesized } from '../helpers/synth.js';
 import {
   asList,

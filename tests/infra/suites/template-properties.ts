@@ -3,18 +3,18 @@ import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { DetailType, EVENT_SOURCE } from '../../../events/index.js';
-import { ATHENA_RESULTS_PREFIX } from '../../../infra/aws/constructs/data-lake.js';
+import { ATHENA_RESULTS_PREFIX } from '../../../infra/constructs/data-lake.js';
 import { LAMBDA_RUNTIME } from '../../../infra/lambda-runtime.js';
+import { writeShapeOf } from '../../../services/adapters/aws/athena/write-target.js';
+import { DRAIN_LEASE_MARGIN_MS } from '../../../services/completion-tracker/track-completion.js';
+import { renderPlaceholders, splitStatements } from '../../../services/shared/sql-text.js';
 import {
   DATASETS,
   type ServiceName,
   serviceNames,
   subscriptionRuleName,
   topology,
-} from '../../../infra/topology.js';
-import { writeShapeOf } from '../../../services/adapters/aws/athena-write-target.js';
-import { DRAIN_LEASE_MARGIN_MS } from '../../../services/completion-tracker/track-completion.js';
-import { renderPlaceholders, splitStatements } from '../../../services/shared/sql-text.js';
+} from '../../../services/topology.js';
 import type { Synthesized } from '../helpers/synth.js';
 import {
   arnOf,

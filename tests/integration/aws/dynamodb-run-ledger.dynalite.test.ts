@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb-run-ledger.js';
+import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb/run-ledger.js';
 import { runId, window } from '../../helpers/samples.js';
 import { manualClock } from '../../unit/aws/factories.js';
 

@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { runsCommand } from '../../../infra/local/cli/runs-command.js';
-import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb-run-ledger.js';
+import { runsCommand } from '../../../cli/runs-command.js';
+import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb/run-ledger.js';
 import { playTransactionsOneByOne } from '../../helpers/dynalite-transactions.js';
 import { runId, window } from '../../helpers/samples.js';
 import { stdoutOf } from '../../helpers/stdout.js';

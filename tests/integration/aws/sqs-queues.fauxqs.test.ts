@@ -6,8 +6,8 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
-import { SqsDeadLetters } from '../../../services/adapters/aws/sqs-dead-letters.js';
-import { SqsTaskQueue } from '../../../services/adapters/aws/sqs-task-queue.js';
+import { SqsDeadLetters } from '../../../services/adapters/aws/sqs/dead-letters.js';
+import { SqsTaskQueue } from '../../../services/adapters/aws/sqs/task-queue.js';
 import type { DownloadTask } from '../../../services/ports/task-queue.js';
 import { runId, window } from '../../helpers/samples.js';
 

@@ -2,9 +2,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../../../infra/local/cli/args.js';
-import { sqlCommand } from '../../../infra/local/cli/sql-command.js';
-import { stateLayout } from '../../../infra/local/runtime.js';
+import { UsageError } from '../../../cli/args.js';
+import { sqlCommand } from '../../../cli/sql-command.js';
+import { stateLayout } from '../../../local/runtime.js';
 import { createDuckDbQueryEngine } from '../../../services/adapters/local/duckdb/duckdb-query-engine.js';
 
 interface Captured {

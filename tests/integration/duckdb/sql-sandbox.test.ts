@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { sqlSandboxOf, stateLayout } from '../../../infra/local/runtime.js';
+import { sqlSandboxOf, stateLayout } from '../../../local/runtime.js';
 import {
   createDuckDbQueryEngine,
   type DuckDbQueryEngine,

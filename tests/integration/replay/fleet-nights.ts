@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Dataset, DateWindow } from '../../../events/index.js';
-import { type RunSummary, runPipelineLocally } from '../../../infra/local/run-pipeline.js';
+import { type RunSummary, runPipelineLocally } from '../../../local/run-pipeline.js';
 import { createDuckDbQueryEngine } from '../../../services/adapters/local/duckdb/duckdb-query-engine.js';
 import type {
   FetchedPage,

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import * as z from 'zod';
+import { eventsCommand } from '../../../cli/events-command.js';
+import { replayCommand } from '../../../cli/replay-command.js';
 import {
   allDetailTypes,
   DetailType,
@@ -11,11 +13,9 @@ import {
   type FleetEvent,
   parseFleetEvent,
 } from '../../../events/index.js';
-import { readArchive } from '../../../infra/local/archive.js';
-import { eventsCommand } from '../../../infra/local/cli/events-command.js';
-import { replayCommand } from '../../../infra/local/cli/replay-command.js';
-import { replayLocally } from '../../../infra/local/replay.js';
-import { type ExtraConsumer, stateLayout } from '../../../infra/local/runtime.js';
+import { readArchive } from '../../../local/archive.js';
+import { replayLocally } from '../../../local/replay.js';
+import { type ExtraConsumer, stateLayout } from '../../../local/runtime.js';
 import { stdoutOf } from '../../helpers/stdout.js';
 import { runNights } from './fleet-nights.js';
 

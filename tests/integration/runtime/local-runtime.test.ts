@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { dlqCommand } from '../../../cli/dlq-command.js';
 import type { DateWindow } from '../../../events/index.js';
-import { dlqCommand } from '../../../infra/local/cli/dlq-command.js';
-import { runPipelineLocally } from '../../../infra/local/run-pipeline.js';
+import { runPipelineLocally } from '../../../local/run-pipeline.js';
 import { createDuckDbQueryEngine } from '../../../services/adapters/local/duckdb/duckdb-query-engine.js';
 import { SqliteQueue } from '../../../services/adapters/local/sqlite/sqlite-queue.js';
 import { openStateDatabase } from '../../../services/adapters/local/sqlite/state-database.js';

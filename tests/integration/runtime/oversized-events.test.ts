@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type DateWindow, MAX_EVENT_BYTES } from '../../../events/index.js';
-import { BUNDLED_QUERIES, runPipelineLocally } from '../../../infra/local/run-pipeline.js';
+import { BUNDLED_QUERIES, runPipelineLocally } from '../../../local/run-pipeline.js';
 import { createDuckDbQueryEngine } from '../../../services/adapters/local/duckdb/duckdb-query-engine.js';
 import type {
   FetchedPage,

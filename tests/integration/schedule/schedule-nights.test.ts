@@ -5,11 +5,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readArchive, runIdOf } from '../../../infra/local/archive.js';
-import { runNight } from '../../../infra/local/cli/schedule-command.js';
-import { stateLayout } from '../../../infra/local/runtime.js';
-import { readScheduleState, runSchedule } from '../../../infra/local/schedule.js';
-import { topology } from '../../../infra/topology.js';
+import { runNight } from '../../../cli/schedule-command.js';
+import { readArchive, runIdOf } from '../../../local/archive.js';
+import { stateLayout } from '../../../local/runtime.js';
+import { readScheduleState, runSchedule } from '../../../local/schedule.js';
+import { topology } from '../../../services/topology.js';
 
 const SLOW = 180_000;
 const FLEET = { vehicles: 12, readings: 40, seed: 3 } as const;

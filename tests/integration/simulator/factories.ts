@@ -1,16 +1,16 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Dataset, DateWindow } from '../../../events/index.js';
-import {
-  type RunningSimulator,
-  SIMULATOR_PATHS,
-  type SimulatorOptions,
-  startSimulator,
-} from '../../../infra/local/simulator/index.js';
 import { FleetApiSource } from '../../../services/adapters/http/fleet-api-source.js';
 import type { Timing } from '../../../services/adapters/http/timing.js';
 import type { Clock } from '../../../services/ports/clock.js';
 import type { FetchedPage, FleetSource, PageRequest } from '../../../services/ports/fleet-source.js';
 import { type SeedApiOptions, seedApiConfig } from '../../../services/source-config/index.js';
+import {
+  type RunningSimulator,
+  SIMULATOR_PATHS,
+  type SimulatorOptions,
+  startSimulator,
+} from '../../../simulator/index.js';
 
 export const CLIENT_ID = 'fleet-etl-test';
 export const CLIENT_SECRET = 'correct-horse-battery-staple';

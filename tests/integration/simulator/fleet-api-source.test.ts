@@ -1,7 +1,7 @@
-import type { RunningSimulator } from '../../../infra/local/simulator/index.js';
-import { creationWindow } from '../../../infra/local/simulator/index.js';
 import { FleetApiTerminalError } from '../../../services/adapters/http/fleet-api-source.js';
 import { TerminalError } from '../../../services/shared/errors.js';
+import type { RunningSimulator } from '../../../simulator/index.js';
+import { creationWindow } from '../../../simulator/index.js';
 import {
   CLIENT_SECRET,
   collectPage,

@@ -1,10 +1,6 @@
 import { Agent, request as httpRequest } from 'node:http';
 import * as z from 'zod';
-import {
-  creationWindow,
-  type RunningSimulator,
-  SIMULATOR_PATHS,
-} from '../../../infra/local/simulator/index.js';
+import { creationWindow, type RunningSimulator, SIMULATOR_PATHS } from '../../../simulator/index.js';
 import { CLIENT_ID, CLIENT_SECRET, ManualClock, requestToken, simulator } from './factories.js';
 
 const TokenSchema = z.object({

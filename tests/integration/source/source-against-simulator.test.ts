@@ -1,11 +1,11 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { RunningSimulator } from '../../../infra/local/simulator/index.js';
-import { creationWindow } from '../../../infra/local/simulator/index.js';
 import { FsObjectStore } from '../../../services/adapters/local/fs-object-store.js';
 import { downloadPage } from '../../../services/downloader/download-page.js';
 import { TransientError } from '../../../services/shared/errors.js';
+import type { RunningSimulator } from '../../../simulator/index.js';
+import { creationWindow } from '../../../simulator/index.js';
 import { RecordingPublisher, recordingLogger } from '../../helpers/fakes.js';
 import { DAY_WINDOW, fleetSource, pageRequest, simulator } from '../simulator/factories.js';
 

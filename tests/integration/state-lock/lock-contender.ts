@@ -2,7 +2,7 @@
 // wait, and prints `won` or `busy`. A winner keeps the lock a moment so that every loser finds it held.
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { acquireStateLock, StateFolderBusyError } from '../../../infra/local/state-lock/index.js';
+import { acquireStateLock, StateFolderBusyError } from '../../../local/state-lock/index.js';
 
 const [stateDir, startSignal] = process.argv.slice(2);
 if (stateDir === undefined || startSignal === undefined) {

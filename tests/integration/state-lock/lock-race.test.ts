@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { LockRecordSchema, stateLockFile } from '../../../infra/local/state-lock/index.js';
+import { LockRecordSchema, stateLockFile } from '../../../local/state-lock/index.js';
 
 const CONTENDER = path.resolve('tests/integration/state-lock/lock-contender.ts');
 const CONTENDERS = 6;

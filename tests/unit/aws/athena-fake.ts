@@ -13,7 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import {
   AthenaQueryEngine,
   type AthenaQueryEngineOptions,
-} from '../../../services/adapters/aws/athena-query-engine.js';
+} from '../../../services/adapters/aws/athena/query-engine.js';
 import { MemoryObjectStore } from '../../helpers/fakes.js';
 import { clientConfig, noSleep } from './factories.js';
 

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { DetailType, type EventBridgeEnvelope, parseFleetEvent } from '../../../events/index.js';
-import { writeShapeOf } from '../../../services/adapters/aws/athena-write-target.js';
+import { writeShapeOf } from '../../../services/adapters/aws/athena/write-target.js';
 import { FolderSqlSource } from '../../../services/adapters/local/folder-sql-source.js';
 import { type QueryRunnerEvent, runNextFile } from '../../../services/query-runner/run-next-file.js';
 import { renderPlaceholders, splitStatements } from '../../../services/shared/sql-text.js';
@@ -201,7 +201,7 @@ describe('queries/ on the Athena adapter (aws-sdk-client-mock)', () => {
   });
 
   it('sends no CTAS with external_location, which the deployed (enforced) workgroup would fail', () => {
-    // Athena fails such a CTAS in a workgroup that enforces its settings, as infra/aws/constructs/analytics.ts
+    // Athena fails such a CTAS in a workgroup that enforces its settings, as infra/constructs/analytics.ts
     // makes it (https://docs.aws.amazon.com/athena/latest/ug/considerations-ctas.html); tests/infra checks the
     // same rule against the synthesized template.
     const ctas = expectedStatements.filter((sql) => writeShapeOf(sql)?.kind === 'ctas');

@@ -14,8 +14,8 @@ import {
   AthenaQueryEngine,
   type AthenaQueryEngineOptions,
   clientRequestToken,
-} from '../../../services/adapters/aws/athena-query-engine.js';
-import { fromAthenaValue } from '../../../services/adapters/aws/athena-results.js';
+} from '../../../services/adapters/aws/athena/query-engine.js';
+import { fromAthenaValue } from '../../../services/adapters/aws/athena/results.js';
 import type { StatementContext } from '../../../services/ports/query-engine.js';
 import { TerminalError, TransientError } from '../../../services/shared/errors.js';
 import { MemoryObjectStore } from '../../helpers/fakes.js';

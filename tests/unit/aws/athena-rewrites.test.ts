@@ -4,7 +4,7 @@ import {
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { DeleteObjectsCommand, GetObjectCommand } from '@aws-sdk/client-s3';
-import { clientRequestToken } from '../../../services/adapters/aws/athena-query-engine.js';
+import { clientRequestToken } from '../../../services/adapters/aws/athena/query-engine.js';
 import type { StatementContext } from '../../../services/ports/query-engine.js';
 import { TerminalError } from '../../../services/shared/errors.js';
 import { type Behaviour, FakeAthena } from './athena-fake.js';

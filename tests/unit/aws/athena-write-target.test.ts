@@ -2,8 +2,8 @@ import {
   batchInserts,
   partitionPositions,
   partitionsQuery,
-} from '../../../services/adapters/aws/athena-partition-batches.js';
-import { type InsertShape, writeShapeOf } from '../../../services/adapters/aws/athena-write-target.js';
+} from '../../../services/adapters/aws/athena/partition-batches.js';
+import { type InsertShape, writeShapeOf } from '../../../services/adapters/aws/athena/write-target.js';
 
 describe('which table a statement writes', () => {
   it.each([

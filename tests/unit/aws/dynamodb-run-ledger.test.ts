@@ -11,7 +11,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb-run-ledger.js';
+import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb/run-ledger.js';
 import { TerminalError, TransientError } from '../../../services/shared/errors.js';
 import { clientConfig, manualClock, window } from './factories.js';
 

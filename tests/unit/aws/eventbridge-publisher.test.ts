@@ -1,7 +1,7 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DetailType, type DetailTypeName, EVENT_SOURCE, type OutgoingEvent } from '../../../events/index.js';
-import { EventBridgePublisher } from '../../../services/adapters/aws/eventbridge-publisher.js';
+import { EventBridgePublisher } from '../../../services/adapters/aws/eventbridge/publisher.js';
 import { TerminalError, TransientError } from '../../../services/shared/errors.js';
 import { clientConfig, recordingSleep, serviceError } from './factories.js';
 

@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import {
   EventBridgeReplays,
   type ReplayProgress,
-} from '../../../services/adapters/aws/eventbridge-replay.js';
+} from '../../../services/adapters/aws/eventbridge/replay.js';
 import { TerminalError, TransientError } from '../../../services/shared/errors.js';
 import { clientConfig, recordingSleep, serviceError } from './factories.js';
 

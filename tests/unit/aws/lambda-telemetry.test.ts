@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
-import { lambdaContext } from '../../../infra/local/lambda-context.js';
-import { fleetEventLogFields, lambdaTelemetry } from '../../../services/adapters/aws/lambda-telemetry.js';
+import { lambdaContext } from '../../../local/lambda-context.js';
+import { fleetEventLogFields, lambdaTelemetry } from '../../../services/adapters/aws/lambda/telemetry.js';
 import type { SourceStats } from '../../../services/adapters/http/fleet-api-source.js';
 import { createDownloaderHandler } from '../../../services/downloader/handler.js';
 import { quarantinedRowsMetric } from '../../../services/downloader/quarantined-rows-metric.js';

@@ -14,7 +14,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { S3ObjectStore } from '../../../services/adapters/aws/s3-object-store.js';
+import { S3ObjectStore } from '../../../services/adapters/aws/s3/object-store.js';
 import { TerminalError, TransientError } from '../../../services/shared/errors.js';
 import { clientConfig, serviceError } from './factories.js';
 

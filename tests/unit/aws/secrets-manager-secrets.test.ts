@@ -6,7 +6,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SecretsManagerSecrets } from '../../../services/adapters/aws/secrets-manager-secrets.js';
+import { SecretsManagerSecrets } from '../../../services/adapters/aws/secrets-manager/secrets.js';
 import { TerminalError, TransientError } from '../../../services/shared/errors.js';
 import { clientConfig, deferred, manualClock } from './factories.js';
 

@@ -1,6 +1,6 @@
 import { QueueDoesNotExist, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SqsTaskQueue } from '../../../services/adapters/aws/sqs-task-queue.js';
+import { SqsTaskQueue } from '../../../services/adapters/aws/sqs/task-queue.js';
 import { TerminalError, TransientError } from '../../../services/shared/errors.js';
 import { clientConfig, downloadTask, recordingSleep, serviceError } from './factories.js';
 

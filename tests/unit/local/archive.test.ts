@@ -8,8 +8,8 @@ import {
   readArchive,
   runIdOf,
   selectEvents,
-} from '../../../infra/local/archive.js';
-import { LocalBus } from '../../../infra/local/local-bus.js';
+} from '../../../local/archive.js';
+import { LocalBus } from '../../../local/local-bus.js';
 import { envelope } from '../../helpers/fakes.js';
 import { validDetails } from '../../helpers/samples.js';
 

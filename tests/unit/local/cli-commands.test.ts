@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as z from 'zod';
-import { UsageError } from '../../../infra/local/cli/args.js';
+import { UsageError } from '../../../cli/args.js';
 import {
   asksForHelp,
   type CommandSpec,
@@ -12,10 +12,10 @@ import {
   parseArgsOptions,
   parseCommandLine,
   renderCommandHelp,
-} from '../../../infra/local/cli/command-spec.js';
-import { COMMANDS, findCommand } from '../../../infra/local/cli/commands.js';
-import { completionScript } from '../../../infra/local/cli/completion-command.js';
-import { refuseUnfinishedNights } from '../../../infra/local/cli/unfinished-nights.js';
+} from '../../../cli/command-spec.js';
+import { COMMANDS, findCommand } from '../../../cli/commands.js';
+import { completionScript } from '../../../cli/completion-command.js';
+import { refuseUnfinishedNights } from '../../../cli/unfinished-nights.js';
 import { stdoutOf } from '../../helpers/stdout.js';
 
 /** The flags a help text lists: the `--name` that starts each line of its Flags section. */

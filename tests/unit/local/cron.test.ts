@@ -1,5 +1,5 @@
-import { CronError, firingsBetween, nextFiring, parseCron } from '../../../infra/local/cron.js';
-import { topology } from '../../../infra/topology.js';
+import { CronError, firingsBetween, nextFiring, parseCron } from '../../../local/cron.js';
+import { topology } from '../../../services/topology.js';
 
 const next = (expression: string, after: string) =>
   nextFiring(parseCron(expression), new Date(after))?.toISOString();

@@ -1,4 +1,4 @@
-import { dateFilterWarnings } from '../../../infra/local/cli/date-filter-warnings.js';
+import { dateFilterWarnings } from '../../../cli/date-filter-warnings.js';
 
 describe('the warning for an API that may ignore the date filters', () => {
   it('warns for a dataset whose rows were mostly outside the window, naming both counts', () => {

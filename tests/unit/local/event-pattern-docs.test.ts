@@ -4,11 +4,7 @@
  * content filtering, comparison operators, arrays, null values and empty strings) and of Event Ruler's README,
  * the matcher EventBridge runs. Each row is [what, pattern, event, expected].
  */
-import {
-  assertSupportedPattern,
-  EventPatternError,
-  matchesPattern,
-} from '../../../infra/local/event-pattern.js';
+import { assertSupportedPattern, EventPatternError, matchesPattern } from '../../../local/event-pattern.js';
 
 type Json = Record<string, unknown>;
 

@@ -3,7 +3,7 @@ import {
   compilePattern,
   EventPatternError,
   matchesPattern,
-} from '../../../infra/local/event-pattern.js';
+} from '../../../local/event-pattern.js';
 
 const event = {
   source: 'fleet-etl',

@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { UsageError } from '../../../infra/local/cli/args.js';
-import { eventsCommand } from '../../../infra/local/cli/events-command.js';
+import { UsageError } from '../../../cli/args.js';
+import { eventsCommand } from '../../../cli/events-command.js';
 import { envelope } from '../../helpers/fakes.js';
 import { stdoutOf } from '../../helpers/stdout.js';
 

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type EventBridgeEnvelope, toOutgoingEvent } from '../../../events/index.js';
-import { EventPatternError } from '../../../infra/local/event-pattern.js';
-import { LocalBus } from '../../../infra/local/local-bus.js';
+import { EventPatternError } from '../../../local/event-pattern.js';
+import { LocalBus } from '../../../local/local-bus.js';
 import { validDetails } from '../../helpers/samples.js';
 
 function busWithRules() {

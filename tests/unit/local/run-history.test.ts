@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readRunHistory } from '../../../infra/local/run-history.js';
+import { readRunHistory } from '../../../local/run-history.js';
 import { envelope } from '../../helpers/fakes.js';
 
 const RUN = '2026-11-24';

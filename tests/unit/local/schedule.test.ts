@@ -7,8 +7,8 @@ import {
   runSchedule,
   ScheduleError,
   scheduleFiles,
-} from '../../../infra/local/schedule.js';
-import { topology } from '../../../infra/topology.js';
+} from '../../../local/schedule.js';
+import { topology } from '../../../services/topology.js';
 
 const EXPRESSION = topology.services.planner.trigger.expression;
 const DAY_MS = 86_400_000;

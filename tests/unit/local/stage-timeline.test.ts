@@ -1,4 +1,4 @@
-import { StageTimeline } from '../../../infra/local/cli/stage-timeline.js';
+import { StageTimeline } from '../../../cli/stage-timeline.js';
 
 describe('StageTimeline', () => {
   it('measures each stage from the end of the one before, by the progress lines of its milestones', () => {

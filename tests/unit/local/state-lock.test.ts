@@ -11,7 +11,7 @@ import {
   type StateLockOptions,
   StateLockUnreadableError,
   stateLockFile,
-} from '../../../infra/local/state-lock/index.js';
+} from '../../../local/state-lock/index.js';
 
 const freshStateDir = () => mkdtempSync(path.join(tmpdir(), 'state-lock-'));
 

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { DetailType } from '../../../events/index.js';
-import { loadConsumerFactory } from '../../../infra/local/consumer-wiring.js';
-import { assertSupportedPattern } from '../../../infra/local/event-pattern.js';
-import { stageHandlers } from '../../../infra/local/wiring.js';
-import { serviceNames, topology } from '../../../infra/topology.js';
+import { loadConsumerFactory } from '../../../local/consumer-wiring.js';
+import { assertSupportedPattern } from '../../../local/event-pattern.js';
+import { stageHandlers } from '../../../local/wiring.js';
+import { serviceNames, topology } from '../../../services/topology.js';
 
 describe('the topology', () => {
   it.each(serviceNames)('declares an existing Lambda entry and local wiring for %s', async (name) => {

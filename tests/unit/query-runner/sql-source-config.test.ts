@@ -4,7 +4,7 @@ import {
   createSqlSource,
   sqlSourceConfigFromEnv,
   sqlSourceConfigFromSpec,
-} from '../../../services/query-runner/sql-source-config.js';
+} from '../../../services/adapters/sql-source-config.js';
 import { ConfigurationError } from '../../../services/shared/environment.js';
 
 describe('the query runner’s SQL source configuration', () => {

@@ -6,7 +6,7 @@ import {
   EventValidationError,
   toOutgoingEvent,
 } from '../../../events/index.js';
-import { lambdaContext } from '../../../infra/local/lambda-context.js';
+import { lambdaContext } from '../../../local/lambda-context.js';
 import { FixedSqlSource } from '../../../services/adapters/local/fixed-sql-source.js';
 import { SqliteRunLedger } from '../../../services/adapters/local/sqlite/sqlite-run-ledger.js';
 import { openStateDatabase } from '../../../services/adapters/local/sqlite/state-database.js';

@@ -1,5 +1,5 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { lambdaContext } from '../../../infra/local/lambda-context.js';
+import { lambdaContext } from '../../../local/lambda-context.js';
 import { downloadPage } from '../../../services/downloader/download-page.js';
 import { createDownloaderHandler } from '../../../services/downloader/handler.js';
 import type { FetchedPage, PageRequest, PageSink } from '../../../services/ports/fleet-source.js';

@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { parseFleetEvent } from '../../../events/index.js';
-import { lambdaContext } from '../../../infra/local/lambda-context.js';
+import { lambdaContext } from '../../../local/lambda-context.js';
 import { SqliteRunLedger } from '../../../services/adapters/local/sqlite/sqlite-run-ledger.js';
 import { openStateDatabase } from '../../../services/adapters/local/sqlite/state-database.js';
 import { createCompletionTrackerHandler } from '../../../services/completion-tracker/handler.js';

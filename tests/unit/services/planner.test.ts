@@ -1,4 +1,4 @@
-import { lambdaContext } from '../../../infra/local/lambda-context.js';
+import { lambdaContext } from '../../../local/lambda-context.js';
 import { createPlannerHandler } from '../../../services/planner/handler.js';
 import { planPages } from '../../../services/planner/plan-pages.js';
 import { TerminalError, TransientError } from '../../../services/shared/errors.js';

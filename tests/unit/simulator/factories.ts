@@ -1,3 +1,4 @@
+import type { SensorRow } from '../../../services/shared/rows.js';
 import {
   type CreationWindow,
   creationWindow,
@@ -5,8 +6,7 @@ import {
   type FleetWorldOptions,
   SAMPLING_INTERVAL_MS,
   VEHICLE_TYPES,
-} from '../../../infra/local/simulator/index.js';
-import type { SensorRow } from '../../../services/shared/rows.js';
+} from '../../../simulator/index.js';
 
 export const DAY_MS = 86_400_000;
 

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { type SensorRow, SensorRowSchema, VehicleRowSchema } from '../../../services/shared/rows.js';
 import {
   creationWindow,
   FleetWorld,
@@ -7,8 +8,7 @@ import {
   UNKNOWN_VEHICLE_IDS,
   VEHICLE_TYPES,
   type VehicleType,
-} from '../../../infra/local/simulator/index.js';
-import { type SensorRow, SensorRowSchema, VehicleRowSchema } from '../../../services/shared/rows.js';
+} from '../../../simulator/index.js';
 import {
   DAY_MS,
   daysWindow,

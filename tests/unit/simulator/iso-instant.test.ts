@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { IsoInstantFormatter } from '../../../infra/local/simulator/iso-instant.js';
+import { IsoInstantFormatter } from '../../../simulator/iso-instant.js';
 
 describe('IsoInstantFormatter', () => {
   it('formats any instant exactly as Date#toISOString does', () => {

@@ -1,5 +1,5 @@
-import { MAX_PAGE_SIZE } from '../../../infra/local/simulator/index.js';
-import { parsePageQuery } from '../../../infra/local/simulator/page-query.js';
+import { MAX_PAGE_SIZE } from '../../../simulator/index.js';
+import { parsePageQuery } from '../../../simulator/page-query.js';
 
 function query(overrides: Record<string, string | undefined> = {}): URLSearchParams {
   const params: Record<string, string | undefined> = {

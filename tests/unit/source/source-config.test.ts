@@ -1,8 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SimFlagsSchema } from '../../../infra/local/cli/sim-command.js';
-import { SimulatorOptionsSchema } from '../../../infra/local/simulator/server.js';
+import { SimFlagsSchema } from '../../../cli/sim-command.js';
 import {
   loadSourceConfig,
   parseSourceConfig,
@@ -10,6 +9,7 @@ import {
   seedApiConfig,
   sourceConfigFromEnvironment,
 } from '../../../services/source-config/index.js';
+import { SimulatorOptionsSchema } from '../../../simulator/server.js';
 
 /** The smallest configuration of an API with the seed's shape. */
 const minimal = () => ({

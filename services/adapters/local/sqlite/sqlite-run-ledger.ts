@@ -177,7 +177,7 @@ export class SqliteRunLedger implements RunLedger {
    * No lease here: a claim cannot outlive its claimant unseen. Every handler runs in the one process that holds the
    * state folder (`etl.lock`, decision 71), so a claimant that dies takes the whole run with it, and the next run
    * of the window gives the unfinished claim back before anything else (`prepareAttempt` in
-   * infra/local/run-pipeline.ts); a publish that fails gives it back at once. So an existing claim is announced
+   * local/run-pipeline.ts); a publish that fails gives it back at once. So an existing claim is announced
    * or being announced by a live caller, and this ledger never answers `held` (docs/decisions/0077).
    */
   async claimDrained(runId: string, _claimant: DrainClaimant): Promise<DrainClaim> {
