@@ -3,13 +3,13 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb/run-ledger.js';
 import { runId, window } from '../../helpers/samples.js';
-import { manualClock } from '../../unit/aws/factories.js';
+import { manualClock } from '../../unit/services/adapters/aws/factories.js';
 
 /**
  * The DynamoDB ledger against dynalite, a DynamoDB implementation speaking the real wire protocol on loopback:
  * conditional puts and updates, deletes and consistent queries run as DynamoDB runs them, not as a mock says.
  * dynalite does not implement TransactWriteItems (it answers UnknownOperationException), so recordPage and
- * recordPageFailure are covered by tests/unit/aws/dynamodb-run-ledger.test.ts, which checks their exact
+ * recordPageFailure are covered by tests/unit/services/adapters/aws/dynamodb/run-ledger.test.ts, which checks their exact
  * transactions and conditional expressions.
  */
 describe('DynamoDbRunLedger on dynalite', () => {

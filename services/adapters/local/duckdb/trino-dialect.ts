@@ -4,7 +4,7 @@ import { firstLine } from './sql-tokens.js';
 
 /**
  * Fixes for what polyglot (0.12) emits and DuckDB (1.5) does not accept. Each applies to the DuckDB text,
- * outside string literals, and is covered by tests/unit/sql/athena-bridge.test.ts.
+ * outside string literals, and is covered by tests/unit/services/adapters/local/duckdb/athena-bridge.test.ts.
  */
 const DUCKDB_REWRITES: readonly { why: string; pattern: RegExp; replace: (...groups: string[]) => string }[] =
   [

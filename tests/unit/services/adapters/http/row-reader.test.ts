@@ -1,0 +1,171 @@
+import { rowReader } from '../../../../../services/adapters/http/row-reader.js';
+import { DEFAULT_ROWS } from '../../../../../services/source-config/index.js';
+
+const reading = {
+  vehicle_id: 'V1',
+  timestamp: 1_764_000_000_123,
+  sensor_value: 2.5,
+  created_at: '2026-11-24T16:00:00.500Z',
+};
+
+describe('the row reader', () => {
+  it('keeps the canonical columns in order and drops the rest', () => {
+    const read = rowReader('sensors', DEFAULT_ROWS);
+    const verdict = read({
+      created_at: reading.created_at,
+      extra: true,
+      sensor_value: 2.5,
+      timestamp: reading.timestamp,
+      vehicle_id: 'V1',
+    });
+    expect(verdict).toEqual({ ok: true, row: reading, flat: true });
+    expect(verdict.ok && Object.keys(verdict.row as object)).toEqual([
+      'vehicle_id',
+      'timestamp',
+      'sensor_value',
+      'created_at',
+    ]);
+  });
+
+  it('normalises created_at to UTC milliseconds, so it sorts as text', () => {
+    const read = rowReader('vehicles', DEFAULT_ROWS);
+    expect(read({ vehicle_id: 'V1', vehicle_type: 'bus', created_at: '2026-11-24T17:00:00+01:00' })).toEqual({
+      ok: true,
+      row: { vehicle_id: 'V1', vehicle_type: 'bus', created_at: '2026-11-24T16:00:00.000Z' },
+      flat: true,
+    });
+  });
+
+  it('renames fields and converts timestamps as configured', () => {
+    const seconds = rowReader('sensors', {
+      ...DEFAULT_ROWS,
+      fields: {
+        vehicle_id: 'vehicle.id',
+        timestamp: 'measuredAt',
+        sensor_value: 'value',
+        created_at: 'meta.created',
+      },
+      timestampFormat: 'epoch-seconds',
+    });
+    const iso = rowReader('sensors', {
+      ...DEFAULT_ROWS,
+      fields: { timestamp: 'measuredAt' },
+      timestampFormat: 'iso-8601',
+    });
+
+    expect(
+      seconds({
+        vehicle: { id: 'V1' },
+        measuredAt: 1_764_000_000.123,
+        value: 2.5,
+        meta: { created: reading.created_at },
+      }),
+    ).toEqual({ ok: true, row: reading, flat: true });
+    expect(iso({ ...reading, timestamp: undefined, measuredAt: '2025-11-24T16:00:00.123Z' })).toEqual({
+      ok: true,
+      row: { ...reading, timestamp: Date.parse('2025-11-24T16:00:00.123Z') },
+      flat: true,
+    });
+  });
+
+  it('says which field is wrong, with the API’s name for a renamed one, never the value', () => {
+    const read = rowReader('sensors', {
+      ...DEFAULT_ROWS,
+      fields: { timestamp: 'measuredAt' },
+      timestampFormat: 'iso-8601',
+    });
+    const verdict = read({ ...reading, measuredAt: 'last tuesday' });
+    expect(verdict).toEqual({
+      ok: false,
+      reason:
+        'timestamp: Invalid input: expected number, received string (API fields: timestamp = measuredAt)',
+    });
+    expect(rowReader('sensors', DEFAULT_ROWS)('not an object')).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('(body)'),
+    });
+  });
+});
+
+describe('the row reader, for values a partition folder or an engine cannot keep', () => {
+  const vehicle = (vehicle_type: string) => ({
+    vehicle_id: 'V1',
+    vehicle_type,
+    created_at: '2026-11-24T16:00:00.000Z',
+  });
+  const read = rowReader('vehicles', DEFAULT_ROWS);
+
+  it.each(['NULL', 'null', 'Null', '__HIVE_DEFAULT_PARTITION__', '__hive_default_partition__'])(
+    'rejects the vehicle type %s, which reads back as NULL from a partition folder',
+    (type) => {
+      expect(read(vehicle(type))).toEqual({
+        ok: false,
+        reason: expect.stringContaining('vehicle_type: reads back as NULL when it names a partition'),
+      });
+    },
+  );
+
+  it('rejects a vehicle type whose percent-encoded folder name would pass 255 bytes, and keeps one that fits', () => {
+    // A CJK character is 3 UTF-8 bytes, 9 characters percent-encoded: 26 fit in 242, 27 do not.
+    expect(read(vehicle('中'.repeat(26)))).toMatchObject({ ok: true });
+    expect(read(vehicle('中'.repeat(27)))).toEqual({
+      ok: false,
+      reason: expect.stringContaining('vehicle_type: is too long to name a partition folder'),
+    });
+  });
+
+  it('rejects a lone surrogate in any text column, as a row of its own rather than a failed page', () => {
+    const lone = JSON.parse('"bus\\ud800"') as string;
+    expect(read(vehicle(lone))).toEqual({
+      ok: false,
+      reason: expect.stringContaining('vehicle_type: is not valid Unicode text (a lone surrogate)'),
+    });
+    expect(rowReader('sensors', DEFAULT_ROWS)({ ...reading, vehicle_id: lone })).toEqual({
+      ok: false,
+      reason: expect.stringContaining('vehicle_id: is not valid Unicode text'),
+    });
+    // A surrogate pair is one character (an emoji), valid text.
+    expect(read(vehicle(JSON.parse('"bus \\ud83d\\ude9a"') as string))).toMatchObject({ ok: true });
+  });
+});
+
+describe('the row reader, for what APIs leave out or write otherwise', () => {
+  it('reads created_at in epoch seconds or milliseconds as ISO 8601 in UTC', () => {
+    const seconds = rowReader('vehicles', { ...DEFAULT_ROWS, createdAtFormat: 'epoch-seconds' });
+    const millis = rowReader('vehicles', { ...DEFAULT_ROWS, createdAtFormat: 'epoch-millis' });
+    const vehicle = { vehicle_id: 'V1', vehicle_type: 'bus' };
+    const expected = { ...vehicle, created_at: '2026-11-24T16:00:00.500Z' };
+
+    expect(seconds({ ...vehicle, created_at: 1_795_536_000.5 })).toEqual({
+      ok: true,
+      row: expected,
+      flat: true,
+    });
+    expect(millis({ ...vehicle, created_at: 1_795_536_000_500 })).toEqual({
+      ok: true,
+      row: expected,
+      flat: true,
+    });
+    expect(millis({ ...vehicle, created_at: 'yesterday' })).toMatchObject({ ok: false });
+  });
+
+  it('reads a left-out nullable field as null only when the API is said to leave nulls out', () => {
+    const { sensor_value: _, ...withoutValue } = reading;
+    const omitting = rowReader('sensors', { ...DEFAULT_ROWS, omittedFieldsAreNull: true });
+
+    expect(omitting(withoutValue)).toEqual({ ok: true, row: { ...reading, sensor_value: null }, flat: true });
+    // A required column left out still breaks the row.
+    expect(omitting({ ...withoutValue, vehicle_id: undefined })).toMatchObject({ ok: false });
+    expect(rowReader('sensors', DEFAULT_ROWS)(withoutValue)).toMatchObject({ ok: false });
+  });
+
+  it('counts the fields no column reads, per name', () => {
+    const read = rowReader('sensors', { ...DEFAULT_ROWS, fields: { sensor_value: 'value.celsius' } });
+    const { sensor_value, ...rest } = reading;
+
+    read({ ...rest, value: { celsius: sensor_value, kelvin: 1 }, unit: 'C' });
+    read({ ...rest, value: { celsius: sensor_value }, unit: 'C', sensorValue: 3 });
+
+    expect(read.unmappedFields()).toEqual({ unit: 2, sensorValue: 1 });
+  });
+});
