@@ -133,7 +133,7 @@ export function defaultOf(flag: FlagSpec): string | undefined {
 }
 
 /** `--state-dir DIR`, `--json`: how a flag is written on a command line. */
-export function flagSynopsis(name: string, flag: FlagSpec): string {
+function flagSynopsis(name: string, flag: FlagSpec): string {
   const names = flag.short === undefined ? `--${name}` : `-${flag.short}, --${name}`;
   return flag.value === undefined ? names : `${names} ${flag.value}`;
 }

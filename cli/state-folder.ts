@@ -11,8 +11,6 @@ export const DEFAULT_WAIT_SECONDS = 60;
 export const waitSeconds = (defaultSeconds = DEFAULT_WAIT_SECONDS) =>
   wholeNumber(0, 86_400).default(defaultSeconds);
 
-export const WAIT_OPTION = { wait: { type: 'string' } } as const;
-
 /** Takes the state folder for this command, telling the user on stderr when it waits or takes over a lock. */
 export function holdStateFolder(
   stateDir: string,

@@ -34,7 +34,7 @@ export function isClaimChecked(detailType: string): detailType is ClaimCheckedDe
 
 const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'sha256: 64 lowercase hex digits');
 
-export const DetailRefSchema = z.object({
+const DetailRefSchema = z.object({
   /** `event-details/<detail-type>/<runId>/<sha256>.json` in the results store; nothing else is accepted. */
   key: ObjectKeySchema,
   /** SHA-256 of the stored detail's bytes (its JSON text as published), hex. */
@@ -42,7 +42,6 @@ export const DetailRefSchema = z.object({
   /** Length of the stored detail in bytes. */
   bytes: z.number().int().min(1),
 });
-export type DetailRef = z.infer<typeof DetailRefSchema>;
 
 /** The detail of an event sent by reference: its routing fields and where the full detail is. */
 export const DetailReferenceSchema = z

@@ -133,8 +133,6 @@ export const DeploymentConfigSchema = z
   });
 
 export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;
-export type DeploymentConfigInput = z.input<typeof DeploymentConfigSchema>;
-export type SqlSourceConfig = DeploymentConfig['sqlSource'];
 
 export class DeploymentConfigError extends Error {
   override readonly name = 'DeploymentConfigError';

@@ -28,20 +28,16 @@ export interface ConsumerPorts {
 const REPOSITORY_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** `avgHistory` -> `createAvgHistoryHandler`. */
-export const factoryName = (service: string): string =>
+const factoryName = (service: string): string =>
   `create${service.charAt(0).toUpperCase()}${service.slice(1)}Handler`;
 
 /** The handler module beside the declared Lambda entry. */
-export function handlerModule(declaration: ServiceDeclaration, root = REPOSITORY_ROOT): string {
+function handlerModule(declaration: ServiceDeclaration, root = REPOSITORY_ROOT): string {
   return path.join(root, path.dirname(declaration.entry), 'handler.ts');
 }
 
 /** The ports the entry declares, from the runtime's. */
-export function consumerPorts(
-  service: string,
-  declaration: ServiceDeclaration,
-  ports: LocalPorts,
-): ConsumerPorts {
+function consumerPorts(service: string, declaration: ServiceDeclaration, ports: LocalPorts): ConsumerPorts {
   const buckets = declaration.buckets ?? {};
   const needs: readonly string[] = declaration.needs;
   const { ledger } = ports;

@@ -45,7 +45,7 @@ function isEmpty(progress: RunProgress): boolean {
 }
 
 /** The status rule of the local history (local/run-history.ts) with the ledger's failed pages as failures. */
-export function historyFromLedger(runId: string, progress: RunProgress): RunHistory {
+function historyFromLedger(runId: string, progress: RunProgress): RunHistory {
   const failures = progress.failures.map((f) => `${f.dataset} page ${f.page}: ${f.reason}`);
   const status: RunStatus = failures.length > 0 ? 'failed' : progress.finished ? 'succeeded' : 'unfinished';
   const datasets: RunHistory['datasets'] = {};

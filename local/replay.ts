@@ -10,8 +10,6 @@ import { REPLAY_NAME } from './replay-name.js';
 import { BUNDLED_QUERIES } from './run-pipeline.js';
 import { type DeadLetter, type ExtraConsumer, LocalRuntime, stateLayout } from './runtime.js';
 
-export { defaultReplayName, REPLAY_NAME } from './replay-name.js';
-
 export interface LocalReplayOptions {
   stateDir: string;
   selection: ArchiveSelection;

@@ -89,7 +89,7 @@ export interface ExtraConsumer {
 }
 
 /** The bus rule of a consumer, by the consumer's name (a topology service or an extra consumer). */
-export const ruleNameOf = (consumer: string): string => `${consumer}-rule`;
+const ruleNameOf = (consumer: string): string => `${consumer}-rule`;
 
 export interface ReplayOutcome {
   /** Events sent again. */

@@ -17,7 +17,7 @@ export type SimulatorSettings = z.infer<typeof SimulatorSettingsSchema>;
 
 export const DEFAULT_FLEET = { seed: 42, vehicles: 200, readingsPerVehicle: 1_000 } as const;
 
-export function settingsFile(stateDir: string): string {
+function settingsFile(stateDir: string): string {
   return path.join(stateDir, 'simulator.json');
 }
 

@@ -114,7 +114,7 @@ const DOWNLOADER_BATCH_SIZE = 5;
  * and each takes an equal share (services/source-config/cloud-scaling.ts). A deployment with another budget
  * derives its own with `downloaderScaling(config.rateBudget, batchSize)`.
  */
-export const DOWNLOADER_SCALING = downloaderScaling(DEFAULT_RATE_BUDGET, DOWNLOADER_BATCH_SIZE);
+const DOWNLOADER_SCALING = downloaderScaling(DEFAULT_RATE_BUDGET, DOWNLOADER_BATCH_SIZE);
 
 export const topology = {
   bus: { source: EVENT_SOURCE, archiveRetentionDays: 30 },

@@ -5,8 +5,7 @@ import { Mulberry32, streamKey } from './prng.js';
 const share = z.number().min(0).max(1);
 
 /** A page that always fails with HTTP 400 (`--fail-page sensors:3`), to see a page end in the dead-letter queue. */
-export const FailingPageSchema = z.object({ dataset: DatasetSchema, page: z.number().int().min(1) });
-export type FailingPage = z.infer<typeof FailingPageSchema>;
+const FailingPageSchema = z.object({ dataset: DatasetSchema, page: z.number().int().min(1) });
 
 /**
  * The misbehaviour of a real API, on demand. Shares are per page request and independent: with throttleRate 0.3

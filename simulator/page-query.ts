@@ -2,12 +2,12 @@ import * as z from 'zod';
 
 /** The largest page the fleet API serves. */
 export const MAX_PAGE_SIZE = 50_000;
-export const DEFAULT_PAGE_SIZE = 1_000;
+const DEFAULT_PAGE_SIZE = 1_000;
 
 const knownTimeZones = new Set<string>();
 
 /** Accepted when Intl knows the zone; the instants carry their own offsets, so the zone changes no result. */
-export function isKnownTimeZone(timeZone: string): boolean {
+function isKnownTimeZone(timeZone: string): boolean {
   if (knownTimeZones.has(timeZone)) {
     return true;
   }

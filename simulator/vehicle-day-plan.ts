@@ -20,14 +20,14 @@ const MAX_BUSY_SHARE = 0.75;
 const OVERNIGHT_SHARE = 0.3;
 
 export const JITTER_MS = 250;
-export const NULL_VALUE_SHARE = 0.02;
-export const LATE_CREATED_SHARE = 0.01;
+const NULL_VALUE_SHARE = 0.02;
+const LATE_CREATED_SHARE = 0.01;
 /** A normal reading reaches the API this long after it was measured: [100, 900) ms. */
 export const CREATED_DELAY_MIN_MS = 100;
 export const CREATED_DELAY_SPREAD_MS = 800;
 /** A late reading reaches the API a day and [1, 120) minutes after it was measured. */
-export const LATE_DELAY_MIN_MS = DAY_MS + 60_000;
-export const LATE_DELAY_SPREAD_MS = 119 * 60_000;
+const LATE_DELAY_MIN_MS = DAY_MS + 60_000;
+const LATE_DELAY_SPREAD_MS = 119 * 60_000;
 /** No reading is created later than this after it was measured. */
 export const MAX_CREATED_DELAY_MS = LATE_DELAY_MIN_MS + LATE_DELAY_SPREAD_MS;
 

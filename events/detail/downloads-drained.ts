@@ -17,4 +17,3 @@ export const DownloadsDrainedSchema = z.object({
   window: DateWindowSchema,
   datasets: DownloadedTotalsSchema,
 });
-export type DownloadsDrained = z.infer<typeof DownloadsDrainedSchema>;

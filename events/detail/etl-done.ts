@@ -10,7 +10,7 @@ import { DownloadedTotalsSchema } from './downloads-drained.js';
 import { SqlFileNameSchema } from './sql-file-executed.js';
 import { UnknownVehiclesSchema } from './unknown-vehicles.js';
 
-export const QueryNameSchema = z.string().regex(/^[0-9A-Za-z_]+$/);
+const QueryNameSchema = z.string().regex(/^[0-9A-Za-z_]+$/);
 
 /** The run's SQL files all ran. Consumers find each named query's result rows at its key. */
 export const EtlDoneSchema = z.object({
@@ -40,4 +40,3 @@ export const EtlDoneSchema = z.object({
    */
   ...SqlVersionFields,
 });
-export type EtlDone = z.infer<typeof EtlDoneSchema>;

@@ -2,7 +2,6 @@ import * as z from 'zod';
 import { DatasetSchema, PageNumberSchema, RunIdSchema, SchemaVersion1 } from './common.js';
 
 export const StageSchema = z.enum(['planner', 'downloader', 'completion-tracker', 'query-runner', 'report']);
-export type Stage = z.infer<typeof StageSchema>;
 
 /** A stage gave up on a run: the reason is meant for a person and names the bad input. */
 export const EtlFailedSchema = z.object({
@@ -14,4 +13,3 @@ export const EtlFailedSchema = z.object({
   page: PageNumberSchema.optional(),
   file: z.string().optional(),
 });
-export type EtlFailed = z.infer<typeof EtlFailedSchema>;

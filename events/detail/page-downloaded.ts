@@ -22,4 +22,3 @@ export const PageDownloadedSchema = z.object({
    */
   unmappedFields: z.record(z.string().max(100), z.number().int().min(1)).optional(),
 });
-export type PageDownloaded = z.infer<typeof PageDownloadedSchema>;

@@ -11,4 +11,3 @@ export const PagesPlannedSchema = z.object({
   pageSize: z.number().int().min(1).max(50_000),
   plannedAt: z.iso.datetime(),
 });
-export type PagesPlanned = z.infer<typeof PagesPlannedSchema>;

@@ -20,7 +20,7 @@ import { acknowledge } from '../nag.js';
 import { fromRepositoryRoot, REPOSITORY_ROOT } from '../repository.js';
 
 /** The Lambda runtime named in infra/lambda-runtime.ts, the one place the bundle tests read too. */
-export const FUNCTION_RUNTIME = new Runtime(LAMBDA_RUNTIME.name, RuntimeFamily.NODEJS, {
+const FUNCTION_RUNTIME = new Runtime(LAMBDA_RUNTIME.name, RuntimeFamily.NODEJS, {
   supportsInlineCode: true,
 });
 

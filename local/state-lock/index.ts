@@ -1,3 +1,3 @@
 export { StateFolderBusyError, StateLockUnreadableError } from './errors.js';
-export { describeHolder, type LockRecord, LockRecordSchema } from './lock-record.js';
+export { type LockRecord, LockRecordSchema } from './lock-record.js';
 export { acquireStateLock, type StateLock, type StateLockOptions, stateLockFile } from './state-lock.js';

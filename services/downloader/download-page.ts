@@ -90,11 +90,7 @@ async function alreadyStored(
 }
 
 /** Why a stored page cannot be the whole page an earlier attempt stored, or undefined when it can be. */
-export function storedPageDamage(
-  body: Uint8Array,
-  rows: number,
-  recorded: number | undefined,
-): string | undefined {
+function storedPageDamage(body: Uint8Array, rows: number, recorded: number | undefined): string | undefined {
   if (recorded !== undefined && rows !== recorded) {
     return `${rows} row(s) where ${recorded} were recorded`;
   }
@@ -115,7 +111,7 @@ export function storedPageDamage(
  * stream throws on a truncated or invalid body, so a failed attempt leaves no object behind; a retried attempt
  * writes the key from the start.
  */
-export async function storePage(task: DownloadTask, key: string, deps: DownloaderDeps): Promise<StoredPage> {
+async function storePage(task: DownloadTask, key: string, deps: DownloaderDeps): Promise<StoredPage> {
   const { runId, dataset, window, page, pageSize } = task;
   const request = {
     dataset,

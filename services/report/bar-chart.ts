@@ -81,7 +81,7 @@ export const BAR_CHART_STYLE = `
 `;
 
 /** The smallest 1, 2, 2.5 or 5 × 10ⁿ at or above the value, so the scale reads in round numbers. */
-export function niceCeiling(value: number): number {
+function niceCeiling(value: number): number {
   if (value <= 0) return 0;
   const magnitude = 10 ** Math.floor(Math.log10(value));
   const step = [1, 2, 2.5, 5, 10].find((s) => s * magnitude >= value) ?? 10;

@@ -57,17 +57,16 @@ export const ReportSchema = z.object({
 export type Report = z.infer<typeof ReportSchema>;
 
 /** What the EtlFailed event that wrote a failed night's report said. */
-export const FailureSchema = z.object({
+const FailureSchema = z.object({
   stage: StageSchema,
   reason: z.string(),
   dataset: DatasetSchema.optional(),
   page: PageNumberSchema.optional(),
   file: z.string().optional(),
 });
-export type Failure = z.infer<typeof FailureSchema>;
 
 /** One dataset as far as the night got: its plan (once recorded) and the distinct pages stored. */
-export const DatasetReachedSchema = z.object({
+const DatasetReachedSchema = z.object({
   /** Undefined when the dataset was never planned (its planner failed, or had not run yet). */
   plannedPages: z.number().int().min(0).optional(),
   storedPages: z.number().int().min(0),
@@ -99,8 +98,3 @@ export type FailedReport = z.infer<typeof FailedReportSchema>;
 
 /** Either report.json, told apart by `status`. */
 export const AnyReportSchema = z.union([FailedReportSchema, ReportSchema]);
-export type AnyReport = z.infer<typeof AnyReportSchema>;
-
-/** The stages of a night in order, and how far a failed one got. */
-export const NIGHT_STAGES = ['planned', 'downloaded', 'queries', 'report'] as const;
-export type NightStage = (typeof NIGHT_STAGES)[number];

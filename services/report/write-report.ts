@@ -16,14 +16,11 @@ import {
 import { failedNightPage, reportPage } from './report-page.js';
 
 export {
-  type AnyReport,
   AnyReportSchema,
   type FailedReport,
   FailedReportSchema,
   type Report,
   ReportSchema,
-  ResultSetSchema,
-  type StoredResultSet,
 } from './report-model.js';
 
 export interface ReportDeps {

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { Dataset } from '../../events/index.js';
 
 /** The one form instants are stored in: UTC with milliseconds, so that they also sort correctly as text. */
-export const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
  * An ISO 8601 instant with `Z` or an offset, as APIs send them, normalised to the canonical form: the raw
@@ -60,7 +60,7 @@ export function percentEncodedLength(value: string): number {
 }
 
 /** A value a table is partitioned by: stored as a folder name, it must read back as itself. */
-export const partitionValue = (max: number) =>
+const partitionValue = (max: number) =>
   text(max)
     .refine(
       (value) => !NULL_PARTITION_VALUES.has(value.toLowerCase()),

@@ -200,7 +200,7 @@ function assertSafeValue(name: string, value: string): void {
  * A lake location as SQL sees it: `s3://bucket/prefix` in AWS, `file:///abs/path` locally, never with a
  * trailing slash (the SQL files append `/table/`) and never with `.` or `..` segments.
  */
-export const SqlLocationSchema = z
+const SqlLocationSchema = z
   .string()
   .regex(
     /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9._~%+=-]+)*|file:\/\/(\/[A-Za-z0-9._~%+=-]+)+)$/,
@@ -217,7 +217,6 @@ export const SqlPlaceholderValuesSchema = z.object({
   run_id: RunIdSchema,
   run_date: z.string().refine(isCalendarDay, { message: 'run_date: a calendar date, YYYY-MM-DD' }),
 });
-export type SqlPlaceholderValues = z.infer<typeof SqlPlaceholderValuesSchema>;
 
 function isCalendarDay(value: string): boolean {
   try {

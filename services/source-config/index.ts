@@ -1,18 +1,14 @@
 export {
-  type DownloaderScaling,
   downloaderScaling,
   instanceBudget,
   MIN_EVENT_SOURCE_CONCURRENCY,
 } from './cloud-scaling.js';
 export {
-  type SourceEnvironment,
   SourceEnvironmentSchema,
   sourceConfigFromEnvironment,
 } from './from-environment.js';
 export {
-  type ConfigIssue,
   loadSourceConfig,
-  parseJsonText,
   parseSourceConfig,
   SourceConfigError,
 } from './parse-source-config.js';
@@ -22,12 +18,10 @@ export * from './source-config.js';
 export {
   addDays,
   daysBetween,
-  type FilterBounds,
   filterBounds,
   localDay,
   nightlyWindowIn,
   scheduledTimeForDayIn,
-  startOfDay,
   windowOfDay,
   windowRowFilter,
 } from './windows.js';

@@ -10,12 +10,12 @@ import * as z from 'zod';
  */
 
 /** A dot path of object keys into a JSON body: `data`, `meta.total_pages`. Keys containing dots are not supported. */
-export const JsonPathSchema = z
+const JsonPathSchema = z
   .string()
   .regex(/^[^.\s]+(\.[^.\s]+)*$/, 'expected a dot path of keys, e.g. "data" or "meta.total_pages"');
 
 /** A URL, or a path resolved against `baseUrl`. */
-export const UrlOrPathSchema = z
+const UrlOrPathSchema = z
   .string()
   .min(1, 'expected a URL or a path starting with /')
   .refine(
@@ -24,7 +24,7 @@ export const UrlOrPathSchema = z
   );
 
 const knownZones = new Set<string>();
-export function isTimeZone(zone: string): boolean {
+function isTimeZone(zone: string): boolean {
   if (knownZones.has(zone)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
@@ -35,7 +35,7 @@ export function isTimeZone(zone: string): boolean {
   return true;
 }
 
-export const TimeZoneSchema = z
+const TimeZoneSchema = z
   .string()
   .refine(isTimeZone, 'expected an IANA time zone name, e.g. "UTC" or "Europe/Madrid"');
 
@@ -137,7 +137,7 @@ const RESERVED_TOKEN_PARAMS = new Set(['grant_type', 'scope', 'client_id', 'clie
  * logged. Names are checked where the sections merge (parse-source-config.ts): `authorization` and `accept` are
  * the source's own.
  */
-export const SecretNameSchema = z
+const SecretNameSchema = z
   .string()
   .regex(
     /^[A-Za-z0-9/_+=.@:-]{1,2048}$/,
@@ -290,4 +290,3 @@ export const DEFAULT_ROWS: RowsMapping = {
   invalidRows: { action: 'quarantine', maxShare: 0.01 },
 };
 export const DEFAULT_RATE_BUDGET: RateBudget = RateBudgetSchema.parse({});
-export const DEFAULT_RETRY: RetryConfig = RetrySchema.parse({});

@@ -56,7 +56,7 @@ export function addDays(day: string, days: number): string {
  * that swallowed it). Found by correcting a UTC guess by the zone's offset, twice, as offsets change at most
  * once a night.
  */
-export function startOfDay(day: string, timeZone: string): number {
+function startOfDay(day: string, timeZone: string): number {
   const utcMidnight = parseDay(day).getTime();
   let candidate = utcMidnight;
   for (let i = 0; i < 3; i++) {

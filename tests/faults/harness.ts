@@ -26,7 +26,7 @@ export const FLEET = { seed: 19, vehicles: 24, readingsPerVehicle: 80, fleetStar
 export const CLIENT_ID = 'fleet-etl-faults';
 export const CLIENT_SECRET = 'S3cr3t-faults-7f1c9e2b4a';
 export const ROTATED_SECRET = 'R0tated-faults-0d8e6a1f3c';
-export const SECRET_NAME = 'fleet-api/client-secret';
+const SECRET_NAME = 'fleet-api/client-secret';
 
 /** The secret store of a run: the source reads it by name each time it asks for a token; rotation changes it. */
 export class MutableSecrets {

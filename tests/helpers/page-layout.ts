@@ -20,7 +20,6 @@ const TextSchema = z.object({
   /** Line boxes the text takes. */
   lines: z.number(),
 });
-export type MeasuredText = z.infer<typeof TextSchema>;
 
 export const LayoutSchema = z.object({
   innerWidth: z.number(),
@@ -36,7 +35,7 @@ export const LayoutSchema = z.object({
 export type Layout = z.infer<typeof LayoutSchema>;
 
 /** The text a reader must be able to read on the report pages, whatever the night. */
-export const TEXT_SELECTORS = [
+const TEXT_SELECTORS = [
   'h1',
   'h2',
   '.eyebrow',
@@ -145,7 +144,7 @@ export const MEASURE_LAYOUT = `(() => {
 })()`;
 
 /** Labels that must stay on one line: a value, a name, a table cell broken in two reads as two words. */
-export const ONE_LINE_SELECTORS = [
+const ONE_LINE_SELECTORS = [
   '.chart .name',
   '.chart .value',
   '.chart .tick',
@@ -180,7 +179,7 @@ export function hiddenTexts(layout: Layout): string[] {
     .map(({ selector, text, box, visible }) => `${selector} "${text}": ${JSON.stringify({ box, visible })}`);
 }
 
-export function overlaps(a: Box, b: Box): boolean {
+function overlaps(a: Box, b: Box): boolean {
   return (
     Math.min(a.right, b.right) - Math.max(a.left, b.left) > EPSILON &&
     Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > EPSILON

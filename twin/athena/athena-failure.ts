@@ -28,8 +28,3 @@ export class AthenaQueryFailure extends Error {
     super(message);
   }
 }
-
-/** StartQueryExecution refused the request itself (InvalidRequestException), before any execution existed. */
-export class AthenaRequestRefusal extends Error {
-  override readonly name = 'AthenaRequestRefusal';
-}

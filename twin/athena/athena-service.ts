@@ -18,7 +18,7 @@ import { grammarError } from './sql-grammars.js';
 import { runStatement, type StatementOutcome } from './statement-runner.js';
 import { ctasPropertyNames, grammarOf, STATEMENT_TYPES } from './statement-text.js';
 
-export const ATHENA = 'athena.amazonaws.com';
+const ATHENA = 'athena.amazonaws.com';
 
 type State = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 

@@ -63,7 +63,7 @@ function athenaType(type: DuckDBType): { name: string; precision: number; scale:
  * A double as Java's Double.toString writes it, which is how Athena's results show doubles: shortest digits, with
  * `.0` on whole numbers and scientific notation (`1.0E7`) from 10^7 up and below 10^-3.
  */
-export function javaDoubleText(value: number): string {
+function javaDoubleText(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
   if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity';
   if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';

@@ -32,11 +32,10 @@ export interface GluePartition {
   createTime: Date;
 }
 
-export const glueCatalogArn = (): string =>
-  `arn:${TWIN_PARTITION}:glue:${TWIN_REGION}:${TWIN_ACCOUNT}:catalog`;
-export const glueDatabaseArn = (database: string): string =>
+const glueCatalogArn = (): string => `arn:${TWIN_PARTITION}:glue:${TWIN_REGION}:${TWIN_ACCOUNT}:catalog`;
+const glueDatabaseArn = (database: string): string =>
   `arn:${TWIN_PARTITION}:glue:${TWIN_REGION}:${TWIN_ACCOUNT}:database/${database}`;
-export const glueTableArn = (database: string, table: string): string =>
+const glueTableArn = (database: string, table: string): string =>
   `arn:${TWIN_PARTITION}:glue:${TWIN_REGION}:${TWIN_ACCOUNT}:table/${database}/${table}`;
 
 /**

@@ -39,7 +39,7 @@ const SESSION_SETTINGS: readonly string[] = [
 ];
 
 /** Athena's own limit on partitions one CTAS or INSERT INTO writes (https://docs.aws.amazon.com/athena/latest/ug/ctas-insert-into.html). */
-export const MAX_OPEN_PARTITIONS = 100;
+const MAX_OPEN_PARTITIONS = 100;
 
 /** What the runner may do on the caller's behalf: Glue actions (authorized), S3 requests (through the front). */
 export interface StatementScope {

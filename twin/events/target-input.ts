@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TargetInput } from '../template/stack-model.js';
 
 /** A target input the twin cannot shape exactly (a path or a placeholder it does not implement). */
-export class UnsupportedTargetInputError extends Error {
+class UnsupportedTargetInputError extends Error {
   override readonly name = 'UnsupportedTargetInputError';
 }
 

@@ -46,7 +46,7 @@ export const TransactWriteInputSchema = z.looseObject({
 export type TransactItem = z.infer<typeof TransactItemSchema>;
 
 /** The IAM action AWS authorizes for each kind of transaction item. */
-export const TRANSACT_ACTIONS = {
+const TRANSACT_ACTIONS = {
   ConditionCheck: 'dynamodb:ConditionCheckItem',
   Put: 'dynamodb:PutItem',
   Update: 'dynamodb:UpdateItem',

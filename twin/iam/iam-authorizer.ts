@@ -60,7 +60,7 @@ export interface IamAuthorizerOptions {
 }
 
 /** The session ARN STS gives a role assumed by Lambda: what `aws:PrincipalArn`-style matching sees as caller. */
-export const sessionArnOf = (caller: Caller) =>
+const sessionArnOf = (caller: Caller) =>
   `arn:${TWIN_PARTITION}:sts::${TWIN_ACCOUNT}:assumed-role/${caller.role.name}/${caller.sessionName}`;
 
 /**

@@ -67,7 +67,7 @@ const RESERVED_VARIABLES = new Set([
 const MAX_ENVIRONMENT_BYTES = 4 * 1024;
 
 /** What Lambda's CreateFunction would refuse in the function's template environment, if anything. */
-export function environmentProblems(fn: TwinFunction): string[] {
+function environmentProblems(fn: TwinFunction): string[] {
   const entries = Object.entries(fn.environment);
   const reserved = entries
     .filter(([name]) => RESERVED_VARIABLES.has(name))

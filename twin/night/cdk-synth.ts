@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { REPOSITORY_ROOT } from '../../infra/repository.js';
 
-export class SynthError extends Error {
+class SynthError extends Error {
   override readonly name = 'SynthError';
 }
 

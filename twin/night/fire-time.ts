@@ -1,7 +1,7 @@
 import { CronError, nextFiring, parseCron } from '../../local/cron.js';
 
 /** A night is a UTC day, `YYYY-MM-DD`, as `etl run --date` takes it. */
-export const NIGHT_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+const NIGHT_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
  * When the schedule fires for a night: its first firing on the morning after (the planners take the window that

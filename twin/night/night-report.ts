@@ -12,7 +12,7 @@ import {
 import type { Firing, Round, TwinNight } from './twin-night.js';
 
 /** The pipeline's stages in order, by the event each one announces (README, "How it works"). */
-export const PIPELINE: readonly DetailTypeName[] = [
+const PIPELINE: readonly DetailTypeName[] = [
   DetailType.PagesPlanned,
   DetailType.PageDownloaded,
   DetailType.DownloadsDrained,

@@ -228,7 +228,7 @@ export function loadStackModel(
   return stackModelOf(readAssemblyStack(assemblyDir, options.stackName), options.endpoints);
 }
 
-export function stackModelOf(stack: AssemblyStack, endpoints: ServiceEndpoints = {}): StackModel {
+function stackModelOf(stack: AssemblyStack, endpoints: ServiceEndpoints = {}): StackModel {
   const { template } = stack;
   const resolver = new IntrinsicResolver(template, stack.stackName, endpoints);
   const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);

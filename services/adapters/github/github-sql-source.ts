@@ -164,7 +164,7 @@ function encodePath(path: string): string {
 }
 
 /** Git's object id of a file's content: SHA-1 of `blob <bytes>\0<content>`. */
-export function gitBlobSha(content: Uint8Array): string {
+function gitBlobSha(content: Uint8Array): string {
   return createHash('sha1').update(`blob ${content.byteLength}\0`).update(content).digest('hex');
 }
 

@@ -8,7 +8,6 @@ import {
   nightlyWindowIn,
   type SnapshotMode,
   type SourceConfig,
-  seedApiConfig,
 } from '../../source-config/index.js';
 import { retryDelayMs } from './backoff.js';
 import { ClientCredentialsTokens } from './client-credentials.js';
@@ -27,13 +26,7 @@ import { systemTiming, type Timing } from './timing.js';
 
 export { FleetApiTerminalError, FleetApiTransientError } from './errors.js';
 
-/**
- * The fleet REST API over `fetch`, as a source configuration describes it: OAuth 2.0 client credentials (cached,
- * single-flight, one refresh on 401), one GET per page streamed through the page parser into the caller's sink,
- * transient failures retried with capped exponential backoff and full jitter but never before `Retry-After`, and
- * every request (tokens included) within one rate budget shared by the whole process.
- */
-export interface ConfiguredSourceOptions {
+export interface FleetApiSourceOptions {
   config: SourceConfig;
   /** Reads the client secret by name: Secrets Manager in the cloud, environment variables locally. */
   secrets: Secrets;
@@ -44,18 +37,6 @@ export interface ConfiguredSourceOptions {
   /** Retries are logged here (warn), so a flaky night can be read afterwards. */
   logger?: Logger;
 }
-
-/** An API of the seed's shape at `baseUrl`, as the Lambda environment described it before source configurations. */
-export interface SeedShapedSourceOptions {
-  baseUrl: string;
-  tokenUrl: string;
-  clientId: string;
-  clientSecret: () => Promise<string>;
-  requestTimeoutMs?: number;
-  fetch?: typeof fetch;
-}
-
-export type FleetApiSourceOptions = ConfiguredSourceOptions | SeedShapedSourceOptions;
 
 /** What the client did, for the run's summary, tests and the benchmark. */
 export interface SourceStats {
@@ -77,9 +58,14 @@ export interface SourceStats {
   budgetWaitMs: number;
 }
 
-const SECRET_NAME = 'client-secret';
 const TOKEN_REFUSED = 'HTTP 401 (token refreshed)';
 
+/**
+ * The fleet REST API over `fetch`, as a source configuration describes it: OAuth 2.0 client credentials (cached,
+ * single-flight, one refresh on 401), one GET per page streamed through the page parser into the caller's sink,
+ * transient failures retried with capped exponential backoff and full jitter but never before `Retry-After`, and
+ * every request (tokens included) within one rate budget shared by the whole process.
+ */
 export class FleetApiSource implements FleetSource {
   readonly config: SourceConfig;
   private readonly secrets: Secrets;
@@ -94,26 +80,12 @@ export class FleetApiSource implements FleetSource {
   private readonly counts = { pageRequests: 0, retries: 0, transientFailures: {} as Record<string, number> };
 
   constructor(options: FleetApiSourceOptions) {
-    if ('config' in options) {
-      this.config = options.config;
-      this.secrets = options.secrets;
-      this.timing = options.timing ?? systemTiming;
-      this.random = options.random ?? Math.random;
-      this.logger = options.logger;
-      this.fetch = options.fetch ?? globalThis.fetch;
-    } else {
-      this.config = seedApiConfig(options.baseUrl, {
-        tokenUrl: options.tokenUrl,
-        clientId: options.clientId,
-        clientSecretName: SECRET_NAME,
-        ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
-      });
-      this.secrets = { get: () => options.clientSecret() };
-      this.timing = systemTiming;
-      this.random = Math.random;
-      this.logger = undefined;
-      this.fetch = options.fetch ?? globalThis.fetch;
-    }
+    this.config = options.config;
+    this.secrets = options.secrets;
+    this.timing = options.timing ?? systemTiming;
+    this.random = options.random ?? Math.random;
+    this.logger = options.logger;
+    this.fetch = options.fetch ?? globalThis.fetch;
     this.budget = new RequestBudget(this.config.rateBudget, this.timing);
   }
 

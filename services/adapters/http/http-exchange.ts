@@ -123,9 +123,9 @@ function reasonOf(error: unknown, timeoutMs: number): string {
  * A string field of an error-like value. Duck-typed on purpose: fetch's errors (DOMException, undici's
  * TypeError) may come from another realm, where `instanceof Error` is false.
  */
-export function fieldOf(value: unknown, field: 'name' | 'message' | 'code'): string | undefined;
-export function fieldOf(value: unknown, field: 'cause'): unknown;
-export function fieldOf(value: unknown, field: string): unknown {
+function fieldOf(value: unknown, field: 'name' | 'message' | 'code'): string | undefined;
+function fieldOf(value: unknown, field: 'cause'): unknown;
+function fieldOf(value: unknown, field: string): unknown {
   if (typeof value !== 'object' || value === null || !(field in value)) {
     return undefined;
   }
@@ -187,7 +187,7 @@ async function errorDetail(response: Response): Promise<string> {
  * Removes secrets from text an API sent back (an error body), in the forms they travel in as well as their own: an
  * API that echoes the request may quote the secret form-encoded, percent-encoded or base64-encoded.
  */
-export function scrub(text: string, secrets: readonly string[]): string {
+function scrub(text: string, secrets: readonly string[]): string {
   let result = text;
   for (const secret of secrets) {
     for (const form of encodedForms(secret)) result = result.replaceAll(form, '[redacted]');

@@ -141,7 +141,7 @@ const EMPTY = Buffer.alloc(0);
  * page after it has rows. Taken on trust, such answers store rows twice or never (`total_pages: 0` with rows on
  * page 1 would store nothing and succeed).
  */
-export function pageInconsistency(
+function pageInconsistency(
   page: number,
   totalPages: number,
   pageSize: number,

@@ -33,14 +33,14 @@ import type { ScenarioResult, SuiteRecorder } from '../../faults/scenario.js';
 import { expectedAnswer } from '../../helpers/expected-answer.js';
 
 /** The night every scenario runs, fired as the schedule fires it: 01:00 UTC the next morning. */
-export const NIGHT = '2026-11-24';
+const NIGHT = '2026-11-24';
 export const FIRED = new Date('2026-11-25T01:00:00.000Z');
 /** Small pages, so a night has a handful of them and a batch of the tasks queue holds several. */
 export const PAGE_SIZE = 40;
 /** A small fleet (12 vehicles, 20 readings a day): 1 page of vehicles, 6 of sensors. */
-export const FLEET = { seed: 7, vehicles: 12, readingsPerVehicle: 20, fleetStart: NIGHT } as const;
+const FLEET = { seed: 7, vehicles: 12, readingsPerVehicle: 20, fleetStart: NIGHT } as const;
 /** Distinctive, so that the secrets scan cannot miss it. */
-export const CLIENT_SECRET = 'Tw1n-faults-9c4e7a1b2d';
+const CLIENT_SECRET = 'Tw1n-faults-9c4e7a1b2d';
 const ANSWER = 'avg_seconds_between_measurements';
 
 type Fleet = Pick<SimulatorOptions, 'seed' | 'vehicles' | 'readingsPerVehicle' | 'fleetStart'>;

@@ -1,7 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { CfnResource } from './template.js';
 
-export const FAKE_ACCOUNT = '123456789012';
+const FAKE_ACCOUNT = '123456789012';
 export const FAKE_REGION = 'eu-west-1';
 
 const PSEUDO: Record<string, string> = {
@@ -30,7 +30,7 @@ function physicalRef(id: string, resource: CfnResource): string {
   }
 }
 
-export class UnresolvableValueError extends Error {
+class UnresolvableValueError extends Error {
   override readonly name = 'UnresolvableValueError';
 }
 

@@ -23,17 +23,6 @@ export function onlyResource(template: Template, type: string): [string, CfnReso
   return first;
 }
 
-/** The logical id of the one resource of a type whose logical id starts with `prefix`. */
-export function logicalId(template: Template, type: string, prefix: string): string {
-  const ids = resourcesOf(template, type)
-    .map(([id]) => id)
-    .filter((id) => id.startsWith(prefix));
-  const [id, ...rest] = ids;
-  if (id === undefined || rest.length > 0)
-    throw new Error(`expected one ${type} ${prefix}*, found ${ids.join(', ')}`);
-  return id;
-}
-
 /** The logical id CloudFormation knows a construct (or its default child) by. */
 export function idOf(construct: IConstruct): string {
   return Stack.of(construct).getLogicalId((construct.node.defaultChild ?? construct) as CfnElement);

@@ -4,15 +4,8 @@ import type { Dataset } from '../../../events/index.js';
 import { rawPageKey } from '../../../services/shared/lake-keys.js';
 import type { SensorRow, VehicleRow } from '../../../services/shared/rows.js';
 
-/**
- * A tiny deterministic fleet for the SQL tests: a few vehicle types that report at different intervals with
- * millisecond jitter, null readings, a series across midnight, readings recorded a day late, and readings
- * of a vehicle nobody ever lists.
- */
-export const DAY_MS = 86_400_000;
-
 /** mulberry32: a small seeded PRNG, so every run of the suite sees the same jitter. */
-export function seededRandom(seed: number): () => number {
+function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -238,6 +231,6 @@ function mean(values: readonly number[]): number {
   return values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
-export function utcDay(epochMs: number): string {
+function utcDay(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 10);
 }

@@ -41,7 +41,7 @@ export interface GitHubStub {
   close(): Promise<void>;
 }
 
-export function blobSha(text: string): string {
+function blobSha(text: string): string {
   const bytes = Buffer.from(text, 'utf8');
   return createHash('sha1').update(`blob ${bytes.byteLength}\0`).update(bytes).digest('hex');
 }

@@ -43,7 +43,7 @@ function fleetRows(days: readonly string[]): { vehicles: VehicleRow[]; sensors: 
 }
 
 /** Serves the rows created in the request's window, in pages: the nights differ, as a real API's do. */
-export class WindowedSource implements FleetSource {
+class WindowedSource implements FleetSource {
   private readonly rows: Record<Dataset, { created_at: string }[]>;
 
   constructor(days: readonly string[]) {

@@ -15,7 +15,7 @@ import {
 export const CLIENT_ID = 'fleet-etl-test';
 export const CLIENT_SECRET = 'correct-horse-battery-staple';
 
-export function simulatorOptions(overrides: Partial<SimulatorOptions> = {}): SimulatorOptions {
+function simulatorOptions(overrides: Partial<SimulatorOptions> = {}): SimulatorOptions {
   return {
     seed: 5,
     vehicles: 30,

@@ -10,7 +10,7 @@ import type { InsertShape } from './write-target.js';
  * original query filtered to its batch. The query's columns are renamed c0, c1, ... by position, the way
  * INSERT matches them to the table's, so the filter never depends on the query's own column names.
  */
-export const MAX_PARTITIONS_PER_WRITE = 100;
+const MAX_PARTITIONS_PER_WRITE = 100;
 
 const SOURCE = '_fleet_source';
 

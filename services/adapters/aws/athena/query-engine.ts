@@ -64,7 +64,7 @@ const StatementContextSchema = z.object({
   attempt: z.string().min(1),
 });
 
-export function sha256(text: string): string {
+function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 

@@ -24,7 +24,7 @@ export class LocalQueryError extends TerminalError {
   override readonly name: string = 'LocalQueryError';
 }
 
-export class LocalQueryBusyError extends TransientError {
+class LocalQueryBusyError extends TransientError {
   override readonly name: string = 'LocalQueryBusyError';
 }
 

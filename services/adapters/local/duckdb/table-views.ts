@@ -78,7 +78,7 @@ function typeStruct(columns: readonly ColumnDefinition[]): string {
 }
 
 /** Whether the table's location holds a file its reader would glob, checked on the file system. */
-export function locationHasFiles(definition: TableDefinition): Promise<boolean> {
+function locationHasFiles(definition: TableDefinition): Promise<boolean> {
   return hasFileWithExtension(localPathOf(definition.location), FORMAT_EXTENSIONS[definition.format]);
 }
 

@@ -20,7 +20,7 @@ import { DEFAULT_PARQUET_CODEC } from './table-formats.js';
  * own files and never touches the first run's. The price: within one run, a table is written by one
  * statement; a second INSERT of the same run into the same table replaces the first one's rows.
  */
-export function runFilePattern(runId: string): string {
+function runFilePattern(runId: string): string {
   return `run-${runId}_{i}`;
 }
 

@@ -35,7 +35,7 @@ function nullIfAnyNullOverloads(duckDbFunction: 'greatest' | 'least'): string {
   }).join(', ');
 }
 
-export const TRINO_MACROS: readonly TrinoMacro[] = [
+const TRINO_MACROS: readonly TrinoMacro[] = [
   {
     name: 'trino_concat',
     definition: concatOverloads(),
