@@ -1,7 +1,8 @@
 import * as z from 'zod';
-import { DEFAULT_FLEET, FaultFlagsSchema } from '../local/simulator-settings.js';
+import { DEFAULT_FLEET } from '../simulator/index.js';
 import { wholeNumber } from './args.js';
 import type { FlagSpec } from './command-spec.js';
+import { FaultFlagsSchema } from './simulator-settings.js';
 import { DEFAULT_WAIT_SECONDS, waitSeconds } from './state-folder.js';
 
 /** Flags several commands share, declared once so that they read the same everywhere. */

@@ -1,5 +1,6 @@
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { formatCount } from '../local/number-format.js';
 import {
   BUNDLED_QUERIES,
   type RunSummary,
@@ -7,17 +8,12 @@ import {
   runPipelineLocally,
 } from '../local/run-pipeline.js';
 import { type StateLayout, sqlSandboxOf, stateLayout } from '../local/runtime.js';
-import {
-  describeFaults,
-  faultOptions,
-  givenFaultFlags,
-  resolveSimulatorSettings,
-} from '../local/simulator-settings.js';
 import { openWarehouse } from '../local/warehouse-file.js';
-import { FleetApiSource, type SourceStats } from '../services/adapters/http/fleet-api-source.js';
+import { FleetApiSource } from '../services/adapters/http/fleet-api-source.js';
 import type { DuckDbQueryEngine } from '../services/adapters/local/duckdb/duckdb-query-engine.js';
 import { EnvSecrets } from '../services/adapters/local/env-secrets.js';
 import { createSqlSource, sqlSourceConfigFromSpec } from '../services/adapters/sql-source-config.js';
+import type { SourceStats } from '../services/ports/fleet-source.js';
 import type { SqlSource } from '../services/ports/sql-source.js';
 import { describeError } from '../services/shared/errors.js';
 import { jsonLogger } from '../services/shared/logger.js';
@@ -35,8 +31,14 @@ import type { SimulatorStats } from '../simulator/index.js';
 import { UsageError } from './args.js';
 import { type ParsedFlags, parseFlags } from './command-spec.js';
 import { dateFilterWarnings } from './date-filter-warnings.js';
-import { formatCount, renderTable } from './render.js';
+import { renderTable } from './render.js';
 import { runSpec } from './run-spec.js';
+import {
+  describeFaults,
+  faultOptions,
+  givenFaultFlags,
+  resolveSimulatorSettings,
+} from './simulator-settings.js';
 import { type SimulatorThread, startSimulatorThread } from './simulator-worker.js';
 import { type StageDurations, StageTimeline } from './stage-timeline.js';
 import { holdStateFolder } from './state-folder.js';

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import type { DateWindow } from '../events/index.js';
+import { formatCount } from '../local/number-format.js';
 import { type RunHistory, readRunHistory } from '../local/run-history.js';
 import { relativeToCwd } from '../local/run-pipeline.js';
 import { stateLayout } from '../local/runtime.js';
 import { localDay, windowOfDay } from '../services/source-config/index.js';
 import { UsageError } from './args.js';
 import { parseFlags } from './command-spec.js';
-import { formatCount, renderTable } from './render.js';
+import { renderTable } from './render.js';
 import { LEDGER_TABLE_VARIABLE, ledgerTableName, runsSpec } from './runs-spec.js';
 
 /** A failure reason in the table is cut to this; --json has it whole. */

@@ -1,7 +1,7 @@
-import { describeFaults, faultOptions } from '../local/simulator-settings.js';
 import { SIMULATOR_PATHS, startSimulator } from '../simulator/index.js';
 import { flagsSchema, parseFlags } from './command-spec.js';
 import { simSpec } from './sim-spec.js';
+import { describeFaults, faultOptions } from './simulator-settings.js';
 
 /** What `etl sim` runs with when given no flags is what its declaration's schemas give. */
 export const SimFlagsSchema = flagsSchema(simSpec.flags);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { progressLine } from '../local/progress.js';
 import { type AcceptedEntry, busEventOf } from '../twin/events/bus-event.js';
 import { cdkFolder, cdkSynth } from '../twin/night/cdk-synth.js';
-import type { NightReport } from '../twin/night/night-report.js';
+import { type NightReport, nightReportOf } from '../twin/night/night-report.js';
 import {
   apiOriginsOf,
   defaultFleetFor,
@@ -107,7 +107,7 @@ export async function twinCommand(argv: readonly string[]): Promise<number> {
         unsettled = error.message;
       }
       timings.nightMs = Date.now() - nightStart;
-      report = await night.report();
+      report = await nightReportOf(night);
       // What the night did up to the bound is still worth reading; the verdict says it did not finish.
       if (unsettled !== undefined)
         report = { ...report, verdict: { passed: false, reasons: [...report.verdict.reasons, unsettled] } };

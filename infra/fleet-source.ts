@@ -11,9 +11,18 @@ import {
   type RateBudget,
   SourceConfigError,
 } from '../services/source-config/index.js';
-import type { DeploymentConfig } from './config.js';
 
 type Json = Record<string, unknown>;
+
+/**
+ * What these functions read of a stage's DeploymentConfig (infra/config.ts). Named here rather than imported:
+ * config.ts validates its `source` with sourceIssues below, so importing its type back would be a cycle.
+ */
+interface ApiSettings {
+  fleetApi: { baseUrl: string; tokenUrl: string; clientId: string };
+  source?: Json;
+  rateBudget?: RateBudget;
+}
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -70,7 +79,7 @@ export function sourceIssues(source: Json): { path: string; message: string }[] 
 }
 
 /** The API's rate budget of the stage: its own setting, else its source's, else the default. */
-export function deployedRateBudget(config: DeploymentConfig): RateBudget {
+export function deployedRateBudget(config: ApiSettings): RateBudget {
   if (config.rateBudget !== undefined) return config.rateBudget;
   if (config.source === undefined) return DEFAULT_RATE_BUDGET;
   return parseSourceConfig(readingSecret(config.source, SECRET_PLACEHOLDER), 'source').rateBudget;
@@ -80,7 +89,7 @@ export function deployedRateBudget(config: DeploymentConfig): RateBudget {
  * The FLEET_SOURCE_CONFIG document (before JSON encoding), or undefined when the seed API's FLEET_API_* variables
  * say everything (no source, no budget of its own).
  */
-export function deployedSource(config: DeploymentConfig, secretArn: string): Json | undefined {
+export function deployedSource(config: ApiSettings, secretArn: string): Json | undefined {
   if (config.source === undefined && config.rateBudget === undefined) return undefined;
   const source: Json = config.source ?? {
     baseUrl: config.fleetApi.baseUrl,
@@ -94,7 +103,7 @@ export function deployedSource(config: DeploymentConfig, secretArn: string): Jso
  * The secrets a stage's source reads for request headers (`{ "secretName": ... }`, an API key say), by name or
  * ARN, each once: the functions that call the API are granted read on each (pipeline-services.ts).
  */
-export function headerSecretNames(config: DeploymentConfig): string[] {
+export function headerSecretNames(config: ApiSettings): string[] {
   if (config.source === undefined) return [];
   const source = parseSourceConfig(readingSecret(config.source, SECRET_PLACEHOLDER), 'source');
   const names = Object.values(source.datasets).flatMap((dataset) =>

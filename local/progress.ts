@@ -1,4 +1,3 @@
-import { formatBytes, formatCount } from '../cli/render.js';
 import type { EventBridgeEnvelope } from '../events/index.js';
 import {
   allDetailTypes,
@@ -7,6 +6,7 @@ import {
   isDetailReference,
   parseFleetEvent,
 } from '../events/index.js';
+import { formatBytes, formatCount } from './number-format.js';
 
 /** Turns the bus's events into one human line each, as the run goes. */
 export function progressLine(raw: EventBridgeEnvelope): string | undefined {

@@ -27,6 +27,9 @@ export const FleetWorldOptionsSchema = z.object({
 });
 export type FleetWorldOptions = z.infer<typeof FleetWorldOptionsSchema>;
 
+/** The fleet `etl run` and `etl twin run` simulate unless told otherwise (the fleet's first day is the first night). */
+export const DEFAULT_FLEET = { seed: 42, vehicles: 200, readingsPerVehicle: 1_000 } as const;
+
 export type FleetRow = VehicleRow | SensorRow;
 
 /**

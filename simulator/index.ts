@@ -1,5 +1,5 @@
 export { type CreationWindow, creationWindow } from './creation-window.js';
-export { FleetWorld, type FleetWorldOptions } from './fleet-world.js';
+export { DEFAULT_FLEET, FleetWorld, type FleetWorldOptions } from './fleet-world.js';
 export { MAX_PAGE_SIZE } from './page-query.js';
 export {
   type RunningSimulator,

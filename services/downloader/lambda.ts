@@ -15,7 +15,7 @@ import {
 } from '../source-config/index.js';
 import { topology } from '../topology.js';
 import { createDownloaderHandler } from './handler.js';
-import { quarantinedRowsMetric } from './quarantined-rows-metric.js';
+import { quarantinedRowsMetric } from './lambda-quarantined-rows-metric.js';
 
 const env = parseEnvironment(
   SourceEnvironmentSchema.extend({

@@ -75,3 +75,26 @@ export interface FleetSource {
   /** Fetches one page and streams its validated rows into `sink`. */
   fetchPage<T>(request: PageRequest, sink: PageSink<T>): Promise<FetchedPage<T>>;
 }
+
+/**
+ * What a fleet source that counts its traffic did since it was created (FleetApiSource.stats()): for the run's
+ * summary, the Lambda entries' metrics (services/adapters/aws/lambda/telemetry.ts), tests and the benchmark.
+ */
+export interface SourceStats {
+  /** HTTP requests for pages, retries and 401 repeats included. */
+  pageRequests: number;
+  /** Requests sent again: after a transient failure, and after a 401 with a freshly issued token. */
+  retries: number;
+  tokenRequests: number;
+  /**
+   * Failures that were retried, by what they were: `HTTP 429`, `HTTP 503`, `truncated`, `network`, and
+   * `HTTP 401 (token refreshed)` for a request re-sent with a fresh token.
+   */
+  transientFailures: Record<string, number>;
+  /** The most requests the budget let be in flight at once. */
+  maxInFlight: number;
+  /** Requests (pages and tokens) that waited for the rate budget before they could start. */
+  budgetWaits: number;
+  /** How long they waited, in all (milliseconds). */
+  budgetWaitMs: number;
+}

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { DetailType } from '../../events/index.js';
+import { DetailType, type FleetEvent } from '../../events/index.js';
 import type { ObjectStore } from '../ports/object-store.js';
-import type { QueryRunnerEvent } from './run-next-file.js';
 
 const ATTEMPT = /^[0-9A-Za-z-]{1,128}$/;
 
@@ -10,7 +9,7 @@ const ATTEMPT = /^[0-9A-Za-z-]{1,128}$/;
  * SqlFileExecuted of the chain carries on (`attempt`). An id that would not make a safe key (not an EventBridge or
  * local bus id) is hashed. A SqlFileExecuted from before `attempt` existed is its own chain, as it used to be.
  */
-export function chainOf(event: QueryRunnerEvent): string {
+export function chainOf(event: FleetEvent): string {
   const id =
     event['detail-type'] === DetailType.SqlFileExecuted ? (event.detail.attempt ?? event.id) : event.id;
   return ATTEMPT.test(id) ? id : createHash('sha256').update(id).digest('hex');

@@ -1,5 +1,3 @@
-import type { ServiceName } from '../topology.js';
-
 /**
  * Every metric the functions emit in CloudWatch embedded metric format (EMF), declared once: the Lambda entries
  * emit only these (emf-metrics.ts takes names of this object), and the CDK app's dashboard and alarms build their
@@ -67,7 +65,11 @@ export const EMF_METRICS = {
 export interface EmfMetricDeclaration {
   unit: 'Count' | 'Milliseconds' | 'Bytes';
   dimensions: readonly EmfDimension[];
-  services: readonly ServiceName[];
+  /**
+   * The services that emit it, by their names in services/topology.ts. A shared module does not import the
+   * topology; the CDK app's emfMetric (infra/constructs/fleet-metrics.ts) holds these names to it when it compiles.
+   */
+  services: readonly string[];
   description: string;
 }
 

@@ -102,6 +102,7 @@ const FailureRecordSchema = z.object({
 
 const serviceNotEmulated = (message: string) => /does not emulate (\S+)/i.exec(message)?.[1] ?? 'a service';
 
+/** What the night did so far: events, refusals with the grants that would allow them, failures, outcome. */
 export async function nightReportOf(night: TwinNight): Promise<NightReport> {
   const { twin } = night;
   const events: Record<string, number> = {};

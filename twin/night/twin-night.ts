@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
-import { DEFAULT_FLEET } from '../../local/simulator-settings.js';
-import { type RunningSimulator, startSimulator } from '../../simulator/index.js';
+import { DEFAULT_FLEET, type RunningSimulator, startSimulator } from '../../simulator/index.js';
 import { CloudTwin } from '../cloud-twin.js';
 import type { DeliveryOutcome } from '../events/event-router.js';
 import type { IamAuthorizerOptions } from '../iam/iam-authorizer.js';
@@ -14,7 +13,6 @@ import {
   type TwinScheduledRule,
 } from '../template/stack-model.js';
 import { fireTimeOf } from './fire-time.js';
-import { type NightReport, nightReportOf } from './night-report.js';
 
 /** The simulated fleet the API origins of the template are answered by. */
 export interface NightFleet {
@@ -26,7 +24,7 @@ export interface NightFleet {
 }
 
 /**
- * The fleet `etl run` simulates by default (local/simulator-settings.ts's DEFAULT_FLEET), starting on the
+ * The fleet `etl run` simulates by default (simulator/fleet-world.ts's DEFAULT_FLEET), starting on the
  * night run, as a first `etl run` into an empty folder does.
  */
 export const defaultFleetFor = (night: string): NightFleet => ({
@@ -303,11 +301,6 @@ export class TwinNight {
         moving.push(`${depth.visible + depth.inFlight} message(s) on ${mapping.queueArn}`);
     }
     return moving.join(', ');
-  }
-
-  /** What the night did so far: events, refusals with the grants that would allow them, failures, outcome. */
-  report(): Promise<NightReport> {
-    return nightReportOf(this);
   }
 
   async #stopEnvironments(): Promise<void> {

@@ -1,5 +1,11 @@
 import type { Dataset, DateWindow } from '../../../events/index.js';
-import type { FetchedPage, FleetSource, PageRequest, PageSink } from '../../ports/fleet-source.js';
+import type {
+  FetchedPage,
+  FleetSource,
+  PageRequest,
+  PageSink,
+  SourceStats,
+} from '../../ports/fleet-source.js';
 import type { Secrets } from '../../ports/secrets.js';
 import type { Logger } from '../../shared/logger.js';
 import {
@@ -36,26 +42,6 @@ export interface FleetApiSourceOptions {
   fetch?: typeof fetch;
   /** Retries are logged here (warn), so a flaky night can be read afterwards. */
   logger?: Logger;
-}
-
-/** What the client did, for the run's summary, tests and the benchmark. */
-export interface SourceStats {
-  /** HTTP requests for pages, retries and 401 repeats included. */
-  pageRequests: number;
-  /** Requests sent again: after a transient failure, and after a 401 with a freshly issued token. */
-  retries: number;
-  tokenRequests: number;
-  /**
-   * Failures that were retried, by what they were: `HTTP 429`, `HTTP 503`, `truncated`, `network`, and
-   * `HTTP 401 (token refreshed)` for a request re-sent with a fresh token.
-   */
-  transientFailures: Record<string, number>;
-  /** The most requests the budget let be in flight at once. */
-  maxInFlight: number;
-  /** Requests (pages and tokens) that waited for the rate budget before they could start. */
-  budgetWaits: number;
-  /** How long they waited, in all (milliseconds). */
-  budgetWaitMs: number;
 }
 
 const TOKEN_REFUSED = 'HTTP 401 (token refreshed)';

@@ -3,6 +3,7 @@ import { DetailType } from '../../../events/index.js';
 import type { CloudTwin } from '../../../twin/cloud-twin.js';
 import { unusedActions, unusedGrants } from '../../../twin/iam/grant-usage.js';
 import type { PolledBatch } from '../../../twin/lambda/queue-mapping.js';
+import { nightReportOf } from '../../../twin/night/night-report.js';
 import { TwinNight } from '../../../twin/night/twin-night.js';
 import { roleOf, type TwinFunction } from '../../../twin/template/stack-model.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
@@ -201,7 +202,7 @@ describe("a night's downloads on the cloud twin", () => {
 
   it('stepped to quiet from there, the night runs its SQL on the twin’s Athena to EtlDone', async () => {
     await night.settle();
-    const report = await night.report();
+    const report = await nightReportOf(night);
     expect(report.refusals).toEqual([]);
     expect(report.events[DetailType.DownloadsDrained]).toBe(1);
     expect(report.events[DetailType.EtlDone]).toBe(1);

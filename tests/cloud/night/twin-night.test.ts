@@ -2,7 +2,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import * as z from 'zod';
 import { DetailType } from '../../../events/index.js';
 import { FunctionInitError } from '../../../twin/lambda/lambda-runner.js';
-import type { NightReport } from '../../../twin/night/night-report.js';
+import { type NightReport, nightReportOf } from '../../../twin/night/night-report.js';
 import { NightDidNotSettleError, TwinNight } from '../../../twin/night/twin-night.js';
 import { editedAssembly, withoutAction, withStatement, withVariable } from '../helpers/edited-assembly.js';
 import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helpers/twin-stack.js';
@@ -38,7 +38,7 @@ async function nightOf(
     const totalPages = night.twin.events.events
       .filter((e) => e.detailType === DetailType.PagesPlanned)
       .reduce((sum, e) => sum + PlannedSchema.parse(e.detail).totalPages, 0);
-    return { report: await night.report(), totalPages, night };
+    return { report: await nightReportOf(night), totalPages, night };
   } finally {
     await night.stop();
   }

@@ -1,11 +1,11 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SourceStats } from '../../../ports/fleet-source.js';
 import {
   EMF_METRICS,
   type EmfDimension,
   type EmfMetricName,
   transientCauseOf,
 } from '../../../shared/metrics-catalog.js';
-import type { SourceStats } from '../../http/fleet-api-source.js';
 
 /** One value of a declared metric, with the dimensions its declaration names (besides `service`). */
 export interface Datapoint {

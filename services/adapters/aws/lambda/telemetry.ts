@@ -2,12 +2,11 @@ import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
+import type { SourceStats } from '../../../ports/fleet-source.js';
 import { nonEmpty, parseEnvironment } from '../../../shared/environment.js';
 import { describeError } from '../../../shared/errors.js';
 import { type LogFields, withLogFields } from '../../../shared/log-context.js';
 import type { Logger } from '../../../shared/logger.js';
-import type { ServiceName } from '../../../topology.js';
-import type { SourceStats } from '../../http/fleet-api-source.js';
 import { type Datapoint, EmfEmitter, sourceTraffic } from './emf-metrics.js';
 import { powertoolsLogger } from './powertools-logger.js';
 
@@ -33,12 +32,13 @@ const TelemetryEnvironmentSchema = z.object({
 });
 
 /**
- * Logs and metrics of one Lambda entry, created once per execution environment. Each invocation: the Lambda
- * context goes on every log line (function name, request id, cold start, X-Ray trace id), the event's fields
- * too; a failure is logged with them before it reaches Lambda; then the stage's duration and the API client's
- * traffic go out as EMF lines, whether the invocation succeeded or not.
+ * Logs and metrics of one Lambda entry, created once per execution environment, for the service the topology
+ * names `service` (the `service` dimension of its metrics). Each invocation: the Lambda context goes on every log
+ * line (function name, request id, cold start, X-Ray trace id), the event's fields too; a failure is logged with
+ * them before it reaches Lambda; then the stage's duration and the API client's traffic go out as EMF lines,
+ * whether the invocation succeeded or not.
  */
-export function lambdaTelemetry(service: ServiceName, env: NodeJS.ProcessEnv = process.env): LambdaTelemetry {
+export function lambdaTelemetry(service: string, env: NodeJS.ProcessEnv = process.env): LambdaTelemetry {
   const { POWERTOOLS_METRICS_NAMESPACE: namespace } = parseEnvironment(TelemetryEnvironmentSchema, env);
   const powertools = new PowertoolsLogger({ serviceName: service });
   const metrics = new EmfEmitter(new Metrics({ serviceName: service, namespace }));

@@ -5,10 +5,14 @@ import {
   fleetEventLogFields,
   lambdaTelemetry,
 } from '../../../../../../services/adapters/aws/lambda/telemetry.js';
-import type { SourceStats } from '../../../../../../services/adapters/http/fleet-api-source.js';
 import { createDownloaderHandler } from '../../../../../../services/downloader/handler.js';
-import { quarantinedRowsMetric } from '../../../../../../services/downloader/quarantined-rows-metric.js';
-import type { FetchedPage, PageRequest, PageSink } from '../../../../../../services/ports/fleet-source.js';
+import { quarantinedRowsMetric } from '../../../../../../services/downloader/lambda-quarantined-rows-metric.js';
+import type {
+  FetchedPage,
+  PageRequest,
+  PageSink,
+  SourceStats,
+} from '../../../../../../services/ports/fleet-source.js';
 import { EMF_METRICS, type EmfMetricName } from '../../../../../../services/shared/metrics-catalog.js';
 import { envelope, FakeSource, MemoryObjectStore, RecordingPublisher } from '../../../../../helpers/fakes.js';
 import { runId, validDetails, window } from '../../../../../helpers/samples.js';

@@ -16,7 +16,8 @@ const SettledPagesSchema = z.array(
  * Emits `RowsQuarantined` per dataset from the pages an invocation stored: the one number of a page that no event
  * carries (PageDownloaded has rows, bytes and the rows outside the window). Added to the handler after the
  * partial-batch middleware, so Middy runs its `after` first, while the response is still the settled outcome of
- * each record, in the records' order (Promise.allSettled keeps it).
+ * each record, in the records' order (Promise.allSettled keeps it). Part of the downloader's Lambda entry
+ * (lambda.ts), in a file of its own so that a test can use it without the entry's environment.
  */
 export function quarantinedRowsMetric(metrics: EmfEmitter): middy.MiddlewareObj<SQSEvent> {
   return {

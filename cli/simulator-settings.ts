@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
-import { UsageError } from '../cli/args.js';
+import { DEFAULT_FLEET } from '../simulator/index.js';
+import { UsageError } from './args.js';
 
 /**
  * The simulated fleet a state folder was filled from. A warehouse accumulates night after night, so every run
@@ -14,8 +15,6 @@ export const SimulatorSettingsSchema = z.object({
   fleetStart: z.string(),
 });
 export type SimulatorSettings = z.infer<typeof SimulatorSettingsSchema>;
-
-export const DEFAULT_FLEET = { seed: 42, vehicles: 200, readingsPerVehicle: 1_000 } as const;
 
 function settingsFile(stateDir: string): string {
   return path.join(stateDir, 'simulator.json');
