@@ -463,6 +463,11 @@ describe('Trino to DuckDB query text', () => {
       "SELECT trino_split_part(s, ',', 2) FROM t",
     ],
     [
+      'to_hex keeps its upper-case digits (polyglot lowers them)',
+      'SELECT to_hex(b), lower(to_hex(b)) FROM t',
+      'SELECT UPPER(HEX(b)), LOWER(UPPER(HEX(b))) FROM t',
+    ],
+    [
       'greatest / least -> trino_greatest / trino_least (NULL in, NULL out)',
       "SELECT greatest(a, b), least(a, 'greatest(')",
       "SELECT trino_greatest(a, b), trino_least(a, 'greatest(')",
