@@ -9,6 +9,7 @@ import { splitStatements } from '../../../shared/sql-text.js';
 import { translateStatement } from './athena-bridge.js';
 import { LocalQueryError, localQueryFailure } from './bridge-errors.js';
 import { confineToLake, type SqlSandbox } from './duckdb-sandbox.js';
+import { keepLeadingByteOrderMarks } from './duckdb-text.js';
 import { openLocalCatalog } from './local-catalog.js';
 import { PlanExecutor } from './plan-executor.js';
 import { type ScanMeter, startScanMeter } from './scan-meter.js';
@@ -61,6 +62,7 @@ const StatementContextSchema = z.object({
  */
 export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions): Promise<DuckDbQueryEngine> {
   await mkdir(dirname(options.databasePath), { recursive: true });
+  keepLeadingByteOrderMarks();
   // DuckDB opens its file on its own threads while this one warms the transpiler up (trino-dialect.ts).
   const opening = DuckDBInstance.create(options.databasePath);
   warmUpTranslator();
