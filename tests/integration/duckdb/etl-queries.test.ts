@@ -116,7 +116,9 @@ describe('queries/ on the local DuckDB engine', () => {
       );
       expect(lateVan).toHaveLength(3);
       expect(
-        afterFirstRun.files.some((file) => file.startsWith('sensor_data/days=2024-03-09/vehicle_type_key=van/')),
+        afterFirstRun.files.some((file) =>
+          file.startsWith('sensor_data/days=2024-03-09/vehicle_type_key=van/'),
+        ),
       ).toBe(true);
     });
 

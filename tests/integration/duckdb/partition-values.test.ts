@@ -4,8 +4,7 @@ import { rowReader } from '../../../services/adapters/http/row-reader.js';
 import { partitionKeyOf, partitionKeySql } from '../../../services/shared/lake-keys.js';
 import { DEFAULT_ROWS } from '../../../services/source-config/index.js';
 import { AWKWARD_VEHICLE_TYPES, SAFE_PARTITION_KEY } from '../../helpers/awkward-vehicle-types.js';
-import { type RawRun, series, vehicle } from './fleet-fixture.js';
-import { writeRawRun } from './fleet-fixture.js';
+import { type RawRun, series, vehicle, writeRawRun } from './fleet-fixture.js';
 import { filesUnder, type LocalLake, localLake, query, runQueryFiles } from './run-queries.js';
 
 /**
@@ -48,7 +47,10 @@ describe('vehicle types the API may send', () => {
     const texts = fc.sample(
       fc.oneof(
         fc.string({ unit: 'grapheme', maxLength: 40 }),
-        fc.string({ unit: fc.constantFrom('a', 'z', '0', '_', '-', 'A', '.', '\n', '\u0000', 'é'), maxLength: 70 }),
+        fc.string({
+          unit: fc.constantFrom('a', 'z', '0', '_', '-', 'A', '.', '\n', '\u0000', 'é'),
+          maxLength: 70,
+        }),
         fc.stringMatching(/^[a-z0-9_-]{1,70}$/),
       ),
       { numRuns: 400, seed: 901 },
@@ -67,7 +69,9 @@ describe('vehicle types the API may send', () => {
     const random = () => 0.5;
     const run: RawRun = {
       runId: '2024-03-10',
-      vehicles: AWKWARD_VEHICLE_TYPES.map((type, index) => vehicle(`V${index}`, type, '2024-03-10T01:00:00.000Z')),
+      vehicles: AWKWARD_VEHICLE_TYPES.map((type, index) =>
+        vehicle(`V${index}`, type, '2024-03-10T01:00:00.000Z'),
+      ),
       sensorPages: [
         AWKWARD_VEHICLE_TYPES.flatMap((_, index) =>
           series(
@@ -86,7 +90,10 @@ describe('vehicle types the API may send', () => {
 
     const answer = await runQueryFiles(lake, run.runId);
 
-    const stored = await query(lake.engine, 'SELECT vehicle_id, vehicle_type, vehicle_type_key FROM fleet.vehicles_data');
+    const stored = await query(
+      lake.engine,
+      'SELECT vehicle_id, vehicle_type, vehicle_type_key FROM fleet.vehicles_data',
+    );
     expect(stored).toHaveLength(AWKWARD_VEHICLE_TYPES.length);
     for (const row of stored) {
       const index = Number(String(row.vehicle_id).slice(1));

@@ -154,7 +154,11 @@ function candidate(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<
 }
 
 const candidates: Record<Dataset, fc.Arbitrary<unknown>> = {
-  vehicles: candidate({ vehicle_id: field(text), vehicle_type: field(vehicleType), created_at: field(instant) }),
+  vehicles: candidate({
+    vehicle_id: field(text),
+    vehicle_type: field(vehicleType),
+    created_at: field(instant),
+  }),
   sensors: candidate({
     vehicle_id: field(text),
     timestamp: field(timestamp),

@@ -37,7 +37,10 @@ describe('the partition key in the SQL files', () => {
 
 const anyText = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 80 }),
-  fc.string({ unit: fc.constantFrom('a', 'z', '0', '9', '_', '-', 'A', '.', '/', '\n', ' ', 'é'), maxLength: 70 }),
+  fc.string({
+    unit: fc.constantFrom('a', 'z', '0', '9', '_', '-', 'A', '.', '/', '\n', ' ', 'é'),
+    maxLength: 70,
+  }),
   fc.stringMatching(/^[a-z0-9_-]{1,70}$/),
   fc.constantFrom(...AWKWARD_VEHICLE_TYPES),
 );

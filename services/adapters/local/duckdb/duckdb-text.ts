@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { TextDecoder } from 'node:util';
 
 /**
  * @duckdb/node-api (1.5) turns every VARCHAR into a JavaScript string with one shared `new TextDecoder()`, whose
