@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import * as z from 'zod';
 import { RunIdSchema } from '../../../../events/index.js';
 import type { QueryEngine, StatementContext, StatementResult } from '../../../ports/query-engine.js';
@@ -10,19 +10,24 @@ import { translateStatement } from './athena-bridge.js';
 import { LocalQueryError, localQueryFailure } from './bridge-errors.js';
 import { confineToLake, type SqlSandbox } from './duckdb-sandbox.js';
 import { keepLeadingByteOrderMarks } from './duckdb-text.js';
-import { openLocalCatalog } from './local-catalog.js';
+import { type LocalCatalog, openLocalCatalog } from './local-catalog.js';
 import { PlanExecutor } from './plan-executor.js';
 import { type ScanMeter, startScanMeter } from './scan-meter.js';
 import { firstLine } from './sql-tokens.js';
 import { ViewRefresher } from './table-views.js';
 import { warmUpTranslator } from './trino-dialect.js';
 import { installTrinoFunctions } from './trino-functions.js';
+import { type MigrationOptions, migrateWarehouse } from './warehouse-migration.js';
 
 export interface DuckDbQueryEngineOptions {
   /** A DuckDB file in the local state folder, so that tables and the catalog persist between runs. */
   databasePath: string;
   /** Confines the SQL to the state folder's lake (duckdb-sandbox.ts); `etl run` and `etl sql` always set it. */
   sandbox?: SqlSandbox;
+  /** Lines for the operator: what opening the state folder changed in it (warehouse-migration.ts). */
+  notice?: (line: string) => void;
+  /** For tests that stop a migration part-way. */
+  migration?: Pick<MigrationOptions, 'afterFile'>;
 }
 
 export interface DuckDbQueryEngine extends QueryEngine {
@@ -68,13 +73,16 @@ export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions)
   warmUpTranslator();
   const instance = await opening;
   const connection = await instance.connect();
-  for (const setting of SESSION_SETTINGS) {
-    await connection.run(setting);
+  let session: { catalog: LocalCatalog; meter: ScanMeter };
+  try {
+    session = await openSession(connection, options);
+  } catch (error) {
+    // The file stays locked while the instance is open: a caller that retries (or the next test) could not open it.
+    connection.closeSync();
+    instance.closeSync();
+    throw error;
   }
-  await installTrinoFunctions(connection);
-  const catalog = await openLocalCatalog(connection);
-  const meter = await startScanMeter(connection);
-  if (options.sandbox) await confineToLake(connection, options.sandbox);
+  const { catalog, meter } = session;
   const views = new ViewRefresher(connection, catalog);
   const executor = new PlanExecutor(connection, catalog, views, options.sandbox);
 
@@ -103,6 +111,27 @@ export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions)
         }
       }),
   };
+}
+
+/** Pins the session's semantics, reads the catalog, and brings a state folder of an older layout up to date. */
+async function openSession(
+  connection: DuckDBConnection,
+  options: DuckDbQueryEngineOptions,
+): Promise<{ catalog: LocalCatalog; meter: ScanMeter }> {
+  for (const setting of SESSION_SETTINGS) {
+    await connection.run(setting);
+  }
+  await installTrinoFunctions(connection);
+  const catalog = await openLocalCatalog(connection);
+  const meter = await startScanMeter(connection);
+  if (options.sandbox) await confineToLake(connection, options.sandbox);
+  // Before any view is made: a table half moved by a killed migration can be read as neither layout.
+  await migrateWarehouse(connection, catalog, {
+    ...options.migration,
+    sandbox: options.sandbox,
+    notice: options.notice,
+  });
+  return { catalog, meter };
 }
 
 async function executeStatement(
