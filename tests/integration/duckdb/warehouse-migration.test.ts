@@ -2,7 +2,10 @@ import { cp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { translateStatement } from '../../../services/adapters/local/duckdb/athena-bridge.js';
 import { WarehouseMigrationError } from '../../../services/adapters/local/duckdb/bridge-errors.js';
-import { typeKeyLayoutOf } from '../../../services/adapters/local/duckdb/warehouse-migration.js';
+import {
+  layoutBeforeTypeKeys,
+  typeKeyLayoutOf,
+} from '../../../services/adapters/local/duckdb/warehouse-migration.js';
 import { partitionKeyOf } from '../../../services/shared/lake-keys.js';
 import { renderPlaceholders, splitStatements } from '../../../services/shared/sql-text.js';
 import {
@@ -140,6 +143,8 @@ describe('a state folder from before vehicle types were kept as data', () => {
       const now = await declared(join(process.cwd(), 'queries'), file);
       expect(typeKeyLayoutOf(before)).toEqual(now);
       expect(typeKeyLayoutOf(now)).toBeUndefined();
+      expect(layoutBeforeTypeKeys(now)).toEqual(before);
+      expect(layoutBeforeTypeKeys(before)).toBeUndefined();
     }
   });
 
@@ -209,5 +214,27 @@ describe('a state folder from before vehicle types were kept as data', () => {
     const answer = await runQueryFiles(resumed, '2024-03-11');
     expect(answer.rows).toEqual(referenceAnswer);
     expect(await warehouse(resumed)).toEqual(reference);
+  }, 120_000);
+
+  it('is moved when its catalog was lost and the SQL files declare the tables again over its folders', async () => {
+    const lake = await oldStateFolder();
+    await lake.engine.close();
+    // What openWarehouse does with a warehouse file it cannot read: a new, empty catalog over the same lake.
+    await rm(lake.databasePath);
+    const notices: string[] = [];
+    const fresh = await reopened(
+      { ...lake, engine: { close: async () => undefined } as LocalLake['engine'] },
+      { notice: (line) => notices.push(line) },
+    );
+    lakes.push(fresh);
+    expect(notices).toEqual([]);
+
+    const answer = await runQueryFiles(fresh, '2024-03-11');
+    expect(notices).toEqual([
+      expect.stringMatching(/^moved fleet\.vehicles_data to its partitions by vehicle_type_key/),
+      expect.stringMatching(/^moved fleet\.sensor_data to its partitions by vehicle_type_key/),
+    ]);
+    expect(answer.rows).toEqual(referenceAnswer);
+    expect(await warehouse(fresh)).toEqual(reference);
   }, 120_000);
 });

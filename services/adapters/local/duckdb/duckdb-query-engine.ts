@@ -84,7 +84,7 @@ export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions)
   }
   const { catalog, meter } = session;
   const views = new ViewRefresher(connection, catalog);
-  const executor = new PlanExecutor(connection, catalog, views, options.sandbox);
+  const executor = new PlanExecutor(connection, catalog, views, options.sandbox, options.notice);
 
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;

@@ -11,7 +11,7 @@ import { WarehouseMigrationError } from './bridge-errors.js';
 import { assertWritable, type SqlSandbox } from './duckdb-sandbox.js';
 import type { LocalCatalog } from './local-catalog.js';
 import { localPathOf } from './local-locations.js';
-import { displayName, quoteIdentifier, quoteLiteral } from './sql-literals.js';
+import { displayName, quoteIdentifier, quoteLiteral, type TableName } from './sql-literals.js';
 import { dataColumns, partitionColumnDefinitions, type TableDefinition } from './table-definition.js';
 import { DEFAULT_PARQUET_CODEC } from './table-formats.js';
 import { filesBelow } from './table-writer.js';
@@ -49,6 +49,18 @@ export function typeKeyLayoutOf(before: TableDefinition): TableDefinition | unde
   };
 }
 
+/** The old layout of a table queries/ now declares with a type key: typeKeyLayoutOf's inverse. */
+export function layoutBeforeTypeKeys(after: TableDefinition): TableDefinition | undefined {
+  const partitions = partitionColumnDefinitions(after);
+  const data = dataColumns(after);
+  const key = partitions.at(-1);
+  const type = data.at(-1);
+  if (after.format !== 'parquet' || key?.name !== KEY || key.type !== 'VARCHAR') return undefined;
+  if (type?.name !== TYPE || type.type !== 'VARCHAR') return undefined;
+  const typed = partitions.map((column) => (column.name === KEY ? { name: TYPE, type: 'VARCHAR' } : column));
+  return { ...after, columns: [...data.slice(0, -1), ...typed], partitionColumns: typed.map((c) => c.name) };
+}
+
 export interface MigrationOptions {
   sandbox?: SqlSandbox;
   /** A line for the operator per table moved. */
@@ -67,27 +79,66 @@ export async function migrateWarehouse(
   for (const { table, definition } of await catalog.list()) {
     const after = TABLES.has(table.name) ? typeKeyLayoutOf(definition) : undefined;
     if (after === undefined) continue;
-    const folder = localPathOf(definition.location);
-    let files: number;
-    try {
-      assertWritable(options.sandbox, folder, `moving ${displayName(table)} to partitions by ${KEY}`);
-      files = await moveFiles(connection, definition, after, options);
-      await catalog.put(table, after);
-    } catch (error) {
-      throw new WarehouseMigrationError(
-        `${displayName(table)} in ${folder} is partitioned by ${TYPE}, as before docs/decisions/0901, and could not be ` +
-          `moved to its partitions by ${KEY}: ${describeError(error)}. No row is lost: the files not yet moved are ` +
-          'where they were; fix the cause and open the state folder again (etl run or etl sql) to go on',
-        { cause: error },
-      );
-    }
+    await moveTable(connection, table, definition, after, options);
+    await catalog.put(table, after);
     moved.push(displayName(table));
-    options.notice?.(
-      `moved ${displayName(table)} to its partitions by ${KEY}, ${TYPE} kept as data (docs/decisions/0901): ` +
-        `${files} Parquet file(s) rewritten in ${folder}`,
-    );
   }
   return moved;
+}
+
+async function moveTable(
+  connection: DuckDBConnection,
+  table: TableName,
+  before: TableDefinition,
+  after: TableDefinition,
+  options: MigrationOptions,
+): Promise<void> {
+  const folder = localPathOf(before.location);
+  let files: number;
+  try {
+    assertWritable(options.sandbox, folder, `moving ${displayName(table)} to partitions by ${KEY}`);
+    files = await moveFiles(connection, before, after, options);
+  } catch (error) {
+    throw new WarehouseMigrationError(
+      `${displayName(table)} in ${folder} is partitioned by ${TYPE}, as before docs/decisions/0901, and could not be ` +
+        `moved to its partitions by ${KEY}: ${describeError(error)}. No row is lost: the files not yet moved are ` +
+        'where they were; fix the cause and open the state folder again (etl run or etl sql) to go on',
+      { cause: error },
+    );
+  }
+  options.notice?.(
+    `moved ${displayName(table)} to its partitions by ${KEY}, ${TYPE} kept as data (docs/decisions/0901): ` +
+      `${files} Parquet file(s) rewritten in ${folder}`,
+  );
+}
+
+/**
+ * A table queries/ declares anew over a folder that still holds files of the old layout: the catalog was lost (an
+ * unreadable warehouse file is moved aside and a new one started, infra/local/warehouse-file.ts) after the state
+ * folder was made. The files are moved before the table is registered, so no view is made of a half-moved table.
+ */
+export async function migrateDeclaredTable(
+  connection: DuckDBConnection,
+  table: TableName,
+  declared: TableDefinition,
+  options: MigrationOptions = {},
+): Promise<void> {
+  const before = TABLES.has(table.name) ? layoutBeforeTypeKeys(declared) : undefined;
+  if (before === undefined) return;
+  const folder = localPathOf(declared.location);
+  const typeAt = before.partitionColumns.indexOf(TYPE);
+  const old = (await filesBelow(folder)).some((file) => isOldLayoutFile(folder, file, before, typeAt));
+  if (!old) return;
+  await moveTable(connection, table, before, declared, options);
+}
+
+function isOldLayoutFile(folder: string, file: string, before: TableDefinition, typeAt: number): boolean {
+  const parts = relative(folder, file).split(sep);
+  return (
+    parts.length === before.partitionColumns.length + 1 &&
+    (parts[typeAt]?.startsWith(`${TYPE}=`) ?? false) &&
+    file.endsWith('.parquet')
+  );
 }
 
 const TypeRowSchema = z.object({ type: z.string() });
@@ -112,10 +163,8 @@ async function moveFiles(
   const codec = before.codec ?? DEFAULT_PARQUET_CODEC;
   let moved = 0;
   for (const file of (await filesBelow(folder)).sort()) {
+    if (!isOldLayoutFile(folder, file, before, typeAt)) continue;
     const parts = relative(folder, file).split(sep);
-    const oldFolder = parts[typeAt];
-    if (parts.length !== before.partitionColumns.length + 1 || !oldFolder?.startsWith(`${TYPE}=`)) continue;
-    if (!file.endsWith('.parquet')) continue;
     // The partition values come from the file's folders, decoded as the table's view decodes them.
     const read = `read_parquet(${quoteLiteral(file)}, hive_partitioning = true, hive_types = {${hiveTypes}}, hive_types_autocast = false)`;
     // As UTF-8 bytes in hex: the type exactly, whatever the client's text decoding would do to it.
