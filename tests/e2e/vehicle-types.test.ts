@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${database} is the SQL placeholder syntax, not a template.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -184,4 +184,58 @@ describe('etl run with vehicle types no folder name could hold', () => {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character may reach the terminal.
     expect(sql.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e\ufeff]/);
   }, 60_000);
+});
+
+const SimulatedRunSchema = z.object({
+  status: z.literal('succeeded'),
+  coverage: z.object({ nights: z.number() }),
+  results: z.object({ avg_seconds_between_measurements: z.array(z.record(z.string(), z.unknown())) }),
+});
+
+describe('etl run on a state folder built before vehicle types were kept as data', () => {
+  const FLEET = ['--vehicles', '20', '--readings', '40', '--seed', '9'];
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'fleet-etl-types-migrated-'));
+  });
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('moves its tables when it opens the folder, says so, and answers as a new folder does after the same nights', async () => {
+    // The SQL of before the change: today's files, 20 and 30 as they were.
+    const before = path.join(dir, 'queries-before-0901');
+    cpSync(path.resolve('queries'), before, { recursive: true });
+    cpSync(path.resolve('tests/helpers/queries-before-0901'), before, { recursive: true });
+    const old = path.join(dir, 'old');
+    const fresh = path.join(dir, 'fresh');
+    const night = (stateDir: string, date: string, sql = 'bundled') =>
+      runEtl(['run', '--date', date, '--state-dir', stateDir, '--sql-source', sql, ...FLEET, '--json'], {
+        timeoutMs: 120_000,
+      });
+
+    expect((await night(old, '2026-11-23', before)).exitCode).toBe(0);
+    expect(readdirSync(path.join(old, 'lake', 'warehouse', 'vehicles_data'))).toContain('vehicle_type=bus');
+    const moved = await night(old, '2026-11-24');
+    expect(moved.exitCode).toBe(0);
+    expect(moved.stderr).toMatch(
+      /^etl: moved fleet_etl\.vehicles_data to its partitions by vehicle_type_key, vehicle_type kept as data \(docs\/decisions\/0901\): \d+ Parquet file\(s\) rewritten/m,
+    );
+    expect(moved.stderr).toMatch(/^etl: moved fleet_etl\.sensor_data to its partitions by vehicle_type_key/m);
+    expect(readdirSync(path.join(old, 'lake', 'warehouse', 'vehicles_data')).sort()).toEqual([
+      'vehicle_type_key=bus',
+      'vehicle_type_key=car',
+      'vehicle_type_key=motorbike',
+      'vehicle_type_key=truck',
+      'vehicle_type_key=van',
+    ]);
+
+    expect((await night(fresh, '2026-11-23')).exitCode).toBe(0);
+    const reference = SimulatedRunSchema.parse(lastJsonLine((await night(fresh, '2026-11-24')).stdout));
+    const migrated = SimulatedRunSchema.parse(lastJsonLine(moved.stdout));
+    expect(migrated.coverage.nights).toBe(2);
+    expect(migrated.results).toEqual(reference.results);
+  }, 300_000);
 });
