@@ -6,7 +6,7 @@ export function renderTable(columns: readonly string[], rows: readonly Record<st
     if (value === null || value === undefined) return 'NULL';
     if (typeof value === 'number')
       return Number.isInteger(value) ? value.toLocaleString('en-US') : value.toFixed(3);
-    return String(value);
+    return printable(String(value));
   };
   const cells = rows.map((row) => columns.map((c) => cell(row[c])));
   const numeric = columns.map((c) => rows.length > 0 && rows.every((row) => typeof row[c] === 'number'));
@@ -17,4 +17,21 @@ export function renderTable(columns: readonly string[], rows: readonly Record<st
       .join('  ')
       .trimEnd();
   return [line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
+
+/**
+ * Characters a terminal would act on rather than show: control characters (a line break cuts the table's row, an
+ * escape sequence drives the terminal) and the invisible marks that reorder or hide text around them
+ * (bidirectional controls, a byte-order mark). Values come from the API (a vehicle type is kept as it was sent,
+ * docs/decisions/0901); the table shows these as escapes, `--json` and the stored results keep the text as it is.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this finds.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+export function printable(text: string): string {
+  return text.replace(
+    UNPRINTABLE,
+    (char) => NAMED_ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

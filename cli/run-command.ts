@@ -268,7 +268,12 @@ async function openEngine(layout: StateLayout): Promise<DuckDbQueryEngine> {
   );
   return openWarehouse(
     layout.duckdb,
-    () => createDuckDbQueryEngine({ databasePath: layout.duckdb, sandbox: sqlSandboxOf(layout) }),
+    () =>
+      createDuckDbQueryEngine({
+        databasePath: layout.duckdb,
+        sandbox: sqlSandboxOf(layout),
+        notice: (line) => process.stderr.write(`etl: ${line}\n`),
+      }),
     (line) => process.stderr.write(`etl: warning: ${line}\n`),
   );
 }

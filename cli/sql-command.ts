@@ -76,6 +76,7 @@ async function runStatements(
     engine = await createDuckDbQueryEngine({
       databasePath: warehouseExists ? layout.duckdb : ':memory:',
       sandbox: sqlSandboxOf(layout),
+      notice: (line) => process.stderr.write(`etl sql: ${line}\n`),
     });
   } catch (error) {
     const message = describeError(error);

@@ -1,4 +1,5 @@
 import { existsSync, renameSync } from 'node:fs';
+import { WarehouseMigrationError } from '../services/adapters/local/duckdb/bridge-errors.js';
 import type { DuckDbQueryEngine } from '../services/adapters/local/duckdb/duckdb-query-engine.js';
 import { describeError } from '../services/shared/errors.js';
 
@@ -24,6 +25,8 @@ export async function openWarehouse(
   try {
     return await open();
   } catch (error) {
+    // A migration's failure can quote a Parquet file's own corruption; the catalog itself was read.
+    if (error instanceof WarehouseMigrationError) throw error;
     if (!UNREADABLE.test(describeError(error)) || !existsSync(databasePath)) throw error;
     const aside = `${databasePath}.unreadable-${now().toISOString().replace(/[:.]/g, '-')}`;
     renameSync(databasePath, aside);

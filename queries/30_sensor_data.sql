@@ -1,13 +1,15 @@
 -- sensor_data: every reading of a known vehicle, as Parquet/Snappy partitioned by the UTC day it was
--- measured and by vehicle type. Declared once, empty, as a Hive DDL table; filled night by night (see
--- 20_vehicles_data.sql for why it is not a CTAS, and for the compression property).
+-- measured and by a key of its vehicle type. Declared once, empty, as a Hive DDL table; filled night by night
+-- (see 20_vehicles_data.sql for why it is not a CTAS, for the compression property, and for vehicle_type as
+-- data beside its partition key vehicle_type_key).
 -- `timestamp` is a reserved word in Hive DDL, hence the backticks (Trino's double quotes in the queries).
 CREATE EXTERNAL TABLE IF NOT EXISTS ${database}.sensor_data (
   vehicle_id string,
   `timestamp` bigint,
-  sensor_value double
+  sensor_value double,
+  vehicle_type string
 )
-PARTITIONED BY (days date, vehicle_type string)
+PARTITIONED BY (days date, vehicle_type_key string)
 STORED AS PARQUET
 LOCATION '${warehouse_location}/sensor_data/'
 TBLPROPERTIES ('parquet.compression' = 'SNAPPY');
@@ -25,6 +27,8 @@ TBLPROPERTIES ('parquet.compression' = 'SNAPPY');
 --   of one vehicle created at the same instant with different types (an API's mistake) resolve to the greatest
 --   type, not to whichever row an engine happens to read first (max_by leaves ties to the engine), so the same
 --   data always gives the same partitions and the same answer.
+-- * vehicle_type_key is 20_vehicles_data.sql's key of the type, the same expression (partitionKeySql in
+--   services/shared/lake-keys.ts), so a type's readings of every night land in the same partitions.
 -- * A nightly run writes a few days times a few vehicle types. A backfill window of many days may write more
 --   than Athena's 100 partitions per INSERT; the Athena engine then runs the INSERT as several of up to 100
 --   partitions each (services/adapters/aws/athena/partition-batches.ts), so this file need not care.
@@ -33,8 +37,16 @@ SELECT
   r.vehicle_id,
   r."timestamp",
   r.sensor_value,
+  v.vehicle_type,
   CAST(date(from_unixtime(r."timestamp" / 1000)) AS date) AS days,
-  v.vehicle_type
+  CASE
+    WHEN length(v.vehicle_type) BETWEEN 1 AND 64
+      AND regexp_replace(v.vehicle_type, '[^a-z0-9_-]', '') = v.vehicle_type
+      AND substr(v.vehicle_type, 1, 1) <> '_'
+      AND v.vehicle_type <> 'null'
+    THEN v.vehicle_type
+    ELSE '_' || substr(lower(to_hex(sha256(to_utf8(v.vehicle_type)))), 1, 32)
+  END AS vehicle_type_key
 FROM ${database}.raw_sensor_readings AS r
 JOIN (
   SELECT d.vehicle_id, max(d.vehicle_type) AS vehicle_type

@@ -243,17 +243,22 @@ async function runFloor(job: FloorJob): Promise<FloorResult> {
         "vehicle_id: 'VARCHAR', vehicle_type: 'VARCHAR', created_at: 'VARCHAR'",
       )}`,
     );
+    // The type is data, the partition its key (queries/20 and 30, docs/decisions/0901), written for DuckDB.
+    const typeKey = (type: string) =>
+      `CASE WHEN length(${type}) BETWEEN 1 AND 64 AND regexp_replace(${type}, '[^a-z0-9_-]', '', 'g') = ${type} ` +
+      `AND ${type}[1] <> '_' AND ${type} <> 'null' THEN ${type} ELSE '_' || sha256(${type})[1:32] END`;
     await connection.run(
-      `COPY vehicles TO '${warehouse}/vehicles_data' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (vehicle_type))`,
+      `COPY (SELECT *, ${typeKey('vehicle_type')} AS vehicle_type_key FROM vehicles) TO '${warehouse}/vehicles_data' ` +
+        '(FORMAT parquet, COMPRESSION snappy, PARTITION_BY (vehicle_type_key))',
     );
     const copied = await connection.runAndReadAll(
       `COPY (
-        SELECT r.vehicle_id, r."timestamp", r.sensor_value, CAST(make_timestamp(r."timestamp" * 1000) AS DATE) AS days,
-          v.vehicle_type
+        SELECT r.vehicle_id, r."timestamp", r.sensor_value, v.vehicle_type,
+          CAST(make_timestamp(r."timestamp" * 1000) AS DATE) AS days, ${typeKey('v.vehicle_type')} AS vehicle_type_key
         FROM ${pages('sensors', "vehicle_id: 'VARCHAR', timestamp: 'BIGINT', sensor_value: 'DOUBLE', created_at: 'VARCHAR'")} AS r
         JOIN (SELECT vehicle_id, arg_max(vehicle_type, created_at) AS vehicle_type FROM vehicles GROUP BY vehicle_id) AS v
           ON v.vehicle_id = r.vehicle_id
-      ) TO '${warehouse}/sensor_data' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (days, vehicle_type))`,
+      ) TO '${warehouse}/sensor_data' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (days, vehicle_type_key))`,
     );
     const parquetRows = Number(copied.getRows()[0]?.[0] ?? 0);
     const copiedAt = performance.now();

@@ -1,12 +1,6 @@
 import * as z from 'zod';
 import type { Dataset } from '../../events/index.js';
-import {
-  LONE_SURROGATE,
-  MAX_ENCODED_PARTITION_VALUE,
-  NULL_PARTITION_VALUES,
-  normaliseInstant,
-  percentEncodedLength,
-} from './rows.js';
+import { LONE_SURROGATE, MAX_VEHICLE_TYPE_LENGTH, normaliseInstant } from './rows.js';
 
 /**
  * The row schemas of rows.ts, checked without zod for the rows that pass them: a page has 50,000 rows, and zod's
@@ -23,20 +17,24 @@ export type FastRowCheck = (candidate: unknown) => Record<string, unknown> | und
 /** zod's own pattern for `z.iso.datetime({ offset: true })`: the instant check of rows.ts. */
 const ISO_INSTANT = z.regexes.datetime({ offset: true, local: false, precision: undefined });
 
-/** What `text(max)` in rows.ts accepts: a string of 1 to `max` UTF-16 units, without a lone surrogate. */
+/**
+ * What `text(max)` in rows.ts accepts: a string of 1 to `max` characters, without a lone surrogate. zod counts
+ * Unicode code points, and a code point is one or two UTF-16 units, so only a string longer than `max` units needs
+ * counting (an emoji is two units and one character).
+ */
 function isText(value: unknown, max: number): value is string {
-  return typeof value === 'string' && value.length >= 1 && value.length <= max && !LONE_SURROGATE.test(value);
+  return (
+    typeof value === 'string' &&
+    value.length >= 1 &&
+    (value.length <= max || codePoints(value) <= max) &&
+    !LONE_SURROGATE.test(value)
+  );
 }
 
-/** What `partitionValue(max)` adds: not a name that reads back as NULL, short enough for a folder name. */
-function isPartitionValue(value: unknown, max: number): value is string {
-  return (
-    isText(value, max) &&
-    !NULL_PARTITION_VALUES.has(value.toLowerCase()) &&
-    // A UTF-16 unit percent-encodes to at most 9 characters: only long values need encoding to be measured.
-    (value.length * 9 <= MAX_ENCODED_PARTITION_VALUE ||
-      percentEncodedLength(value) <= MAX_ENCODED_PARTITION_VALUE)
-  );
+function codePoints(value: string): number {
+  let count = 0;
+  for (const _ of value) count += 1;
+  return count;
 }
 
 /** The instant's canonical text, as the `instant` schema returns it; undefined when it is no instant. */
@@ -52,7 +50,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 const checkVehicle: FastRowCheck = (candidate) => {
   if (!isRecord(candidate)) return undefined;
   const { vehicle_id, vehicle_type } = candidate;
-  if (!isText(vehicle_id, 64) || !isPartitionValue(vehicle_type, 64)) return undefined;
+  if (!isText(vehicle_id, 64) || !isText(vehicle_type, MAX_VEHICLE_TYPE_LENGTH)) return undefined;
   const created_at = instantOf(candidate.created_at);
   if (created_at === undefined) return undefined;
   return { vehicle_id, vehicle_type, created_at };
@@ -126,9 +124,9 @@ function canonicalRowText(pattern: string, keys: number, check: (match: RegExpEx
 
 export const canonicalRowTexts: Readonly<Record<Dataset, CanonicalRowText>> = {
   vehicles: canonicalRowText(
-    `\\{"vehicle_id":"${PLAIN}{1,64}","vehicle_type":"(${PLAIN}{1,64})","created_at":${INSTANT}\\}`,
+    `\\{"vehicle_id":"${PLAIN}{1,64}","vehicle_type":"${PLAIN}{1,${MAX_VEHICLE_TYPE_LENGTH}}","created_at":${INSTANT}\\}`,
     3,
-    (match) => isPartitionValue(match[1], 64) && ISO_INSTANT.test(match[2] ?? ''),
+    (match) => ISO_INSTANT.test(match[1] ?? ''),
   ),
   sensors: canonicalRowText(
     `\\{"vehicle_id":"${PLAIN}{1,64}","timestamp":${WHOLE},"sensor_value":(?:null|${DECIMAL}),"created_at":${INSTANT}\\}`,

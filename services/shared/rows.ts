@@ -38,43 +38,17 @@ const text = (max: number) =>
     .refine((value) => !LONE_SURROGATE.test(value), 'is not valid Unicode text (a lone surrogate)');
 
 /**
- * Partition values that read back as SQL NULL: Hive writes a NULL partition as `__HIVE_DEFAULT_PARTITION__`, and
- * DuckDB's hive partitioning reads a folder `=NULL` or `=null` as NULL too. Stored, such a type would merge with
- * the others into one NULL group of the answer.
+ * A vehicle type is a name, not a document: up to 1,024 characters (code points, as zod counts them; a CJK type of
+ * 300 characters passes easily).
+ * Any text an engine can store is kept as written; the warehouse partitions by a key of it, never by the text itself
+ * (services/shared/lake-keys.ts `partitionKeyOf`, docs/decisions/0901).
  */
-export const NULL_PARTITION_VALUES = new Set(['null', '__hive_default_partition__']);
-
-/**
- * A partition folder is `<column>=<value>` with the value percent-encoded (a CJK character takes 9 bytes), and file
- * systems and S3's console cap a name at 255 bytes: `vehicle_type=` leaves 242.
- */
-export const MAX_ENCODED_PARTITION_VALUE = 242;
-
-/** Its length as encodeURIComponent writes it; text that is not Unicode is left for the surrogate check to name. */
-export function percentEncodedLength(value: string): number {
-  try {
-    return encodeURIComponent(value).length;
-  } catch {
-    return 0;
-  }
-}
-
-/** A value a table is partitioned by: stored as a folder name, it must read back as itself. */
-const partitionValue = (max: number) =>
-  text(max)
-    .refine(
-      (value) => !NULL_PARTITION_VALUES.has(value.toLowerCase()),
-      'reads back as NULL when it names a partition (null, __HIVE_DEFAULT_PARTITION__)',
-    )
-    .refine(
-      (value) => percentEncodedLength(value) <= MAX_ENCODED_PARTITION_VALUE,
-      `is too long to name a partition folder (more than ${MAX_ENCODED_PARTITION_VALUE} bytes percent-encoded)`,
-    );
+export const MAX_VEHICLE_TYPE_LENGTH = 1024;
 
 /** A vehicle as the fleet API lists it; `created_at` is what the API's creation-date filters apply to. */
 export const VehicleRowSchema = z.object({
   vehicle_id: text(64),
-  vehicle_type: partitionValue(64),
+  vehicle_type: text(MAX_VEHICLE_TYPE_LENGTH),
   created_at: instant,
 });
 export type VehicleRow = z.infer<typeof VehicleRowSchema>;

@@ -10,6 +10,7 @@ import {
   UnsupportedStatementError,
 } from '../../services/adapters/local/duckdb/bridge-errors.js';
 import { confineToLake } from '../../services/adapters/local/duckdb/duckdb-sandbox.js';
+import { keepLeadingByteOrderMarks } from '../../services/adapters/local/duckdb/duckdb-text.js';
 import { openLocalCatalog } from '../../services/adapters/local/duckdb/local-catalog.js';
 import { PlanExecutor } from '../../services/adapters/local/duckdb/plan-executor.js';
 import { quoteIdentifier } from '../../services/adapters/local/duckdb/sql-literals.js';
@@ -265,6 +266,7 @@ class DuckDbRun {
     }
     const readText = kind === 'insert' ? writeShapeQuery(statement) : statement;
     this.#folder = await mkdtemp(path.join(tmpdir(), 'twin-athena-'));
+    keepLeadingByteOrderMarks();
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     try {

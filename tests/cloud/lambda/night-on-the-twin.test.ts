@@ -180,8 +180,8 @@ describe("a whole night on the cloud twin: the query runner bundle runs the nigh
 
     const warehouse = path.resolve(stateDir, local.lake.warehouse);
     for (const [table, columns] of [
-      ['vehicles_data', 'vehicle_id, created_at, vehicle_type'],
-      ['sensor_data', 'vehicle_id, "timestamp", sensor_value, days, vehicle_type'],
+      ['vehicles_data', 'vehicle_id, created_at, vehicle_type, vehicle_type_key'],
+      ['sensor_data', 'vehicle_id, "timestamp", sensor_value, vehicle_type, days, vehicle_type_key'],
     ] as const) {
       const twinRows = await tableRows(path.join(onTwin, 'warehouse', table), columns);
       expect(twinRows.length).toBeGreaterThan(0);

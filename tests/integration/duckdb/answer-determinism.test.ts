@@ -19,15 +19,17 @@ const TYPES = ['bus', 'car', 'van', 'truck'] as const;
 
 /**
  * Two readings per vehicle k, at 74k ms and (2k + 1) * 37 + ((2k + 1) % 9973) * 1000 ms: an interval of
- * 37 + ((2k + 1) % 9973) * 1000 ms. Vehicle k is of type TYPES[k % 4].
+ * 37 + ((2k + 1) % 9973) * 1000 ms. Vehicle k is of type TYPES[k % 4]; plain types are their own partition keys
+ * (services/shared/lake-keys.ts).
  */
 const SENSOR_ROWS = `INSERT INTO fleet.sensor_data
 SELECT
   'v' || CAST(i / 2 AS varchar) AS vehicle_id,
   CAST(i * 37 + (i % 2) * (i % 9973) * 1000 AS bigint) AS "timestamp",
   CAST(1.5 AS double) AS sensor_value,
+  CASE (i / 2) % 4 WHEN 0 THEN 'bus' WHEN 1 THEN 'car' WHEN 2 THEN 'van' ELSE 'truck' END AS vehicle_type,
   DATE '${RUN}' AS days,
-  CASE (i / 2) % 4 WHEN 0 THEN 'bus' WHEN 1 THEN 'car' WHEN 2 THEN 'van' ELSE 'truck' END AS vehicle_type
+  CASE (i / 2) % 4 WHEN 0 THEN 'bus' WHEN 1 THEN 'car' WHEN 2 THEN 'van' ELSE 'truck' END AS vehicle_type_key
 FROM UNNEST(sequence(0, ${2 * VEHICLES - 1})) AS t (i)`;
 
 /** The same vehicles as queries/38 summarises them: one row per vehicle and day, its two readings. */

@@ -82,18 +82,18 @@ describe('queries/ on the local DuckDB engine', () => {
   });
 
   describe('first run', () => {
-    it('writes Parquet under Hive-style days=/vehicle_type= folders, every file named after the run', () => {
+    it('writes Parquet under Hive-style days=/vehicle_type_key= folders, every file named after the run', () => {
       const sensorFiles = afterFirstRun.files.filter((file) => file.startsWith('sensor_data/'));
       expect(sensorFiles.length).toBeGreaterThan(0);
       for (const file of sensorFiles) {
         expect(file).toMatch(
-          /^sensor_data\/days=\d{4}-\d{2}-\d{2}\/vehicle_type=[a-z]+\/run-2024-03-10_\d+\.parquet$/,
+          /^sensor_data\/days=\d{4}-\d{2}-\d{2}\/vehicle_type_key=[a-z]+\/run-2024-03-10_\d+\.parquet$/,
         );
       }
       expect(afterFirstRun.files.filter((file) => file.startsWith('vehicles_data/')).sort()).toEqual([
-        'vehicles_data/vehicle_type=bike/run-2024-03-10_0.parquet',
-        'vehicles_data/vehicle_type=truck/run-2024-03-10_0.parquet',
-        'vehicles_data/vehicle_type=van/run-2024-03-10_0.parquet',
+        'vehicles_data/vehicle_type_key=bike/run-2024-03-10_0.parquet',
+        'vehicles_data/vehicle_type_key=truck/run-2024-03-10_0.parquet',
+        'vehicles_data/vehicle_type_key=van/run-2024-03-10_0.parquet',
       ]);
     });
 
@@ -116,7 +116,9 @@ describe('queries/ on the local DuckDB engine', () => {
       );
       expect(lateVan).toHaveLength(3);
       expect(
-        afterFirstRun.files.some((file) => file.startsWith('sensor_data/days=2024-03-09/vehicle_type=van/')),
+        afterFirstRun.files.some((file) =>
+          file.startsWith('sensor_data/days=2024-03-09/vehicle_type_key=van/'),
+        ),
       ).toBe(true);
     });
 
@@ -172,7 +174,7 @@ describe('queries/ on the local DuckDB engine', () => {
     it('files the late truck-2 reading of the 10th under the 10th, written by the second run', () => {
       expect(
         afterSecondRun.files.some((file) =>
-          /^sensor_data\/days=2024-03-10\/vehicle_type=truck\/run-2024-03-11_\d+\.parquet$/.test(file),
+          /^sensor_data\/days=2024-03-10\/vehicle_type_key=truck\/run-2024-03-11_\d+\.parquet$/.test(file),
         ),
       ).toBe(true);
     });

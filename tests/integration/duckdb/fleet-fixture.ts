@@ -5,7 +5,7 @@ import { rawPageKey } from '../../../services/shared/lake-keys.js';
 import type { SensorRow, VehicleRow } from '../../../services/shared/rows.js';
 
 /** mulberry32: a small seeded PRNG, so every run of the suite sees the same jitter. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

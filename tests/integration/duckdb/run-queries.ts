@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import {
   createDuckDbQueryEngine,
   type DuckDbQueryEngine,
+  type DuckDbQueryEngineOptions,
 } from '../../../services/adapters/local/duckdb/duckdb-query-engine.js';
 import type { JsonValue, ResultSet } from '../../../services/ports/query-engine.js';
 import {
@@ -36,11 +37,20 @@ export async function localLake(): Promise<LocalLake> {
   };
 }
 
+/** The same state folder with its engine closed and opened again (as the next `etl run` opens it). */
+export async function reopened(
+  lake: LocalLake,
+  options: Omit<DuckDbQueryEngineOptions, 'databasePath'> = {},
+): Promise<LocalLake> {
+  await lake.engine.close();
+  return { ...lake, engine: await createDuckDbQueryEngine({ ...options, databasePath: lake.databasePath }) };
+}
+
 /**
  * Runs the real queries/ files for a run, in lexical order, as the query runner does: placeholders rendered,
  * split into statements, each executed with its context. Returns the last file's result set.
  */
-export async function runQueryFiles(lake: LocalLake, runId: string): Promise<ResultSet> {
+export async function runQueryFiles(lake: LocalLake, runId: string, folder = QUERIES): Promise<ResultSet> {
   const values = SqlPlaceholderValuesSchema.parse({
     database: 'fleet',
     raw_location: pathToFileURL(lake.rawRoot).href,
@@ -48,11 +58,11 @@ export async function runQueryFiles(lake: LocalLake, runId: string): Promise<Res
     run_id: runId,
     run_date: runId,
   });
-  const files = (await readdir(QUERIES)).filter((name) => name.endsWith('.sql')).sort();
+  const files = (await readdir(folder)).filter((name) => name.endsWith('.sql')).sort();
   let last: ResultSet | undefined;
   for (const file of files) {
     const statements = splitStatements(
-      renderPlaceholders(await readFile(join(QUERIES, file), 'utf8'), values),
+      renderPlaceholders(await readFile(join(folder, file), 'utf8'), values),
     );
     for (const [statementIndex, sql] of statements.entries()) {
       last = (await lake.engine.execute(sql, { runId, file, statementIndex, attempt: 'test' })).result;

@@ -9,6 +9,7 @@ const MATH = `${DOCS}/functions/math.html`;
 const DATETIME = `${DOCS}/functions/datetime.html`;
 const STRING = `${DOCS}/functions/string.html`;
 const REGEXP = `${DOCS}/functions/regexp.html`;
+const BINARY = `${DOCS}/functions/binary.html`;
 const AGGREGATE = `${DOCS}/functions/aggregate.html`;
 const ARRAY = `${DOCS}/functions/array.html`;
 const CONDITIONAL = `${DOCS}/functions/conditional.html`;
@@ -305,6 +306,20 @@ const TRINO_BEHAVIOURS: readonly Behaviour[] = [
     "SELECT regexp_like('1a 2b 14m', '\\d+b') AS v",
     [{ v: true }],
     REGEXP,
+  ],
+  [
+    'regexp_replace of a class removes every character outside it, line breaks included',
+    "SELECT regexp_replace('Bus/1' || chr(10), '[^a-z0-9_-]', '') AS v",
+    [{ v: 'us1' }],
+    REGEXP,
+  ],
+  // Binary: the partition key of queries/20 and 30 hashes a type's UTF-8 bytes.
+  ['to_utf8 gives the UTF-8 bytes', "SELECT to_hex(to_utf8('中é')) AS v", [{ v: 'E4B8ADC3A9' }], BINARY],
+  [
+    'sha256 of UTF-8 text, to_hex in upper case',
+    "SELECT to_hex(sha256(to_utf8('abc'))) AS v",
+    [{ v: 'BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD' }],
+    BINARY,
   ],
   // Arrays, conditionals, conversions.
   ['array_join', "SELECT array_join(ARRAY['a', 'b'], '-') AS v", [{ v: 'a-b' }], ARRAY],

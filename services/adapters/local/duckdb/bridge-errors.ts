@@ -19,6 +19,14 @@ export class AthenaRuleError extends TerminalError {
   override readonly name: string = 'AthenaRuleError';
 }
 
+/**
+ * A table of an older layout could not be moved to the current one when the state folder was opened
+ * (warehouse-migration.ts). Nothing is lost: the files not yet moved are where they were, and the next open goes on.
+ */
+export class WarehouseMigrationError extends TerminalError {
+  override readonly name: string = 'WarehouseMigrationError';
+}
+
 /** DuckDB refused or failed the translated statement. */
 export class LocalQueryError extends TerminalError {
   override readonly name: string = 'LocalQueryError';

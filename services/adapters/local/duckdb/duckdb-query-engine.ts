@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import * as z from 'zod';
 import { RunIdSchema } from '../../../../events/index.js';
 import type { QueryEngine, StatementContext, StatementResult } from '../../../ports/query-engine.js';
@@ -9,19 +9,25 @@ import { splitStatements } from '../../../shared/sql-text.js';
 import { translateStatement } from './athena-bridge.js';
 import { LocalQueryError, localQueryFailure } from './bridge-errors.js';
 import { confineToLake, type SqlSandbox } from './duckdb-sandbox.js';
-import { openLocalCatalog } from './local-catalog.js';
+import { keepLeadingByteOrderMarks } from './duckdb-text.js';
+import { type LocalCatalog, openLocalCatalog } from './local-catalog.js';
 import { PlanExecutor } from './plan-executor.js';
 import { type ScanMeter, startScanMeter } from './scan-meter.js';
 import { firstLine } from './sql-tokens.js';
 import { ViewRefresher } from './table-views.js';
 import { warmUpTranslator } from './trino-dialect.js';
 import { installTrinoFunctions } from './trino-functions.js';
+import { type MigrationOptions, migrateWarehouse } from './warehouse-migration.js';
 
 export interface DuckDbQueryEngineOptions {
   /** A DuckDB file in the local state folder, so that tables and the catalog persist between runs. */
   databasePath: string;
   /** Confines the SQL to the state folder's lake (duckdb-sandbox.ts); `etl run` and `etl sql` always set it. */
   sandbox?: SqlSandbox;
+  /** Lines for the operator: what opening the state folder changed in it (warehouse-migration.ts). */
+  notice?: (line: string) => void;
+  /** For tests that stop a migration part-way. */
+  migration?: Pick<MigrationOptions, 'afterFile'>;
 }
 
 export interface DuckDbQueryEngine extends QueryEngine {
@@ -61,20 +67,24 @@ const StatementContextSchema = z.object({
  */
 export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions): Promise<DuckDbQueryEngine> {
   await mkdir(dirname(options.databasePath), { recursive: true });
+  keepLeadingByteOrderMarks();
   // DuckDB opens its file on its own threads while this one warms the transpiler up (trino-dialect.ts).
   const opening = DuckDBInstance.create(options.databasePath);
   warmUpTranslator();
   const instance = await opening;
   const connection = await instance.connect();
-  for (const setting of SESSION_SETTINGS) {
-    await connection.run(setting);
+  let session: { catalog: LocalCatalog; meter: ScanMeter };
+  try {
+    session = await openSession(connection, options);
+  } catch (error) {
+    // The file stays locked while the instance is open: a caller that retries (or the next test) could not open it.
+    connection.closeSync();
+    instance.closeSync();
+    throw error;
   }
-  await installTrinoFunctions(connection);
-  const catalog = await openLocalCatalog(connection);
-  const meter = await startScanMeter(connection);
-  if (options.sandbox) await confineToLake(connection, options.sandbox);
+  const { catalog, meter } = session;
   const views = new ViewRefresher(connection, catalog);
-  const executor = new PlanExecutor(connection, catalog, views, options.sandbox);
+  const executor = new PlanExecutor(connection, catalog, views, options.sandbox, options.notice);
 
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
@@ -101,6 +111,27 @@ export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions)
         }
       }),
   };
+}
+
+/** Pins the session's semantics, reads the catalog, and brings a state folder of an older layout up to date. */
+async function openSession(
+  connection: DuckDBConnection,
+  options: DuckDbQueryEngineOptions,
+): Promise<{ catalog: LocalCatalog; meter: ScanMeter }> {
+  for (const setting of SESSION_SETTINGS) {
+    await connection.run(setting);
+  }
+  await installTrinoFunctions(connection);
+  const catalog = await openLocalCatalog(connection);
+  const meter = await startScanMeter(connection);
+  if (options.sandbox) await confineToLake(connection, options.sandbox);
+  // Before any view is made: a table half moved by a killed migration can be read as neither layout.
+  await migrateWarehouse(connection, catalog, {
+    ...options.migration,
+    sandbox: options.sandbox,
+    notice: options.notice,
+  });
+  return { catalog, meter };
 }
 
 async function executeStatement(

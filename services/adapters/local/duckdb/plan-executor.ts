@@ -22,6 +22,7 @@ import {
   MAX_PARTITIONS_PER_WRITE,
   writeRunFiles,
 } from './table-writer.js';
+import { migrateDeclaredTable } from './warehouse-migration.js';
 import { ctasDefinition, describeQuery, insertSelect } from './write-rules.js';
 
 /** Carries out bridge plans against DuckDB, the local catalog and the table folders. */
@@ -31,6 +32,7 @@ export class PlanExecutor {
     private readonly catalog: LocalCatalog,
     private readonly views: ViewRefresher,
     private readonly sandbox?: SqlSandbox,
+    private readonly notice?: (line: string) => void,
   ) {}
 
   async run(plan: BridgePlan, runId: string): Promise<StatementResult['result']> {
@@ -77,6 +79,11 @@ export class PlanExecutor {
     }
     // Refuses an s3:// location here rather than at the first query.
     localPathOf(plan.definition.location);
+    // A table declared again over files of an older layout (the catalog was lost): moved first.
+    await migrateDeclaredTable(this.connection, plan.table, plan.definition, {
+      sandbox: this.sandbox,
+      notice: this.notice,
+    });
     await this.register(plan.table, plan.definition);
   }
 

@@ -35,6 +35,13 @@ const DUCKDB_REWRITES: readonly { why: string; pattern: RegExp; replace: (...gro
       replace: () => 'trino_millisecond(',
     },
     {
+      why:
+        'Trino to_hex writes upper-case digits, as DuckDB hex does; polyglot writes to_hex(x) as LOWER(HEX(x)). Trino ' +
+        'has no hex function, so only to_hex gives this text',
+      pattern: /\bLOWER\s*\(\s*HEX\s*\(/gi,
+      replace: () => 'UPPER(HEX(',
+    },
+    {
       why: "Trino split_part past the last field is NULL, not '' (macro in trino-functions.ts)",
       pattern: /\bSPLIT_PART\s*\(/gi,
       replace: () => 'trino_split_part(',

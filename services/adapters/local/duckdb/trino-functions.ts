@@ -87,6 +87,11 @@ const TRINO_MACROS: readonly TrinoMacro[] = [
     why: "Trino's approximate percentile; DuckDB calls it approx_quantile",
   },
   {
+    name: 'to_utf8',
+    definition: '(x) AS encode(x)',
+    why: "a varchar's UTF-8 bytes as varbinary (the partition key hashes them: queries/20_vehicles_data.sql)",
+  },
+  {
     name: 'current_timezone',
     definition:
       "() AS CASE current_setting('TimeZone') WHEN 'Etc/UTC' THEN 'UTC' ELSE current_setting('TimeZone') END",

@@ -42,9 +42,9 @@ const tricky = fc.constantFrom(
 const text = fc.oneof(
   fc.stringMatching(/^veh-[0-9]{1,6}$/),
   fc.string({ unit: tricky, minLength: 0, maxLength: 70 }),
-  // Around the percent-encoded limit: 26 CJK characters are 234 bytes encoded, 27 are 243.
-  fc.integer({ min: 20, max: 30 }).map((n) => '中'.repeat(n)),
+  // Around the id's limit of 64 characters; zod counts code points, so an emoji (two UTF-16 units) counts one.
   fc.integer({ min: 60, max: 70 }).map((n) => 'x'.repeat(n)),
+  fc.integer({ min: 30, max: 70 }).map((n) => '🚚'.repeat(n)),
   fc.constantFrom(
     'null',
     'NULL',
@@ -55,6 +55,14 @@ const text = fc.oneof(
     '',
   ),
   fc.constantFrom('car', 'truck', 'bus', 'van', 'motorbike', 'Kleintransporter', 'camión', 'トラック'),
+);
+
+/** Vehicle types: any text, and text around their limit of 1,024 characters, in CJK, emoji and ASCII. */
+const vehicleType = fc.oneof(
+  { weight: 4, arbitrary: text },
+  fc.integer({ min: 1020, max: 1028 }).map((n) => '中'.repeat(n)),
+  fc.integer({ min: 510, max: 1028 }).map((n) => '🚚'.repeat(n)),
+  fc.integer({ min: 1020, max: 1028 }).map((n) => 'x'.repeat(n)),
 );
 
 const instant = fc.oneof(
@@ -146,7 +154,11 @@ function candidate(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<
 }
 
 const candidates: Record<Dataset, fc.Arbitrary<unknown>> = {
-  vehicles: candidate({ vehicle_id: field(text), vehicle_type: field(text), created_at: field(instant) }),
+  vehicles: candidate({
+    vehicle_id: field(text),
+    vehicle_type: field(vehicleType),
+    created_at: field(instant),
+  }),
   sensors: candidate({
     vehicle_id: field(text),
     timestamp: field(timestamp),
@@ -198,8 +210,14 @@ describe.each(['vehicles', 'sensors'] as const)('the %s fast check', (dataset) =
       { ...base, vehicle_id: 'x'.repeat(65) },
       { ...base, vehicle_type: 'NULL' },
       { ...base, vehicle_type: '__Hive_Default_Partition__' },
-      { ...base, vehicle_type: '中'.repeat(26) },
-      { ...base, vehicle_type: '中'.repeat(27) },
+      { ...base, vehicle_type: '中'.repeat(300) },
+      { ...base, vehicle_type: '中'.repeat(1024) },
+      { ...base, vehicle_type: '中'.repeat(1025) },
+      { ...base, vehicle_type: '/../' },
+      { ...base, vehicle_type: '🚚'.repeat(1024) },
+      { ...base, vehicle_type: '🚚'.repeat(1025) },
+      { ...base, vehicle_id: '🚚'.repeat(64) },
+      { ...base, vehicle_id: '🚚'.repeat(65) },
       { ...base, created_at: '2026-11-24T09:00:00+01:00' },
       { ...base, created_at: '2026-11-24T09:00:00.123456789-03:00' },
       { ...base, timestamp: -0 },
@@ -243,7 +261,7 @@ function rowTexts(dataset: Dataset): fc.Arbitrary<string> {
               `{"vehicle_id":${JSON.stringify(id)},"timestamp":${ts},"sensor_value":${value},"created_at":${JSON.stringify(at)}}`,
           )
       : fc
-          .record({ id: text, type: text, at: instant })
+          .record({ id: text, type: vehicleType, at: instant })
           .map(
             ({ id, type, at }) =>
               `{"vehicle_id":${JSON.stringify(id)},"vehicle_type":${JSON.stringify(type)},"created_at":${JSON.stringify(at)}}`,

@@ -87,7 +87,7 @@ describe('the row reader', () => {
   });
 });
 
-describe('the row reader, for values a partition folder or an engine cannot keep', () => {
+describe('the row reader, for vehicle types a partition folder could not hold and text no engine can keep', () => {
   const vehicle = (vehicle_type: string) => ({
     vehicle_id: 'V1',
     vehicle_type,
@@ -95,22 +95,27 @@ describe('the row reader, for values a partition folder or an engine cannot keep
   });
   const read = rowReader('vehicles', DEFAULT_ROWS);
 
-  it.each(['NULL', 'null', 'Null', '__HIVE_DEFAULT_PARTITION__', '__hive_default_partition__'])(
-    'rejects the vehicle type %s, which reads back as NULL from a partition folder',
-    (type) => {
-      expect(read(vehicle(type))).toEqual({
-        ok: false,
-        reason: expect.stringContaining('vehicle_type: reads back as NULL when it names a partition'),
-      });
-    },
-  );
+  // These were quarantined while the type named its partition folder; the warehouse now keeps the type as data and
+  // names the folder after a key of it (docs/decisions/0901), so they are stored as the API sent them.
+  it.each([
+    'NULL',
+    'null',
+    'Null',
+    '__HIVE_DEFAULT_PARTITION__',
+    '__hive_default_partition__',
+    '/../',
+    '%',
+    '=',
+  ])('keeps the vehicle type %s as it is', (type) => {
+    expect(read(vehicle(type))).toMatchObject({ ok: true, row: vehicle(type) });
+  });
 
-  it('rejects a vehicle type whose percent-encoded folder name would pass 255 bytes, and keeps one that fits', () => {
-    // A CJK character is 3 UTF-8 bytes, 9 characters percent-encoded: 26 fit in 242, 27 do not.
-    expect(read(vehicle('中'.repeat(26)))).toMatchObject({ ok: true });
-    expect(read(vehicle('中'.repeat(27)))).toEqual({
+  it('keeps a vehicle type of up to 1,024 characters (300 CJK characters pass), and rejects a longer one', () => {
+    expect(read(vehicle('中'.repeat(300)))).toMatchObject({ ok: true, row: vehicle('中'.repeat(300)) });
+    expect(read(vehicle('x'.repeat(1024)))).toMatchObject({ ok: true });
+    expect(read(vehicle('x'.repeat(1025)))).toEqual({
       ok: false,
-      reason: expect.stringContaining('vehicle_type: is too long to name a partition folder'),
+      reason: expect.stringContaining('vehicle_type: Too big: expected string to have <=1024 characters'),
     });
   });
 

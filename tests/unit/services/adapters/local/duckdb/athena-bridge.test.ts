@@ -352,8 +352,9 @@ describe('Athena bridge: the files in queries/', () => {
     const warehouse = plans.flatMap(({ plan }) =>
       plan.kind === 'createExternalTable' && plan.definition.format === 'parquet' ? [plan] : [],
     );
-    // The same definitions the CTAS WITH NO DATA of these files gave the catalog before (docs/decisions/0076):
-    // a state folder made then reads and writes its tables exactly as one made now.
+    // vehicle_type is data and the tables are partitioned by its key (docs/decisions/0901). A state folder made
+    // before that holds the definitions the CTAS of decision 76 gave (vehicle_type as the partition column); these
+    // declarations migrate it (tests/integration/duckdb/warehouse-migration.test.ts).
     expect(
       warehouse.map(({ table, ifNotExists, definition }) => ({ table, ifNotExists, definition })),
     ).toEqual([
@@ -367,8 +368,9 @@ describe('Athena bridge: the files in queries/', () => {
             { name: 'vehicle_id', type: 'VARCHAR' },
             { name: 'created_at', type: 'TIMESTAMP' },
             { name: 'vehicle_type', type: 'VARCHAR' },
+            { name: 'vehicle_type_key', type: 'VARCHAR' },
           ],
-          partitionColumns: ['vehicle_type'],
+          partitionColumns: ['vehicle_type_key'],
           codec: 'snappy',
         },
       },
@@ -382,10 +384,11 @@ describe('Athena bridge: the files in queries/', () => {
             { name: 'vehicle_id', type: 'VARCHAR' },
             { name: 'timestamp', type: 'BIGINT' },
             { name: 'sensor_value', type: 'DOUBLE' },
-            { name: 'days', type: 'DATE' },
             { name: 'vehicle_type', type: 'VARCHAR' },
+            { name: 'days', type: 'DATE' },
+            { name: 'vehicle_type_key', type: 'VARCHAR' },
           ],
-          partitionColumns: ['days', 'vehicle_type'],
+          partitionColumns: ['days', 'vehicle_type_key'],
           codec: 'snappy',
         },
       },
@@ -461,6 +464,11 @@ describe('Trino to DuckDB query text', () => {
       'split_part -> trino_split_part',
       "SELECT split_part(s, ',', 2) FROM t",
       "SELECT trino_split_part(s, ',', 2) FROM t",
+    ],
+    [
+      'to_hex keeps its upper-case digits (polyglot lowers them)',
+      'SELECT to_hex(b), lower(to_hex(b)) FROM t',
+      'SELECT UPPER(HEX(b)), LOWER(UPPER(HEX(b))) FROM t',
     ],
     [
       'greatest / least -> trino_greatest / trino_least (NULL in, NULL out)',
