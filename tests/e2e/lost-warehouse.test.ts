@@ -48,7 +48,10 @@ async function twoNights(
 }
 
 /** What `etl sql --json` answers: its last stdout line. */
-const SqlAnswerSchema = z.object({ columns: z.array(z.string()), rows: z.array(z.record(z.string(), z.unknown())) });
+const SqlAnswerSchema = z.object({
+  columns: z.array(z.string()),
+  rows: z.array(z.record(z.string(), z.unknown())),
+});
 
 describe('a state folder whose warehouse.duckdb was lost', () => {
   it('answers etl sql over the tables already in the lake, as before the loss, declaring them again', async () => {
@@ -94,7 +97,6 @@ describe('a state folder whose warehouse.duckdb was lost', () => {
     expect(again.answer).toEqual(before.answer);
     expect(again.stderr).not.toMatch(/no catalog/);
   }, 120_000);
-
 
   it('runs the next night over the tables already in the lake: same coverage, same answer, vehicles still known', async () => {
     const { run: kept } = await twoNights('none');

@@ -183,14 +183,14 @@ async function redrive(
     resolved.size === 0 ? 0 : await deadLetters.discard((message) => resolved.has(message.messageId));
   const moved = await deadLetters.redrive((message) => chosen(message) && !resolved.has(message.messageId));
   if (flags.json) {
-    process.stdout.write(
-      `${JSON.stringify({ queue: deadLetters.description, redriven: moved, removed })}\n`,
-    );
+    process.stdout.write(`${JSON.stringify({ queue: deadLetters.description, redriven: moved, removed })}\n`);
     return 0;
   }
   process.stdout.write(`moved ${moved} dead letter(s) back to the tasks queue\n`);
   if (removed > 0) {
-    process.stdout.write(`removed ${removed} dead letter(s) whose page is stored since: nothing to redrive\n`);
+    process.stdout.write(
+      `removed ${removed} dead letter(s) whose page is stored since: nothing to redrive\n`,
+    );
   }
   if (moved > 0 && flags['queue-url'] === undefined) {
     process.stdout.write(

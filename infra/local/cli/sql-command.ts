@@ -112,8 +112,10 @@ async function openEngine(layout: Layout): Promise<DuckDbQueryEngine | undefined
   }
   let opened: Awaited<ReturnType<typeof openWarehouseFile>>;
   try {
-    opened = await openWarehouseFile(layout.duckdb, () => open(layout.duckdb), (line) =>
-      process.stderr.write(`etl sql: warning: ${line}\n`),
+    opened = await openWarehouseFile(
+      layout.duckdb,
+      () => open(layout.duckdb),
+      (line) => process.stderr.write(`etl sql: warning: ${line}\n`),
     );
   } catch (error) {
     const message = describeError(error);

@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net';
-import { jest } from '@jest/globals';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ChangeMessageVisibilityCommand,
@@ -8,6 +7,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { jest } from '@jest/globals';
 import dynalite from 'dynalite';
 import { interceptLocalhostDns, startFauxqs } from 'fauxqs';
 import { dlqCommand } from '../../../infra/local/cli/dlq-command.js';

@@ -187,9 +187,17 @@ describe('the local runtime', () => {
       // Prepare: a night whose sensors page 3 gave up (dead-lettered), on an engine that never runs queries.
       const dir = stateDir();
       const failing = new ScriptedSource((r) =>
-        r.dataset === 'sensors' && r.page === 3 ? new TerminalError('400 Bad Request from the API') : undefined,
+        r.dataset === 'sensors' && r.page === 3
+          ? new TerminalError('400 Bad Request from the API')
+          : undefined,
       );
-      await runPipelineLocally({ date: DAY, stateDir: dir, source: failing, engine: unusedEngine, pageSize: 10 });
+      await runPipelineLocally({
+        date: DAY,
+        stateDir: dir,
+        source: failing,
+        engine: unusedEngine,
+        pageSize: 10,
+      });
       const listed = await captureStdout(() => dlqCommand(['list', '--state-dir', dir, '--json']));
       expect(JSON.parse(listed).messages).toEqual([
         expect.objectContaining({ dataset: 'sensors', page: 3, stored_since: false }),
@@ -223,14 +231,24 @@ describe('the local runtime', () => {
       // kill, or a state folder from before such letters were removed), so the letter is still there.
       const dir = stateDir();
       const failing = new ScriptedSource((r) =>
-        r.dataset === 'sensors' && r.page === 3 ? new TerminalError('400 Bad Request from the API') : undefined,
+        r.dataset === 'sensors' && r.page === 3
+          ? new TerminalError('400 Bad Request from the API')
+          : undefined,
       );
-      await runPipelineLocally({ date: DAY, stateDir: dir, source: failing, engine: unusedEngine, pageSize: 10 });
+      await runPipelineLocally({
+        date: DAY,
+        stateDir: dir,
+        source: failing,
+        engine: unusedEngine,
+        pageSize: 10,
+      });
       const db = openStateDatabase(path.join(dir, 'state.sqlite'));
       await new SqliteRunLedger(db).recordPage(DAY, 'sensors', 3, 10);
 
       // Act
-      const listed = JSON.parse(await captureStdout(() => dlqCommand(['list', '--state-dir', dir, '--json'])));
+      const listed = JSON.parse(
+        await captureStdout(() => dlqCommand(['list', '--state-dir', dir, '--json'])),
+      );
       const redriven = JSON.parse(
         await captureStdout(() => dlqCommand(['redrive', '--state-dir', dir, '--run', DAY, '--json'])),
       );
@@ -246,7 +264,10 @@ describe('the local runtime', () => {
       ]);
       expect(redriven).toMatchObject({ redriven: 0, removed: 1 });
       const queue = new SqliteQueue(db, { name: 'tasks', visibilityTimeoutMs: 0, maxReceiveCount: 5 });
-      expect({ tasks: queue.size, deadLetters: queue.deadLetterCount() }).toEqual({ tasks: 0, deadLetters: 0 });
+      expect({ tasks: queue.size, deadLetters: queue.deadLetterCount() }).toEqual({
+        tasks: 0,
+        deadLetters: 0,
+      });
       db.close();
     },
     SLOW,

@@ -49,7 +49,9 @@ describe('SqliteRunLedger', () => {
     const first = openStateDatabase(file);
     // What an earlier version left: ledger_pages without the sha256 column, user_version 2.
     first.exec('ALTER TABLE ledger_pages DROP COLUMN sha256; PRAGMA user_version = 2');
-    first.prepare('INSERT INTO ledger_pages (run_id, dataset, page, rows) VALUES (?, ?, ?, ?)').run(runId, 'sensors', 1, 10);
+    first
+      .prepare('INSERT INTO ledger_pages (run_id, dataset, page, rows) VALUES (?, ?, ?, ?)')
+      .run(runId, 'sensors', 1, 10);
     first.close();
 
     const reopened = new SqliteRunLedger(openStateDatabase(file));

@@ -79,9 +79,15 @@ describe('trackCompletion', () => {
     const d = deps();
     const sha256 = 'e'.repeat(64);
 
-    await trackCompletion(parse('PageDownloaded', { ...validDetails.PageDownloaded, page: 4, rows: 9, sha256 }), d);
+    await trackCompletion(
+      parse('PageDownloaded', { ...validDetails.PageDownloaded, page: 4, rows: 9, sha256 }),
+      d,
+    );
 
-    expect(await d.ledger.storedPage(runId, validDetails.PageDownloaded.dataset, 4)).toEqual({ rows: 9, sha256 });
+    expect(await d.ledger.storedPage(runId, validDetails.PageDownloaded.dataset, 4)).toEqual({
+      rows: 9,
+      sha256,
+    });
   });
 
   it('counts a redelivered page once and does not announce twice', async () => {

@@ -227,10 +227,7 @@ export class SqliteQueue {
   /** Deletes the chosen dead letters (their page was stored since: nothing to redrive). */
   discard(messageIds: readonly string[]): number {
     return this.db.transaction(() =>
-      messageIds.reduce(
-        (sum, id) => sum + this.statements.discard.run(this.deadLetterQueue, id).changes,
-        0,
-      ),
+      messageIds.reduce((sum, id) => sum + this.statements.discard.run(this.deadLetterQueue, id).changes, 0),
     );
   }
 
