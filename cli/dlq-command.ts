@@ -5,9 +5,13 @@ import { SqliteDeadLetters } from '../services/adapters/local/sqlite/sqlite-dead
 import { SqliteQueue } from '../services/adapters/local/sqlite/sqlite-queue.js';
 import { SqliteRunLedger } from '../services/adapters/local/sqlite/sqlite-run-ledger.js';
 import { openStateDatabase } from '../services/adapters/local/sqlite/state-database.js';
-import type { DeadLetterMessage, DeadLetters } from '../services/ports/dead-letters.js';
+import {
+  type DeadLetterMessage,
+  type DeadLetters,
+  downloadTaskOf,
+  pageStoredSince,
+} from '../services/ports/dead-letters.js';
 import type { RunLedger } from '../services/ports/run-ledger.js';
-import { DownloadTaskSchema } from '../services/ports/task-queue.js';
 import { topology } from '../services/topology.js';
 import { UsageError } from './args.js';
 import { type ParsedFlags, parseFlags } from './command-spec.js';
@@ -17,12 +21,14 @@ import { holdStateFolder } from './state-folder.js';
 
 type DlqFlags = ParsedFlags<(typeof dlqSpec)['flags']>;
 
-interface Row extends Record<string, string | number | null> {
+interface Row extends Record<string, string | number | boolean | null> {
   run: string;
   dataset: string;
   page: number | null;
   receives: number | null;
   dead_lettered_at: string;
+  /** The page was stored since (a resumed night fetched it): nothing to redrive. Null when no ledger can tell. */
+  stored_since: boolean | null;
   reason: string;
 }
 
@@ -44,6 +50,9 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
       '--source-queue-url is required with --queue-url: the queue the dead letters go back to',
     );
   }
+  if (flags['ledger-table'] !== undefined && flags['queue-url'] === undefined) {
+    throw new UsageError('--ledger-table goes with --queue-url: locally the ledger is in the state folder');
+  }
   // A redrive into the local queue while a run consumes it would hand that run tasks it never counted, so it
   // waits for the run; listing only reads (SQLite lets it read beside a writer).
   const lock =
@@ -51,9 +60,11 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
       ? await holdStateFolder(flags['state-dir'], ['dlq', ...argv], flags.wait)
       : undefined;
   try {
-    const { deadLetters, ledger, close } = open(flags);
+    const { deadLetters, ledger, close } = await open(flags);
     try {
-      return action === 'list' ? await list(deadLetters, ledger, flags) : await redrive(deadLetters, flags);
+      return action === 'list'
+        ? await list(deadLetters, ledger, flags)
+        : await redrive(deadLetters, ledger, flags);
     } finally {
       close();
     }
@@ -62,19 +73,24 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
   }
 }
 
-function open(flags: DlqFlags): {
+async function open(flags: DlqFlags): Promise<{
   deadLetters: DeadLetters;
   ledger: RunLedger | undefined;
   close: () => void;
-} {
+}> {
   const queueUrl = flags['queue-url'];
   const sourceQueueUrl = flags['source-queue-url'];
   if (queueUrl !== undefined && sourceQueueUrl !== undefined) {
     const client = new SQSClient({});
+    const table = flags['ledger-table'];
+    const ledger = table === undefined ? undefined : await dynamoDbLedger(table);
     return {
       deadLetters: new SqsDeadLetters(client, { deadLetterQueueUrl: queueUrl, sourceQueueUrl }),
-      ledger: undefined,
-      close: () => client.destroy(),
+      ledger: ledger?.ledger,
+      close: () => {
+        client.destroy();
+        ledger?.close();
+      },
     };
   }
   const { state } = stateLayout(flags['state-dir']);
@@ -91,13 +107,30 @@ function open(flags: DlqFlags): {
   };
 }
 
-function taskOf(message: DeadLetterMessage) {
-  const parsed = DownloadTaskSchema.safeParse(safeJson(message.body));
-  return parsed.success ? parsed.data : undefined;
+/** A stage's DynamoDB ledger; the SDK is loaded only when one is named. */
+async function dynamoDbLedger(table: string): Promise<{ ledger: RunLedger; close: () => void }> {
+  const [{ DynamoDBClient }, { DynamoDbRunLedger }] = await Promise.all([
+    import('@aws-sdk/client-dynamodb'),
+    import('../services/adapters/aws/dynamodb/run-ledger.js'),
+  ]);
+  const client = new DynamoDBClient({});
+  return { ledger: new DynamoDbRunLedger(client, { tableName: table }), close: () => client.destroy() };
 }
 
 const inRun = (run: string | undefined) => (message: DeadLetterMessage) =>
-  run === undefined || taskOf(message)?.runId === run;
+  run === undefined || downloadTaskOf(message)?.runId === run;
+
+/** The ids of the dead letters whose page is stored since, of those `list` returns. */
+async function storedSince(
+  messages: readonly DeadLetterMessage[],
+  ledger: RunLedger | undefined,
+): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for (const message of messages) {
+    if ((await pageStoredSince(message, ledger)) === true) ids.add(message.messageId);
+  }
+  return ids;
+}
 
 async function list(
   deadLetters: DeadLetters,
@@ -107,9 +140,10 @@ async function list(
   const messages = (await deadLetters.list(1_000)).filter(inRun(flags.run));
   const rows: Row[] = [];
   for (const message of messages) {
-    const task = taskOf(message);
+    const task = downloadTaskOf(message);
     const failure = task && ledger ? (await ledger.progress(task.runId)).failures : [];
     const reason = failure.find((f) => f.dataset === task?.dataset && f.page === task?.page)?.reason;
+    const stored = (await pageStoredSince(message, ledger)) ?? null;
     rows.push({
       run: task?.runId ?? '?',
       dataset: task?.dataset ?? '?',
@@ -117,9 +151,11 @@ async function list(
       receives: message.receiveCount ?? null,
       dead_lettered_at:
         message.deadLetteredAt === undefined ? '' : new Date(message.deadLetteredAt).toISOString(),
-      reason:
-        reason ??
-        (task ? 'see the run’s EtlFailed event' : `not a download task: ${message.body.slice(0, 80)}`),
+      stored_since: stored,
+      reason: stored
+        ? 'resolved: the page is stored since; `etl dlq redrive` removes this letter, nothing to redrive'
+        : (reason ??
+          (task ? 'see the run’s EtlFailed event' : `not a download task: ${message.body.slice(0, 80)}`)),
     });
   }
   if (flags.json) {
@@ -131,25 +167,35 @@ async function list(
   return 0;
 }
 
-async function redrive(deadLetters: DeadLetters, flags: DlqFlags): Promise<number> {
-  const moved = await deadLetters.redrive(inRun(flags.run));
+/**
+ * Moves the dead letters back to the tasks queue, except those whose page is stored since: a redrive of those would
+ * only announce the page again, and leaving them would keep the dead-letter queue (and in AWS its alarm) holding a
+ * failure that is over, so they are removed instead.
+ */
+async function redrive(
+  deadLetters: DeadLetters,
+  ledger: RunLedger | undefined,
+  flags: DlqFlags,
+): Promise<number> {
+  const chosen = inRun(flags.run);
+  const resolved = await storedSince((await deadLetters.list(1_000)).filter(chosen), ledger);
+  const removed =
+    resolved.size === 0 ? 0 : await deadLetters.discard((message) => resolved.has(message.messageId));
+  const moved = await deadLetters.redrive((message) => chosen(message) && !resolved.has(message.messageId));
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ queue: deadLetters.description, redriven: moved })}\n`);
+    process.stdout.write(`${JSON.stringify({ queue: deadLetters.description, redriven: moved, removed })}\n`);
     return 0;
   }
   process.stdout.write(`moved ${moved} dead letter(s) back to the tasks queue\n`);
+  if (removed > 0) {
+    process.stdout.write(
+      `removed ${removed} dead letter(s) whose page is stored since: nothing to redrive\n`,
+    );
+  }
   if (moved > 0 && flags['queue-url'] === undefined) {
     process.stdout.write(
       'run `etl run --date <day>` for the run to resume it: the tasks are received again first\n',
     );
   }
   return 0;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,12 +1,15 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { BUNDLED_QUERIES } from '../local/run-pipeline.js';
 import { sqlSandboxOf, stateLayout } from '../local/runtime.js';
+import { declareTablesAgain, openWarehouseFile } from '../local/warehouse-file.js';
 import {
   createDuckDbQueryEngine,
   type DuckDbQueryEngine,
 } from '../services/adapters/local/duckdb/duckdb-query-engine.js';
+import { FolderSqlSource } from '../services/adapters/local/folder-sql-source.js';
 import type { ResultSet } from '../services/ports/query-engine.js';
-import { describeError } from '../services/shared/errors.js';
+import { describeError, systemErrorCode } from '../services/shared/errors.js';
 import {
   renderPlaceholders,
   SqlPlaceholderValuesSchema,
@@ -60,30 +63,11 @@ export async function sqlCommand(argv: readonly string[]): Promise<number> {
   }
 }
 
-async function runStatements(
-  layout: ReturnType<typeof stateLayout>,
-  statements: readonly string[],
-  json: boolean,
-): Promise<number> {
-  const warehouseExists = existsSync(layout.duckdb);
-  if (!warehouseExists) {
-    process.stderr.write(
-      `etl sql: no warehouse at ${layout.duckdb} yet; running on an empty in-memory database\n`,
-    );
-  }
-  let engine: DuckDbQueryEngine;
-  try {
-    engine = await createDuckDbQueryEngine({
-      databasePath: warehouseExists ? layout.duckdb : ':memory:',
-      sandbox: sqlSandboxOf(layout),
-      notice: (line) => process.stderr.write(`etl sql: ${line}\n`),
-    });
-  } catch (error) {
-    const message = describeError(error);
-    const busy = /lock/i.test(message) ? ' (is an `etl run` using this state folder?)' : '';
-    process.stderr.write(`etl sql: cannot open ${layout.duckdb}${busy}: ${message}\n`);
-    return 1;
-  }
+type Layout = ReturnType<typeof stateLayout>;
+
+async function runStatements(layout: Layout, statements: readonly string[], json: boolean): Promise<number> {
+  const engine = await openEngine(layout);
+  if (engine === undefined) return 1;
   try {
     let last: ResultSet = { columns: [], rows: [] };
     for (const [statementIndex, statement] of statements.entries()) {
@@ -108,6 +92,69 @@ async function runStatements(
     return 1;
   } finally {
     await engine.close();
+  }
+}
+
+/**
+ * The warehouse's catalog, or an empty in-memory database when there is no warehouse yet. A catalog lost while the
+ * lake holds data (warehouse.duckdb deleted, or unreadable: moved aside) is made again, as `etl run` makes it: the
+ * bundled queries/ declare their tables over the lake, where the data is; nothing is written to the lake.
+ */
+async function openEngine(layout: Layout): Promise<DuckDbQueryEngine | undefined> {
+  const open = (databasePath: string) =>
+    createDuckDbQueryEngine({
+      databasePath,
+      sandbox: sqlSandboxOf(layout),
+      notice: (line) => process.stderr.write(`etl sql: ${line}\n`),
+    });
+  const lakeHoldsData = holdsEntries(layout.raw) || holdsEntries(layout.warehouse);
+  if (!existsSync(layout.duckdb) && !lakeHoldsData) {
+    process.stderr.write(
+      `etl sql: no warehouse at ${layout.duckdb} yet; running on an empty in-memory database\n`,
+    );
+    return open(':memory:');
+  }
+  let opened: Awaited<ReturnType<typeof openWarehouseFile>>;
+  try {
+    opened = await openWarehouseFile(
+      layout.duckdb,
+      () => open(layout.duckdb),
+      (line) => process.stderr.write(`etl sql: warning: ${line}\n`),
+    );
+  } catch (error) {
+    const message = describeError(error);
+    const busy = /lock/i.test(message) ? ' (is an `etl run` using this state folder?)' : '';
+    process.stderr.write(`etl sql: cannot open ${layout.duckdb}${busy}: ${message}\n`);
+    return undefined;
+  }
+  if (!opened.fresh) return opened.engine;
+  try {
+    const source = new FolderSqlSource(BUNDLED_QUERIES);
+    const files = await source.list(await source.pin());
+    const tables = await declareTablesAgain(opened.engine, files, placeholderValues(layout, undefined));
+    process.stderr.write(
+      `etl sql: no catalog at ${layout.duckdb}, but the lake holds data: made a new catalog and declared the ` +
+        `tables of queries/ again over the lake, where their data is: ${tables.join(', ')}. Tables of another ` +
+        '--sql-source come back when a night runs with it (etl run --date <night> --sql-source ...)\n',
+    );
+    return opened.engine;
+  } catch (error) {
+    await opened.engine.close();
+    process.stderr.write(
+      `etl sql: no catalog at ${layout.duckdb}, and declaring the tables of queries/ again failed: ` +
+        `${describeError(error)}; \`etl run --date <night>\` of any night declares them again\n`,
+    );
+    return undefined;
+  }
+}
+
+/** Whether a folder holds anything; a folder that does not exist holds nothing. */
+function holdsEntries(folder: string): boolean {
+  try {
+    return readdirSync(folder).length > 0;
+  } catch (error) {
+    if (systemErrorCode(error) === 'ENOENT') return false;
+    throw error;
   }
 }
 

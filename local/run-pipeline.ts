@@ -13,7 +13,9 @@ import {
   type UnknownVehicles,
 } from '../events/index.js';
 import { FolderSqlSource } from '../services/adapters/local/folder-sql-source.js';
+import { SqliteDeadLetters } from '../services/adapters/local/sqlite/sqlite-dead-letters.js';
 import { systemClock } from '../services/ports/clock.js';
+import { downloadTaskOf, pageStoredSince } from '../services/ports/dead-letters.js';
 import type { FleetSource } from '../services/ports/fleet-source.js';
 import type { JsonValue, QueryEngine } from '../services/ports/query-engine.js';
 import type { SqlSource } from '../services/ports/sql-source.js';
@@ -136,6 +138,7 @@ export async function runPipelineLocally(options: LocalRunOptions): Promise<RunS
     await prepareAttempt(runtime, runId, options.onProgress, options.pageSize);
     runtime.fireSchedule(scheduledTime);
     await runtime.settled();
+    await removeResolvedDeadLetters(runtime, runId, options.onProgress);
   } finally {
     await runtime.close();
   }
@@ -234,6 +237,29 @@ async function prepareAttempt(
     }
   }
   if (progress.drained) await ledger.releaseClaim(runId);
+}
+
+/**
+ * A page that gave up in an earlier attempt and was stored by this one leaves its task in the dead-letter queue:
+ * `etl dlq` would list a failure that is over and offer to redrive a page already stored. Once the attempt has
+ * settled, the run's dead letters whose page the ledger records as stored are removed, each with a line saying so
+ * (the earlier attempt's EtlFailed stays in the event archive). In AWS the same letters stay in SQS until
+ * `etl dlq redrive --ledger-table` removes them or their retention ends (README, Reliability).
+ */
+async function removeResolvedDeadLetters(
+  runtime: LocalRuntime,
+  runId: string,
+  onProgress?: (line: string) => void,
+): Promise<void> {
+  const deadLetters = new SqliteDeadLetters(runtime.tasks, runtime.layout.state);
+  const resolved = new Set<string>();
+  for (const message of await deadLetters.list(Number.MAX_SAFE_INTEGER)) {
+    const task = downloadTaskOf(message);
+    if (task?.runId !== runId || !(await pageStoredSince(message, runtime.ports.ledger))) continue;
+    resolved.add(message.messageId);
+    onProgress?.(`removed the dead letter of ${task.dataset} page ${task.page}: the page is stored now`);
+  }
+  if (resolved.size > 0) await deadLetters.discard((message) => resolved.has(message.messageId));
 }
 
 export function relativeToCwd(location: string): string {

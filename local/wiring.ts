@@ -77,8 +77,9 @@ export const stageHandlers: Readonly<Record<string, (ports: LocalPorts) => Local
         publisher: p.publisher,
         logger: p.logger('downloader'),
         maxReceiveCount: topology.queues.tasks.maxReceiveCount,
-        // Locally the downloader can read the ledger: a stored page must still hold the rows it was announced with.
-        recordedRows: async (task) => p.ledger.storedPageRows?.(task.runId, task.dataset, task.page),
+        // Locally the downloader can read the ledger: a stored page must still hold the rows, and the bytes, it was
+        // announced with.
+        recordedPage: async (task) => p.ledger.storedPage?.(task.runId, task.dataset, task.page),
       }),
     ),
   completionTracker: (p) =>

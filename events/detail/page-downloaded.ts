@@ -11,6 +11,15 @@ export const PageDownloadedSchema = z.object({
   bytes: z.number().int().min(0),
   key: ObjectKeySchema,
   /**
+   * SHA-256 (hex) of the object's bytes as the downloader stored them, computed while writing; the ledger keeps it,
+   * and a resumed night fetches again a stored page that no longer hashes to it. Optional: absent before it was
+   * added.
+   */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /**
    * Valid rows of the API's answer left out because their `created_at` is outside the run's window (the API was
    * asked for a wider one, its filters' precision rounded outward). Optional: absent before it was added, and
    * when a page already stored is announced again.

@@ -73,8 +73,8 @@ export async function trackCompletion(
       break;
     }
     case DetailType.PageDownloaded: {
-      const { dataset, page, rows } = event.detail;
-      await deps.ledger.recordPage(runId, dataset, page, rows);
+      const { dataset, page, rows, sha256 } = event.detail;
+      await deps.ledger.recordPage(runId, dataset, page, rows, sha256);
       break;
     }
     case DetailType.EtlFailed: {

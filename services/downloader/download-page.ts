@@ -1,9 +1,11 @@
 import { DetailType, type EventPublisher, publishEvent } from '../../events/index.js';
 import type { FleetSource } from '../ports/fleet-source.js';
 import type { ObjectStore } from '../ports/object-store.js';
+import type { StoredPageRecord } from '../ports/run-ledger.js';
 import type { DownloadTask } from '../ports/task-queue.js';
 import { rawPageKey } from '../shared/lake-keys.js';
 import type { Logger } from '../shared/logger.js';
+import { checksumWhileWriting, pageChecksum } from './page-checksum.js';
 import { storeRejectedRows } from './rejected-rows.js';
 
 export interface DownloaderDeps {
@@ -17,18 +19,20 @@ export interface DownloaderDeps {
    */
   maxReceiveCount?: number;
   /**
-   * The rows the run's ledger recorded for a page when it was announced, if it was. A stored page that disagrees
-   * (emptied, cut or edited since) is fetched again instead of being announced. Without it (the Lambda downloader,
-   * which cannot read the ledger; S3 writes are atomic and checksummed), stored pages are only checked for a whole
-   * last line.
+   * What the run's ledger recorded for a page when it was announced, if it was: its rows and the checksum of its
+   * bytes. A stored page that disagrees (emptied, cut or edited since, even a digit) is fetched again instead of
+   * being announced. Without it (the Lambda downloader, which cannot read the ledger; S3 writes are atomic and
+   * checksummed in transit), stored pages are only checked for a whole last line.
    */
-  recordedRows?: (task: DownloadTask) => Promise<number | undefined>;
+  recordedPage?: (task: DownloadTask) => Promise<StoredPageRecord | undefined>;
 }
 
 export interface StoredPage {
   key: string;
   rows: number;
   bytes: number;
+  /** SHA-256 (hex) of the bytes stored: computed while they were written, or from the object found stored. */
+  sha256: string;
   /** Rows left out for breaking the row schema, kept under `rejected/` (docs/decisions/0030). */
   rejectedRows: number;
   /** Valid rows left out for being created outside the window (FetchedPage); unknown for a page already stored. */
@@ -54,6 +58,7 @@ export async function downloadPage(task: DownloadTask, deps: DownloaderDeps): Pr
     rows: stored.rows,
     bytes: stored.bytes,
     key,
+    sha256: stored.sha256,
     ...(stored.outsideWindow === undefined ? {} : { outsideWindow: stored.outsideWindow }),
     ...(stored.unmappedFields === undefined ? {} : { unmappedFields: stored.unmappedFields }),
   });
@@ -66,8 +71,10 @@ export async function downloadPage(task: DownloadTask, deps: DownloaderDeps): Pr
  * resumed run downloads each page once. The row count is the object's line count (one row per line).
  *
  * Unless the object is not what was stored: a page emptied, cut or edited since (by hand, a disk, a restore) must
- * not resume as stored, or the night succeeds without its rows. The object must end with a whole JSON row, and
- * hold as many rows as the ledger recorded when the page was announced; otherwise it is fetched again.
+ * not resume as stored, or the night succeeds without its rows. The object must end with a whole JSON row, hold
+ * as many rows as the ledger recorded when the page was announced, and hash to the checksum recorded then (a digit
+ * changed keeps the row count); otherwise it is fetched again. Hashing here reads nothing more: the body was read
+ * to count its rows.
  */
 async function alreadyStored(
   task: DownloadTask,
@@ -79,20 +86,28 @@ async function alreadyStored(
   if (body === undefined) return undefined;
   let rows = 0;
   for (const byte of body) if (byte === 0x0a) rows += 1;
-  const recorded = await deps.recordedRows?.(task);
-  const damage = storedPageDamage(body, rows, recorded);
+  const sha256 = pageChecksum(body);
+  const recorded = await deps.recordedPage?.(task);
+  const damage = storedPageDamage(body, { rows, sha256 }, recorded);
   if (damage !== undefined) {
     deps.logger.warn('stored page is not what was stored; fetching it again', { key, damage });
     return undefined;
   }
   deps.logger.info('page already stored; announcing it again', { key, rows });
-  return { key, rows, bytes: body.byteLength, rejectedRows: 0 };
+  return { key, rows, bytes: body.byteLength, sha256, rejectedRows: 0 };
 }
 
 /** Why a stored page cannot be the whole page an earlier attempt stored, or undefined when it can be. */
-function storedPageDamage(body: Uint8Array, rows: number, recorded: number | undefined): string | undefined {
-  if (recorded !== undefined && rows !== recorded) {
-    return `${rows} row(s) where ${recorded} were recorded`;
+function storedPageDamage(
+  body: Uint8Array,
+  found: { rows: number; sha256: string },
+  recorded: StoredPageRecord | undefined,
+): string | undefined {
+  if (recorded !== undefined && found.rows !== recorded.rows) {
+    return `${found.rows} row(s) where ${recorded.rows} were recorded`;
+  }
+  if (recorded?.sha256 !== undefined && found.sha256 !== recorded.sha256) {
+    return `its bytes changed: SHA-256 ${found.sha256.slice(0, 12)}… where ${recorded.sha256.slice(0, 12)}… was recorded`;
   }
   if (body.byteLength === 0) return undefined;
   if (body[body.byteLength - 1] !== 0x0a) return 'the last row is cut (no line end)';
@@ -121,9 +136,11 @@ async function storePage(task: DownloadTask, key: string, deps: DownloaderDeps):
     expectedTotalPages: task.totalPages,
     ...(task.fullSnapshot === true ? { fullSnapshot: true } : {}),
   };
-  const fetched = await deps.source.fetchPage(request, (ndjson) =>
-    deps.rawStore.put(key, ndjson, { contentType: 'application/x-ndjson' }),
-  );
+  const fetched = await deps.source.fetchPage(request, async (ndjson) => {
+    const checksum = checksumWhileWriting(ndjson);
+    const { bytes } = await deps.rawStore.put(key, checksum.body, { contentType: 'application/x-ndjson' });
+    return { bytes, sha256: checksum.digest() };
+  });
   if (fetched.totalPages !== task.totalPages) {
     deps.logger.warn('total_pages changed since planning', {
       runId,
@@ -158,6 +175,7 @@ async function storePage(task: DownloadTask, key: string, deps: DownloaderDeps):
     ...(unmappedFields === undefined ? {} : { unmappedFields }),
     rows: fetched.rows,
     bytes: fetched.stored.bytes,
+    sha256: fetched.stored.sha256,
     rejectedRows: fetched.rejected.length,
     ...(fetched.outsideWindow === undefined ? {} : { outsideWindow: fetched.outsideWindow }),
   };

@@ -16,6 +16,16 @@ export interface DatasetProgress {
   rows: number;
 }
 
+/** What the ledger keeps of a stored page, to check the object against on a resume. */
+export interface StoredPageRecord {
+  rows: number;
+  /**
+   * SHA-256 (hex) of the bytes stored, computed while they were written (docs/decisions/0902). Undefined for pages
+   * recorded before checksums were, or announced by a downloader that did not send one.
+   */
+  sha256?: string;
+}
+
 export interface PageFailure {
   dataset: Dataset;
   page: number;
@@ -58,13 +68,17 @@ export type DrainClaim =
  */
 export interface RunLedger {
   recordPlan(runId: string, dataset: Dataset, plan: DatasetPlan): Promise<void>;
-  /** Returns false when this page was already recorded. Storing a page clears its recorded failure. */
-  recordPage(runId: string, dataset: Dataset, page: number, rows: number): Promise<boolean>;
   /**
-   * The rows recorded for a stored page, or undefined when it is not recorded. Optional: a ledger the caller cannot
-   * read (the Lambda downloader has no access to the run ledger) leaves stored pages unchecked against it.
+   * Returns false when this page was already recorded: the first record is kept, rows and checksum alike. Storing
+   * a page clears its recorded failure.
    */
-  storedPageRows?(runId: string, dataset: Dataset, page: number): Promise<number | undefined>;
+  recordPage(runId: string, dataset: Dataset, page: number, rows: number, sha256?: string): Promise<boolean>;
+  /**
+   * What was recorded for a stored page (its rows, and the checksum of its bytes when one was sent), or undefined
+   * when it is not recorded. Optional: a ledger the caller cannot read (the Lambda downloader has no access to the
+   * run ledger) leaves stored pages unchecked against it.
+   */
+  storedPage?(runId: string, dataset: Dataset, page: number): Promise<StoredPageRecord | undefined>;
   /** A page gave up after its last attempt; the reason is kept for `etl dlq list` and the run's status. */
   recordPageFailure(runId: string, dataset: Dataset, page: number, reason: string): Promise<void>;
   progress(runId: string): Promise<RunProgress>;

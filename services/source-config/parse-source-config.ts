@@ -171,6 +171,7 @@ export function parseSourceConfig(raw: unknown, origin: string): SourceConfig {
       headers,
       pageSize: spec.pageSize,
       maxPages: spec.maxPages,
+      maxRows: spec.maxRows,
       query: { ...DEFAULT_QUERY, ...file.query, ...spec.query },
       snapshot: spec.snapshot,
       dateFilter: dateFilterOf(file.dateFilter, spec.dateFilter, `${at}.dateFilter`, issues),

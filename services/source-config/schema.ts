@@ -229,6 +229,13 @@ const DatasetFileSchema = z.strictObject({
    * (planning a billion pages would exhaust memory long before the queue), naming the number.
    */
   maxPages: z.number().int().min(1).max(10_000_000).default(100_000),
+  /**
+   * The most rows a night of the dataset may plan: `total_pages` × the page size, or the API's own count of rows
+   * when it gives one (`response.totalItemsPath`). A count above it is refused as an API's mistake (filters
+   * ignored, a whole history sent) before a page of it is queued. The default, 100 million, is ten times the
+   * largest night the benchmarks run (10 million readings, bench/suites/end-to-end.ts).
+   */
+  maxRows: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(100_000_000),
   query: QueryNamesPatchSchema.optional(),
   dateFilter: DateFilterPatchSchema.optional(),
   response: ResponseShapePatchSchema.optional(),

@@ -37,6 +37,8 @@ export interface DatasetSource {
   pageSize: number;
   /** The most pages a night may plan (schema.ts). */
   maxPages: number;
+  /** The most rows a night may plan: pages × page size, or the API's count of rows (schema.ts). */
+  maxRows: number;
   query: QueryNames;
   dateFilter: DateFilter;
   /** When the dataset is fetched whole, without the date filters (schema.ts). */

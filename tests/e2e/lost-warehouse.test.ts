@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${database} is the SQL placeholder syntax, not a template.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,7 +47,57 @@ async function twoNights(
   };
 }
 
+/** What `etl sql --json` answers: its last stdout line. */
+const SqlAnswerSchema = z.object({
+  columns: z.array(z.string()),
+  rows: z.array(z.record(z.string(), z.unknown())),
+});
+
 describe('a state folder whose warehouse.duckdb was lost', () => {
+  it('answers etl sql over the tables already in the lake, as before the loss, declaring them again', async () => {
+    const stateDir = mkdtempSync(path.join(tmpdir(), 'fleet-etl-lost-warehouse-sql-'));
+    folders.push(stateDir);
+    const first = await runEtl(['run', '--date', '2026-11-24', '--state-dir', stateDir, ...FLEET, '--json']);
+    expect(first.exitCode).toBe(0);
+    const warehouse = path.join(stateDir, 'warehouse.duckdb');
+    // A warehouse table, a raw table and the answer's summary: every kind of table the SQL files declare.
+    const query =
+      'SELECT (SELECT count(*) FROM ${database}.sensor_data) AS readings, ' +
+      "(SELECT count(*) FROM ${database}.raw_vehicles WHERE run = '2026-11-24') AS raw_vehicles, " +
+      '(SELECT sum(measurements) FROM ${database}.vehicle_day_intervals) AS measured';
+    const sql = async () => {
+      const outcome = await runEtl(['sql', '--state-dir', stateDir, '--json', query]);
+      return { ...outcome, answer: SqlAnswerSchema.parse(lastJsonLine(outcome.stdout)) };
+    };
+    const before = await sql();
+    expect(before.exitCode).toBe(0);
+    expect(before.answer.rows[0]).toMatchObject({ readings: expect.any(Number) });
+    expect(Number(before.answer.rows[0]?.readings)).toBeGreaterThan(0);
+
+    rmSync(warehouse);
+    const deleted = await sql();
+    expect({ exitCode: deleted.exitCode, answer: deleted.answer }).toEqual({
+      exitCode: 0,
+      answer: before.answer,
+    });
+    expect(deleted.stderr).toMatch(
+      /no catalog at .*warehouse\.duckdb, but the lake holds data: made a new catalog and declared the tables of queries\/ again .*fleet_etl\.sensor_data/,
+    );
+
+    writeFileSync(warehouse, randomBytes(8192));
+    const overwritten = await sql();
+    expect({ exitCode: overwritten.exitCode, answer: overwritten.answer }).toEqual({
+      exitCode: 0,
+      answer: before.answer,
+    });
+    expect(overwritten.stderr).toMatch(/moved it to .*warehouse\.duckdb\.unreadable-/);
+
+    // The catalog made again is kept: the next etl sql finds it and declares nothing.
+    const again = await sql();
+    expect(again.answer).toEqual(before.answer);
+    expect(again.stderr).not.toMatch(/no catalog/);
+  }, 120_000);
+
   it('runs the next night over the tables already in the lake: same coverage, same answer, vehicles still known', async () => {
     const { run: kept } = await twoNights('none');
     const { run: lost } = await twoNights('deleted');

@@ -18,8 +18,8 @@ export type Expectation = (
       /** `world`: the scenario's simulator holds another night (an empty day): compare with its own rows. */
       against?: 'baseline' | 'world';
       /**
-       * Dead letters left by an earlier attempt of the night (default 0): a resume stores the page again but leaves
-       * the dead-letter queue, the operator's record of what gave up, as it was.
+       * Dead letters left when the run ends (default 0). A resume that stores a page an earlier attempt gave up on
+       * removes that page's dead letter: none is left of a night that succeeded.
        */
       deadLetters?: number;
     }

@@ -165,6 +165,7 @@ export class FleetApiSource implements FleetSource {
         pageSize: request.pageSize,
         invalidRows: source.rows.invalidRows,
         maxPages: source.maxPages,
+        maxRows: source.maxRows,
         ...(request.expectedTotalPages === undefined
           ? {}
           : { expectedTotalPages: request.expectedTotalPages }),

@@ -101,6 +101,11 @@ export interface PageParserOptions {
   /** The most pages a night may plan (the dataset's `maxPages`): a larger `total_pages` fails the page. */
   maxPages?: number;
   /**
+   * The most rows a night may plan (the dataset's `maxRows`): more rows by the API's count, or by `total_pages` ×
+   * the page size when it counts pages, fail the page.
+   */
+  maxRows?: number;
+  /**
    * Guards against hostile or broken bodies, which would otherwise be held in memory: the envelope's size, and
    * how long a row may be while the parser waits for its end. The defaults (1 Mi characters) are far above a row's.
    */
@@ -283,12 +288,26 @@ export class PageBodyParser {
         return this.fail('wrong-page', `the API answered page ${String(echoed).slice(0, 20)} instead`);
       }
     }
-    const { expectedTotalPages, maxPages } = this.options;
+    const { expectedTotalPages, maxPages, maxRows } = this.options;
     if (maxPages !== undefined && totalPages > maxPages) {
       return this.fail(
         'oversized',
         `total_pages is ${totalPages}, more than the ${maxPages} pages a night may plan (maxPages in the source ` +
           'configuration; raise it if the API is right)',
+      );
+    }
+    // A count of items is the rows themselves; pages are counted full, the last one included (at most pageSize - 1
+    // rows more than the API holds).
+    const plannedRows = shape.total.counts === 'items' ? total : totalPages * pageSize;
+    if (maxRows !== undefined && plannedRows > maxRows) {
+      const counted =
+        shape.total.counts === 'items'
+          ? `${pathText(shape.total.path)} is ${count(total)} rows`
+          : `total_pages ${count(totalPages)} × ${count(pageSize)} rows a page is up to ${count(plannedRows)} rows`;
+      return this.fail(
+        'oversized',
+        `${counted}, more than the ${count(maxRows)} rows a night may plan (maxRows in the source configuration; ` +
+          'raise it if the API is right)',
       );
     }
     if (expectedTotalPages !== undefined && totalPages !== expectedTotalPages) {
@@ -835,4 +854,9 @@ export function parsePageBody(
   if (!end.ok) return end;
   out.push(end.ndjson.toString('utf8'));
   return { ...end, ndjsonAll: out.join('') };
+}
+
+/** A count as people read it in a message: 100,000,000. */
+function count(value: number): string {
+  return value.toLocaleString('en-US');
 }

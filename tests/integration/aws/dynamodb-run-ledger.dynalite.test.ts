@@ -2,20 +2,26 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb/run-ledger.js';
+import { playTransactionsOneByOne } from '../../helpers/dynalite-transactions.js';
 import { runId, window } from '../../helpers/samples.js';
 import { manualClock } from '../../unit/services/adapters/aws/factories.js';
 
 /**
  * The DynamoDB ledger against dynalite, a DynamoDB implementation speaking the real wire protocol on loopback:
  * conditional puts and updates, deletes and consistent queries run as DynamoDB runs them, not as a mock says.
- * dynalite does not implement TransactWriteItems (it answers UnknownOperationException), so recordPage and
- * recordPageFailure are covered by tests/unit/services/adapters/aws/dynamodb/run-ledger.test.ts, which checks their exact
- * transactions and conditional expressions.
+ * dynalite does not implement TransactWriteItems (it answers UnknownOperationException), so the atomicity of
+ * recordPage and recordPageFailure is covered by tests/unit/services/adapters/aws/dynamodb/run-ledger.test.ts, which checks their
+ * exact transactions and conditional expressions; what they write is read back here with the transactions played
+ * one item after another (tests/helpers/dynalite-transactions.ts).
  */
 describe('DynamoDbRunLedger on dynalite', () => {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   let client: DynamoDBClient;
   let table = 0;
+  let plainSend: DynamoDBClient['send'];
+  const restoreSend = () => {
+    client.send = plainSend;
+  };
 
   beforeAll(async () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
@@ -25,6 +31,7 @@ describe('DynamoDbRunLedger on dynalite', () => {
       region: 'eu-west-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
+    plainSend = client.send;
   });
 
   afterAll(async () => {
@@ -96,6 +103,27 @@ describe('DynamoDbRunLedger on dynalite', () => {
     id,
     leaseExpiresAt: new Date(clock.now().getTime() + seconds * 1000),
   });
+
+  it('keeps a stored page’s rows and checksum, the first record kept, and tells them for a resume', async () => {
+    const ledger = await freshLedger();
+    playTransactionsOneByOne(client);
+    try {
+      const first = 'c'.repeat(64);
+      expect(await ledger.recordPage(runId, 'sensors', 1, 50_000, first)).toBe(true);
+      // A redelivery, or another attempt's announcement of other bytes: the first record stays.
+      expect(await ledger.recordPage(runId, 'sensors', 1, 49_999, 'd'.repeat(64))).toBe(false);
+      expect(await ledger.recordPage(runId, 'sensors', 2, 7)).toBe(true);
+
+      expect(await ledger.storedPage(runId, 'sensors', 1)).toEqual({ rows: 50_000, sha256: first });
+      // Announced without a checksum (a downloader from before them): the rows only.
+      expect(await ledger.storedPage(runId, 'sensors', 2)).toEqual({ rows: 7 });
+      expect(await ledger.storedPage(runId, 'sensors', 3)).toBeUndefined();
+      expect(await ledger.storedPage(runId, 'vehicles', 1)).toBeUndefined();
+      expect((await ledger.progress(runId)).datasets.sensors).toMatchObject({ storedPages: 2, rows: 50_007 });
+    } finally {
+      restoreSend();
+    }
+  }, 30_000);
 
   it('grants the drained claim to exactly one of many concurrent callers, until released', async () => {
     const clock = manualClock();

@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -5,11 +7,17 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { startFauxqs } from 'fauxqs';
+import { jest } from '@jest/globals';
+import dynalite from 'dynalite';
+import { interceptLocalhostDns, startFauxqs } from 'fauxqs';
+import { dlqCommand } from '../../../cli/dlq-command.js';
+import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb/run-ledger.js';
 import { SqsDeadLetters } from '../../../services/adapters/aws/sqs/dead-letters.js';
 import { SqsTaskQueue } from '../../../services/adapters/aws/sqs/task-queue.js';
 import type { DownloadTask } from '../../../services/ports/task-queue.js';
+import { playTransactionsOneByOne } from '../../helpers/dynalite-transactions.js';
 import { runId, window } from '../../helpers/samples.js';
+import { stdoutOf } from '../../helpers/stdout.js';
 
 /**
  * The SQS adapters against fauxqs, an SQS emulator speaking the real protocol on loopback: send, receive,
@@ -145,5 +153,93 @@ describe('SQS adapters on fauxqs', () => {
     });
     expect(await deadLetters.redrive((m) => JSON.parse(m.body).page === 2)).toBe(1);
     expect((await deadLetters.list(10)).map((m) => JSON.parse(m.body).page)).toEqual([1]);
+  }, 30_000);
+
+  it('discards the dead letters the filter chooses, sending nothing back, and leaves the others', async () => {
+    const { tasksUrl, dlqUrl } = freshQueues(1);
+    await new SqsTaskQueue(client, { queueUrl: tasksUrl }).send([task(1), task(2)]);
+    await receive(tasksUrl, 0);
+    expect(await receive(tasksUrl, 0)).toEqual([]);
+    const deadLetters = new SqsDeadLetters(client, {
+      deadLetterQueueUrl: dlqUrl,
+      sourceQueueUrl: tasksUrl,
+      peekVisibilitySeconds: 1,
+    });
+
+    expect(await deadLetters.discard((m) => JSON.parse(m.body).page === 2)).toBe(1);
+
+    expect((await deadLetters.list(10)).map((m) => JSON.parse(m.body).page)).toEqual([1]);
+    expect(await receive(tasksUrl)).toEqual([]);
+  }, 30_000);
+
+  it('etl dlq --ledger-table: a letter whose page the stage’s ledger holds is listed as stored, and removed, not redriven', async () => {
+    // Prepare: pages 1 and 2 dead-lettered; page 2 stored since (a later planning of the night fetched it).
+    const { tasksUrl, dlqUrl } = freshQueues(1);
+    await new SqsTaskQueue(client, { queueUrl: tasksUrl }).send([task(1), task(2)]);
+    await receive(tasksUrl, 0);
+    expect(await receive(tasksUrl, 0)).toEqual([]);
+    const ledgerServer = dynalite({ createTableMs: 0 });
+    await new Promise<void>((resolve) => ledgerServer.listen(0, '127.0.0.1', () => resolve()));
+    const dynamoEndpoint = `http://127.0.0.1:${(ledgerServer.address() as AddressInfo).port}`;
+    const environment = {
+      AWS_ENDPOINT_URL_SQS: server.address,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    };
+    const saved = Object.keys(environment).map((name) => [name, process.env[name]] as const);
+    Object.assign(process.env, environment);
+    // The command's SQS client sends to each queue URL's host, as in AWS; fauxqs names hosts under localhost. The
+    // SDK warns (on the console) that this host is not its endpoint's: in AWS they are the same.
+    const restoreDns = interceptLocalhostDns();
+    const quiet = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const dynamo = new DynamoDBClient({});
+    try {
+      playTransactionsOneByOne(dynamo);
+      await dynamo.send(
+        new CreateTableCommand({
+          TableName: 'ledger',
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      await new DynamoDbRunLedger(dynamo, { tableName: 'ledger' }).recordPage(runId, 'sensors', 2, 50_000);
+      const queues = [
+        ...['--queue-url', dlqUrl, '--source-queue-url', tasksUrl],
+        ...['--ledger-table', 'ledger', '--json'],
+      ];
+
+      // Act
+      const listed = await stdoutOf(() => dlqCommand(['list', ...queues]));
+      const redriven = await stdoutOf(() => dlqCommand(['redrive', ...queues]));
+
+      // Assess
+      expect(JSON.parse(listed.out).messages).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ page: 1, stored_since: false }),
+          expect.objectContaining({ page: 2, stored_since: true }),
+        ]),
+      );
+      expect(JSON.parse(redriven.out)).toMatchObject({ redriven: 1, removed: 1 });
+      expect((await receiveAll(tasksUrl)).map((m) => JSON.parse(m.Body ?? '{}').page)).toEqual([1]);
+      expect(await receive(dlqUrl)).toEqual([]);
+    } finally {
+      quiet.mockRestore();
+      restoreDns();
+      dynamo.destroy();
+      for (const [name, value] of saved) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await new Promise<void>((resolve) => ledgerServer.close(() => resolve()));
+    }
   }, 30_000);
 });

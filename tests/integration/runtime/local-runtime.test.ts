@@ -6,6 +6,7 @@ import type { DateWindow } from '../../../events/index.js';
 import { runPipelineLocally } from '../../../local/run-pipeline.js';
 import { createDuckDbQueryEngine } from '../../../services/adapters/local/duckdb/duckdb-query-engine.js';
 import { SqliteQueue } from '../../../services/adapters/local/sqlite/sqlite-queue.js';
+import { SqliteRunLedger } from '../../../services/adapters/local/sqlite/sqlite-run-ledger.js';
 import { openStateDatabase } from '../../../services/adapters/local/sqlite/state-database.js';
 import type {
   FetchedPage,
@@ -176,6 +177,98 @@ describe('the local runtime', () => {
       expect(
         JSON.parse(await captureStdout(() => dlqCommand(['list', '--state-dir', dir, '--json']))).messages,
       ).toEqual([]);
+    },
+    SLOW,
+  );
+
+  it(
+    'removes the dead letter of a page a resumed night stored, and etl dlq offers no redrive of a stored page',
+    async () => {
+      // Prepare: a night whose sensors page 3 gave up (dead-lettered), on an engine that never runs queries.
+      const dir = stateDir();
+      const failing = new ScriptedSource((r) =>
+        r.dataset === 'sensors' && r.page === 3
+          ? new TerminalError('400 Bad Request from the API')
+          : undefined,
+      );
+      await runPipelineLocally({
+        date: DAY,
+        stateDir: dir,
+        source: failing,
+        engine: unusedEngine,
+        pageSize: 10,
+      });
+      const listed = await captureStdout(() => dlqCommand(['list', '--state-dir', dir, '--json']));
+      expect(JSON.parse(listed).messages).toEqual([
+        expect.objectContaining({ dataset: 'sensors', page: 3, stored_since: false }),
+      ]);
+
+      // Act: the API healed, the night resumed (no redrive).
+      const progress: string[] = [];
+      const engine = await createDuckDbQueryEngine({ databasePath: path.join(dir, 'warehouse.duckdb') });
+      const resumed = await runPipelineLocally({
+        date: DAY,
+        stateDir: dir,
+        source: new ScriptedSource(),
+        engine,
+        pageSize: 10,
+        onProgress: (line) => progress.push(line),
+      }).finally(() => engine.close());
+
+      // Assess: the page is stored and its dead letter gone, saying so.
+      expect(resumed.status).toBe('succeeded');
+      expect(progress).toContain('removed the dead letter of sensors page 3: the page is stored now');
+      const after = await captureStdout(() => dlqCommand(['list', '--state-dir', dir, '--json']));
+      expect(JSON.parse(after).messages).toEqual([]);
+    },
+    SLOW,
+  );
+
+  it(
+    'lists a dead letter whose page is stored since as resolved, and redrive removes it instead of moving it back',
+    async () => {
+      // Prepare: sensors page 3 dead-lettered; then the page stored by an attempt that never reached its end (a
+      // kill, or a state folder from before such letters were removed), so the letter is still there.
+      const dir = stateDir();
+      const failing = new ScriptedSource((r) =>
+        r.dataset === 'sensors' && r.page === 3
+          ? new TerminalError('400 Bad Request from the API')
+          : undefined,
+      );
+      await runPipelineLocally({
+        date: DAY,
+        stateDir: dir,
+        source: failing,
+        engine: unusedEngine,
+        pageSize: 10,
+      });
+      const db = openStateDatabase(path.join(dir, 'state.sqlite'));
+      await new SqliteRunLedger(db).recordPage(DAY, 'sensors', 3, 10);
+
+      // Act
+      const listed = JSON.parse(
+        await captureStdout(() => dlqCommand(['list', '--state-dir', dir, '--json'])),
+      );
+      const redriven = JSON.parse(
+        await captureStdout(() => dlqCommand(['redrive', '--state-dir', dir, '--run', DAY, '--json'])),
+      );
+
+      // Assess
+      expect(listed.messages).toEqual([
+        expect.objectContaining({
+          dataset: 'sensors',
+          page: 3,
+          stored_since: true,
+          reason: expect.stringMatching(/^resolved: the page is stored since/),
+        }),
+      ]);
+      expect(redriven).toMatchObject({ redriven: 0, removed: 1 });
+      const queue = new SqliteQueue(db, { name: 'tasks', visibilityTimeoutMs: 0, maxReceiveCount: 5 });
+      expect({ tasks: queue.size, deadLetters: queue.deadLetterCount() }).toEqual({
+        tasks: 0,
+        deadLetters: 0,
+      });
+      db.close();
     },
     SLOW,
   );

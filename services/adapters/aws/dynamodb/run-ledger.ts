@@ -3,6 +3,7 @@ import {
   BatchWriteItemCommand,
   DeleteItemCommand,
   type DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   type QueryCommandOutput,
@@ -22,6 +23,7 @@ import type {
   DrainClaimant,
   RunLedger,
   RunProgress,
+  StoredPageRecord,
 } from '../../../ports/run-ledger.js';
 import { TerminalError, TransientError } from '../../../shared/errors.js';
 import { awsErrorName, classifyAwsError, field } from '../aws-error.js';
@@ -36,7 +38,8 @@ export interface DynamoDbRunLedgerOptions {
 /**
  * One item collection per run (pk = runId):
  *   PLAN#<dataset>               totalPages, windowFrom, windowTo, windowTimeZone
- *   PAGE#<dataset>#<page:7>      rows: one item per distinct stored page, written once
+ *   PAGE#<dataset>#<page:7>      rows, sha256 (when the downloader sent it): one item per distinct stored page,
+ *                                written once
  *   DATASET#<dataset>            storedPages, rows: counters, moved only together with a new PAGE item
  *   FAILED#<dataset>#<page:7>    reason, failedAt: a page that gave up and is not stored since
  *   DRAINED                      claimant, claimedAt: the run's DownloadsDrained is claimed; leaseExpiresAt (epoch
@@ -82,6 +85,11 @@ const CounterItem = z.object({
   ),
   storedPages: CountAttribute.default(0),
   rows: CountAttribute.default(0),
+});
+
+const PageItem = z.object({
+  rows: CountAttribute,
+  sha256: StringAttribute.pipe(z.string().regex(/^[0-9a-f]{64}$/)).optional(),
 });
 
 const FailureItem = z.object({
@@ -191,7 +199,13 @@ export class DynamoDbRunLedger implements RunLedger {
    * a page is counted once however often its event is delivered
    * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
    */
-  async recordPage(runId: string, dataset: Dataset, page: number, rows: number): Promise<boolean> {
+  async recordPage(
+    runId: string,
+    dataset: Dataset,
+    page: number,
+    rows: number,
+    sha256?: string,
+  ): Promise<boolean> {
     try {
       await this.#client.send(
         new TransactWriteItemsCommand({
@@ -203,6 +217,7 @@ export class DynamoDbRunLedger implements RunLedger {
                   pk: S(runId),
                   sk: S(pageKey(dataset, page)),
                   rows: N(rows),
+                  ...(sha256 === undefined ? {} : { sha256: S(sha256) }),
                   recordedAt: S(this.#clock.now().toISOString()),
                 },
                 ConditionExpression: 'attribute_not_exists(pk)',
@@ -237,6 +252,25 @@ export class DynamoDbRunLedger implements RunLedger {
         ? new TransientError(message, { cause: error })
         : new TerminalError(message, { cause: error });
     }
+  }
+
+  /** The PAGE item, read strongly consistent: a page recorded a moment ago is seen. */
+  async storedPage(runId: string, dataset: Dataset, page: number): Promise<StoredPageRecord | undefined> {
+    let item: Record<string, AttributeValue> | undefined;
+    try {
+      ({ Item: item } = await this.#client.send(
+        new GetItemCommand({
+          TableName: this.#table,
+          Key: { pk: S(runId), sk: S(pageKey(dataset, page)) },
+          ConsistentRead: true,
+        }),
+      ));
+    } catch (error) {
+      throw classifyAwsError(error, `reading ${dataset} page ${page} of run ${runId}`);
+    }
+    if (item === undefined) return undefined;
+    const { rows, sha256 } = this.#parse(PageItem, item, runId);
+    return sha256 === undefined ? { rows } : { rows, sha256 };
   }
 
   /**

@@ -61,7 +61,23 @@ export class SqsDeadLetters implements DeadLetters {
   }
 
   async redrive(keep: (message: DeadLetterMessage) => boolean = () => true): Promise<number> {
-    let moved = 0;
+    return this.take(keep, async (chosen) => {
+      await this.sendToSource(chosen);
+      await this.deleteFromDeadLetters(chosen);
+    });
+  }
+
+  /** Deleted without a send: SQS keeps a dead letter until its retention ends otherwise (alarm included). */
+  async discard(keep: (message: DeadLetterMessage) => boolean): Promise<number> {
+    return this.take(keep, (chosen) => this.deleteFromDeadLetters(chosen));
+  }
+
+  /** Receives every message once, hands the chosen ones to `act` batch by batch, and makes the rest visible. */
+  private async take(
+    keep: (message: DeadLetterMessage) => boolean,
+    act: (chosen: Message[]) => Promise<void>,
+  ): Promise<number> {
+    let taken = 0;
     const skipped: Message[] = [];
     try {
       for (;;) {
@@ -73,14 +89,13 @@ export class SqsDeadLetters implements DeadLetters {
         });
         skipped.push(...batch.filter((m) => !chosen.includes(m)));
         if (chosen.length === 0) continue;
-        await this.sendToSource(chosen);
-        await this.deleteFromDeadLetters(chosen);
-        moved += chosen.length;
+        await act(chosen);
+        taken += chosen.length;
       }
     } finally {
       await this.makeVisible(skipped);
     }
-    return moved;
+    return taken;
   }
 
   private async receive(max: number): Promise<Message[]> {
@@ -124,7 +139,10 @@ export class SqsDeadLetters implements DeadLetters {
         new DeleteMessageBatchCommand({ QueueUrl: this.options.deadLetterQueueUrl, Entries: entries }),
       );
     } catch (error) {
-      throw classifyAwsError(error, `deleting redriven messages from ${this.options.deadLetterQueueUrl}`);
+      throw classifyAwsError(
+        error,
+        `deleting ${messages.length} message(s) from ${this.options.deadLetterQueueUrl}`,
+      );
     }
   }
 

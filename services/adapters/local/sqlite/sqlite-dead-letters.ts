@@ -28,4 +28,9 @@ export class SqliteDeadLetters implements DeadLetters {
     const chosen = (await this.list(Number.MAX_SAFE_INTEGER)).filter(keep);
     return this.queue.redrive(chosen.map((m) => m.messageId));
   }
+
+  async discard(keep: (message: DeadLetterMessage) => boolean): Promise<number> {
+    const chosen = (await this.list(Number.MAX_SAFE_INTEGER)).filter(keep);
+    return this.queue.discard(chosen.map((m) => m.messageId));
+  }
 }

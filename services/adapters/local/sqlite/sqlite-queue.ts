@@ -89,6 +89,7 @@ export class SqliteQueue {
       size: db.prepare('SELECT count(*) AS n FROM queue_messages WHERE queue = ?'),
       recover: db.prepare('UPDATE queue_messages SET visible_at = ? WHERE queue = ? AND visible_at = ?'),
       deadLetters: db.prepare('SELECT * FROM queue_messages WHERE queue = ? ORDER BY dead_lettered_at, seq'),
+      discard: db.prepare('DELETE FROM queue_messages WHERE queue = ? AND message_id = ?'),
       redrive: db.prepare(
         `UPDATE queue_messages SET queue = ?, receive_count = 0, first_received_at = NULL, receipt_handle = NULL,
          dead_lettered_at = NULL, visible_at = ? WHERE queue = ? AND message_id = ?`,
@@ -221,6 +222,13 @@ export class SqliteQueue {
     );
     this.wakeConsumers();
     return moved;
+  }
+
+  /** Deletes the chosen dead letters (their page was stored since: nothing to redrive). */
+  discard(messageIds: readonly string[]): number {
+    return this.db.transaction(() =>
+      messageIds.reduce((sum, id) => sum + this.statements.discard.run(this.deadLetterQueue, id).changes, 0),
+    );
   }
 
   /** Resolves when a message may have become receivable (a send, a release's timeout, a redrive). */

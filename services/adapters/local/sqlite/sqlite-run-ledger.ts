@@ -6,6 +6,7 @@ import type {
   DrainClaimant,
   RunLedger,
   RunProgress,
+  StoredPageRecord,
 } from '../../../ports/run-ledger.js';
 import { TerminalError } from '../../../shared/errors.js';
 import type { StateDatabase } from './state-database.js';
@@ -16,7 +17,13 @@ const PlanRow = z.object({
   window_json: z.string(),
   page_size: z.number().int().nullable(),
 });
-const PageRowsRow = z.object({ rows: z.number().int() });
+const StoredPageRow = z.object({
+  rows: z.number().int(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
+});
 const RecordedPlanRow = z.object({ total_pages: z.number().int(), page_size: z.number().int().nullable() });
 const CountRow = z.object({ dataset: DatasetSchema, stored: z.number().int(), rows: z.number().int() });
 const FailureRow = z.object({ dataset: DatasetSchema, page: z.number().int(), reason: z.string() });
@@ -48,11 +55,14 @@ export class SqliteRunLedger implements RunLedger {
         'UPDATE ledger_plans SET page_size = ? WHERE run_id = ? AND dataset = ? AND page_size IS NULL',
       ),
       insertPage: db.prepare(
-        'INSERT INTO ledger_pages (run_id, dataset, page, rows) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        `INSERT INTO ledger_pages (run_id, dataset, page, rows, sha256) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
       ),
       clearFailure: db.prepare('DELETE FROM ledger_failures WHERE run_id = ? AND dataset = ? AND page = ?'),
       pageStored: db.prepare('SELECT 1 FROM ledger_pages WHERE run_id = ? AND dataset = ? AND page = ?'),
-      pageRows: db.prepare('SELECT rows FROM ledger_pages WHERE run_id = ? AND dataset = ? AND page = ?'),
+      storedPage: db.prepare(
+        'SELECT rows, sha256 FROM ledger_pages WHERE run_id = ? AND dataset = ? AND page = ?',
+      ),
       upsertFailure: db.prepare(
         `INSERT INTO ledger_failures (run_id, dataset, page, reason, failed_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (run_id, dataset, page) DO UPDATE SET reason = excluded.reason, failed_at = excluded.failed_at`,
@@ -108,18 +118,26 @@ export class SqliteRunLedger implements RunLedger {
     });
   }
 
-  async recordPage(runId: string, dataset: Dataset, page: number, rows: number): Promise<boolean> {
+  async recordPage(
+    runId: string,
+    dataset: Dataset,
+    page: number,
+    rows: number,
+    sha256?: string,
+  ): Promise<boolean> {
     const { insertPage, clearFailure } = this.statements;
     return this.db.transaction(() => {
-      const inserted = insertPage.run(runId, dataset, page, rows).changes === 1;
+      const inserted = insertPage.run(runId, dataset, page, rows, sha256 ?? null).changes === 1;
       clearFailure.run(runId, dataset, page);
       return inserted;
     });
   }
 
-  async storedPageRows(runId: string, dataset: Dataset, page: number): Promise<number | undefined> {
-    const found = this.statements.pageRows.get(runId, dataset, page);
-    return found === undefined ? undefined : PageRowsRow.parse(found).rows;
+  async storedPage(runId: string, dataset: Dataset, page: number): Promise<StoredPageRecord | undefined> {
+    const found = this.statements.storedPage.get(runId, dataset, page);
+    if (found === undefined) return undefined;
+    const { rows, sha256 } = StoredPageRow.parse(found);
+    return sha256 === null ? { rows } : { rows, sha256 };
   }
 
   async recordPageFailure(runId: string, dataset: Dataset, page: number, reason: string): Promise<void> {

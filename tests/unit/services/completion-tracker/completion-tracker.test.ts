@@ -75,6 +75,21 @@ describe('trackCompletion', () => {
     ]);
   });
 
+  it('records the checksum a page was announced with, for a resume to check the stored object against', async () => {
+    const d = deps();
+    const sha256 = 'e'.repeat(64);
+
+    await trackCompletion(
+      parse('PageDownloaded', { ...validDetails.PageDownloaded, page: 4, rows: 9, sha256 }),
+      d,
+    );
+
+    expect(await d.ledger.storedPage(runId, validDetails.PageDownloaded.dataset, 4)).toEqual({
+      rows: 9,
+      sha256,
+    });
+  });
+
   it('counts a redelivered page once and does not announce twice', async () => {
     const d = deps();
     for (const e of [

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
+import { jest } from '@jest/globals';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { lambdaContext } from '../../../../local/lambda-context.js';
-import { downloadPage } from '../../../../services/downloader/download-page.js';
+import { type DownloaderDeps, downloadPage } from '../../../../services/downloader/download-page.js';
 import { createDownloaderHandler } from '../../../../services/downloader/handler.js';
 import type { FetchedPage, PageRequest, PageSink } from '../../../../services/ports/fleet-source.js';
 import type { DownloadTask } from '../../../../services/ports/task-queue.js';
@@ -22,6 +24,8 @@ const task = (page: number, overrides: Partial<DownloadTask> = {}): DownloadTask
   totalPages: 2,
   ...overrides,
 });
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 const sqsRecord = (body: unknown, messageId = `m-${Math.random()}`, receiveCount = 1): SQSRecord => ({
   messageId,
@@ -71,12 +75,46 @@ describe('downloadPage', () => {
       key: 'sensors/run=2026-11-24/page-00002.ndjson',
       rows: 1,
       bytes: 8,
+      sha256: sha256('{"a":3}\n'),
       rejectedRows: 0,
     });
     expect(d.rawStore.text(outcome.key)).toBe('{"a":3}\n');
     expect(d.publisher.ofType('PageDownloaded')).toEqual([
-      { schemaVersion: 1, runId, dataset: 'sensors', page: 2, rows: 1, bytes: 8, key: outcome.key },
+      {
+        schemaVersion: 1,
+        runId,
+        dataset: 'sensors',
+        page: 2,
+        rows: 1,
+        bytes: 8,
+        key: outcome.key,
+        sha256: sha256('{"a":3}\n'),
+      },
     ]);
+  });
+
+  it('checksums the page while it is written, without reading it back', async () => {
+    const d = deps();
+    const read = jest.spyOn(d.rawStore, 'get');
+
+    const outcome = await downloadPage(task(1), d);
+
+    expect(read).not.toHaveBeenCalled();
+    expect(outcome.sha256).toBe(sha256('{"a":1}\n{"a":2}\n'));
+  });
+
+  it('records no checksum of a store that returned before reading the whole page', async () => {
+    const d = deps();
+    // A broken store: it takes the first chunk and says it stored the page.
+    d.rawStore.put = async (_key, body) => {
+      if (typeof body !== 'string' && !(body instanceof Uint8Array)) {
+        for await (const _chunk of body) break;
+      }
+      return { bytes: 1 };
+    };
+
+    await expect(downloadPage(task(1), d)).rejects.toThrow();
+    expect(d.publisher.ofType('PageDownloaded')).toEqual([]);
   });
 
   it('writes the same object at the same key when a task is delivered twice', async () => {
@@ -104,26 +142,30 @@ describe('downloadPage', () => {
         rows: 2,
         bytes: 16,
         key: 'sensors/run=2026-11-24/page-00001.ndjson',
+        // Read from the object found: the ledger learns the checksum of a page stored but never announced.
+        sha256: sha256('{"a":1}\n{"a":2}\n'),
       }),
     ]);
   });
 
+  const WHOLE = '{"a":1}\n{"a":2}\n';
   it.each([
-    ['emptied', '', 2],
+    ['emptied', '', { rows: 2 }],
     ['cut inside its last row', '{"a":1}\n{"a":', undefined],
-    ['cut at a line end, a row short of what was recorded', '{"a":1}\n', 2],
+    ['cut at a line end, a row short of what was recorded', '{"a":1}\n', { rows: 2 }],
     ['ending in a line that is not a row', '{"a":1}\n[2]\n', undefined],
+    ['edited: one digit changed, as many rows', '{"a":1}\n{"a":7}\n', { rows: 2, sha256: sha256(WHOLE) }],
   ])(
     'fetches a stored page again when it was %s since, instead of announcing it',
     async (_what, stored, recorded) => {
-      const d = { ...deps(), recordedRows: async () => recorded };
+      const d = { ...deps(), recordedPage: async () => recorded } satisfies DownloaderDeps;
       await d.rawStore.put('sensors/run=2026-11-24/page-00001.ndjson', stored);
 
       const outcome = await downloadPage(task(1), d);
 
       expect(d.source.requests).toHaveLength(1);
-      expect(outcome).toMatchObject({ rows: 2, bytes: 16 });
-      expect(d.rawStore.text('sensors/run=2026-11-24/page-00001.ndjson')).toBe('{"a":1}\n{"a":2}\n');
+      expect(outcome).toMatchObject({ rows: 2, bytes: 16, sha256: sha256(WHOLE) });
+      expect(d.rawStore.text('sensors/run=2026-11-24/page-00001.ndjson')).toBe(WHOLE);
       expect(d.logger.lines).toContainEqual({
         level: 'warn',
         message: 'stored page is not what was stored; fetching it again',
@@ -131,9 +173,13 @@ describe('downloadPage', () => {
     },
   );
 
-  it('announces a stored page that holds the rows the ledger recorded, an empty last page included', async () => {
-    const d = { ...deps(), recordedRows: async (t: DownloadTask) => (t.page === 1 ? 2 : 0) };
-    await d.rawStore.put('sensors/run=2026-11-24/page-00001.ndjson', '{"a":1}\n{"a":2}\n');
+  it('announces a stored page that holds the rows and bytes the ledger recorded, an empty last page included', async () => {
+    const d = {
+      ...deps(),
+      recordedPage: async (t: DownloadTask) =>
+        t.page === 1 ? { rows: 2, sha256: sha256(WHOLE) } : { rows: 0, sha256: sha256('') },
+    } satisfies DownloaderDeps;
+    await d.rawStore.put('sensors/run=2026-11-24/page-00001.ndjson', WHOLE);
     await d.rawStore.put('sensors/run=2026-11-24/page-00002.ndjson', '');
 
     await downloadPage(task(1), d);

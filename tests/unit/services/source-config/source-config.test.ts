@@ -45,6 +45,7 @@ describe('the source configuration', () => {
       headers: {},
       pageSize: 50_000,
       maxPages: 100_000,
+      maxRows: 100_000_000,
       query: {
         from: 'fromCreationDate',
         to: 'toCreationDate',

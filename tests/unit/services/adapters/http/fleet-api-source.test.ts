@@ -173,6 +173,54 @@ describe('FleetApiSource retries', () => {
     );
   });
 
+  it('refuses a plan of more rows than the dataset’s maxRows, by total_pages × the page size', async () => {
+    // 50 pages are within maxPages (default 100,000); 50 × 50,000 rows are not within maxRows.
+    const { source } = setup([page(1, [row], 50)], {
+      datasets: {
+        vehicles: { endpoint: '/v1/vehicles' },
+        sensors: { endpoint: '/v1/sensors', maxRows: 2_000_000 },
+      },
+    });
+
+    const error: unknown = await source
+      .countPages({ ...request, page: 1, pageSize: 50_000 })
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(FleetApiTerminalError);
+    expect(String(error)).toMatch(
+      /invalid sensors page 1: total_pages 50 × 50,000 rows a page is up to 2,500,000 rows, more than the 2,000,000 rows a night may plan \(maxRows in the source configuration/,
+    );
+    // At the limit, the plan stands: one page of up to 50,000 rows.
+    const { source: within } = setup([page(1, [row], 1)], {
+      datasets: {
+        vehicles: { endpoint: '/v1/vehicles' },
+        sensors: { endpoint: '/v1/sensors', maxRows: 50_000 },
+      },
+    });
+    await expect(within.countPages({ ...request, page: 1, pageSize: 50_000 })).resolves.toBe(1);
+  });
+
+  it('refuses a plan of more rows than maxRows by the API’s own count of rows, when it gives one', async () => {
+    const { source } = setup([json(200, { meta: { count: 1_000_001 }, items: [row] })], {
+      datasets: {
+        vehicles: { endpoint: '/v1/vehicles' },
+        sensors: {
+          endpoint: '/v1/sensors',
+          maxRows: 1_000_000,
+          response: { rowsPath: 'items', totalPagesPath: null, totalItemsPath: 'meta.count' },
+        },
+      },
+    });
+
+    const error: unknown = await source
+      .countPages({ ...request, page: 1, pageSize: 50_000 })
+      .catch((e: unknown) => e);
+
+    expect(String(error)).toMatch(
+      /invalid sensors page 1: meta\.count is 1,000,001 rows, more than the 1,000,000 rows a night may plan \(maxRows/,
+    );
+  });
+
   it('refuses a page whose rows contradict its total_pages, without storing it', async () => {
     const { source } = setup([page(1, [row], 0)]);
     const { sink, calls } = memorySink();

@@ -7,6 +7,8 @@ import { TerminalError } from '../../../../../../services/shared/errors.js';
 import { runId, window } from '../../../../../helpers/samples.js';
 
 const ledger = () => new SqliteRunLedger(openStateDatabase(':memory:'));
+const SHA_A = 'a'.repeat(64);
+const SHA_B = 'b'.repeat(64);
 
 describe('SqliteRunLedger', () => {
   it('counts each page once and sums its rows, whether the plan comes first or last', async () => {
@@ -29,14 +31,34 @@ describe('SqliteRunLedger', () => {
     });
   });
 
-  it('tells the rows recorded for a stored page, the first record kept, and nothing for a page not stored', async () => {
+  it('tells the rows and checksum recorded for a stored page, the first record kept, and nothing for a page not stored', async () => {
     const l = ledger();
-    await l.recordPage(runId, 'sensors', 1, 10);
-    await l.recordPage(runId, 'sensors', 1, 99);
+    await l.recordPage(runId, 'sensors', 1, 10, SHA_A);
+    await l.recordPage(runId, 'sensors', 1, 99, SHA_B);
+    await l.recordPage(runId, 'sensors', 3, 4);
 
-    expect(await l.storedPageRows(runId, 'sensors', 1)).toBe(10);
-    expect(await l.storedPageRows(runId, 'sensors', 2)).toBeUndefined();
-    expect(await l.storedPageRows(runId, 'vehicles', 1)).toBeUndefined();
+    expect(await l.storedPage(runId, 'sensors', 1)).toEqual({ rows: 10, sha256: SHA_A });
+    // Announced without a checksum (an older downloader): the rows only.
+    expect(await l.storedPage(runId, 'sensors', 3)).toEqual({ rows: 4 });
+    expect(await l.storedPage(runId, 'sensors', 2)).toBeUndefined();
+    expect(await l.storedPage(runId, 'vehicles', 1)).toBeUndefined();
+  });
+
+  it('keeps the checksums of pages recorded after an upgrade of a state file written before checksums', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'state-')), 'state.sqlite');
+    const first = openStateDatabase(file);
+    // What an earlier version left: ledger_pages without the sha256 column, user_version 2.
+    first.exec('ALTER TABLE ledger_pages DROP COLUMN sha256; PRAGMA user_version = 2');
+    first
+      .prepare('INSERT INTO ledger_pages (run_id, dataset, page, rows) VALUES (?, ?, ?, ?)')
+      .run(runId, 'sensors', 1, 10);
+    first.close();
+
+    const reopened = new SqliteRunLedger(openStateDatabase(file));
+    await reopened.recordPage(runId, 'sensors', 2, 5, SHA_A);
+
+    expect(await reopened.storedPage(runId, 'sensors', 1)).toEqual({ rows: 10 });
+    expect(await reopened.storedPage(runId, 'sensors', 2)).toEqual({ rows: 5, sha256: SHA_A });
   });
 
   it('refuses a plan that contradicts the recorded one', async () => {
