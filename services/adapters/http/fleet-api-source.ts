@@ -394,6 +394,11 @@ export class FleetApiSource implements FleetSource {
     const firstAt = this.timing.now();
     for (let failures = 0; ; ) {
       const allowedAt = this.notBefore.get(key);
+      if (allowedAt !== undefined && allowedAt - this.timing.now() > policy.maxRetryAfterMs) {
+        // The API asked for a longer wait than this run takes, and the task came back (the queue delivered it
+        // again): asking now would ignore what the API said, so the page fails again without a request.
+        throw tooLongToWait(what, allowedAt, this.timing.now(), policy.maxRetryAfterMs);
+      }
       if (allowedAt !== undefined) await this.waitAsAsked(what, allowedAt);
       try {
         const result = await attempt();
@@ -404,11 +409,11 @@ export class FleetApiSource implements FleetSource {
         failures += 1;
         this.countFailure(error);
         const now = this.timing.now();
-        if (error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxRetryAfterMs) {
-          throw tooLongToWait(what, error.retryAfterMs, policy.maxRetryAfterMs, error);
-        }
         if (error.retryAfterMs !== undefined) {
           this.notBefore.set(key, Math.max(this.notBefore.get(key) ?? 0, now + error.retryAfterMs));
+        }
+        if (error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxRetryAfterMs) {
+          throw tooLongToWait(what, now + error.retryAfterMs, now, policy.maxRetryAfterMs, error);
         }
         const nextAt = now + retryDelayMs(failures, policy, this.random, error.retryAfterMs);
         if (failures >= policy.maxAttempts) {
@@ -434,7 +439,8 @@ export class FleetApiSource implements FleetSource {
 
   /**
    * Waits for the floor an earlier `Retry-After` set on this request, saying so when it is long enough to notice.
-   * Floors are capped when set (maxRetryAfterMs), so this never sleeps longer than the configuration allows.
+   * A floor further away than maxRetryAfterMs fails the page instead (withRetries), so this never sleeps longer
+   * than the configuration allows.
    */
   private async waitAsAsked(what: string, allowedAt: number): Promise<void> {
     const waitMs = allowedAt - this.timing.now();
@@ -516,16 +522,23 @@ const NOTICEABLE_WAIT_MS = 5_000;
  */
 function tooLongToWait(
   what: string,
-  retryAfterMs: number,
+  allowedAt: number,
+  now: number,
   maxRetryAfterMs: number,
-  cause: FleetApiTransientError,
+  cause?: FleetApiTransientError,
 ): FleetApiTerminalError {
+  const seconds = Math.ceil((allowedAt - now) / 1000);
+  // Said as a wait when the API has just said it, as a time when an earlier answer did (the task came back).
+  const wait =
+    cause === undefined
+      ? `until ${new Date(allowedAt).toISOString()} (${seconds} s from now)`
+      : `${seconds} s`;
   return new FleetApiTerminalError(
-    `fleet API asked to wait ${Math.ceil(retryAfterMs / 1000)} s before asking for ${what} again (Retry-After), ` +
-      `longer than the ${Math.ceil(maxRetryAfterMs / 1000)} s fleet-etl waits (retry.maxRetryAfterMs in the source ` +
-      `configuration); last: ${cause.message}`,
-    cause.status,
-    { cause },
+    `fleet API asked to wait ${wait} before asking for ${what} again (Retry-After), longer than the ` +
+      `${Math.ceil(maxRetryAfterMs / 1000)} s fleet-etl waits (retry.maxRetryAfterMs in the source configuration)` +
+      (cause === undefined ? '; not asked again' : `; last: ${cause.message}`),
+    cause?.status,
+    cause === undefined ? undefined : { cause },
   );
 }
 

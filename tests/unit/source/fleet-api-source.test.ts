@@ -152,6 +152,20 @@ describe('FleetApiSource retries', () => {
     expect(timing.now() - startedAt).toBe(0);
   });
 
+  it('does not ask again, when the task comes back, an API that asked for a longer wait than it may take', async () => {
+    const { source, timing, pageRequests } = setup([json(429, {}, { 'retry-after': '86400' }), page(2)]);
+
+    await source.fetchPage(request, memorySink().sink).catch(() => undefined);
+    timing.advance(3_600_000);
+    const redelivered: unknown = await source.fetchPage(request, memorySink().sink).catch((e: unknown) => e);
+
+    expect(redelivered).toBeInstanceOf(FleetApiTerminalError);
+    expect(String(redelivered)).toMatch(
+      /asked to wait until 2026-11-26T01:00:00\.000Z \(82800 s from now\) before asking for sensors page 2 again \(Retry-After\), longer than the 900 s fleet-etl waits/,
+    );
+    expect(pageRequests()).toHaveLength(1);
+  });
+
   it('refuses a total_pages above the dataset’s maxPages before planning a page of it', async () => {
     const { source } = setup([page(1, [row], 1_000_000_000)], {
       datasets: {
