@@ -203,7 +203,7 @@ const scenarios: Scenario<HostileRun>[] = [
   {
     name: 'hostile token endpoint sends a gzip bomb',
     injected: 'every token response: 1 MiB of gzip that inflates to 1 GiB',
-    expect: { kind: 'failure', failure: /token response is larger than \d+ KiB/ },
+    expect: { kind: 'failure', failure: /answered the token request with a body larger than 64 KiB/ },
     run: () =>
       night({
         kind: 'gzip-bomb',

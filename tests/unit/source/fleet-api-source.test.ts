@@ -2,7 +2,7 @@ import { FleetApiTerminalError, FleetApiTransientError } from '../../../services
 import { FleetApiSource } from '../../../services/adapters/http/fleet-api-source.js';
 import type { PageRequest } from '../../../services/ports/fleet-source.js';
 import { parseSourceConfig, type SourceConfigFile } from '../../../services/source-config/index.js';
-import { json, ManualTiming, type Reply, scriptedFetch, tokenReply } from './factories.js';
+import { hugeBody, json, ManualTiming, type Reply, scriptedFetch, tokenReply } from './factories.js';
 
 const row = {
   vehicle_id: 'V1',
@@ -194,6 +194,17 @@ describe('FleetApiSource retries', () => {
     expect(String(error)).toMatch(/invalid sensors page 1: total_pages is 0, yet page 1 has 1 row\(s\)/);
     // The sink was called once and its input failed at its end: a store, which commits only a whole input, keeps nothing.
     expect(calls).toHaveLength(1);
+  });
+
+  it('reads no more of an error answer’s body than a reason needs (a gzip bomb behind a 503)', async () => {
+    const bomb = hugeBody(503);
+    const { source, pageRequests } = setup([bomb.response, page(2)]);
+
+    const fetched = await source.fetchPage(request, memorySink().sink);
+
+    expect(fetched.rows).toBe(1);
+    expect(pageRequests()).toHaveLength(2);
+    expect(bomb.pulled()).toBeLessThanOrEqual(2);
   });
 
   it('does not retry what cannot heal: a 4xx, a body that is not JSON', async () => {
