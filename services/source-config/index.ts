@@ -21,6 +21,7 @@ export { SEED_API_PATHS, type SeedApiOptions, seedApiConfig } from './seed-api.j
 export * from './source-config.js';
 export {
   addDays,
+  askedWindow,
   daysBetween,
   type FilterBounds,
   filterBounds,

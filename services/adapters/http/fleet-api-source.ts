@@ -3,6 +3,7 @@ import type { FetchedPage, FleetSource, PageRequest, PageSink } from '../../port
 import type { Secrets } from '../../ports/secrets.js';
 import type { Logger } from '../../shared/logger.js';
 import {
+  askedWindow,
   type ClientCredentialsAuth,
   type DatasetSource,
   nightlyWindowIn,
@@ -198,9 +199,10 @@ export class FleetApiSource implements FleetSource {
           { kind: 'content-type' },
         );
       }
-      const reader = emitRows
-        ? rowReader(source.dataset, source.rows, request.fullSnapshot === true ? undefined : request.window)
-        : undefined;
+      // A snapshot is asked for without the date filters: its rows are kept whenever they were created.
+      const window = request.fullSnapshot === true ? undefined : request.window;
+      const asked = window === undefined ? undefined : askedWindow(window, source.dateFilter);
+      const reader = emitRows ? rowReader(source.dataset, source.rows, window, 'fast', asked) : undefined;
       const parser = new PageBodyParser({
         shape: source.shape,
         page: request.page,
@@ -211,6 +213,15 @@ export class FleetApiSource implements FleetSource {
           ? {}
           : { expectedTotalPages: request.expectedTotalPages }),
         ...(reader === undefined ? {} : { checkRow: reader }),
+        ...(reader === undefined || asked === undefined
+          ? {}
+          : {
+              rowsOutsideAsked: {
+                action: source.checks.rowsOutsideWindow,
+                asked,
+                filters: `${source.query.from}, ${source.query.to}`,
+              },
+            }),
       });
       const outcome: BodyOutcome = { failure: undefined, parsed: undefined };
       let stored: T;

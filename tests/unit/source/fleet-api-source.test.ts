@@ -249,6 +249,66 @@ describe('FleetApiSource retries', () => {
   });
 });
 
+describe('FleetApiSource rows outside the window', () => {
+  const at = (createdAt: string) => ({ ...row, created_at: createdAt });
+  const mixed = [row, at('2026-11-25T06:00:00.000Z'), row, at('2026-11-23T01:00:00.000Z')];
+
+  it('fails a page with rows created outside the window asked for, naming how many, one of them and the window', async () => {
+    const { source, pageRequests } = setup([page(2, mixed, 2), page(2)]);
+    const { sink, calls } = memorySink();
+
+    const error: unknown = await source.fetchPage(request, sink).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(FleetApiTerminalError);
+    expect(String(error)).toMatch(
+      /invalid sensors page 2: 2 row\(s\) created outside the window asked for \(2026-11-24T00:00:00\.000Z to 2026-11-25T00:00:00\.000Z\), e\.g\. one created at 2026-11-25T06:00:00\.000Z: does the API ignore the date filters \(fromCreationDate, toCreationDate\)\? .*checks\.rowsOutsideWindow: "warn"/,
+    );
+    expect(pageRequests()).toHaveLength(1);
+    // The sink's input failed at its end: a store, which commits only a whole input, keeps nothing.
+    expect(calls).toHaveLength(1);
+  });
+
+  it('leaves them out, counted, when the dataset’s checks.rowsOutsideWindow is "warn"', async () => {
+    const { source } = setup([page(2, mixed, 2)], {
+      datasets: {
+        vehicles: { endpoint: '/v1/vehicles' },
+        sensors: { endpoint: '/v1/sensors', checks: { rowsOutsideWindow: 'warn' } },
+      },
+    });
+
+    const fetched = await source.fetchPage(request, memorySink().sink);
+
+    expect({ rows: fetched.rows, outsideWindow: fetched.outsideWindow }).toEqual({
+      rows: 2,
+      outsideWindow: 2,
+    });
+  });
+
+  it('leaves out, without failing, the rows of a neighbouring night that a coarse filter was asked for', async () => {
+    const { source } = setup([page(2, [row, at('2026-11-25T00:00:00.500Z')], 2)], {
+      dateFilter: { format: 'iso-seconds', fromInclusive: true, toInclusive: true },
+    });
+
+    const fetched = await source.fetchPage(request, memorySink().sink);
+
+    expect({ rows: fetched.rows, outsideWindow: fetched.outsideWindow }).toEqual({
+      rows: 1,
+      outsideWindow: 1,
+    });
+  });
+
+  it('keeps every row of a snapshot, whenever it was created', async () => {
+    const { source } = setup([page(2, mixed, 2)]);
+
+    const fetched = await source.fetchPage({ ...request, fullSnapshot: true }, memorySink().sink);
+
+    expect({ rows: fetched.rows, outsideWindow: fetched.outsideWindow }).toEqual({
+      rows: 4,
+      outsideWindow: 0,
+    });
+  });
+});
+
 describe('FleetApiSource tokens and requests', () => {
   it('refreshes a refused token once, with one token request for many concurrent pages, then retries once', async () => {
     const { source, fetch } = setup(
