@@ -23,7 +23,7 @@ import { brokenBody, discard, failureOf, send } from './http-exchange.js';
 import { PageBodyParser, type PageFailure, type ParsedPage } from './page-body-parser.js';
 import { pageUrl } from './page-url.js';
 import { type Release, RequestBudget } from './request-budget.js';
-import { rowReader } from './row-reader.js';
+import { type RowReader, rowReader } from './row-reader.js';
 import { systemTiming, type Timing } from './timing.js';
 
 export { FleetApiTerminalError, FleetApiTransientError } from './errors.js';
@@ -202,7 +202,12 @@ export class FleetApiSource implements FleetSource {
       // A snapshot is asked for without the date filters: its rows are kept whenever they were created.
       const window = request.fullSnapshot === true ? undefined : request.window;
       const asked = window === undefined ? undefined : askedWindow(window, source.dateFilter);
-      const reader = emitRows ? rowReader(source.dataset, source.rows, window, 'fast', asked) : undefined;
+      // Planning reads page 1 for total_pages only, but an API that ignores the date filters shows on it: the night
+      // fails there, once per dataset, rather than on every page it would plan (every one of them fetched again by
+      // each receive of its task).
+      const plansOnWindow = !emitRows && asked !== undefined && source.checks.rowsOutsideWindow === 'fail';
+      const reader =
+        emitRows || plansOnWindow ? rowReader(source.dataset, source.rows, window, 'fast', asked) : undefined;
       const parser = new PageBodyParser({
         shape: source.shape,
         page: request.page,
@@ -212,7 +217,11 @@ export class FleetApiSource implements FleetSource {
         ...(request.expectedTotalPages === undefined
           ? {}
           : { expectedTotalPages: request.expectedTotalPages }),
-        ...(reader === undefined ? {} : { checkRow: reader }),
+        ...(reader === undefined
+          ? {}
+          : emitRows
+            ? { checkRow: reader }
+            : { outsideAskedOf: outsideAskedOf(reader) }),
         ...(reader === undefined || asked === undefined
           ? {}
           : {
@@ -243,7 +252,7 @@ export class FleetApiSource implements FleetSource {
         rows: outcome.parsed.rows,
         rejected: outcome.parsed.rejected,
         outsideWindow: outcome.parsed.outsideWindow,
-        unmappedFields: reader?.unmappedFields() ?? {},
+        unmappedFields: emitRows ? (reader?.unmappedFields() ?? {}) : {},
         stored,
       };
     } finally {
@@ -558,6 +567,14 @@ function giveUp(last: FleetApiTransientError, summary: string): FleetApiTransien
     cause: last,
     kind: last.kind,
   });
+}
+
+/** A planning page's check of one row: its `created_at` when it is outside the window asked for (rows are not checked). */
+function outsideAskedOf(reader: RowReader): (raw: unknown) => string | undefined {
+  return (raw) => {
+    const verdict = reader(raw);
+    return !verdict.ok && verdict.outsideWindow === true ? verdict.outsideAsked : undefined;
+  };
 }
 
 /** Planning reads a page only for total_pages: its rows are parsed (the body must be whole) and dropped. */

@@ -137,6 +137,11 @@ export interface PageParserOptions {
     filters: string;
   };
   /**
+   * Without `checkRow` (planning): a parsed row's `created_at` when it is outside the window asked for, else
+   * undefined. Rows are otherwise neither checked nor emitted; this lets page 1 fail the night's plan.
+   */
+  outsideAskedOf?: (raw: unknown) => string | undefined;
+  /**
    * Guards against hostile or broken bodies, which would otherwise be held in memory: the envelope's size, and
    * how long a row may be while the parser waits for its end. The defaults (1 Mi characters) are far above a row's.
    */
@@ -623,7 +628,14 @@ export class PageBodyParser {
     }
     this.rowsSeen += count;
     const check = this.options.checkRow;
-    if (check === undefined) return;
+    if (check === undefined) {
+      const outsideAskedOf = this.options.outsideAskedOf;
+      for (const raw of outsideAskedOf === undefined ? [] : parsed) {
+        const createdAt = outsideAskedOf?.(raw);
+        if (createdAt !== undefined) this.noteOutsideAsked(createdAt);
+      }
+      return;
+    }
     const valid: unknown[] = [];
     /** Per valid row, its own text when it can be stored verbatim, else undefined. */
     const verbatim: (string | undefined)[] = [];

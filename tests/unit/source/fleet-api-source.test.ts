@@ -268,6 +268,17 @@ describe('FleetApiSource rows outside the window', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('refuses them when planning, from page 1, before a page of the night is asked for (schemas unchecked)', async () => {
+    const { source } = setup([page(1, [{ anything: true }, ...mixed], 3)]);
+
+    const error: unknown = await source
+      .countPages({ ...request, page: 1, pageSize: 5 })
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(FleetApiTerminalError);
+    expect(String(error)).toMatch(/invalid sensors page 1: 2 row\(s\) created outside the window asked for/);
+  });
+
   it('leaves them out, counted, when the dataset’s checks.rowsOutsideWindow is "warn"', async () => {
     const { source } = setup([page(2, mixed, 2)], {
       datasets: {
