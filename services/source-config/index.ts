@@ -17,6 +17,7 @@ export { SEED_API_PATHS, type SeedApiOptions, seedApiConfig } from './seed-api.j
 export * from './source-config.js';
 export {
   addDays,
+  askedWindow,
   daysBetween,
   filterBounds,
   localDay,

@@ -8,6 +8,7 @@ import {
   type DateFilter,
   type DateFilterPatch,
   type DateFormat,
+  DEFAULT_CHECKS,
   DEFAULT_DATE_FILTER,
   DEFAULT_QUERY,
   DEFAULT_RESPONSE,
@@ -177,6 +178,7 @@ export function parseSourceConfig(raw: unknown, origin: string): SourceConfig {
       dateFilter: dateFilterOf(file.dateFilter, spec.dateFilter, `${at}.dateFilter`, issues),
       shape,
       rows,
+      checks: { ...DEFAULT_CHECKS, ...file.checks, ...spec.checks },
     };
   };
 

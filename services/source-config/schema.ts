@@ -5,8 +5,9 @@ import * as z from 'zod';
  * simulator's shape (the seed's API), so a config for an API that looks like it needs little more than URLs and
  * a client id. Objects are strict: a misspelt key is an error that names it, not a silently ignored setting.
  *
- * The sections `query`, `dateFilter`, `response` and `rows` may be given at the top level (for every dataset) and
- * per dataset; they merge key by key, dataset over top level over default. `auth` is given whole at either level.
+ * The sections `query`, `dateFilter`, `response`, `rows` and `checks` may be given at the top level (for every
+ * dataset) and per dataset; they merge key by key, dataset over top level over default. `auth` is given whole at
+ * either level.
  */
 
 /** A dot path of object keys into a JSON body: `data`, `meta.total_pages`. Keys containing dots are not supported. */
@@ -129,6 +130,21 @@ export const RowsPatchSchema = z
   .partial();
 export type RowsMapping = Required<z.infer<typeof RowsPatchSchema>>;
 
+/**
+ * What the source checks of the API's answers beyond their shape. `rowsOutsideWindow`: a row created outside the
+ * window the API was asked for (the night, widened to the date filter's precision: askedWindow in windows.ts) means
+ * the API does not apply the date filters, or applies other ones; `fail` (default) fails the page, naming the
+ * rows, so a night never silently downloads (and drops) other nights' rows; `warn` leaves them out, counted, and
+ * `etl run` warns when they are most of what the API sent. Rows of the neighbouring nights inside the window asked
+ * for (a coarse filter's) are left out either way.
+ */
+export const ChecksPatchSchema = z
+  .strictObject({
+    rowsOutsideWindow: z.enum(['fail', 'warn']),
+  })
+  .partial();
+export type Checks = Required<z.infer<typeof ChecksPatchSchema>>;
+
 const RESERVED_TOKEN_PARAMS = new Set(['grant_type', 'scope', 'client_id', 'client_secret']);
 
 /**
@@ -240,6 +256,7 @@ const DatasetFileSchema = z.strictObject({
   dateFilter: DateFilterPatchSchema.optional(),
   response: ResponseShapePatchSchema.optional(),
   rows: RowsPatchSchema.optional(),
+  checks: ChecksPatchSchema.optional(),
 });
 
 export const SourceConfigFileSchema = z.strictObject({
@@ -252,6 +269,7 @@ export const SourceConfigFileSchema = z.strictObject({
   dateFilter: DateFilterPatchSchema.optional(),
   response: ResponseShapePatchSchema.optional(),
   rows: RowsPatchSchema.optional(),
+  checks: ChecksPatchSchema.optional(),
   rateBudget: RateBudgetSchema.default({ maxConcurrentRequests: 4, requestsPerSecond: 20 }),
   retry: RetrySchema.default({
     maxAttempts: 6,
@@ -296,4 +314,5 @@ export const DEFAULT_ROWS: RowsMapping = {
   omittedFieldsAreNull: false,
   invalidRows: { action: 'quarantine', maxShare: 0.01 },
 };
+export const DEFAULT_CHECKS: Checks = { rowsOutsideWindow: 'fail' };
 export const DEFAULT_RATE_BUDGET: RateBudget = RateBudgetSchema.parse({});

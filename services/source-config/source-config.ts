@@ -1,6 +1,7 @@
 import type { Dataset } from '../../events/index.js';
 import type {
   AuthConfig,
+  Checks,
   DateFilter,
   HeaderValues,
   QueryNames,
@@ -45,6 +46,8 @@ export interface DatasetSource {
   snapshot: SnapshotMode;
   shape: PageShape;
   rows: RowsMapping;
+  /** What is checked of the API's answers beyond their shape (schema.ts ChecksPatchSchema). */
+  checks: Checks;
 }
 
 /** A validated source configuration (from `etl.config.json`, the environment, or the built-in simulator). */

@@ -123,24 +123,51 @@ const UNIT_MS = { millis: 1, seconds: 1000 } as const;
  *   is the day of the window's last millisecond and an exclusive one the day after.
  */
 export function filterBounds(window: DateWindow, filter: DateFilter): FilterBounds {
+  const bounds = boundInstants(window, filter);
+  if (bounds.days !== undefined && filter.format === 'date') return bounds.days;
+  return { from: renderInstant(bounds.from, filter.format), to: renderInstant(bounds.to, filter.format) };
+}
+
+/**
+ * The window the API was asked for, half-open: every instant the bounds filterBounds sends can select, whatever
+ * the API does within a unit, so from the `from` bound to the `to` bound, or to the end of its unit when `to` is
+ * inclusive (an inclusive whole-second `to` of 00:00:00 selects rows up to 00:00:00.999; an inclusive date, its
+ * whole day). For the default filter it is the night itself. A row created outside it was not asked for: the API
+ * ignores the date filters, or reads them otherwise (checks.rowsOutsideWindow). Rows inside it but outside the night
+ * are the neighbouring nights' rows a coarse filter brings, and are left out (windowRowFilter).
+ */
+export function askedWindow(window: DateWindow, filter: DateFilter): DateWindow {
+  const bounds = boundInstants(window, filter);
+  return {
+    from: new Date(bounds.from).toISOString(),
+    to: new Date(filter.toInclusive ? bounds.afterTo : bounds.to).toISOString(),
+    timeZone: window.timeZone,
+  };
+}
+
+/** The bounds as instants (and as dates, for a filter in days), and the end of the `to` bound's unit. */
+function boundInstants(
+  window: DateWindow,
+  filter: DateFilter,
+): { from: number; to: number; afterTo: number; days?: FilterBounds } {
   const fromMs = Date.parse(window.from);
   const lastMs = Date.parse(window.to) - 1;
-  let from: number;
-  let to: number;
   if (filter.precision === 'days') {
     const fromDay = localDay(fromMs, window.timeZone);
     const lastDay = localDay(lastMs, window.timeZone);
     const fromBound = filter.fromInclusive ? fromDay : addDays(fromDay, -1);
     const toBound = filter.toInclusive ? lastDay : addDays(lastDay, 1);
-    if (filter.format === 'date') return { from: fromBound, to: toBound };
-    from = startOfDay(fromBound, window.timeZone);
-    to = startOfDay(toBound, window.timeZone);
-  } else {
-    const unit = UNIT_MS[filter.precision];
-    from = Math.floor(fromMs / unit) * unit - (filter.fromInclusive ? 0 : unit);
-    to = Math.ceil((filter.toInclusive ? lastMs : lastMs + 1) / unit) * unit;
+    return {
+      from: startOfDay(fromBound, window.timeZone),
+      to: startOfDay(toBound, window.timeZone),
+      afterTo: startOfDay(addDays(toBound, 1), window.timeZone),
+      days: { from: fromBound, to: toBound },
+    };
   }
-  return { from: renderInstant(from, filter.format), to: renderInstant(to, filter.format) };
+  const unit = UNIT_MS[filter.precision];
+  const from = Math.floor(fromMs / unit) * unit - (filter.fromInclusive ? 0 : unit);
+  const to = Math.ceil((filter.toInclusive ? lastMs : lastMs + 1) / unit) * unit;
+  return { from, to, afterTo: to + unit };
 }
 
 /** An instant in a format; the precision check (parse-source-config.ts) keeps it a whole unit of the format. */

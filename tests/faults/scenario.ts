@@ -2,18 +2,21 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FaultRun } from './harness.js';
-import { type Answer, checkInvariants, type Expectation } from './invariants.js';
+import { type Answer, type CheckedRun, checkInvariants, type Expectation } from './invariants.js';
 
-/** One fault-injected whole run: what it injects, how to run it, and what it must end with. */
-export interface Scenario {
+/**
+ * One fault-injected whole run: what it injects, how to run it, and what it must end with. `R` is what a run
+ * returns: an in-process FaultRun, or less (a CheckedRun) when `etl run` ran as a process.
+ */
+export interface Scenario<R extends CheckedRun = FaultRun> {
   name: string;
   injected: string;
   expect: Expectation;
-  run: () => Promise<FaultRun>;
+  run: () => Promise<R>;
   /** Faults really injected, as counted after the run (e.g. from the simulator's stats); must be > 0. */
-  faults: (run: FaultRun) => number;
+  faults: (run: R) => number;
   /** Further checks of the scenario's own (e.g. "only the failed entries were sent again"); returns problems. */
-  extraChecks?: (run: FaultRun) => Promise<string[]> | string[];
+  extraChecks?: (run: R) => Promise<string[]> | string[];
 }
 
 /** A check that is not a whole run (e.g. a hostile message against a handler): same line, same summary. */
@@ -49,7 +52,7 @@ export class SuiteRecorder {
     return result;
   }
 
-  async runScenario(scenario: Scenario, baseline: Answer): Promise<ScenarioResult> {
+  async runScenario<R extends CheckedRun>(scenario: Scenario<R>, baseline: Answer): Promise<ScenarioResult> {
     const started = performance.now();
     const run = await scenario.run();
     const report = await checkInvariants(run, scenario.expect, baseline);

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { ClientCredentialsAuth } from '../../source-config/index.js';
 import { FleetApiTerminalError, isFleetApiError } from './errors.js';
-import { failureOf, issuesOf, readText, send } from './http-exchange.js';
+import { failureOf, issuesOf, readText, send, TOKEN_BODY_LIMIT_BYTES } from './http-exchange.js';
 import type { RequestBudget } from './request-budget.js';
 import type { Timing } from './timing.js';
 
@@ -123,7 +123,7 @@ export class ClientCredentialsTokens {
       if (!response.ok) {
         throw await failureOf(response, 'fleet API token request failed', secrets, timing.now());
       }
-      text = await readText(response, 'the token request', timeoutMs);
+      text = await readText(response, 'the token request', timeoutMs, TOKEN_BODY_LIMIT_BYTES);
     } finally {
       release();
     }

@@ -9,6 +9,7 @@ import type {
 import type { Secrets } from '../../ports/secrets.js';
 import type { Logger } from '../../shared/logger.js';
 import {
+  askedWindow,
   type ClientCredentialsAuth,
   type DatasetSource,
   nightlyWindowIn,
@@ -27,7 +28,7 @@ import { brokenBody, discard, failureOf, send } from './http-exchange.js';
 import { PageBodyParser, type PageFailure, type ParsedPage } from './page-body-parser.js';
 import { pageUrl } from './page-url.js';
 import { type Release, RequestBudget } from './request-budget.js';
-import { rowReader } from './row-reader.js';
+import { type RowReader, rowReader } from './row-reader.js';
 import { systemTiming, type Timing } from './timing.js';
 
 export { FleetApiTerminalError, FleetApiTransientError } from './errors.js';
@@ -156,9 +157,15 @@ export class FleetApiSource implements FleetSource {
           { kind: 'content-type' },
         );
       }
-      const reader = emitRows
-        ? rowReader(source.dataset, source.rows, request.fullSnapshot === true ? undefined : request.window)
-        : undefined;
+      // A snapshot is asked for without the date filters: its rows are kept whenever they were created.
+      const window = request.fullSnapshot === true ? undefined : request.window;
+      const asked = window === undefined ? undefined : askedWindow(window, source.dateFilter);
+      // Planning reads page 1 for total_pages only, but an API that ignores the date filters shows on it: the night
+      // fails there, once per dataset, rather than on every page it would plan (every one of them fetched again by
+      // each receive of its task).
+      const plansOnWindow = !emitRows && asked !== undefined && source.checks.rowsOutsideWindow === 'fail';
+      const reader =
+        emitRows || plansOnWindow ? rowReader(source.dataset, source.rows, window, 'fast', asked) : undefined;
       const parser = new PageBodyParser({
         shape: source.shape,
         page: request.page,
@@ -169,7 +176,20 @@ export class FleetApiSource implements FleetSource {
         ...(request.expectedTotalPages === undefined
           ? {}
           : { expectedTotalPages: request.expectedTotalPages }),
-        ...(reader === undefined ? {} : { checkRow: reader }),
+        ...(reader === undefined
+          ? {}
+          : emitRows
+            ? { checkRow: reader }
+            : { outsideAskedOf: outsideAskedOf(reader) }),
+        ...(reader === undefined || asked === undefined
+          ? {}
+          : {
+              rowsOutsideAsked: {
+                action: source.checks.rowsOutsideWindow,
+                asked,
+                filters: `${source.query.from}, ${source.query.to}`,
+              },
+            }),
       });
       const outcome: BodyOutcome = { failure: undefined, parsed: undefined };
       let stored: T;
@@ -191,7 +211,7 @@ export class FleetApiSource implements FleetSource {
         rows: outcome.parsed.rows,
         rejected: outcome.parsed.rejected,
         outsideWindow: outcome.parsed.outsideWindow,
-        unmappedFields: reader?.unmappedFields() ?? {},
+        unmappedFields: emitRows ? (reader?.unmappedFields() ?? {}) : {},
         stored,
       };
     } finally {
@@ -353,6 +373,11 @@ export class FleetApiSource implements FleetSource {
     const firstAt = this.timing.now();
     for (let failures = 0; ; ) {
       const allowedAt = this.notBefore.get(key);
+      if (allowedAt !== undefined && allowedAt - this.timing.now() > policy.maxRetryAfterMs) {
+        // The API asked for a longer wait than this run takes, and the task came back (the queue delivered it
+        // again): asking now would ignore what the API said, so the page fails again without a request.
+        throw tooLongToWait(what, allowedAt, this.timing.now(), policy.maxRetryAfterMs);
+      }
       if (allowedAt !== undefined) await this.waitAsAsked(what, allowedAt);
       try {
         const result = await attempt();
@@ -363,11 +388,11 @@ export class FleetApiSource implements FleetSource {
         failures += 1;
         this.countFailure(error);
         const now = this.timing.now();
-        if (error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxRetryAfterMs) {
-          throw tooLongToWait(what, error.retryAfterMs, policy.maxRetryAfterMs, error);
-        }
         if (error.retryAfterMs !== undefined) {
           this.notBefore.set(key, Math.max(this.notBefore.get(key) ?? 0, now + error.retryAfterMs));
+        }
+        if (error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxRetryAfterMs) {
+          throw tooLongToWait(what, now + error.retryAfterMs, now, policy.maxRetryAfterMs, error);
         }
         const nextAt = now + retryDelayMs(failures, policy, this.random, error.retryAfterMs);
         if (failures >= policy.maxAttempts) {
@@ -393,7 +418,8 @@ export class FleetApiSource implements FleetSource {
 
   /**
    * Waits for the floor an earlier `Retry-After` set on this request, saying so when it is long enough to notice.
-   * Floors are capped when set (maxRetryAfterMs), so this never sleeps longer than the configuration allows.
+   * A floor further away than maxRetryAfterMs fails the page instead (withRetries), so this never sleeps longer
+   * than the configuration allows.
    */
   private async waitAsAsked(what: string, allowedAt: number): Promise<void> {
     const waitMs = allowedAt - this.timing.now();
@@ -475,16 +501,23 @@ const NOTICEABLE_WAIT_MS = 5_000;
  */
 function tooLongToWait(
   what: string,
-  retryAfterMs: number,
+  allowedAt: number,
+  now: number,
   maxRetryAfterMs: number,
-  cause: FleetApiTransientError,
+  cause?: FleetApiTransientError,
 ): FleetApiTerminalError {
+  const seconds = Math.ceil((allowedAt - now) / 1000);
+  // Said as a wait when the API has just said it, as a time when an earlier answer did (the task came back).
+  const wait =
+    cause === undefined
+      ? `until ${new Date(allowedAt).toISOString()} (${seconds} s from now)`
+      : `${seconds} s`;
   return new FleetApiTerminalError(
-    `fleet API asked to wait ${Math.ceil(retryAfterMs / 1000)} s before asking for ${what} again (Retry-After), ` +
-      `longer than the ${Math.ceil(maxRetryAfterMs / 1000)} s fleet-etl waits (retry.maxRetryAfterMs in the source ` +
-      `configuration); last: ${cause.message}`,
-    cause.status,
-    { cause },
+    `fleet API asked to wait ${wait} before asking for ${what} again (Retry-After), longer than the ` +
+      `${Math.ceil(maxRetryAfterMs / 1000)} s fleet-etl waits (retry.maxRetryAfterMs in the source configuration)` +
+      (cause === undefined ? '; not asked again' : `; last: ${cause.message}`),
+    cause?.status,
+    cause === undefined ? undefined : { cause },
   );
 }
 
@@ -493,6 +526,14 @@ function giveUp(last: FleetApiTransientError, summary: string): FleetApiTransien
     cause: last,
     kind: last.kind,
   });
+}
+
+/** A planning page's check of one row: its `created_at` when it is outside the window asked for (rows are not checked). */
+function outsideAskedOf(reader: RowReader): (raw: unknown) => string | undefined {
+  return (raw) => {
+    const verdict = reader(raw);
+    return !verdict.ok && verdict.outsideWindow === true ? verdict.outsideAsked : undefined;
+  };
 }
 
 /** Planning reads a page only for total_pages: its rows are parsed (the body must be whole) and dropped. */

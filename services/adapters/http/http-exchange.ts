@@ -73,12 +73,53 @@ function redirectTarget(location: string, from: URL, status: number, what: strin
   return next;
 }
 
-export async function readText(response: Response, what: string, timeoutMs: number): Promise<string> {
+/**
+ * A body that only a few fields matter in (a token, an error's reason) is read up to a limit, never whole: fetch
+ * inflates gzip, deflate and br bodies as it hands them over, so a kilobyte on the wire can be a gigabyte here, and
+ * `Response.text()` would hold all of it (a hostile token endpoint's gzip bomb took `etl run` to 900 MiB).
+ */
+export const TOKEN_BODY_LIMIT_BYTES = 64 * 1024;
+const ERROR_BODY_LIMIT_BYTES = 16 * 1024;
+
+/** The body as text, or undefined when it is longer than `limitBytes` (the rest is neither read nor kept). */
+async function readAtMost(response: Response, limitBytes: number): Promise<string | undefined> {
+  const { body } = response;
+  if (body === null) return '';
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks).toString('utf8');
+    size += value.byteLength;
+    if (size > limitBytes) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+}
+
+/** A body read whole up to `limitBytes`; a longer one is refused (terminal: it is not what was asked for). */
+export async function readText(
+  response: Response,
+  what: string,
+  timeoutMs: number,
+  limitBytes: number,
+): Promise<string> {
+  let text: string | undefined;
   try {
-    return await response.text();
+    text = await readAtMost(response, limitBytes);
   } catch (error) {
     throw brokenBody(error, response.status, what, timeoutMs);
   }
+  if (text === undefined) {
+    throw new FleetApiTerminalError(
+      `fleet API answered ${what} with a body larger than ${Math.round(limitBytes / 1024)} KiB`,
+      response.status,
+    );
+  }
+  return text;
 }
 
 /** The connection failed or timed out while the body was arriving. */
@@ -155,12 +196,14 @@ export async function failureOf(
 }
 
 async function errorDetail(response: Response): Promise<string> {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = await response.text();
+    text = await readAtMost(response, ERROR_BODY_LIMIT_BYTES);
   } catch {
     return '';
   }
+  // An error body longer than a reason can be is not read further, nor quoted.
+  if (text === undefined) return '';
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { RejectedRow } from '../../ports/fleet-source.js';
-import type { InvalidRows, JsonPath, PageShape } from '../../source-config/index.js';
+import type { Checks, InvalidRows, JsonPath, PageShape } from '../../source-config/index.js';
 import { parseJsonText } from './json-text.js';
 
 /**
@@ -36,7 +36,9 @@ export type PageFailureKind =
    */
   | 'inconsistent'
   /** Too many rows break the row schema (or one does, when invalid rows fail the page). */
-  | 'invalid-rows';
+  | 'invalid-rows'
+  /** Rows created outside the window the API was asked for: it does not apply the date filters (checks). */
+  | 'outside-window';
 
 export interface PageFailure {
   kind: PageFailureKind;
@@ -56,8 +58,11 @@ export interface PageFailure {
 export type RowVerdict =
   | { ok: true; row: unknown; flat?: boolean; verbatimKeys?: number }
   | { ok: false; reason: string; outsideWindow?: false }
-  /** A valid row created outside the night's window: dropped and counted, neither stored nor quarantined. */
-  | { ok: false; outsideWindow: true };
+  /**
+   * A valid row created outside the night's window: dropped and counted, neither stored nor quarantined.
+   * `outsideAsked` is its `created_at` when it is outside even the window the API was asked for (askedWindow).
+   */
+  | { ok: false; outsideWindow: true; outsideAsked?: string };
 /**
  * Validates one parsed row and returns what is stored; must not throw. With `canonicalText`, rows written in the
  * check's canonical form are checked on the page's text instead, and never parsed.
@@ -68,20 +73,41 @@ export type RowCheck = ((raw: unknown) => RowVerdict) & { canonicalText?: Canoni
  * A row check's fast path on the page's text (services/shared/row-fast-path.ts). `end(text, at)` is the index just
  * after the row starting at `at` (its `}`, the row's only one) when that row is valid JSON, in the form the check
  * stores verbatim, and passes the check, else -1: the row then takes the general path, which parses it, checks it
- * and names what is wrong. `kept(text, end)` says whether such a row is in the night's window.
+ * and names what is wrong. `placement(text, end)` says where such a row's `created_at` falls, `createdAt(text, end)`
+ * what it is.
  */
 export interface CanonicalRows {
   end(text: string, at: number): number;
-  kept(text: string, end: number): boolean;
+  placement(text: string, end: number): RowPlacement;
+  createdAt(text: string, end: number): string;
   /** Keys of a canonical row. */
   keys: number;
 }
 
-/** How a row of a batch was read: by the general path, or on its text by CanonicalRows (kept or outside the window). */
+/** In the night's window; outside it but inside the window the API was asked for; outside that too. */
+export const IN_WINDOW = 0;
+export const OUTSIDE_WINDOW = 1;
+export const OUTSIDE_ASKED = 2;
+export type RowPlacement = typeof IN_WINDOW | typeof OUTSIDE_WINDOW | typeof OUTSIDE_ASKED;
+
+/**
+ * How a row of a batch was read: by the general path, or on its text by CanonicalRows (kept, outside the window, or
+ * outside the window asked for).
+ */
 const GENERAL = 0;
 const CANONICAL_KEPT = 1;
 const CANONICAL_OUTSIDE = 2;
-type RowPath = typeof GENERAL | typeof CANONICAL_KEPT | typeof CANONICAL_OUTSIDE;
+const CANONICAL_OUTSIDE_ASKED = 3;
+type RowPath =
+  | typeof GENERAL
+  | typeof CANONICAL_KEPT
+  | typeof CANONICAL_OUTSIDE
+  | typeof CANONICAL_OUTSIDE_ASKED;
+const CANONICAL_PATH_OF: Record<RowPlacement, RowPath> = {
+  [IN_WINDOW]: CANONICAL_KEPT,
+  [OUTSIDE_WINDOW]: CANONICAL_OUTSIDE,
+  [OUTSIDE_ASKED]: CANONICAL_OUTSIDE_ASKED,
+};
 
 /**
  * A row cut by the end of a chunk is scanned again from its start with the next chunk, so that a canonical row
@@ -105,6 +131,21 @@ export interface PageParserOptions {
    * the page size when it counts pages, fail the page.
    */
   maxRows?: number;
+  /**
+   * Rows created outside the window the API was asked for (RowVerdict's `outsideAsked`): with `fail`, any fails the
+   * page once it has been read, naming how many, one of them, the window and the filters' parameter names (`filters`);
+   * with `warn`, or without this, they are left out and counted as outside the window.
+   */
+  rowsOutsideAsked?: {
+    action: Checks['rowsOutsideWindow'];
+    asked: { from: string; to: string };
+    filters: string;
+  };
+  /**
+   * Without `checkRow` (planning): a parsed row's `created_at` when it is outside the window asked for, else
+   * undefined. Rows are otherwise neither checked nor emitted; this lets page 1 fail the night's plan.
+   */
+  outsideAskedOf?: (raw: unknown) => string | undefined;
   /**
    * Guards against hostile or broken bodies, which would otherwise be held in memory: the envelope's size, and
    * how long a row may be while the parser waits for its end. The defaults (1 Mi characters) are far above a row's.
@@ -221,6 +262,8 @@ export class PageBodyParser {
   private rowsSeen = 0;
   private emittedRows = 0;
   private outsideWindow = 0;
+  private outsideAsked = 0;
+  private outsideAskedExample: string | undefined;
   private readonly rejected: RejectedRow[] = [];
 
   constructor(private readonly options: PageParserOptions) {
@@ -323,6 +366,8 @@ export class PageBodyParser {
         ? lastPageInconsistency(page, totalPages, pageSize, total, this.rowsSeen, pathText(shape.total.path))
         : undefined);
     if (inconsistency !== undefined) return this.fail('inconsistent', inconsistency);
+    const outsideAsked = this.outsideAskedFailure();
+    if (outsideAsked !== undefined) return this.fail('outside-window', outsideAsked);
     const rejectedFailure = this.tooManyRejected(this.rowsSeen);
     if (rejectedFailure) return this.fail('invalid-rows', rejectedFailure);
     return {
@@ -333,6 +378,22 @@ export class PageBodyParser {
       rejected: this.rejected,
       outsideWindow: this.outsideWindow,
     };
+  }
+
+  private noteOutsideAsked(createdAt: string): void {
+    this.outsideAsked += 1;
+    this.outsideAskedExample ??= createdAt;
+  }
+
+  private outsideAskedFailure(): string | undefined {
+    const check = this.options.rowsOutsideAsked;
+    if (check?.action !== 'fail' || this.outsideAsked === 0) return undefined;
+    return (
+      `${this.outsideAsked} row(s) created outside the window asked for (${check.asked.from} to ${check.asked.to}), ` +
+      `e.g. one created at ${this.outsideAskedExample}: does the API ignore the date filters (${check.filters})? ` +
+      'Check their names and dateFilter in the source configuration; checks.rowsOutsideWindow: "warn" leaves such rows ' +
+      'out instead of failing the page'
+    );
   }
 
   private fail(kind: PageFailureKind, message: string): { ok: false; failure: PageFailure } {
@@ -461,7 +522,7 @@ export class PageBodyParser {
           const end = canonical.end(pending, i);
           const next = end < 0 ? -1 : pending.charCodeAt(end);
           if (next === COMMA || next === CLOSE_BRACKET) {
-            rowPath = canonical.kept(pending, end) ? CANONICAL_KEPT : CANONICAL_OUTSIDE;
+            rowPath = CANONICAL_PATH_OF[canonical.placement(pending, end)];
             rowKeys = canonical.keys;
             i = end - 1;
             continue;
@@ -586,7 +647,14 @@ export class PageBodyParser {
     }
     this.rowsSeen += count;
     const check = this.options.checkRow;
-    if (check === undefined) return;
+    if (check === undefined) {
+      const outsideAskedOf = this.options.outsideAskedOf;
+      for (const raw of outsideAskedOf === undefined ? [] : parsed) {
+        const createdAt = outsideAskedOf?.(raw);
+        if (createdAt !== undefined) this.noteOutsideAsked(createdAt);
+      }
+      return;
+    }
     const valid: unknown[] = [];
     /** Per valid row, its own text when it can be stored verbatim, else undefined. */
     const verbatim: (string | undefined)[] = [];
@@ -610,6 +678,7 @@ export class PageBodyParser {
       allVerbatim = false;
       if (verdict.outsideWindow === true) {
         this.outsideWindow += 1;
+        if (verdict.outsideAsked !== undefined) this.noteOutsideAsked(verdict.outsideAsked);
         continue;
       }
       const index = first + r;
@@ -646,14 +715,20 @@ export class PageBodyParser {
     out: Buffer[],
   ): void {
     this.rowsSeen += count;
-    if (!paths.includes(CANONICAL_OUTSIDE)) {
+    if (!paths.includes(CANONICAL_OUTSIDE) && !paths.includes(CANONICAL_OUTSIDE_ASKED)) {
       out.push(verbatimBatch(text, commas, count) ?? Buffer.from(`${text.replaceAll('},{', '}\n{')}\n`));
       this.emittedRows += count;
       return;
     }
     let lines = '';
     for (let r = 0; r < count; r++) {
-      if (paths[r] === CANONICAL_OUTSIDE) {
+      if (paths[r] === CANONICAL_OUTSIDE_ASKED) {
+        // A canonical row ends where its comma (or the batch) does: its created_at is read off its last characters.
+        this.noteOutsideAsked(
+          this.options.checkRow?.canonicalText?.createdAt(text, commas[r] ?? text.length) ?? '',
+        );
+      }
+      if (paths[r] === CANONICAL_OUTSIDE || paths[r] === CANONICAL_OUTSIDE_ASKED) {
         this.outsideWindow += 1;
         continue;
       }

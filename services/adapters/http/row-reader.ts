@@ -5,8 +5,8 @@ import { columnsOf, rowSchemas } from '../../shared/rows.js';
 import type { RowsMapping } from '../../source-config/index.js';
 import { splitPath, windowRowFilter } from '../../source-config/index.js';
 import { issuesOf } from './http-exchange.js';
-import type { CanonicalRows, RowCheck, RowVerdict } from './page-body-parser.js';
-import { valueAt } from './page-body-parser.js';
+import type { CanonicalRows, RowCheck, RowPlacement, RowVerdict } from './page-body-parser.js';
+import { IN_WINDOW, OUTSIDE_ASKED, OUTSIDE_WINDOW, valueAt } from './page-body-parser.js';
 
 /** A row check that also counts the top-level fields of the API's rows that no column reads (schema drift). */
 export interface RowReader extends RowCheck {
@@ -34,16 +34,24 @@ const MAX_UNMAPPED_NAMES = 50;
  *
  * With a window, a valid row whose `created_at` is outside it is left out as `outsideWindow`: the API was asked
  * for a window rounded outward to its filters' precision (filterBounds), and the night keeps only its own rows.
+ * With `asked` (that window, askedWindow), a row outside even it carries its `created_at` as `outsideAsked`, for the
+ * page to fail or count (checks.rowsOutsideWindow).
  */
 export function rowReader(
   dataset: Dataset,
   mapping: RowsMapping,
   window?: DateWindow,
   checkPath: RowCheckPath = 'fast',
+  asked?: DateWindow,
 ): RowReader {
   const schema: z.ZodType<{ created_at: string }> = rowSchemas[dataset];
   const fastCheck = checkPath === 'fast' ? fastRowChecks[dataset] : undefined;
   const inWindow = window === undefined ? undefined : windowRowFilter(window);
+  const inAsked = asked === undefined ? undefined : windowRowFilter(asked);
+  const placement = (createdAt: string): RowPlacement => {
+    if (inWindow === undefined || inWindow(createdAt)) return IN_WINDOW;
+    return inAsked === undefined || inAsked(createdAt) ? OUTSIDE_WINDOW : OUTSIDE_ASKED;
+  };
   const columnNames = columnsOf(dataset);
   const renamed = Object.entries(mapping.fields);
   const convertsTimestamp = dataset === 'sensors' && mapping.timestampFormat !== 'epoch-millis';
@@ -71,7 +79,9 @@ export function rowReader(
       if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error, mapping.fields) };
       row = parsed.data;
     }
-    if (inWindow !== undefined && !inWindow(row.created_at)) return { ok: false, outsideWindow: true };
+    const where = placement(row.created_at);
+    if (where === OUTSIDE_WINDOW) return { ok: false, outsideWindow: true };
+    if (where === OUTSIDE_ASKED) return { ok: false, outsideWindow: true, outsideAsked: row.created_at };
     return { ok: true, row, flat: true };
   };
   const unmappedFields = () => Object.fromEntries(unmapped);
@@ -85,7 +95,9 @@ export function rowReader(
         ? undefined
         : {
             end: (source, at) => text.end(source, at),
-            kept: (source, end) => inWindow === undefined || inWindow(text.createdAt(source, end)),
+            placement: (source, end) =>
+              inWindow === undefined ? IN_WINDOW : placement(text.createdAt(source, end)),
+            createdAt: (source, end) => text.createdAt(source, end),
             keys: text.keys,
           };
     return Object.assign(

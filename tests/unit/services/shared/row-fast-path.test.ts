@@ -74,6 +74,8 @@ const instant = fc.oneof(
     })
     .map((d) => d.toISOString()),
   fc.constantFrom(
+    '2026-11-25T09:00:00.000Z',
+    '2026-11-23T23:59:59.999Z',
     '2026-11-24T09:00:00+01:00',
     '2026-11-24T09:00:00.5-05:30',
     '2026-11-24T23:30:00.123456+14:00',
@@ -332,6 +334,13 @@ const WINDOW: DateWindow = {
   timeZone: 'UTC',
 };
 
+/** The window the API was asked for around it (a coarse filter's): rows of the nights beside are inside it. */
+const ASKED: DateWindow = {
+  from: '2026-11-23T00:00:00.000Z',
+  to: '2026-11-26T00:00:00.000Z',
+  timeZone: 'UTC',
+};
+
 /** Cuts `body` at the given offsets, as chunks of bytes arrive (a character may be cut in two). */
 function chunks(body: string, cuts: readonly number[]): Buffer[] {
   const bytes = Buffer.from(body);
@@ -356,15 +365,25 @@ describe.each(['vehicles', 'sensors'] as const)('pages of %s, fast path against 
         fc.array(fc.nat(), { maxLength: 6 }),
         fc.boolean(),
         fc.constantFrom<'quarantine' | 'fail'>('quarantine', 'fail'),
-        (rows, space, cuts, windowed, action) => {
+        fc.constantFrom<'fail' | 'warn' | undefined>('fail', 'warn', undefined),
+        (rows, space, cuts, windowed, action, outsideAsked) => {
           const body = `{"page":1,"total_pages":1,"data":[${space}${rows.join(`,${space === '\n' ? '' : space}`)}]}`;
           const parse = (path: RowCheckPath) =>
             parsePageBody(chunks(body, cuts), {
               shape: SHAPE,
               page: 1,
               pageSize: 50,
-              checkRow: rowReader(dataset, DEFAULT_ROWS, windowed ? WINDOW : undefined, path),
+              checkRow: rowReader(
+                dataset,
+                DEFAULT_ROWS,
+                windowed ? WINDOW : undefined,
+                path,
+                windowed && outsideAsked !== undefined ? ASKED : undefined,
+              ),
               invalidRows: { action, maxShare: 1 },
+              ...(windowed && outsideAsked !== undefined
+                ? { rowsOutsideAsked: { action: outsideAsked, asked: ASKED, filters: 'from, to' } }
+                : {}),
             });
           expect(parse('fast')).toEqual(parse('zod'));
         },

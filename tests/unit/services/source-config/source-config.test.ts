@@ -64,6 +64,7 @@ describe('the source configuration', () => {
         omittedFieldsAreNull: false,
         invalidRows: { action: 'quarantine', maxShare: 0.01 },
       },
+      checks: { rowsOutsideWindow: 'fail' },
     });
     expect(config.rateBudget).toEqual({ maxConcurrentRequests: 4, requestsPerSecond: 20 });
     expect(config.window).toEqual({ timeZone: 'UTC' });
@@ -113,6 +114,32 @@ describe('the source configuration', () => {
       timestampFormat: 'iso-8601',
     });
     expect(config.datasets.sensors.pageSize).toBe(10_000);
+  });
+
+  it('fails pages with rows outside the window asked for unless a dataset, or the top level, says warn', () => {
+    const config = parseSourceConfig(
+      {
+        ...minimal(),
+        checks: { rowsOutsideWindow: 'warn' },
+        datasets: {
+          vehicles: { endpoint: '/v1/vehicles' },
+          sensors: { endpoint: '/v1/sensors', checks: { rowsOutsideWindow: 'fail' } },
+        },
+      },
+      'etl.config.json',
+    );
+    expect(config.datasets.vehicles.checks).toEqual({ rowsOutsideWindow: 'warn' });
+    expect(config.datasets.sensors.checks).toEqual({ rowsOutsideWindow: 'fail' });
+
+    expect(
+      issuesOf({
+        ...minimal(),
+        datasets: {
+          vehicles: { endpoint: '/v1/vehicles' },
+          sensors: { endpoint: '/v1/sensors', checks: { rowsOutsideWindow: 'ignore' } },
+        },
+      }),
+    ).toEqual([expect.stringMatching(/^datasets\.sensors\.checks\.rowsOutsideWindow: .*"fail"\|"warn"/)]);
   });
 
   it('takes a date filter’s precision from its format unless it says a coarser one, and refuses a finer one', () => {

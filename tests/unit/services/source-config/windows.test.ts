@@ -1,5 +1,7 @@
 import { nightlyWindow } from '../../../../services/shared/run-identity.js';
 import {
+  askedWindow,
+  DEFAULT_DATE_FILTER,
   daysBetween,
   filterBounds,
   nightlyWindowIn,
@@ -177,5 +179,41 @@ describe('the window row filter', () => {
     expect(keep('2026-11-24T00:00:00.000Z')).toBe(true);
     expect(keep('2026-11-24T23:59:59.999Z')).toBe(true);
     expect(keep('2026-11-25T00:00:00.000Z')).toBe(false);
+  });
+});
+
+describe('the window asked for', () => {
+  const night = windowOfDay('2026-11-24', 'UTC');
+
+  it('is the night itself for the default filter (milliseconds, from inclusive, to exclusive)', () => {
+    expect(askedWindow(night, DEFAULT_DATE_FILTER)).toEqual(night);
+  });
+
+  it('holds every instant the bounds sent can select: an inclusive `to` selects its whole unit', () => {
+    const seconds = {
+      format: 'iso-seconds',
+      precision: 'seconds',
+      fromInclusive: true,
+      toInclusive: true,
+    } as const;
+    expect(askedWindow(night, seconds)).toEqual({ ...night, to: '2026-11-25T00:00:01.000Z' });
+    const dates = { format: 'date', precision: 'days', fromInclusive: true, toInclusive: true } as const;
+    expect(askedWindow(night, dates)).toEqual(night);
+    expect(askedWindow(night, { ...dates, toInclusive: false })).toEqual(night);
+    expect(askedWindow(night, { ...dates, fromInclusive: false })).toEqual({
+      ...night,
+      from: '2026-11-23T00:00:00.000Z',
+    });
+  });
+
+  it('is made of local days in the window’s zone', () => {
+    const madrid = windowOfDay('2026-11-24', 'Europe/Madrid');
+    expect(
+      askedWindow(madrid, { format: 'date', precision: 'days', fromInclusive: true, toInclusive: true }),
+    ).toEqual({
+      from: '2026-11-23T23:00:00.000Z',
+      to: '2026-11-24T23:00:00.000Z',
+      timeZone: 'Europe/Madrid',
+    });
   });
 });

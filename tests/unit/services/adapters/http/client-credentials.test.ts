@@ -8,7 +8,7 @@ import {
 } from '../../../../../services/adapters/http/errors.js';
 import { RequestBudget } from '../../../../../services/adapters/http/request-budget.js';
 import type { AuthConfig } from '../../../../../services/source-config/index.js';
-import { json, ManualTiming, scriptedFetch, tokenReply } from './factories.js';
+import { hugeBody, json, ManualTiming, scriptedFetch, tokenReply } from './factories.js';
 
 const auth: AuthConfig = {
   type: 'oauth2-client-credentials',
@@ -131,6 +131,17 @@ describe('client credentials tokens', () => {
     expect(error).toBeInstanceOf(FleetApiTerminalError);
     expect(String(error)).toContain('token_type');
     expect(String(error)).not.toContain('leaky');
+  });
+
+  it('refuses a token response larger than a token response can be, without reading it whole', async () => {
+    const bomb = hugeBody(200);
+    const { source } = tokens([bomb.response]);
+
+    const error: unknown = await source.current().catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(FleetApiTerminalError);
+    expect(String(error)).toMatch(/fleet API answered the token request with a body larger than 64 KiB/);
+    expect(bomb.pulled()).toBeLessThanOrEqual(2);
   });
 
   it('never repeats the secret, even when the server echoes it', async () => {

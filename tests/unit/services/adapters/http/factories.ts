@@ -70,3 +70,31 @@ export const json = (status: number, body: unknown, headers: Record<string, stri
 
 export const tokenReply = (token = 'token-1', expiresIn = 3600) =>
   json(200, { access_token: token, token_type: 'Bearer', expires_in: expiresIn });
+
+/**
+ * A response whose body is `chunks` pieces of 64 KiB of JSON whitespace after `{` (a gzip bomb, as fetch hands it
+ * over once inflated), generated as it is read; `pulled()` says how many pieces were read.
+ */
+export function hugeBody(status: number, chunks = 1_024, headers: Record<string, string> = {}) {
+  let pulled = 0;
+  const piece = new Uint8Array(64 * 1024).fill(0x20);
+  const response = () =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{'));
+        },
+        pull(controller) {
+          pulled += 1;
+          if (pulled > chunks) {
+            controller.enqueue(new TextEncoder().encode('"error":"temporarily_unavailable"}'));
+            controller.close();
+          } else {
+            controller.enqueue(piece);
+          }
+        },
+      }),
+      { status, headers: { 'content-type': 'application/json', ...headers } },
+    );
+  return { response, pulled: () => pulled };
+}

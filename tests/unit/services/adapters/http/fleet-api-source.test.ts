@@ -5,7 +5,7 @@ import {
 import { FleetApiSource } from '../../../../../services/adapters/http/fleet-api-source.js';
 import type { PageRequest } from '../../../../../services/ports/fleet-source.js';
 import { parseSourceConfig, type SourceConfigFile } from '../../../../../services/source-config/index.js';
-import { json, ManualTiming, type Reply, scriptedFetch, tokenReply } from './factories.js';
+import { hugeBody, json, ManualTiming, type Reply, scriptedFetch, tokenReply } from './factories.js';
 
 const row = {
   vehicle_id: 'V1',
@@ -155,6 +155,20 @@ describe('FleetApiSource retries', () => {
     expect(timing.now() - startedAt).toBe(0);
   });
 
+  it('does not ask again, when the task comes back, an API that asked for a longer wait than it may take', async () => {
+    const { source, timing, pageRequests } = setup([json(429, {}, { 'retry-after': '86400' }), page(2)]);
+
+    await source.fetchPage(request, memorySink().sink).catch(() => undefined);
+    timing.advance(3_600_000);
+    const redelivered: unknown = await source.fetchPage(request, memorySink().sink).catch((e: unknown) => e);
+
+    expect(redelivered).toBeInstanceOf(FleetApiTerminalError);
+    expect(String(redelivered)).toMatch(
+      /asked to wait until 2026-11-26T01:00:00\.000Z \(82800 s from now\) before asking for sensors page 2 again \(Retry-After\), longer than the 900 s fleet-etl waits/,
+    );
+    expect(pageRequests()).toHaveLength(1);
+  });
+
   it('refuses a total_pages above the dataset’s maxPages before planning a page of it', async () => {
     const { source } = setup([page(1, [row], 1_000_000_000)], {
       datasets: {
@@ -233,6 +247,17 @@ describe('FleetApiSource retries', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('reads no more of an error answer’s body than a reason needs (a gzip bomb behind a 503)', async () => {
+    const bomb = hugeBody(503);
+    const { source, pageRequests } = setup([bomb.response, page(2)]);
+
+    const fetched = await source.fetchPage(request, memorySink().sink);
+
+    expect(fetched.rows).toBe(1);
+    expect(pageRequests()).toHaveLength(2);
+    expect(bomb.pulled()).toBeLessThanOrEqual(2);
+  });
+
   it('does not retry what cannot heal: a 4xx, a body that is not JSON', async () => {
     for (const reply of [
       json(400, { error: 'invalid_request', parameter: 'pageSize' }),
@@ -272,6 +297,77 @@ describe('FleetApiSource retries', () => {
       }),
     ).rejects.toBe(storeDown);
     expect(pageRequests()).toHaveLength(1);
+  });
+});
+
+describe('FleetApiSource rows outside the window', () => {
+  const at = (createdAt: string) => ({ ...row, created_at: createdAt });
+  const mixed = [row, at('2026-11-25T06:00:00.000Z'), row, at('2026-11-23T01:00:00.000Z')];
+
+  it('fails a page with rows created outside the window asked for, naming how many, one of them and the window', async () => {
+    const { source, pageRequests } = setup([page(2, mixed, 2), page(2)]);
+    const { sink, calls } = memorySink();
+
+    const error: unknown = await source.fetchPage(request, sink).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(FleetApiTerminalError);
+    expect(String(error)).toMatch(
+      /invalid sensors page 2: 2 row\(s\) created outside the window asked for \(2026-11-24T00:00:00\.000Z to 2026-11-25T00:00:00\.000Z\), e\.g\. one created at 2026-11-25T06:00:00\.000Z: does the API ignore the date filters \(fromCreationDate, toCreationDate\)\? .*checks\.rowsOutsideWindow: "warn"/,
+    );
+    expect(pageRequests()).toHaveLength(1);
+    // The sink's input failed at its end: a store, which commits only a whole input, keeps nothing.
+    expect(calls).toHaveLength(1);
+  });
+
+  it('refuses them when planning, from page 1, before a page of the night is asked for (schemas unchecked)', async () => {
+    const { source } = setup([page(1, [{ anything: true }, ...mixed], 3)]);
+
+    const error: unknown = await source
+      .countPages({ ...request, page: 1, pageSize: 5 })
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(FleetApiTerminalError);
+    expect(String(error)).toMatch(/invalid sensors page 1: 2 row\(s\) created outside the window asked for/);
+  });
+
+  it('leaves them out, counted, when the dataset’s checks.rowsOutsideWindow is "warn"', async () => {
+    const { source } = setup([page(2, mixed, 2)], {
+      datasets: {
+        vehicles: { endpoint: '/v1/vehicles' },
+        sensors: { endpoint: '/v1/sensors', checks: { rowsOutsideWindow: 'warn' } },
+      },
+    });
+
+    const fetched = await source.fetchPage(request, memorySink().sink);
+
+    expect({ rows: fetched.rows, outsideWindow: fetched.outsideWindow }).toEqual({
+      rows: 2,
+      outsideWindow: 2,
+    });
+  });
+
+  it('leaves out, without failing, the rows of a neighbouring night that a coarse filter was asked for', async () => {
+    const { source } = setup([page(2, [row, at('2026-11-25T00:00:00.500Z')], 2)], {
+      dateFilter: { format: 'iso-seconds', fromInclusive: true, toInclusive: true },
+    });
+
+    const fetched = await source.fetchPage(request, memorySink().sink);
+
+    expect({ rows: fetched.rows, outsideWindow: fetched.outsideWindow }).toEqual({
+      rows: 1,
+      outsideWindow: 1,
+    });
+  });
+
+  it('keeps every row of a snapshot, whenever it was created', async () => {
+    const { source } = setup([page(2, mixed, 2)]);
+
+    const fetched = await source.fetchPage({ ...request, fullSnapshot: true }, memorySink().sink);
+
+    expect({ rows: fetched.rows, outsideWindow: fetched.outsideWindow }).toEqual({
+      rows: 4,
+      outsideWindow: 0,
+    });
   });
 });
 
