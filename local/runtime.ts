@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
-import type { EventBridgeEnvelope } from '../events/index.js';
+import { DEFAULT_BUS_NAME, type EventBridgeEnvelope } from '../events/index.js';
 import type { SqlSandbox } from '../services/adapters/local/duckdb/duckdb-sandbox.js';
 import { FsObjectStore } from '../services/adapters/local/fs-object-store.js';
 import { type QueueMessage, SqliteQueue } from '../services/adapters/local/sqlite/sqlite-queue.js';
@@ -16,6 +16,7 @@ import {
   type EventPattern,
   type QueueTrigger,
   type ServiceDeclaration,
+  subscriptionRuleName,
   type TopologyDeclaration,
   type Trigger,
   topology,
@@ -88,8 +89,8 @@ export interface ExtraConsumer {
   timeoutSeconds?: number;
 }
 
-/** The bus rule of a consumer, by the consumer's name (a topology service or an extra consumer). */
-export const ruleNameOf = (consumer: string): string => `${consumer}-rule`;
+/** The bus rule of a consumer (a topology service or an extra consumer), named as the CDK app names it in AWS. */
+const ruleNameOf = (consumer: string): string => subscriptionRuleName(DEFAULT_BUS_NAME, consumer);
 
 export interface ReplayOutcome {
   /** Events sent again. */
@@ -131,7 +132,7 @@ export class LocalRuntime {
     this.layout = stateLayout(options.stateDir);
     this.declared = options.topology ?? topology;
     mkdirSync(path.dirname(this.layout.logs), { recursive: true });
-    this.bus = new LocalBus({ archiveFile: this.layout.archive, busName: 'fleet-etl' });
+    this.bus = new LocalBus({ archiveFile: this.layout.archive, busName: DEFAULT_BUS_NAME });
     this.db = openStateDatabase(this.layout.state);
     this.tasks = new SqliteQueue(this.db, {
       name: 'tasks',
@@ -232,10 +233,11 @@ export class LocalRuntime {
     }
     const rules = new Set(named.map(ruleNameOf));
     const include = (rule: string) => rules.size === 0 || rules.has(rule);
+    const consumerOfRule = new Map(this.consumerNames.map((name) => [ruleNameOf(name), name]));
     const deliveries: Record<string, number> = {};
     for (const event of events) {
       for (const rule of this.bus.replay(event, options.replayName, include)) {
-        const consumer = rule.replace(/-rule$/, '');
+        const consumer = consumerOfRule.get(rule) ?? rule;
         deliveries[consumer] = (deliveries[consumer] ?? 0) + 1;
       }
     }

@@ -9,6 +9,7 @@ import { type Clock, systemClock } from '../ports/clock.js';
 import { isComplete, type RunLedger, totalsOf } from '../ports/run-ledger.js';
 import { TransientError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { consumedDetailTypes } from '../topology.js';
 
 export interface CompletionDeps {
   ledger: RunLedger;
@@ -36,12 +37,8 @@ export const DRAIN_LEASE_MARGIN_MS = 10_000;
 /** Without an invocation to go by (a direct call), the claimant may live as long as any Lambda invocation. */
 const LONGEST_INVOCATION_MS = 15 * 60_000;
 
-export const completionDetailTypes = [
-  DetailType.PagesPlanned,
-  DetailType.PageDownloaded,
-  DetailType.EtlFailed,
-  DetailType.EtlDone,
-] as const;
+/** The tracker's rule's detail-types (services/topology.ts), which its handler accepts. */
+export const completionDetailTypes = consumedDetailTypes('completionTracker');
 
 export type CompletionEvent = FleetEvent<(typeof completionDetailTypes)[number]>;
 

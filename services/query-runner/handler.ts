@@ -1,6 +1,7 @@
 import middy from '@middy/core';
-import { ClaimCheckPublisher, DetailType, validateFleetEvent } from '../../events/index.js';
+import { ClaimCheckPublisher, validateFleetEvent } from '../../events/index.js';
 import { withLogFields } from '../shared/log-context.js';
+import { consumedDetailTypes } from '../topology.js';
 import { type QueryRunnerDeps, type QueryRunnerEvent, runNextFile } from './run-next-file.js';
 
 export interface QueryRunnerHandlerOptions {
@@ -22,11 +23,7 @@ export function createQueryRunnerHandler(deps: QueryRunnerDeps, options: QueryRu
     }),
   };
   return middy<QueryRunnerEvent>()
-    .use(
-      validateFleetEvent([DetailType.DownloadsDrained, DetailType.SqlFileExecuted], {
-        detailStore: deps.resultsStore,
-      }),
-    )
+    .use(validateFleetEvent(consumedDetailTypes('queryRunner'), { detailStore: deps.resultsStore }))
     .handler(function queryRunner(event) {
       // The file is the runner's to choose (the next one), so only the run is set here; its lines name the file.
       return withLogFields({ runId: event.detail.runId }, () => runNextFile(event, core));

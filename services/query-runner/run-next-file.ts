@@ -15,6 +15,7 @@ import { resultKey } from '../shared/lake-keys.js';
 import type { Logger } from '../shared/logger.js';
 import { runDate } from '../shared/run-identity.js';
 import { renderPlaceholders, SqlPlaceholderValuesSchema, splitStatements } from '../shared/sql-text.js';
+import type { ConsumedDetailType } from '../topology.js';
 import { ChainSteps, chainOf } from './chain-steps.js';
 import { inRunOrder, queryNameOf } from './query-names.js';
 import { failedCheck, isCheck } from './run-checks.js';
@@ -32,9 +33,8 @@ export interface QueryRunnerDeps {
   logger: Logger;
 }
 
-export type QueryRunnerEvent = FleetEvent<
-  typeof DetailType.DownloadsDrained | typeof DetailType.SqlFileExecuted
->;
+/** What the runner's rule routes to it (services/topology.ts): DownloadsDrained, then its own SqlFileExecuted. */
+export type QueryRunnerEvent = FleetEvent<ConsumedDetailType<'queryRunner'>>;
 
 type RunSoFar = SqlFileExecuted['runSoFar'];
 
