@@ -22,6 +22,7 @@ import {
   topology,
 } from '../services/topology.js';
 import { localConsumerHandler } from './consumer-wiring.js';
+import { declaredPublisher } from './declared-publisher.js';
 import { lambdaContext } from './lambda-context.js';
 import { LocalBus } from './local-bus.js';
 import { type LocalHandler, type LocalPorts, stageHandlers } from './wiring.js';
@@ -200,14 +201,20 @@ export class LocalRuntime {
 
   /** A pipeline stage's own wiring, or, for a consumer of the bus, the one derived from its declaration. */
   private handlerOf(name: string, declaration: ServiceDeclaration): LocalHandler {
+    const ports = this.portsOf(name, declaration);
     const stage = stageHandlers[name];
-    if (stage !== undefined) return stage(this.ports);
+    if (stage !== undefined) return stage(ports);
     if (declaration.trigger.kind !== 'rule') {
       throw new RangeError(
         `service "${name}" is triggered by a ${declaration.trigger.kind}, and has no local wiring`,
       );
     }
-    return localConsumerHandler(name, declaration, this.ports);
+    return localConsumerHandler(name, declaration, ports);
+  }
+
+  /** The runtime's ports as the service's entry lets it use them: its publisher sends only what it `publishes`. */
+  private portsOf(name: string, declaration: ServiceDeclaration): LocalPorts {
+    return { ...this.ports, publisher: declaredPublisher(name, declaration, this.ports.publisher) };
   }
 
   /** Every consumer with a bus rule: the rule-triggered services of the topology and the extra consumers. */
