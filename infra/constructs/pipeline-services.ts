@@ -147,6 +147,10 @@ export class PipelineServices extends Construct {
     const functions = new Map<string, FleetFunction>();
     for (const [service, declaration] of Object.entries(props.topology?.services ?? topology.services)) {
       const needs = resourcesNeeded(declaration);
+      if (declaration.publishes.length > 0 && !needs.includes('bus'))
+        throw new InvalidDeploymentError(
+          `${declaration.entry}: publishes ${declaration.publishes.join(', ')} but does not need the bus`,
+        );
       const bundlesQueries = needs.includes('sqlSource') && props.config.sqlSource.kind === 'bundled';
       const fn = new FleetFunction(this, pascal(service), {
         declaration,
@@ -172,7 +176,9 @@ export class PipelineServices extends Construct {
     const { resources, config } = this.#props;
     switch (need) {
       case 'bus':
-        resources.bus.bus.grantPutEventsTo(fn);
+        if (declaration.publishes.length === 0)
+          throw new InvalidDeploymentError(`${declaration.entry}: needs the bus but publishes nothing`);
+        resources.bus.grantPublish(fn, declaration.publishes);
         return { EVENT_BUS_NAME: resources.bus.bus.eventBusName };
       case 'tasksQueue':
         // SendMessageBatch is authorized as sqs:SendMessage. Sending to a KMS-encrypted queue needs the key's
