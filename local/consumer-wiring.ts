@@ -44,7 +44,7 @@ export function consumerPorts(
 ): ConsumerPorts {
   const buckets = declaration.buckets ?? {};
   const needs: readonly string[] = declaration.needs;
-  const { ledger } = ports;
+  // Only the ports the entry names are read: the runtime's refuse the others (scoped-ports.ts).
   return {
     logger: ports.logger(service),
     ...(buckets.rawBucket === undefined ? {} : { rawStore: ports.rawStore }),
@@ -52,9 +52,9 @@ export function consumerPorts(
     ...(buckets.resultsBucket === undefined ? {} : { resultsStore: ports.resultsStore }),
     ...(needs.includes('bus') ? { publisher: ports.publisher } : {}),
     ...(needs.includes('runLedger')
-      ? { ledger }
+      ? { ledger: ports.ledger }
       : needs.includes('runProgress')
-        ? { ledger: { progress: (runId: string) => ledger.progress(runId) } }
+        ? { ledger: { progress: (runId: string) => ports.ledger.progress(runId) } }
         : {}),
   };
 }

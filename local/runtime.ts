@@ -25,7 +25,8 @@ import { localConsumerHandler } from './consumer-wiring.js';
 import { declaredPublisher } from './declared-publisher.js';
 import { lambdaContext } from './lambda-context.js';
 import { LocalBus } from './local-bus.js';
-import { type LocalHandler, type LocalPorts, stageHandlers } from './wiring.js';
+import { scopedPorts } from './scoped-ports.js';
+import { LOCAL_ONLY_READS, type LocalHandler, type LocalPorts, stageHandlers } from './wiring.js';
 import { WorkTracker } from './work-tracker.js';
 
 /** Where everything of a local installation lives, under one folder so an interrupted run can be resumed. */
@@ -212,9 +213,13 @@ export class LocalRuntime {
     return localConsumerHandler(name, declaration, ports);
   }
 
-  /** The runtime's ports as the service's entry lets it use them: its publisher sends only what it `publishes`. */
+  /**
+   * The runtime's ports as the service's entry grants them (scoped-ports.ts), as its role and environment are in
+   * AWS; its publisher sends only what it `publishes`.
+   */
   private portsOf(name: string, declaration: ServiceDeclaration): LocalPorts {
-    return { ...this.ports, publisher: declaredPublisher(name, declaration, this.ports.publisher) };
+    const ports = { ...this.ports, publisher: declaredPublisher(name, declaration, this.ports.publisher) };
+    return scopedPorts(name, declaration, ports, LOCAL_ONLY_READS[name]);
   }
 
   /** Every consumer with a bus rule: the rule-triggered services of the topology and the extra consumers. */

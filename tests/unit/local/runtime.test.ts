@@ -70,6 +70,20 @@ describe('the local runtime, derived from the topology', () => {
     expect(archived.map((line) => JSON.parse(line).bus)).toEqual([DEFAULT_BUS_NAME]);
   });
 
+  it('gives a stage only the ports its entry names: a query runner without athena cannot be wired', () => {
+    const withoutAthena: TopologyDeclaration = {
+      ...topology,
+      services: {
+        ...topology.services,
+        queryRunner: { ...topology.services.queryRunner, needs: ['sqlSource', 'bus'] },
+      },
+    };
+
+    expect(() => runtimeOf({ topology: withoutAthena })).toThrow(
+      'service queryRunner uses engine, but services/topology.ts does not give it athena',
+    );
+  });
+
   it('refuses a service an event its entry does not say it publishes, naming the service and the type', async () => {
     // Prepare: a planner whose entry forgot PagesPlanned.
     const forgetful: TopologyDeclaration = {
