@@ -23,7 +23,7 @@ import {
 const glueDatabase = nonEmpty.regex(/^[a-z_][a-z0-9_]{0,63}$/);
 
 /** The variables that locate each resource, by the resource a service `needs` (or the bucket it uses). */
-export const RESOURCE_ENVIRONMENT = {
+const RESOURCE_ENVIRONMENT = {
   bus: { EVENT_BUS_NAME: nonEmpty },
   // The tasks' producer decides how many rows a page (a task) holds.
   tasksQueue: { TASKS_QUEUE_URL: nonEmpty, PAGE_SIZE: positiveInt },
@@ -97,7 +97,7 @@ type EventDetailsShape<D> = D extends { trigger: { pattern: { 'detail-type': rea
   : unknown;
 
 /** The environment a service's Lambda entry parses, as a zod shape. */
-export type ServiceShape<D> = ResourcesShape<DeclaredResources<D>> & TriggerShape<D> & EventDetailsShape<D>;
+type ServiceShape<D> = ResourcesShape<DeclaredResources<D>> & TriggerShape<D> & EventDetailsShape<D>;
 
 /** Whether the service's rule routes it details that may come by reference (events/claim-check.ts). */
 export function consumesByReference(declaration: ServiceDeclaration): boolean {

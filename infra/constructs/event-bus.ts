@@ -16,7 +16,7 @@ import type { DetailTypeName } from '../../events/index.js';
  * EventBridge answers an entry refused for its detail-type with NotAuthorizedForDetailTypeException
  * (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsResultEntry.html).
  */
-export function detailTypeCondition(
+function detailTypeCondition(
   detailTypes: readonly DetailTypeName[],
 ): Record<string, Record<string, unknown>> {
   return {
