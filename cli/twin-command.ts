@@ -166,6 +166,10 @@ function printReport(report: NightReport, night: TwinNight, timings: Record<stri
         `  grant that would allow it, in the policy of role ${roleName(call.role)}${finding.note === undefined ? '' : ` (${finding.note})`}:`,
         `  ${JSON.stringify(finding.statement)}`,
       );
+    } else if (finding.kind === 'undeclared-detail-type') {
+      out.push(
+        "  the role may put only the detail-types the service's topology entry publishes: declare it there, or do not send it",
+      );
     } else {
       out.push('  an explicit Deny refuses it: no grant can allow it; the call itself has to change');
     }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import * as z from 'zod';
+import { GitHubSqlSettingsSchema } from '../services/adapters/sql-source-config.js';
 import { MIN_EVENT_SOURCE_CONCURRENCY } from '../services/source-config/index.js';
 import { topology } from '../services/topology.js';
 import { sourceIssues } from './fleet-source.js';
@@ -28,17 +29,15 @@ const httpsUrl = z.url({ protocol: /^https$/ });
 const nonEmpty = z.string().min(1);
 
 const BundledSqlSource = z.object({ kind: z.literal('bundled') });
-/** The query runner reads the SQL files from a GitHub folder (services/query-runner: SQL_SOURCE=github). */
-const GitHubSqlSource = z.object({
+/**
+ * The query runner reads the SQL files from a GitHub folder (SQL_SOURCE=github): the folder is checked with the
+ * schema the runner parses its environment with, so what passes here passes at its cold start.
+ */
+const GitHubSqlSource = GitHubSqlSettingsSchema.extend({
   kind: z.literal('github'),
-  owner: z.string().regex(/^[A-Za-z0-9-]{1,39}$/),
-  repo: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/),
-  branch: nonEmpty.default('main'),
-  /** The folder of .sql files in the repository; '' is its root. */
-  path: z.string().default('queries'),
   /** A token in Secrets Manager (GITHUB_TOKEN_SECRET_ID): needed for a private repository. */
   useToken: z.union([z.boolean(), z.stringbool()]).default(true),
-  /** GitHub Enterprise Server's API, e.g. https://github.example.com/api/v3. */
+  /** A deployed stage talks to GitHub over HTTPS only (the runner also takes http, for tests on loopback). */
   apiUrl: httpsUrl.optional(),
 });
 

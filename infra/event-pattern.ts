@@ -3,12 +3,6 @@ import type { Construct } from 'constructs';
 import { EVENT_SOURCE } from '../events/index.js';
 import type { EventPattern } from '../services/topology.js';
 
-/**
- * Matches only events that are not replays: EventBridge sets `replay-name` on replayed events alone
- * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-archive.html).
- */
-export const LIVE_ONLY: EventPattern = { 'replay-name': [{ exists: false }] };
-
 export interface PatternRuleProps {
   eventBus: IEventBus;
   /** Unset: CloudFormation generates one. */

@@ -37,10 +37,14 @@ function handlerModule(declaration: ServiceDeclaration, root = REPOSITORY_ROOT):
 }
 
 /** The ports the entry declares, from the runtime's. */
-function consumerPorts(service: string, declaration: ServiceDeclaration, ports: LocalPorts): ConsumerPorts {
+export function consumerPorts(
+  service: string,
+  declaration: ServiceDeclaration,
+  ports: LocalPorts,
+): ConsumerPorts {
   const buckets = declaration.buckets ?? {};
   const needs: readonly string[] = declaration.needs;
-  const { ledger } = ports;
+  // Only the ports the entry names are read: the runtime's refuse the others (scoped-ports.ts).
   return {
     logger: ports.logger(service),
     ...(buckets.rawBucket === undefined ? {} : { rawStore: ports.rawStore }),
@@ -48,9 +52,9 @@ function consumerPorts(service: string, declaration: ServiceDeclaration, ports: 
     ...(buckets.resultsBucket === undefined ? {} : { resultsStore: ports.resultsStore }),
     ...(needs.includes('bus') ? { publisher: ports.publisher } : {}),
     ...(needs.includes('runLedger')
-      ? { ledger }
+      ? { ledger: ports.ledger }
       : needs.includes('runProgress')
-        ? { ledger: { progress: (runId: string) => ledger.progress(runId) } }
+        ? { ledger: { progress: (runId: string) => ports.ledger.progress(runId) } }
         : {}),
   };
 }

@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
-import type { EventBridgeEnvelope } from '../events/index.js';
+import { DEFAULT_BUS_NAME, type EventBridgeEnvelope } from '../events/index.js';
 import type { SqlSandbox } from '../services/adapters/local/duckdb/duckdb-sandbox.js';
 import { FsObjectStore } from '../services/adapters/local/fs-object-store.js';
 import { type QueueMessage, SqliteQueue } from '../services/adapters/local/sqlite/sqlite-queue.js';
@@ -16,14 +16,17 @@ import {
   type EventPattern,
   type QueueTrigger,
   type ServiceDeclaration,
+  subscriptionRuleName,
   type TopologyDeclaration,
   type Trigger,
   topology,
 } from '../services/topology.js';
 import { localConsumerHandler } from './consumer-wiring.js';
+import { declaredPublisher } from './declared-publisher.js';
 import { lambdaContext } from './lambda-context.js';
 import { LocalBus } from './local-bus.js';
-import { type LocalHandler, type LocalPorts, stageHandlers } from './wiring.js';
+import { scopedPorts } from './scoped-ports.js';
+import { LOCAL_ONLY_READS, type LocalHandler, type LocalPorts, stageHandlers } from './wiring.js';
 import { WorkTracker } from './work-tracker.js';
 
 /** Where everything of a local installation lives, under one folder so an interrupted run can be resumed. */
@@ -88,8 +91,8 @@ export interface ExtraConsumer {
   timeoutSeconds?: number;
 }
 
-/** The bus rule of a consumer, by the consumer's name (a topology service or an extra consumer). */
-const ruleNameOf = (consumer: string): string => `${consumer}-rule`;
+/** The bus rule of a consumer (a topology service or an extra consumer), named as the CDK app names it in AWS. */
+const ruleNameOf = (consumer: string): string => subscriptionRuleName(DEFAULT_BUS_NAME, consumer);
 
 export interface ReplayOutcome {
   /** Events sent again. */
@@ -131,7 +134,7 @@ export class LocalRuntime {
     this.layout = stateLayout(options.stateDir);
     this.declared = options.topology ?? topology;
     mkdirSync(path.dirname(this.layout.logs), { recursive: true });
-    this.bus = new LocalBus({ archiveFile: this.layout.archive, busName: 'fleet-etl' });
+    this.bus = new LocalBus({ archiveFile: this.layout.archive, busName: DEFAULT_BUS_NAME });
     this.db = openStateDatabase(this.layout.state);
     this.tasks = new SqliteQueue(this.db, {
       name: 'tasks',
@@ -199,14 +202,24 @@ export class LocalRuntime {
 
   /** A pipeline stage's own wiring, or, for a consumer of the bus, the one derived from its declaration. */
   private handlerOf(name: string, declaration: ServiceDeclaration): LocalHandler {
+    const ports = this.portsOf(name, declaration);
     const stage = stageHandlers[name];
-    if (stage !== undefined) return stage(this.ports);
+    if (stage !== undefined) return stage(ports);
     if (declaration.trigger.kind !== 'rule') {
       throw new RangeError(
         `service "${name}" is triggered by a ${declaration.trigger.kind}, and has no local wiring`,
       );
     }
-    return localConsumerHandler(name, declaration, this.ports);
+    return localConsumerHandler(name, declaration, ports);
+  }
+
+  /**
+   * The runtime's ports as the service's entry grants them (scoped-ports.ts), as its role and environment are in
+   * AWS; its publisher sends only what it `publishes`.
+   */
+  private portsOf(name: string, declaration: ServiceDeclaration): LocalPorts {
+    const ports = { ...this.ports, publisher: declaredPublisher(name, declaration, this.ports.publisher) };
+    return scopedPorts(name, declaration, ports, LOCAL_ONLY_READS[name]);
   }
 
   /** Every consumer with a bus rule: the rule-triggered services of the topology and the extra consumers. */
@@ -232,10 +245,11 @@ export class LocalRuntime {
     }
     const rules = new Set(named.map(ruleNameOf));
     const include = (rule: string) => rules.size === 0 || rules.has(rule);
+    const consumerOfRule = new Map(this.consumerNames.map((name) => [ruleNameOf(name), name]));
     const deliveries: Record<string, number> = {};
     for (const event of events) {
       for (const rule of this.bus.replay(event, options.replayName, include)) {
-        const consumer = rule.replace(/-rule$/, '');
+        const consumer = consumerOfRule.get(rule) ?? rule;
         deliveries[consumer] = (deliveries[consumer] ?? 0) + 1;
       }
     }

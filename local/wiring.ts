@@ -13,7 +13,7 @@ import type { TaskQueue } from '../services/ports/task-queue.js';
 import { createQueryRunnerHandler } from '../services/query-runner/handler.js';
 import { rawRunPrefix } from '../services/shared/lake-keys.js';
 import type { Logger } from '../services/shared/logger.js';
-import { topology } from '../services/topology.js';
+import { type Resource, topology } from '../services/topology.js';
 
 /** Every port a service may need, as the local runtime provides them. */
 export interface LocalPorts {
@@ -42,6 +42,17 @@ export type LocalHandler = (event: unknown, context: Context) => Promise<unknown
 function fromRawEvents<E>(handler: (event: E, context: Context) => Promise<unknown>): LocalHandler {
   return (event, context) => handler(event as E, context);
 }
+
+/**
+ * What a pipeline stage reads on this machine beyond its topology entry. In AWS it cannot (README, Known limits),
+ * so these reads make the local runtime stricter than AWS, never looser: each only refuses or keeps a plan or a page.
+ */
+export const LOCAL_ONLY_READS: Readonly<Record<string, readonly Resource[]>> = {
+  // A first night is one with no earlier run's pages in the raw lake; a night planned again keeps its page size.
+  planner: ['rawBucket', 'runProgress'],
+  // A stored page must still hold the rows it was announced with.
+  downloader: ['runProgress'],
+};
 
 /**
  * The pipeline's own stages: the same Middy handlers their Lambda entries export, built with local ports, some of

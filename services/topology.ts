@@ -85,25 +85,24 @@ export function resourcesNeeded(declaration: ServiceDeclaration): Resource[] {
 
 export const DATASETS = ['vehicles', 'sensors'] as const satisfies readonly Dataset[];
 
-const fromUs = (...detailTypes: DetailTypeName[]): EventPattern => ({
-  source: [EVENT_SOURCE],
-  'detail-type': detailTypes,
-});
+/** Our events of these detail-types; the tuple's literal types are kept, so handlers can derive theirs from it. */
+const fromUs = <const T extends readonly DetailTypeName[]>(...detailTypes: T) =>
+  ({ source: [EVENT_SOURCE], 'detail-type': detailTypes }) as const;
 
 /**
- * EventBridge sets `replay-name` on replayed events only. The stages that keep the run's progress (ledger, SQL
- * files) ignore replays, so replaying an archive window never redoes their work; consumers of results
- * (the report, later EtlDone consumers) receive replays and are idempotent
- * (docs/decisions/0040-replays-redo-no-pipeline-work.md).
+ * Matches only events that are not replays: EventBridge sets `replay-name` on replayed events alone
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-archive.html). The stages that keep the run's
+ * progress (ledger, SQL files) ignore replays, so replaying an archive window never redoes their work; consumers of
+ * results (the report, later EtlDone consumers) receive replays and are idempotent
+ * (docs/decisions/0040-replays-redo-no-pipeline-work.md). The stack's own rules (alerts, metrics) use it too.
  */
-const liveOnly = (pattern: EventPattern): EventPattern => ({
-  ...pattern,
-  'replay-name': [{ exists: false }],
-});
+export const LIVE_ONLY = { 'replay-name': [{ exists: false }] } as const satisfies EventPattern;
+
+const liveOnly = <P extends EventPattern>(pattern: P) => ({ ...pattern, ...LIVE_ONLY });
 
 /**
- * The name of a consumer's rule on the bus, in both runtimes: `<bus>-<consumer>` in AWS (the CDK app names the
- * rules so, and `etl replay --bus-arn` derives a replay's FilterArns from it), `<consumer>-rule` on the local bus.
+ * The name of a consumer's rule on the bus, in both runtimes: `<bus>-<consumer>` (the CDK app names the rules so,
+ * `etl replay --bus-arn` derives a replay's FilterArns from it, and the local bus names its rules the same way).
  */
 export const subscriptionRuleName = (busName: string, consumer: string): string => `${busName}-${consumer}`;
 
@@ -218,3 +217,26 @@ export const topology = {
 export type Topology = typeof topology;
 export type ServiceName = keyof Topology['services'];
 export const serviceNames = Object.keys(topology.services) as ServiceName[];
+
+/** The services of the topology that a rule triggers. */
+export type RuleTriggeredService = {
+  [S in ServiceName]: Topology['services'][S]['trigger'] extends RuleTrigger ? S : never;
+}[ServiceName];
+
+/** The detail-types a rule-triggered service consumes: those of its rule's pattern, as the compiler knows them. */
+export type ConsumedDetailType<S extends RuleTriggeredService> = Topology['services'][S]['trigger'] extends {
+  pattern: { 'detail-type': readonly (infer T)[] };
+}
+  ? T
+  : never;
+
+/**
+ * What the service's handler accepts (events/middleware.ts) is its rule's pattern, read here: the types the rule
+ * routes to it and the types its handler validates are one list, so neither can gain a type the other lacks.
+ */
+export function consumedDetailTypes<S extends RuleTriggeredService>(
+  service: S,
+): readonly ConsumedDetailType<S>[] {
+  const trigger: RuleTrigger = topology.services[service].trigger;
+  return trigger.pattern['detail-type'] as readonly ConsumedDetailType<S>[];
+}

@@ -3,6 +3,7 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   type DateWindow,
+  DEFAULT_BUS_NAME,
   DetailType,
   EVENT_SOURCE,
   type EventBridgeEnvelope,
@@ -137,7 +138,7 @@ interface BusRun {
 async function publishAll(events: readonly OutgoingEvent[], batch: number, keep: boolean): Promise<BusRun> {
   const dir = await mkdtemp(path.join(tmpdir(), 'bench-bus-'));
   const archiveFile = path.join(dir, 'events', 'archive.ndjson');
-  const bus = new LocalBus({ archiveFile, busName: 'fleet-etl' });
+  const bus = new LocalBus({ archiveFile, busName: DEFAULT_BUS_NAME });
   let deliveries = 0;
   for (const rule of tenRules()) bus.addRule({ ...rule, target: () => void deliveries++ });
   const envelopes: EventBridgeEnvelope[] = [];

@@ -17,7 +17,8 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DetailType, EVENT_SOURCE } from '../../events/index.js';
-import { LIVE_ONLY, patternRule } from '../event-pattern.js';
+import { LIVE_ONLY } from '../../services/topology.js';
+import { patternRule } from '../event-pattern.js';
 import type { EncryptionKey } from './encryption-key.js';
 import type { TargetRetry } from './event-subscriptions.js';
 

@@ -1,9 +1,29 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Archive, type CfnArchive, EventBus } from 'aws-cdk-lib/aws-events';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { DetailTypeName } from '../../events/index.js';
+
+/**
+ * The condition that lets a PutEvents call through only when every entry has one of `detailTypes`.
+ * `events:detail-type` is a condition key of PutEvents, typed ArrayOfString: a call carries up to ten entries, so
+ * the key can hold several values (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html).
+ * A multivalued key needs a set operator: `ForAllValues:StringEquals` holds when each value is one of the list,
+ * and also when the key is absent, which the `Null` check refuses
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html).
+ * EventBridge answers an entry refused for its detail-type with NotAuthorizedForDetailTypeException
+ * (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsResultEntry.html).
+ */
+function detailTypeCondition(
+  detailTypes: readonly DetailTypeName[],
+): Record<string, Record<string, unknown>> {
+  return {
+    'ForAllValues:StringEquals': { 'events:detail-type': [...detailTypes] },
+    Null: { 'events:detail-type': 'false' },
+  };
+}
 
 export interface FleetEventBusProps {
   busName: string;
@@ -69,6 +89,20 @@ export class FleetEventBus extends Construct {
             'kms:EncryptionContext:aws:events:event-bus:arn': busArn,
           },
         },
+      }),
+    );
+  }
+
+  /**
+   * PutEvents on this bus for the detail-types a service declares it publishes (services/topology.ts), and no
+   * other: a service that sends another fails in AWS as it fails locally (local/declared-publisher.ts).
+   */
+  grantPublish(grantee: IGrantable, detailTypes: readonly DetailTypeName[]): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: detailTypeCondition(detailTypes),
       }),
     );
   }

@@ -14,7 +14,8 @@ import {
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE } from '../../events/index.js';
-import { LIVE_ONLY, patternRule } from '../event-pattern.js';
+import { LIVE_ONLY } from '../../services/topology.js';
+import { patternRule } from '../event-pattern.js';
 import type { TargetRetry } from './event-subscriptions.js';
 import { metricsNamespace } from './fleet-metrics.js';
 

@@ -9,6 +9,13 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type ClaimCheckedDetailType, isClaimChecked } from '../../events/claim-check.js';
+import { githubSqlSourceEnvironment } from '../../services/adapters/sql-source-config.js';
+import type {
+  EVENT_DETAILS_ENVIRONMENT,
+  QUEUE_TRIGGER_ENVIRONMENT,
+  ResourceVariables,
+  ShapeVariables,
+} from '../../services/service-environment.js';
 import { downloaderScaling } from '../../services/source-config/index.js';
 import {
   type BucketAccess,
@@ -117,6 +124,12 @@ function bucketAccess(declaration: ServiceDeclaration, bucket: BucketResource): 
   return access;
 }
 
+/** Sets variables named in services/service-environment.ts, which the function's Lambda entry parses. */
+function setEnvironment(fn: FleetFunction, variables: Record<string, string | undefined>): void {
+  for (const [name, value] of Object.entries(variables))
+    if (value !== undefined) fn.addEnvironment(name, value);
+}
+
 const pascal = (name: string) => `${name.charAt(0).toUpperCase()}${name.slice(1)}`;
 
 /**
@@ -147,6 +160,10 @@ export class PipelineServices extends Construct {
     const functions = new Map<string, FleetFunction>();
     for (const [service, declaration] of Object.entries(props.topology?.services ?? topology.services)) {
       const needs = resourcesNeeded(declaration);
+      if (declaration.publishes.length > 0 && !needs.includes('bus'))
+        throw new InvalidDeploymentError(
+          `${declaration.entry}: publishes ${declaration.publishes.join(', ')} but does not need the bus`,
+        );
       const bundlesQueries = needs.includes('sqlSource') && props.config.sqlSource.kind === 'bundled';
       const fn = new FleetFunction(this, pascal(service), {
         declaration,
@@ -156,10 +173,7 @@ export class PipelineServices extends Construct {
         metricsNamespace: metricsNamespace(props.config.stage),
         bundledFolders: bundlesQueries ? [BUNDLED_QUERIES_DIR] : [],
       });
-      for (const need of needs) {
-        for (const [name, value] of Object.entries(this.#bind(declaration, fn, need)))
-          fn.addEnvironment(name, value);
-      }
+      for (const need of needs) setEnvironment(fn, this.#bind(declaration, fn, need));
       this.#trigger(service, fn, declaration.trigger);
       this.#eventDetails(declaration, fn);
       functions.set(service, fn);
@@ -167,13 +181,22 @@ export class PipelineServices extends Construct {
     this.functions = functions;
   }
 
-  /** Grants the resource to the function; returns the environment variables that locate it. */
-  #bind(declaration: ServiceDeclaration, fn: FleetFunction, need: Resource): Record<string, string> {
+  /**
+   * Grants the resource to the function; returns the environment variables that locate it, each literal checked
+   * by the compiler against the names services/service-environment.ts gives the resource.
+   */
+  #bind(
+    declaration: ServiceDeclaration,
+    fn: FleetFunction,
+    need: Resource,
+  ): Record<string, string | undefined> {
     const { resources, config } = this.#props;
     switch (need) {
       case 'bus':
-        resources.bus.bus.grantPutEventsTo(fn);
-        return { EVENT_BUS_NAME: resources.bus.bus.eventBusName };
+        if (declaration.publishes.length === 0)
+          throw new InvalidDeploymentError(`${declaration.entry}: needs the bus but publishes nothing`);
+        resources.bus.grantPublish(fn, declaration.publishes);
+        return { EVENT_BUS_NAME: resources.bus.bus.eventBusName } satisfies ResourceVariables<'bus'>;
       case 'tasksQueue':
         // SendMessageBatch is authorized as sqs:SendMessage. Sending to a KMS-encrypted queue needs the key's
         // GenerateDataKey and Decrypt (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html);
@@ -186,7 +209,7 @@ export class PipelineServices extends Construct {
         return {
           TASKS_QUEUE_URL: resources.tasks.queue.queueUrl,
           PAGE_SIZE: String(config.fleetApi.pageSize),
-        };
+        } satisfies ResourceVariables<'tasksQueue'>;
       case 'apiSecret': {
         const secret = resources.secrets.fleetApiClientSecret;
         grantSecretValue(fn, secret);
@@ -200,29 +223,37 @@ export class PipelineServices extends Construct {
           FLEET_API_CLIENT_ID: config.fleetApi.clientId,
           FLEET_API_SECRET_ID: secret.secretArn,
           ...(source === undefined ? {} : { FLEET_SOURCE_CONFIG: Stack.of(this).toJsonString(source) }),
-        };
+        } satisfies ResourceVariables<'apiSecret'>;
       }
       case 'rawBucket':
         grantBucket(fn, resources.lake.raw, bucketAccess(declaration, need));
-        return { RAW_BUCKET: resources.lake.raw.bucketName };
+        return { RAW_BUCKET: resources.lake.raw.bucketName } satisfies ResourceVariables<'rawBucket'>;
       case 'warehouseBucket':
         grantBucket(fn, resources.lake.warehouse, bucketAccess(declaration, need));
-        return { WAREHOUSE_BUCKET: resources.lake.warehouse.bucketName };
+        return {
+          WAREHOUSE_BUCKET: resources.lake.warehouse.bucketName,
+        } satisfies ResourceVariables<'warehouseBucket'>;
       case 'resultsBucket':
         grantBucket(fn, resources.lake.results, bucketAccess(declaration, need));
-        return { RESULTS_BUCKET: resources.lake.results.bucketName };
+        return {
+          RESULTS_BUCKET: resources.lake.results.bucketName,
+        } satisfies ResourceVariables<'resultsBucket'>;
       case 'runLedger':
         resources.ledger.grantLedger(fn);
-        return { RUN_LEDGER_TABLE: resources.ledger.table.tableName };
+        return {
+          RUN_LEDGER_TABLE: resources.ledger.table.tableName,
+        } satisfies ResourceVariables<'runLedger'>;
       case 'runProgress':
         resources.ledger.grantProgressRead(fn);
-        return { RUN_LEDGER_TABLE: resources.ledger.table.tableName };
+        return {
+          RUN_LEDGER_TABLE: resources.ledger.table.tableName,
+        } satisfies ResourceVariables<'runProgress'>;
       case 'athena':
         resources.analytics.grantQueries(fn);
         return {
           GLUE_DATABASE: resources.analytics.databaseName,
           ATHENA_WORKGROUP: resources.analytics.workGroupName,
-        };
+        } satisfies ResourceVariables<'athena'>;
       case 'sqlSource':
         return this.#sqlSource(fn);
     }
@@ -258,15 +289,7 @@ export class PipelineServices extends Construct {
     if (source.kind === 'bundled') return {};
     const token = this.#props.resources.secrets.githubToken;
     token?.grantRead(fn);
-    return {
-      SQL_SOURCE: 'github',
-      GITHUB_OWNER: source.owner,
-      GITHUB_REPO: source.repo,
-      GITHUB_BRANCH: source.branch,
-      GITHUB_PATH: source.path,
-      ...(source.apiUrl === undefined ? {} : { GITHUB_API_URL: source.apiUrl }),
-      ...(token === undefined ? {} : { GITHUB_TOKEN_SECRET_ID: token.secretArn }),
-    };
+    return githubSqlSourceEnvironment(source, token?.secretArn);
   }
 
   /**
@@ -286,7 +309,9 @@ export class PipelineServices extends Construct {
     if (access !== undefined && access !== 'write') return;
     const { results } = this.#props.resources.lake;
     grantEventDetailsRead(fn, results, claimChecked);
-    fn.addEnvironment('RESULTS_BUCKET', results.bucketName);
+    setEnvironment(fn, {
+      RESULTS_BUCKET: results.bucketName,
+    } satisfies ShapeVariables<typeof EVENT_DETAILS_ENVIRONMENT>);
   }
 
   #trigger(service: string, fn: FleetFunction, trigger: Trigger): void {
@@ -298,8 +323,10 @@ export class PipelineServices extends Construct {
         resources.tasks.subscribe(fn, { ...trigger, maxConcurrency });
         // As deployed: the downloader shares the API's rate budget among this many instances, and announces a
         // page as failed on its last receive.
-        fn.addEnvironment('DOWNLOADER_MAX_CONCURRENCY', String(maxConcurrency));
-        fn.addEnvironment('MAX_RECEIVE_COUNT', String(resources.tasks.maxReceiveCount));
+        setEnvironment(fn, {
+          DOWNLOADER_MAX_CONCURRENCY: String(maxConcurrency),
+          MAX_RECEIVE_COUNT: String(resources.tasks.maxReceiveCount),
+        } satisfies ShapeVariables<typeof QUEUE_TRIGGER_ENVIRONMENT>);
         return;
       }
       case 'schedule':

@@ -14,6 +14,27 @@ export type SqlSourceConfig =
 const nonEmpty = z.string().min(1);
 
 /**
+ * A GitHub folder of SQL files as a deployment names it: GitHub's own naming rules for each part
+ * (GitHubFolderSchema), a path written with or without slashes around it. One schema for the deployment's
+ * configuration, which infra/config.ts parses at synth, and for the query runner's environment, which
+ * `sqlSourceConfigFromEnv` parses at cold start: a folder the runner would refuse fails the synth instead.
+ */
+export const GitHubSqlSettingsSchema = z.object({
+  owner: GitHubFolderSchema.shape.owner,
+  repo: GitHubFolderSchema.shape.repo,
+  branch: GitHubFolderSchema.shape.branch.default('main'),
+  /** The folder of .sql files in the repository; '' is its root. */
+  path: z
+    .string()
+    .transform((path) => path.replace(/^\/+|\/+$/g, ''))
+    .pipe(GitHubFolderSchema.shape.path)
+    .default('queries'),
+  /** GitHub Enterprise Server's API, e.g. https://github.example.com/api/v3. */
+  apiUrl: z.url({ protocol: /^https?$/ }).optional(),
+});
+export type GitHubSqlSettings = z.output<typeof GitHubSqlSettingsSchema>;
+
+/**
  * The query runner's SQL source from its environment. `SQL_SOURCE=bundled` (the default) reads the folder
  * bundled with the function; `SQL_SOURCE=github` reads GITHUB_OWNER/GITHUB_REPO/GITHUB_PATH at GITHUB_BRANCH,
  * with the token kept in Secrets Manager under GITHUB_TOKEN_SECRET_ID (optional for a public repository).
@@ -22,18 +43,38 @@ const SqlSourceEnvSchema = z.discriminatedUnion('SQL_SOURCE', [
   z.object({ SQL_SOURCE: z.literal('bundled') }),
   z.object({
     SQL_SOURCE: z.literal('github'),
-    GITHUB_OWNER: GitHubFolderSchema.shape.owner,
-    GITHUB_REPO: GitHubFolderSchema.shape.repo,
-    GITHUB_BRANCH: GitHubFolderSchema.shape.branch.default('main'),
-    GITHUB_PATH: z
-      .string()
-      .default('')
-      .transform((path) => path.replace(/^\/+|\/+$/g, ''))
-      .pipe(GitHubFolderSchema.shape.path),
+    GITHUB_OWNER: GitHubSqlSettingsSchema.shape.owner,
+    GITHUB_REPO: GitHubSqlSettingsSchema.shape.repo,
+    GITHUB_BRANCH: GitHubSqlSettingsSchema.shape.branch,
+    GITHUB_PATH: GitHubSqlSettingsSchema.shape.path,
     GITHUB_TOKEN_SECRET_ID: nonEmpty.optional(),
-    GITHUB_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+    GITHUB_API_URL: GitHubSqlSettingsSchema.shape.apiUrl,
   }),
 ]);
+
+/**
+ * The variables `sqlSourceConfigFromEnv` reads for a GitHub folder, as the CDK app sets them
+ * (infra/constructs/pipeline-services.ts): the settings, and the id of the secret holding the token, if any.
+ */
+export function githubSqlSourceEnvironment(
+  settings: GitHubSqlSettings,
+  tokenSecretId?: string,
+): Record<string, string> {
+  return {
+    SQL_SOURCE: 'github',
+    GITHUB_OWNER: settings.owner,
+    GITHUB_REPO: settings.repo,
+    GITHUB_BRANCH: settings.branch,
+    GITHUB_PATH: settings.path,
+    ...(settings.apiUrl === undefined ? {} : { GITHUB_API_URL: settings.apiUrl }),
+    ...(tokenSecretId === undefined ? {} : { GITHUB_TOKEN_SECRET_ID: tokenSecretId }),
+  } satisfies z.input<(typeof SqlSourceEnvSchema.options)[1]>;
+}
+
+/** Every variable of the query runner's SQL source (the CDK app sets the GitHub ones only for a GitHub folder). */
+export const SQL_SOURCE_VARIABLES: readonly string[] = [
+  ...new Set(SqlSourceEnvSchema.options.flatMap((option) => Object.keys(option.shape))),
+];
 
 export function sqlSourceConfigFromEnv(env: NodeJS.ProcessEnv, bundledFolder: string): SqlSourceConfig {
   const parsed = SqlSourceEnvSchema.safeParse({ ...env, SQL_SOURCE: env.SQL_SOURCE ?? 'bundled' });

@@ -1,12 +1,20 @@
 import middy from '@middy/core';
 import { type DetailStoreReader, validateFleetEvent } from '../../events/index.js';
 import { withLogFields } from '../shared/log-context.js';
+import type { SameSet } from '../shared/same-set.js';
+import { type ConsumedDetailType, consumedDetailTypes } from '../topology.js';
 import {
   type CompletionDeps,
+  type CompletionDetailType,
   type CompletionEvent,
-  completionDetailTypes,
   trackCompletion,
 } from './track-completion.js';
+
+/** What the tracker's rule routes to it (services/topology.ts), which its handler accepts. */
+export const completionDetailTypes = consumedDetailTypes('completionTracker');
+// The core handles exactly what the rule routes: a detail-type in one and not the other does not compile.
+const coreHandlesItsRule: SameSet<ConsumedDetailType<'completionTracker'>, CompletionDetailType> = true;
+void coreHandlesItsRule;
 
 export interface CompletionTrackerHandlerDeps extends CompletionDeps {
   /**

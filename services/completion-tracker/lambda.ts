@@ -1,23 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
-import * as z from 'zod';
 import { DatasetSchema } from '../../events/index.js';
 import { DynamoDbRunLedger } from '../adapters/aws/dynamodb/run-ledger.js';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge/publisher.js';
 import { fleetEventLogFields, lambdaTelemetry } from '../adapters/aws/lambda/telemetry.js';
 import { S3ObjectStore } from '../adapters/aws/s3/object-store.js';
-import { nonEmpty, parseEnvironment } from '../shared/environment.js';
+import { serviceEnvironment } from '../service-environment.js';
+import { parseEnvironment } from '../shared/environment.js';
 import { createCompletionTrackerHandler } from './handler.js';
 
-const env = parseEnvironment(
-  z.object({
-    EVENT_BUS_NAME: nonEmpty,
-    RUN_LEDGER_TABLE: nonEmpty,
-    /** Read-only, and only under event-details/EtlDone/: where an EtlDone sent by reference is (decision 60). */
-    RESULTS_BUCKET: nonEmpty,
-  }),
-);
+// RESULTS_BUCKET is read only, and only under event-details/EtlDone/: where an EtlDone sent by reference is
+// (decision 60).
+const env = parseEnvironment(serviceEnvironment('completionTracker'));
 
 const telemetry = lambdaTelemetry('completionTracker');
 

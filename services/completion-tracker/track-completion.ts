@@ -36,14 +36,17 @@ export const DRAIN_LEASE_MARGIN_MS = 10_000;
 /** Without an invocation to go by (a direct call), the claimant may live as long as any Lambda invocation. */
 const LONGEST_INVOCATION_MS = 15 * 60_000;
 
-export const completionDetailTypes = [
-  DetailType.PagesPlanned,
-  DetailType.PageDownloaded,
-  DetailType.EtlFailed,
-  DetailType.EtlDone,
-] as const;
+/**
+ * The detail-types this core handles. The tracker's rule (services/topology.ts) routes exactly these: the handler
+ * accepts what the topology says, and the compiler checks the two are one set (handler.ts).
+ */
+export type CompletionDetailType =
+  | typeof DetailType.PagesPlanned
+  | typeof DetailType.PageDownloaded
+  | typeof DetailType.EtlFailed
+  | typeof DetailType.EtlDone;
 
-export type CompletionEvent = FleetEvent<(typeof completionDetailTypes)[number]>;
+export type CompletionEvent = FleetEvent<CompletionDetailType>;
 
 export type CompletionOutcome =
   | 'waiting'

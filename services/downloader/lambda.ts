@@ -1,31 +1,21 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import * as z from 'zod';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge/publisher.js';
 import { lambdaTelemetry } from '../adapters/aws/lambda/telemetry.js';
 import { S3ObjectStore } from '../adapters/aws/s3/object-store.js';
 import { SecretsManagerSecrets } from '../adapters/aws/secrets-manager/secrets.js';
 import { fleetSourceForLambda } from '../adapters/http/fleet-source-for-lambda.js';
-import { nonEmpty, parseEnvironment, positiveInt } from '../shared/environment.js';
-import {
-  instanceBudget,
-  SourceEnvironmentSchema,
-  sourceConfigFromEnvironment,
-} from '../source-config/index.js';
+import { serviceEnvironment } from '../service-environment.js';
+import { parseEnvironment } from '../shared/environment.js';
+import { instanceBudget, sourceConfigFromEnvironment } from '../source-config/index.js';
 import { topology } from '../topology.js';
 import { createDownloaderHandler } from './handler.js';
 import { quarantinedRowsMetric } from './lambda-quarantined-rows-metric.js';
 
-const env = parseEnvironment(
-  SourceEnvironmentSchema.extend({
-    EVENT_BUS_NAME: nonEmpty,
-    RAW_BUCKET: nonEmpty,
-    /** The event source mapping's MaximumConcurrency as deployed; the budget is shared among that many instances. */
-    DOWNLOADER_MAX_CONCURRENCY: positiveInt.optional(),
-    MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).optional(),
-  }),
-);
+// DOWNLOADER_MAX_CONCURRENCY is the event source mapping's MaximumConcurrency as deployed: the budget is shared
+// among that many instances.
+const env = parseEnvironment(serviceEnvironment('downloader'));
 const config = sourceConfigFromEnvironment(env);
 const instances = env.DOWNLOADER_MAX_CONCURRENCY ?? topology.services.downloader.trigger.maxConcurrency;
 const telemetry = lambdaTelemetry('downloader');

@@ -7,18 +7,13 @@ import { SecretsManagerSecrets } from '../adapters/aws/secrets-manager/secrets.j
 import { SqsTaskQueue } from '../adapters/aws/sqs/task-queue.js';
 import { fleetSourceForLambda } from '../adapters/http/fleet-source-for-lambda.js';
 import { systemClock } from '../ports/clock.js';
-import { nonEmpty, parseEnvironment, positiveInt } from '../shared/environment.js';
-import { SourceEnvironmentSchema, sourceConfigFromEnvironment } from '../source-config/index.js';
+import { serviceEnvironment } from '../service-environment.js';
+import { parseEnvironment } from '../shared/environment.js';
+import { sourceConfigFromEnvironment } from '../source-config/index.js';
 import { createPlannerHandler, plannerLogFields } from './handler.js';
 
 // The Lambda entry: AWS adapters, clients created once per execution environment.
-const env = parseEnvironment(
-  SourceEnvironmentSchema.extend({
-    EVENT_BUS_NAME: nonEmpty,
-    TASKS_QUEUE_URL: nonEmpty,
-    PAGE_SIZE: positiveInt,
-  }),
-);
+const env = parseEnvironment(serviceEnvironment('planner'));
 const config = sourceConfigFromEnvironment(env);
 const telemetry = lambdaTelemetry('planner');
 // The planner makes one page request per dataset and night: the whole budget is more than it needs.

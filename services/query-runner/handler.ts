@@ -1,7 +1,18 @@
 import middy from '@middy/core';
-import { ClaimCheckPublisher, DetailType, validateFleetEvent } from '../../events/index.js';
+import { ClaimCheckPublisher, validateFleetEvent } from '../../events/index.js';
 import { withLogFields } from '../shared/log-context.js';
-import { type QueryRunnerDeps, type QueryRunnerEvent, runNextFile } from './run-next-file.js';
+import type { SameSet } from '../shared/same-set.js';
+import { type ConsumedDetailType, consumedDetailTypes } from '../topology.js';
+import {
+  type QueryRunnerDeps,
+  type QueryRunnerDetailType,
+  type QueryRunnerEvent,
+  runNextFile,
+} from './run-next-file.js';
+
+// The core handles exactly what the rule routes: a detail-type in one and not the other does not compile.
+const coreHandlesItsRule: SameSet<ConsumedDetailType<'queryRunner'>, QueryRunnerDetailType> = true;
+void coreHandlesItsRule;
 
 export interface QueryRunnerHandlerOptions {
   /** Entries over this go by reference; EventBridge's 256 KB unless a test lowers it. */
@@ -22,11 +33,7 @@ export function createQueryRunnerHandler(deps: QueryRunnerDeps, options: QueryRu
     }),
   };
   return middy<QueryRunnerEvent>()
-    .use(
-      validateFleetEvent([DetailType.DownloadsDrained, DetailType.SqlFileExecuted], {
-        detailStore: deps.resultsStore,
-      }),
-    )
+    .use(validateFleetEvent(consumedDetailTypes('queryRunner'), { detailStore: deps.resultsStore }))
     .handler(function queryRunner(event) {
       // The file is the runner's to choose (the next one), so only the run is set here; its lines name the file.
       return withLogFields({ runId: event.detail.runId }, () => runNextFile(event, core));

@@ -3,30 +3,23 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import * as z from 'zod';
 import { AthenaQueryEngine } from '../adapters/aws/athena/query-engine.js';
 import { EventBridgePublisher } from '../adapters/aws/eventbridge/publisher.js';
 import { fleetEventLogFields, lambdaTelemetry } from '../adapters/aws/lambda/telemetry.js';
 import { S3ObjectStore } from '../adapters/aws/s3/object-store.js';
 import { SecretsManagerSecrets } from '../adapters/aws/secrets-manager/secrets.js';
 import { createSqlSource, sqlSourceConfigFromEnv } from '../adapters/sql-source-config.js';
-import { nonEmpty, parseEnvironment } from '../shared/environment.js';
+import { serviceEnvironment } from '../service-environment.js';
+import { parseEnvironment } from '../shared/environment.js';
 import { createQueryRunnerHandler } from './handler.js';
 
-const env = parseEnvironment(
-  z.object({
-    EVENT_BUS_NAME: nonEmpty,
-    RAW_BUCKET: nonEmpty,
-    WAREHOUSE_BUCKET: nonEmpty,
-    RESULTS_BUCKET: nonEmpty,
-    GLUE_DATABASE: z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/),
-    ATHENA_WORKGROUP: nonEmpty,
-    /** The bundled queries/ folder, copied next to the handler when the function is bundled. */
-    QUERIES_DIR: nonEmpty.default(path.join(process.env.LAMBDA_TASK_ROOT ?? '.', 'queries')),
-  }),
+const env = parseEnvironment(serviceEnvironment('queryRunner'));
+// SQL_SOURCE=bundled|github and the GITHUB_* variables; validated here, at cold start, like the rest. The bundled
+// queries/ folder is copied next to the handler when the function is bundled.
+const sqlSourceConfig = sqlSourceConfigFromEnv(
+  process.env,
+  env.QUERIES_DIR ?? path.join(process.env.LAMBDA_TASK_ROOT ?? '.', 'queries'),
 );
-// SQL_SOURCE=bundled|github and the GITHUB_* variables; validated here, at cold start, like the rest.
-const sqlSourceConfig = sqlSourceConfigFromEnv(process.env, env.QUERIES_DIR);
 
 const s3 = new S3Client({});
 const secrets = new SecretsManagerSecrets(new SecretsManagerClient({}));

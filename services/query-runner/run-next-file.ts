@@ -32,9 +32,12 @@ export interface QueryRunnerDeps {
   logger: Logger;
 }
 
-export type QueryRunnerEvent = FleetEvent<
-  typeof DetailType.DownloadsDrained | typeof DetailType.SqlFileExecuted
->;
+/**
+ * What the runner handles: DownloadsDrained, then its own SqlFileExecuted. Its rule (services/topology.ts) routes
+ * exactly these; the compiler checks the two are one set (handler.ts).
+ */
+export type QueryRunnerDetailType = typeof DetailType.DownloadsDrained | typeof DetailType.SqlFileExecuted;
+export type QueryRunnerEvent = FleetEvent<QueryRunnerDetailType>;
 
 type RunSoFar = SqlFileExecuted['runSoFar'];
 

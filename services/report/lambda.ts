@@ -1,16 +1,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import * as z from 'zod';
 import { DynamoDbRunLedger } from '../adapters/aws/dynamodb/run-ledger.js';
 import { fleetEventLogFields, lambdaTelemetry } from '../adapters/aws/lambda/telemetry.js';
 import { S3ObjectStore } from '../adapters/aws/s3/object-store.js';
-import { nonEmpty, parseEnvironment } from '../shared/environment.js';
+import { serviceEnvironment } from '../service-environment.js';
+import { parseEnvironment } from '../shared/environment.js';
 import { createReportHandler } from './handler.js';
 
-const env = parseEnvironment(
-  // The ledger is read only (the topology's runProgress): where a failed night stopped.
-  z.object({ RESULTS_BUCKET: nonEmpty, RUN_LEDGER_TABLE: nonEmpty }),
-);
+// The ledger is read only (the topology's runProgress): where a failed night stopped.
+const env = parseEnvironment(serviceEnvironment('report'));
 
 const telemetry = lambdaTelemetry('report');
 

@@ -3,10 +3,7 @@ export {
   instanceBudget,
   MIN_EVENT_SOURCE_CONCURRENCY,
 } from './cloud-scaling.js';
-export {
-  SourceEnvironmentSchema,
-  sourceConfigFromEnvironment,
-} from './from-environment.js';
+export { sourceConfigFromEnvironment } from './from-environment.js';
 export {
   loadSourceConfig,
   parseSourceConfig,

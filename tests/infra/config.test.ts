@@ -6,6 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
+import fc from 'fast-check';
 import {
   CONFIG_FILE_CONTEXT_KEY,
   CONTEXT_KEY,
@@ -16,8 +17,13 @@ import { TasksQueue } from '../../infra/constructs/tasks-queue.js';
 import { InvalidDeploymentError } from '../../infra/errors.js';
 import { patternRule } from '../../infra/event-pattern.js';
 import { addAwsSolutionsChecks } from '../../infra/fleet-etl-app.js';
+import {
+  githubSqlSourceEnvironment,
+  sqlSourceConfigFromEnv,
+} from '../../services/adapters/sql-source-config.js';
 import { downloaderScaling } from '../../services/source-config/index.js';
 import { topology } from '../../services/topology.js';
+import { entryVariables, parsedVariables } from './helpers/environment.js';
 import { resolveValue } from './helpers/resolve.js';
 import { cdkJsonContext, discard, type Synthesized, synthesize, testConfig } from './helpers/synth.js';
 import { identityStatements, idOf, propertiesOf, resourcesOf } from './helpers/template.js';
@@ -79,6 +85,53 @@ describe('configuration from CDK context', () => {
 
   it('needs the fleet API settings: there is no sensible default for them', () => {
     expect(() => configFromContext(contextApp({}).node)).toThrow(/fleetApi/);
+  });
+});
+
+describe('a GitHub SQL source: the synth checks it as the query runner checks it at cold start', () => {
+  const github = (settings: Record<string, unknown>) =>
+    testConfig({ sqlSource: { kind: 'github', owner: 'acme', repo: 'fleet-sql', ...settings } });
+
+  it.each([
+    [{ owner: '-acme' }, /owner: a GitHub user or organisation name\s+→ at sqlSource\.owner/],
+    [{ owner: 'ac--me' }, /sqlSource\.owner/],
+    [{ repo: '..' }, /repo: not \. or \.\.\s+→ at sqlSource\.repo/],
+    [{ branch: 'release..1' }, /not a valid git branch name\s+→ at sqlSource\.branch/],
+    [{ branch: 'main.lock' }, /sqlSource\.branch/],
+    [{ path: '../other-repo' }, /path: no \. or \.\. segments\s+→ at sqlSource\.path/],
+    [{ path: 'sql?ref=evil' }, /sqlSource\.path/],
+  ])('fails the synth on %p, which the runner refuses too, naming the setting', (settings, message) => {
+    expect(() => github(settings)).toThrow(DeploymentConfigError);
+    expect(() => github(settings)).toThrow(message);
+  });
+
+  it('gives the runner an environment it reads back as the same folder, for any folder the synth accepts', () => {
+    // Plain names, and strings near GitHub's rules: dots, dashes and slashes, runs of them, leading and trailing.
+    const part = fc.oneof(
+      fc.stringMatching(/^[a-zA-Z0-9]{1,8}$/),
+      fc.stringMatching(/^[-./a-zA-Z0-9 _?]{0,12}$/),
+    );
+    let accepted = 0;
+    fc.assert(
+      fc.property(part, part, part, part, (owner, repo, branch, folder) => {
+        let config: ReturnType<typeof github>;
+        try {
+          config = github({ owner, repo, branch, path: folder });
+        } catch (error) {
+          if (error instanceof DeploymentConfigError) return;
+          throw error;
+        }
+        accepted += 1;
+        if (config.sqlSource.kind !== 'github') throw new Error('not a GitHub source');
+        const { owner: o, repo: r, branch: b, path: p } = config.sqlSource;
+        expect(sqlSourceConfigFromEnv(githubSqlSourceEnvironment(config.sqlSource), '/q')).toEqual({
+          kind: 'github',
+          folder: { owner: o, repo: r, branch: b, path: p },
+        });
+      }),
+      { numRuns: 500 },
+    );
+    expect(accepted).toBeGreaterThan(50);
   });
 });
 
@@ -146,6 +199,26 @@ describe('a production-like stage: SQL from GitHub, no alarm email, throwaway da
     synthesized.template.hasResourceProperties('AWS::SecretsManager::Secret', {
       Name: 'fleet-etl/prod-eu/github-token',
       KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EncryptionKey'), 'Arn'] },
+    });
+  });
+
+  it('sets the query runner only variables its entry reads, and the SQL source it reads back from them', () => {
+    const [, resource] =
+      resourcesOf(synthesized.template, 'AWS::Lambda::Function').find(([id]) =>
+        id.startsWith('ServicesQueryRunner'),
+      ) ?? [];
+    if (resource === undefined) throw new Error('no query runner resource');
+    const variables = (propertiesOf(resource).Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    const parsed = parsedVariables(topology.services.queryRunner);
+    expect(entryVariables(variables).filter((name) => !parsed.names.includes(name))).toEqual([]);
+    const env = Object.fromEntries(
+      Object.entries(variables).map(([name, value]) => [name, resolveValue(synthesized.template, value)]),
+    );
+    expect(sqlSourceConfigFromEnv(env, '/q')).toEqual({
+      kind: 'github',
+      folder: { owner: 'acme', repo: 'fleet-sql', branch: 'release', path: 'athena' },
+      tokenSecretId: expect.any(String),
     });
   });
 

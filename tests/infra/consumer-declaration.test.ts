@@ -289,4 +289,21 @@ describe('docs/consumers.md: a new EtlDone consumer is one topology entry and it
       ]);
     });
   });
+
+  describe('an entry whose publishing does not add up', () => {
+    it('fails the synth when it publishes without needing the bus, or needs the bus and publishes nothing', () => {
+      const publishing: ServiceDeclaration = { ...avgHistory, publishes: [DetailType.EtlFailed] };
+      expect(() =>
+        synthesize(testConfig(), {
+          topology: { ...topology, services: { ...topology.services, avgHistory: publishing } },
+        }),
+      ).toThrow(`${FIXTURE}/lambda.ts: publishes EtlFailed but does not need the bus`);
+      const silent: ServiceDeclaration = { ...avgHistory, needs: ['bus'] };
+      expect(() =>
+        synthesize(testConfig(), {
+          topology: { ...topology, services: { ...topology.services, avgHistory: silent } },
+        }),
+      ).toThrow(`${FIXTURE}/lambda.ts: needs the bus but publishes nothing`);
+    });
+  });
 });

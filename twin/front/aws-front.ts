@@ -4,7 +4,7 @@ import * as z from 'zod';
 import type { TwinAthena } from '../athena/athena-service.js';
 import type { TwinGlue } from '../athena/glue-service.js';
 import type { DynamoDbEmulator } from '../emulators/dynamodb-emulator.js';
-import type { Caller, IamAuthorizer } from '../iam/iam-authorizer.js';
+import type { Caller, ContextValues, IamAuthorizer } from '../iam/iam-authorizer.js';
 import type { StackModel, TwinQueue } from '../template/stack-model.js';
 import type { CallerRegistry } from './access-keys.js';
 import { type FrontResponse, jsonError, jsonResponse, s3Error } from './aws-error-responses.js';
@@ -61,6 +61,24 @@ export interface AwsFront {
 }
 
 type Denied = { refused: Refusal };
+
+/** PutEvents' condition key for an entry's detail-type; `events:source` is the entry's source. */
+const DETAIL_TYPE_KEY = 'events:detail-type';
+/** EventBridge's message for an entry refused for its detail-type (API_PutEventsResultEntry, ErrorCode). */
+export const NOT_AUTHORIZED_FOR_DETAIL_TYPE =
+  'You do not have permissions to publish events with this detail type onto this event bus.';
+
+/**
+ * The request keys of one PutEvents entry. Both keys are typed ArrayOfString (a call has up to ten entries);
+ * the twin authorizes entry by entry, so each holds that entry's one value
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html).
+ */
+function entryKeys(entry: Record<string, unknown>): ContextValues {
+  const keys: ContextValues = {};
+  if (typeof entry.Source === 'string') keys['events:source'] = [entry.Source];
+  if (typeof entry.DetailType === 'string') keys[DETAIL_TYPE_KEY] = [entry.DetailType];
+  return keys;
+}
 
 /**
  * The twin's AWS endpoint on loopback. It identifies the calling role from the SigV4 access key id, maps the
@@ -228,13 +246,35 @@ export function serveAwsFront(listener: LoopbackListener, options: AwsFrontOptio
     const buses = entries.map((entry) =>
       options.events.busArnOf(typeof entry.EventBusName === 'string' ? entry.EventBusName : undefined),
     );
-    const denied = await authorizeAll(
-      caller,
-      [...new Set(buses)].map((resource) => ({ action: 'events:PutEvents', resource })),
-    );
-    if (denied !== undefined) return jsonError(400, 'AccessDeniedException', denied.refused.message);
+    // Each entry is authorized with its own source and detail-type (PutEvents' condition keys). An entry refused
+    // only for its detail-type fails alone, as EventBridge answers it; a call the role may not make whatever its
+    // entries say is refused whole.
+    const refusedForType = new Map<number, string>();
+    for (const [index, entry] of entries.entries()) {
+      const check = { action: 'events:PutEvents', resource: buses[index] ?? '', context: entryKeys(entry) };
+      const decision = await options.authorizer.authorize({ caller, ...check });
+      if (decision.allowed) continue;
+      const byType = await options.authorizer.allowsIgnoringConditionsOn({ caller, ...check }, [
+        DETAIL_TYPE_KEY,
+      ]);
+      const message = byType
+        ? `${NOT_AUTHORIZED_FOR_DETAIL_TYPE} (detail-type ${String(entry.DetailType)})`
+        : decision.message;
+      refusals.push({
+        role: caller.role.logicalId,
+        session: caller.sessionName,
+        action: check.action,
+        resource: check.resource,
+        message,
+      });
+      if (!byType) return jsonError(400, 'AccessDeniedException', message);
+      refusedForType.set(index, message);
+    }
     const results = entries.map((entry, index) => {
       const bus = buses[index] ?? '';
+      const refused = refusedForType.get(index);
+      if (refused !== undefined)
+        return { ErrorCode: 'NotAuthorizedForDetailTypeException', ErrorMessage: refused };
       if (!options.events.isKnown(bus))
         return { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${bus} does not exist.` };
       return { EventId: options.events.record(bus, entry) };

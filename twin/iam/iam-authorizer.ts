@@ -1,4 +1,5 @@
 import { runSimulation, type SimulationIdentityPolicy } from '@cloud-copilot/iam-simulate';
+import type { PolicyDocument } from '../template/policy-document.js';
 import type { StackModel, TwinRole } from '../template/stack-model.js';
 import { TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION } from '../twin-account.js';
 import { AuthorizationInputError } from './errors.js';
@@ -81,30 +82,7 @@ export class IamAuthorizer {
 
   async authorize(request: AuthorizationRequest): Promise<Decision> {
     const { caller, action, resource } = request;
-    const identityPolicies: SimulationIdentityPolicy[] = caller.role.policies.map((policy) => ({
-      name: policy.name,
-      policy: policy.document,
-    }));
-    const resourcePolicy = resourcePolicyFor(this.#model, resource);
-    const result = await runSimulation(
-      {
-        request: {
-          principal: sessionArnOf(caller),
-          action,
-          resource: { resource, accountId: TWIN_ACCOUNT },
-          contextVariables: { ...this.#context(caller, action), ...request.context },
-        },
-        identityPolicies,
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
-        ...(resourcePolicy === undefined ? {} : { resourcePolicy }),
-      },
-      {},
-    );
-    if (result.resultType === 'error')
-      throw new AuthorizationInputError(`${action} on ${resource}: ${result.errors.message}`, {
-        cause: result.errors,
-      });
+    const result = await this.#simulate(request, (document) => document);
     if (result.overallResult !== 'Allowed') {
       const denied = sessionArnOf(caller);
       const why =
@@ -178,6 +156,47 @@ export class IamAuthorizer {
     };
   }
 
+  /**
+   * Whether the request would be allowed if no policy had a condition on `keys`. Nothing is recorded. The front
+   * asks it of a PutEvents entry IAM refused: allowed without the conditions on `events:detail-type`, the entry was
+   * refused for its detail-type alone, which EventBridge answers for that entry only
+   * (NotAuthorizedForDetailTypeException); refused anyway, the caller may not put events on the bus at all.
+   */
+  async allowsIgnoringConditionsOn(request: AuthorizationRequest, keys: readonly string[]): Promise<boolean> {
+    const ignored = new Set(keys.map((key) => key.toLowerCase()));
+    const result = await this.#simulate(request, (document) => withoutConditionsOn(document, ignored));
+    return result.overallResult === 'Allowed';
+  }
+
+  async #simulate(request: AuthorizationRequest, policy: (document: PolicyDocument) => PolicyDocument) {
+    const { caller, action, resource } = request;
+    const identityPolicies: SimulationIdentityPolicy[] = caller.role.policies.map((p) => ({
+      name: p.name,
+      policy: policy(p.document),
+    }));
+    const resourcePolicy = resourcePolicyFor(this.#model, resource);
+    const result = await runSimulation(
+      {
+        request: {
+          principal: sessionArnOf(caller),
+          action,
+          resource: { resource, accountId: TWIN_ACCOUNT },
+          contextVariables: { ...this.#context(caller, action), ...request.context },
+        },
+        identityPolicies,
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        ...(resourcePolicy === undefined ? {} : { resourcePolicy: policy(resourcePolicy) }),
+      },
+      {},
+    );
+    if (result.resultType === 'error')
+      throw new AuthorizationInputError(`${action} on ${resource}: ${result.errors.message}`, {
+        cause: result.errors,
+      });
+    return result;
+  }
+
   /** Every distinct (role, action, resource) allowed so far, in the order first seen. */
   allowedRequests(): readonly AllowedRequest[] {
     return [...this.#allowed.values()];
@@ -210,4 +229,19 @@ export class IamAuthorizer {
     }
     return context;
   }
+}
+
+/** The document with every condition on one of `keys` (lowercase: condition keys are case-insensitive) removed. */
+function withoutConditionsOn(document: PolicyDocument, keys: ReadonlySet<string>): PolicyDocument {
+  return {
+    ...document,
+    Statement: document.Statement.map(({ Condition, ...statement }) => {
+      if (Condition === undefined) return statement;
+      const kept = Object.entries(Condition).flatMap(([operator, values]) => {
+        const left = Object.entries(values).filter(([key]) => !keys.has(key.toLowerCase()));
+        return left.length === 0 ? [] : [[operator, Object.fromEntries(left)] as const];
+      });
+      return kept.length === 0 ? statement : { ...statement, Condition: Object.fromEntries(kept) };
+    }),
+  };
 }

@@ -14,15 +14,22 @@ export interface RefusedCall {
  * - `missing-grant`: nothing allowed the call; `statement` is the Allow that would, for the identity policy of
  *   the caller's role (the resource's policy could say it too, but the role is where this stack grants);
  * - `explicit-deny`: a Deny refuses it (a TLS-only bucket policy, say): no Allow can fix it, the call must change;
+ * - `undeclared-detail-type`: the role may put events on the bus, but not of this detail-type: the service sent one
+ *   its topology entry does not publish (the grant's condition is derived from the entry); the entry or the call
+ *   must change, not the grant;
  * - `not-emulated`: the twin refused because it does not emulate the service or operation, not because of IAM.
  */
 export type RefusalFinding =
   | { kind: 'missing-grant'; call: RefusedCall; statement: PolicyStatement; note?: string }
   | { kind: 'explicit-deny'; call: RefusedCall }
+  | { kind: 'undeclared-detail-type'; call: RefusedCall }
   | { kind: 'not-emulated'; call: RefusedCall };
 
 /** The twin's answer for what it does not emulate (the front's NotImplemented: "does not emulate athena yet"). */
 export const NOT_EMULATED = /does not emulate/i;
+
+/** EventBridge's message for an entry refused for its detail-type (the front uses AWS's wording). */
+const DETAIL_TYPE_REFUSED = /publish events with this detail type/i;
 
 /** IAM's message for a refusal by an explicit Deny (the authorizer uses AWS's wording). */
 const EXPLICIT_DENY = /with an explicit deny/i;
@@ -38,6 +45,7 @@ const isKmsKey = (resource: string) => /^arn:[^:]+:kms:[^:]*:\d{12}:key\//.test(
 export function findingOf(call: RefusedCall): RefusalFinding {
   if (NOT_EMULATED.test(call.message)) return { kind: 'not-emulated', call };
   if (EXPLICIT_DENY.test(call.message)) return { kind: 'explicit-deny', call };
+  if (DETAIL_TYPE_REFUSED.test(call.message)) return { kind: 'undeclared-detail-type', call };
   const statement: PolicyStatement = { Effect: 'Allow', Action: call.action, Resource: call.resource };
   return isKmsKey(call.resource)
     ? {

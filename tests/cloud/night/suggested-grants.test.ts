@@ -1,3 +1,4 @@
+import { NOT_AUTHORIZED_FOR_DETAIL_TYPE } from '../../../twin/front/aws-front.js';
 import { fireTimeOf } from '../../../twin/night/fire-time.js';
 import { findingOf, serviceRefusalsIn } from '../../../twin/night/suggested-grants.js';
 
@@ -42,6 +43,13 @@ describe('the grant that would allow a refused call', () => {
       kind: 'explicit-deny',
       call: expect.objectContaining({ action: 's3:GetObject' }),
     });
+  });
+
+  it('is none for an entry of a detail-type the service does not declare: its entry must change, not its grant', () => {
+    const bus = 'arn:aws:events:eu-west-1:123456789012:event-bus/fleet-etl-dev';
+    expect(
+      findingOf(call('events:PutEvents', bus, `${NOT_AUTHORIZED_FOR_DETAIL_TYPE} (detail-type EtlDone)`)),
+    ).toEqual({ kind: 'undeclared-detail-type', call: expect.objectContaining({ resource: bus }) });
   });
 
   it('is none for what the twin does not emulate: that is the twin, not the deployment', () => {

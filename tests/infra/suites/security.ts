@@ -253,6 +253,40 @@ export function securitySuite(stage: () => Synthesized): void {
       ).toEqual(['report']);
     });
 
+    it('lets each function put on the bus only the detail-types its topology entry publishes', () => {
+      const { stack, template } = stage();
+      const bus = `"${idOf(stack.bus.bus)}"`;
+      for (const service of serviceNames) {
+        const fn = stack.services.functions.get(service);
+        if (fn === undefined) throw new Error(service);
+        const role = idOf(fn.executionRole).replace(/[0-9A-F]{8}$/, '');
+        const putEvents = identityStatements(template)
+          .filter(({ owner }) => owner.startsWith(role))
+          .map(({ statement }) => statement)
+          .filter((statement) => asList(statement.Action).some((action) => action.startsWith('events:')));
+        const publishes: readonly string[] = topology.services[service].publishes;
+        expect({ service, putEvents }).toEqual({
+          service,
+          putEvents:
+            publishes.length === 0
+              ? []
+              : [
+                  {
+                    Effect: 'Allow',
+                    Action: 'events:PutEvents',
+                    Resource: expect.anything(),
+                    // Every entry of a call must carry one of them, and a call without the key is refused.
+                    Condition: {
+                      'ForAllValues:StringEquals': { 'events:detail-type': [...publishes] },
+                      Null: { 'events:detail-type': 'false' },
+                    },
+                  },
+                ],
+        });
+        for (const statement of putEvents) expect(JSON.stringify(statement.Resource)).toContain(bus);
+      }
+    });
+
     it('lets only the warehouse writer delete objects', () => {
       for (const service of serviceNames) {
         const declaration: ServiceDeclaration = topology.services[service];

@@ -15,6 +15,7 @@ import {
   subscriptionRuleName,
   topology,
 } from '../../../services/topology.js';
+import { entryVariables, parsedVariables } from '../helpers/environment.js';
 import type { Synthesized } from '../helpers/synth.js';
 import {
   arnOf,
@@ -544,6 +545,24 @@ export function templatePropertiesSuite(stage: () => Synthesized, alarmEmail: st
       stage().template.hasResourceProperties('AWS::SecretsManager::Secret', {
         GenerateSecretString: Match.anyValue(),
       });
+    });
+
+    it('are given the variables their Lambda entry parses, under its names, the required ones all', () => {
+      for (const service of serviceNames) {
+        const variables = (
+          propertiesOf(resourceOf(fnOf(service))).Environment as { Variables: Record<string, unknown> }
+        ).Variables;
+        const set = entryVariables(variables);
+        const parsed = parsedVariables(topology.services[service]);
+        expect({ service, unread: set.filter((name) => !parsed.names.includes(name)) }).toEqual({
+          service,
+          unread: [],
+        });
+        expect({ service, missing: parsed.required.filter((name) => !set.includes(name)) }).toEqual({
+          service,
+          missing: [],
+        });
+      }
     });
 
     it('have no role of their own with AWS managed policies', () => {

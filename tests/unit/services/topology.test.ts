@@ -1,9 +1,22 @@
 import { existsSync } from 'node:fs';
 import { DetailType } from '../../../events/index.js';
-import { loadConsumerFactory } from '../../../local/consumer-wiring.js';
+import { consumerPorts, loadConsumerFactory } from '../../../local/consumer-wiring.js';
 import { assertSupportedPattern } from '../../../local/event-pattern.js';
-import { stageHandlers } from '../../../local/wiring.js';
-import { serviceNames, topology } from '../../../services/topology.js';
+import { lambdaContext } from '../../../local/lambda-context.js';
+import { type LocalHandler, type LocalPorts, stageHandlers } from '../../../local/wiring.js';
+import { FixedSqlSource } from '../../../services/adapters/local/fixed-sql-source.js';
+import type { QueryEngine } from '../../../services/ports/query-engine.js';
+import type { RunLedger } from '../../../services/ports/run-ledger.js';
+import { DATASETS, serviceNames, topology } from '../../../services/topology.js';
+import {
+  envelope,
+  FakeSource,
+  fixedClock,
+  MemoryObjectStore,
+  RecordingPublisher,
+  RecordingQueue,
+  recordingLogger,
+} from '../../helpers/fakes.js';
 
 describe('the topology', () => {
   it.each(serviceNames)('declares an existing Lambda entry and local wiring for %s', async (name) => {
@@ -36,10 +49,66 @@ describe('the topology', () => {
     for (const name of serviceNames) {
       const trigger = topology.services[name].trigger;
       if (trigger.kind !== 'rule') continue;
-      for (const detailType of trigger.pattern['detail-type'] as string[]) {
+      for (const detailType of trigger.pattern['detail-type'] as readonly string[]) {
         expect(published).toContain(detailType);
       }
     }
     expect(published).toContain(DetailType.EtlDone);
   });
+});
+
+describe('the detail-types a service consumes', () => {
+  /** Ports that no handler reaches here: every event below fails its validation before the core runs. */
+  const ports = (): LocalPorts => ({
+    source: new FakeSource({}),
+    queue: new RecordingQueue(),
+    publisher: new RecordingPublisher(),
+    rawStore: new MemoryObjectStore(),
+    warehouseStore: new MemoryObjectStore(),
+    resultsStore: new MemoryObjectStore(),
+    engine: {} as QueryEngine,
+    sqlSource: new FixedSqlSource([]),
+    ledger: {} as RunLedger,
+    clock: fixedClock,
+    datasets: DATASETS,
+    database: 'fleet_etl',
+    pageSize: 100,
+    logger: () => recordingLogger(),
+  });
+
+  async function handlerOf(name: (typeof serviceNames)[number]): Promise<LocalHandler> {
+    const stage = stageHandlers[name];
+    if (stage !== undefined) return stage(ports());
+    const declaration = topology.services[name];
+    return (await loadConsumerFactory(name, declaration))(consumerPorts(name, declaration, ports()));
+  }
+
+  const ruleTriggered = serviceNames.filter((name) => topology.services[name].trigger.kind === 'rule');
+
+  it.each(ruleTriggered)(
+    'are, for %s, exactly the detail-types its rule routes to it: its handler refuses every other',
+    async (name) => {
+      // Prepare
+      const trigger = topology.services[name].trigger;
+      const routed = trigger.kind === 'rule' ? (trigger.pattern['detail-type'] as readonly string[]) : [];
+      const handler = await handlerOf(name);
+      const context = lambdaContext(name, 30);
+
+      // Act: every detail-type, with a detail no schema accepts, so nothing gets past validation.
+      const refusals = await Promise.all(
+        Object.values(DetailType).map(async (detailType) => {
+          const error = await handler(envelope(detailType, {}), context).then(
+            () => undefined,
+            (e: unknown) => (e instanceof Error ? e.message : String(e)),
+          );
+          return { detailType, unexpected: /unexpected detail-type/.test(error ?? '') };
+        }),
+      );
+
+      // Assess: a routed type reaches its schema (and fails there); any other is refused by type.
+      expect(refusals.filter((r) => !r.unexpected).map((r) => r.detailType)).toEqual(
+        Object.values(DetailType).filter((t) => routed.includes(t)),
+      );
+    },
+  );
 });

@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { type Dataset, parseFleetEvent } from '../../../../events/index.js';
 import { SqliteRunLedger } from '../../../../services/adapters/local/sqlite/sqlite-run-ledger.js';
 import { openStateDatabase } from '../../../../services/adapters/local/sqlite/state-database.js';
+import { completionDetailTypes } from '../../../../services/completion-tracker/handler.js';
 import {
   type CompletionEvent,
-  completionDetailTypes,
   DRAIN_LEASE_MARGIN_MS,
   trackCompletion,
 } from '../../../../services/completion-tracker/track-completion.js';

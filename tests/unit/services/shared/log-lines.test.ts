@@ -4,8 +4,10 @@ import { parseFleetEvent } from '../../../../events/index.js';
 import { lambdaContext } from '../../../../local/lambda-context.js';
 import { SqliteRunLedger } from '../../../../services/adapters/local/sqlite/sqlite-run-ledger.js';
 import { openStateDatabase } from '../../../../services/adapters/local/sqlite/state-database.js';
-import { createCompletionTrackerHandler } from '../../../../services/completion-tracker/handler.js';
-import { completionDetailTypes } from '../../../../services/completion-tracker/track-completion.js';
+import {
+  completionDetailTypes,
+  createCompletionTrackerHandler,
+} from '../../../../services/completion-tracker/handler.js';
 import { createDownloaderHandler } from '../../../../services/downloader/handler.js';
 import { rejectedRowsKey } from '../../../../services/downloader/rejected-rows.js';
 import { createPlannerHandler } from '../../../../services/planner/handler.js';
