@@ -1,5 +1,5 @@
 // The layer rules (`npm run lint:layers`; part of `npm test`): which of our folders may import which.
-// Why these layers and where each file belongs: docs/decisions/0904-layer-rules.md.
+// Why these layers and where each file belongs: docs/decisions/0091-layer-rules.md.
 //
 // From the inside out:
 //   events/                   the contract: detail-types, schemas, envelope, publish helper. Imports nothing of ours.

@@ -23,7 +23,7 @@ export function renderTable(columns: readonly string[], rows: readonly Record<st
  * Characters a terminal would act on rather than show: control characters (a line break cuts the table's row, an
  * escape sequence drives the terminal) and the invisible marks that reorder or hide text around them
  * (bidirectional controls, a byte-order mark). Values come from the API (a vehicle type is kept as it was sent,
- * docs/decisions/0901); the table shows these as escapes, `--json` and the stored results keep the text as it is.
+ * docs/decisions/0089); the table shows these as escapes, `--json` and the stored results keep the text as it is.
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this finds.
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;

@@ -19,7 +19,7 @@
 --   type itself when it is plainly safe (`bus`, `semi-trailer`) and `_` and 32 hex digits of its SHA-256
 --   otherwise (`Bus`, `NULL`, `__HIVE_DEFAULT_PARTITION__`, `a/../b`, long CJK text). A folder name of the type
 --   itself would read back as NULL for some types, merge types that differ by case on some file systems, or be
---   too long for others (docs/decisions/0901). Query by vehicle_type; vehicle_type_key only picks partitions.
+--   too long for others (docs/decisions/0089). Query by vehicle_type; vehicle_type_key only picks partitions.
 CREATE EXTERNAL TABLE IF NOT EXISTS ${database}.vehicles_data (
   vehicle_id string,
   created_at timestamp,

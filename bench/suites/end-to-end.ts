@@ -243,7 +243,7 @@ async function runFloor(job: FloorJob): Promise<FloorResult> {
         "vehicle_id: 'VARCHAR', vehicle_type: 'VARCHAR', created_at: 'VARCHAR'",
       )}`,
     );
-    // The type is data, the partition its key (queries/20 and 30, docs/decisions/0901), written for DuckDB.
+    // The type is data, the partition its key (queries/20 and 30, docs/decisions/0089), written for DuckDB.
     const typeKey = (type: string) =>
       `CASE WHEN length(${type}) BETWEEN 1 AND 64 AND regexp_replace(${type}, '[^a-z0-9_-]', '', 'g') = ${type} ` +
       `AND ${type}[1] <> '_' AND ${type} <> 'null' THEN ${type} ELSE '_' || sha256(${type})[1:32] END`;

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 
-/** SHA-256, hex: what the ledger keeps of a stored page's bytes (docs/decisions/0902). */
+/** SHA-256, hex: what the ledger keeps of a stored page's bytes (docs/decisions/0090). */
 const PAGE_CHECKSUM = 'sha256';
 
 /** The checksum of bytes at hand (a page read back on a resume). */

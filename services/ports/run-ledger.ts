@@ -20,7 +20,7 @@ export interface DatasetProgress {
 export interface StoredPageRecord {
   rows: number;
   /**
-   * SHA-256 (hex) of the bytes stored, computed while they were written (docs/decisions/0902). Undefined for pages
+   * SHA-256 (hex) of the bytes stored, computed while they were written (docs/decisions/0090). Undefined for pages
    * recorded before checksums were, or announced by a downloader that did not send one.
    */
   sha256?: string;

@@ -25,7 +25,7 @@ export function reportKey(runId: string): string {
 
 /**
  * The warehouse keeps a value it partitions by (a vehicle type) as a data column, and names the partition folder
- * after this key of it instead (docs/decisions/0901): a folder name must be one the file systems, S3, Hive and the
+ * after this key of it instead (docs/decisions/0089): a folder name must be one the file systems, S3, Hive and the
  * engines all keep as written, and an API may send any text. The key is:
  * - the value itself when it is plainly safe: 1 to 64 of `a-z 0-9 _ -`, not starting with `_`, and not `null`
  *   (DuckDB reads a folder `=null` as NULL). Lower case only, so that two keys never differ by case alone (macOS and

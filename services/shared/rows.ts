@@ -41,7 +41,7 @@ const text = (max: number) =>
  * A vehicle type is a name, not a document: up to 1,024 characters (code points, as zod counts them; a CJK type of
  * 300 characters passes easily).
  * Any text an engine can store is kept as written; the warehouse partitions by a key of it, never by the text itself
- * (services/shared/lake-keys.ts `partitionKeyOf`, docs/decisions/0901).
+ * (services/shared/lake-keys.ts `partitionKeyOf`, docs/decisions/0089).
  */
 export const MAX_VEHICLE_TYPE_LENGTH = 1024;
 

@@ -13,7 +13,7 @@ import { answerTokenRequest, sendJson, serveOnLoopback } from '../helpers/json-a
  * `etl run` against an API whose vehicle types are everything a partition folder cannot hold (NULL in any case,
  * __HIVE_DEFAULT_PARTITION__, 300 CJK characters, emoji, `/../`, `%`, `=`, types differing by case, control and
  * invisible characters): each comes back in the answer exactly as sent, its own group with its own average
- * (docs/decisions/0901). A type that is not text at all (a lone surrogate) is quarantined by the row check, not
+ * (docs/decisions/0089). A type that is not text at all (a lone surrogate) is quarantined by the row check, not
  * discovered by the engine, and the rest of the page is stored.
  */
 const NIGHT = '2026-11-24';
@@ -206,9 +206,9 @@ describe('etl run on a state folder built before vehicle types were kept as data
 
   it('moves its tables when it opens the folder, says so, and answers as a new folder does after the same nights', async () => {
     // The SQL of before the change: today's files, 20 and 30 as they were.
-    const before = path.join(dir, 'queries-before-0901');
+    const before = path.join(dir, 'queries-before-0089');
     cpSync(path.resolve('queries'), before, { recursive: true });
-    cpSync(path.resolve('tests/helpers/queries-before-0901'), before, { recursive: true });
+    cpSync(path.resolve('tests/helpers/queries-before-0089'), before, { recursive: true });
     const old = path.join(dir, 'old');
     const fresh = path.join(dir, 'fresh');
     const night = (stateDir: string, date: string, sql = 'bundled') =>
@@ -221,7 +221,7 @@ describe('etl run on a state folder built before vehicle types were kept as data
     const moved = await night(old, '2026-11-24');
     expect(moved.exitCode).toBe(0);
     expect(moved.stderr).toMatch(
-      /^etl: moved fleet_etl\.vehicles_data to its partitions by vehicle_type_key, vehicle_type kept as data \(docs\/decisions\/0901\): \d+ Parquet file\(s\) rewritten/m,
+      /^etl: moved fleet_etl\.vehicles_data to its partitions by vehicle_type_key, vehicle_type kept as data \(docs\/decisions\/0089\): \d+ Parquet file\(s\) rewritten/m,
     );
     expect(moved.stderr).toMatch(/^etl: moved fleet_etl\.sensor_data to its partitions by vehicle_type_key/m);
     expect(readdirSync(path.join(old, 'lake', 'warehouse', 'vehicles_data')).sort()).toEqual([

@@ -1,6 +1,6 @@
 /**
  * Vehicle types an API may send that no folder name could hold as written, and must come back exactly as sent, each
- * its own group of the answer (docs/decisions/0901): the names Hive and DuckDB read back as NULL, in every case;
+ * its own group of the answer (docs/decisions/0089): the names Hive and DuckDB read back as NULL, in every case;
  * types that differ by case only (one folder on macOS and Windows); what a path or a URL gives meaning to; text
  * longer than a folder name; and Unicode that looks alike but is not the same text (composed and decomposed
  * accents, a byte-order mark, right-to-left override, joined emoji). Plain types are kept among them, so that the

@@ -26,7 +26,7 @@ import { discardTwinStack, synthesizeTwinStack, type TwinStack } from '../helper
  * The SQL files of queries/, as the query runner sends them, on the cloud twin's Athena (Hive's grammar for the DDL,
  * Trino's for the rest, Glue for the catalog) over raw pages whose vehicle types no folder name could hold: each type
  * comes back in the answer as written, its own group, and the partitions Glue registers are the types' safe keys
- * (docs/decisions/0901, the Hive DDL of decision 76).
+ * (docs/decisions/0089, the Hive DDL of decision 76).
  */
 const RUN = '2026-11-24';
 const DAY_START = Date.parse(`${RUN}T00:00:00.000Z`);

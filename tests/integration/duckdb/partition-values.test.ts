@@ -9,7 +9,7 @@ import { filesUnder, type LocalLake, localLake, query, runQueryFiles } from './r
 
 /**
  * Every vehicle type the row schema accepts comes back from the warehouse as itself, each its own group of the
- * answer: the type is stored as data, and the partition folder is named after its key (docs/decisions/0901). These
+ * answer: the type is stored as data, and the partition folder is named after its key (docs/decisions/0089). These
  * used to be quarantined (NULL, __HIVE_DEFAULT_PARTITION__, long text) or could not be told apart by a
  * case-insensitive file system (Bus, bus).
  */

@@ -20,12 +20,12 @@ import {
 import { filesUnder, type LocalLake, localLake, query, reopened, runQueryFiles } from './run-queries.js';
 
 /**
- * A state folder built before docs/decisions/0901 (vehicles_data and sensor_data partitioned by vehicle_type) is
+ * A state folder built before docs/decisions/0089 (vehicles_data and sensor_data partitioned by vehicle_type) is
  * moved to the new layout when the engine opens it, and from then on is the warehouse a new state folder would be
  * after the same nights: the same rows, the same files under the same names, the same answer. Also when the move
  * was killed half-way.
  */
-const BEFORE_0901 = join(process.cwd(), 'tests', 'helpers', 'queries-before-0901');
+const BEFORE_0089 = join(process.cwd(), 'tests', 'helpers', 'queries-before-0089');
 
 /** Types the old layout stored and read back as themselves: awkward folder names, two differing by case. */
 const OLD_TYPES = ['Kühlwagen', 'bus/../../etc', 'a=b', '50% off', '中'.repeat(26), 'Bus', 'bus'];
@@ -58,10 +58,10 @@ function firstNight(): RawRun {
 }
 
 /** The SQL files of before the change: today's, with 20 and 30 as they were. */
-async function queriesBefore0901(root: string): Promise<string> {
-  const folder = join(root, 'queries-before-0901');
+async function queriesBefore0089(root: string): Promise<string> {
+  const folder = join(root, 'queries-before-0089');
   await cp(join(process.cwd(), 'queries'), folder, { recursive: true });
-  await cp(BEFORE_0901, folder, { recursive: true });
+  await cp(BEFORE_0089, folder, { recursive: true });
   return folder;
 }
 
@@ -101,7 +101,7 @@ async function oldStateFolder(): Promise<LocalLake> {
   lakes.push(lake);
   await writeRawRun(lake.rawRoot, firstNight());
   await writeRawRun(lake.rawRoot, secondRun());
-  await runQueryFiles(lake, '2024-03-10', await queriesBefore0901(lake.root));
+  await runQueryFiles(lake, '2024-03-10', await queriesBefore0089(lake.root));
   return lake;
 }
 
@@ -139,7 +139,7 @@ describe('a state folder from before vehicle types were kept as data', () => {
       return plan.definition;
     };
     for (const file of ['20_vehicles_data.sql', '30_sensor_data.sql']) {
-      const before = await declared(BEFORE_0901, file);
+      const before = await declared(BEFORE_0089, file);
       const now = await declared(join(process.cwd(), 'queries'), file);
       expect(typeKeyLayoutOf(before)).toEqual(now);
       expect(typeKeyLayoutOf(now)).toBeUndefined();

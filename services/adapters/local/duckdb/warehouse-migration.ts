@@ -17,7 +17,7 @@ import { DEFAULT_PARQUET_CODEC } from './table-formats.js';
 import { filesBelow } from './table-writer.js';
 
 /**
- * Until docs/decisions/0901, queries/20 and 30 partitioned vehicles_data and sensor_data by `vehicle_type` itself;
+ * Until docs/decisions/0089, queries/20 and 30 partitioned vehicles_data and sensor_data by `vehicle_type` itself;
  * they now keep it as data and partition by `vehicle_type_key`. A state folder made before holds the old tables,
  * which the files' `CREATE EXTERNAL TABLE IF NOT EXISTS` leaves as they are (Athena compares nothing), and the
  * next INSERT would fail on a column the table does not have. Nothing is lost by moving them: every type the old
@@ -100,14 +100,14 @@ async function moveTable(
     files = await moveFiles(connection, before, after, options);
   } catch (error) {
     throw new WarehouseMigrationError(
-      `${displayName(table)} in ${folder} is partitioned by ${TYPE}, as before docs/decisions/0901, and could not be ` +
+      `${displayName(table)} in ${folder} is partitioned by ${TYPE}, as before docs/decisions/0089, and could not be ` +
         `moved to its partitions by ${KEY}: ${describeError(error)}. No row is lost: the files not yet moved are ` +
         'where they were; fix the cause and open the state folder again (etl run or etl sql) to go on',
       { cause: error },
     );
   }
   options.notice?.(
-    `moved ${displayName(table)} to its partitions by ${KEY}, ${TYPE} kept as data (docs/decisions/0901): ` +
+    `moved ${displayName(table)} to its partitions by ${KEY}, ${TYPE} kept as data (docs/decisions/0089): ` +
       `${files} Parquet file(s) rewritten in ${folder}`,
   );
 }
@@ -151,7 +151,7 @@ async function moveFiles(
 ): Promise<number> {
   const folder = localPathOf(before.location);
   const typeAt = before.partitionColumns.indexOf(TYPE);
-  const staging = join(dirname(folder), '.staging', `${basename(folder)}.0901`);
+  const staging = join(dirname(folder), '.staging', `${basename(folder)}.0089`);
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
   const hiveTypes = partitionColumnDefinitions(before)

@@ -55,7 +55,7 @@ function migrate(db: StateDatabase): void {
   if (version.user_version < 3) {
     db.transaction(() => {
       // Version 3: a stored page keeps the SHA-256 of its bytes, so a resume notices an edit that keeps the row
-      // count (docs/decisions/0902). NULL for pages recorded before: those are checked by their rows only.
+      // count (docs/decisions/0090). NULL for pages recorded before: those are checked by their rows only.
       const columns = db.prepare('PRAGMA table_info(ledger_pages)').all();
       if (!columns.some((column) => z.object({ name: z.string() }).parse(column).name === 'sha256')) {
         db.exec('ALTER TABLE ledger_pages ADD COLUMN sha256 TEXT');

@@ -6,7 +6,7 @@ import { AWKWARD_VEHICLE_TYPES, SAFE_PARTITION_KEY } from '../../../helpers/awkw
 
 /**
  * The warehouse's partition folders are named after a key of the vehicle type, never the type itself
- * (docs/decisions/0901). The SQL files compute the key, the local migration and the tests compute it in TypeScript:
+ * (docs/decisions/0089). The SQL files compute the key, the local migration and the tests compute it in TypeScript:
  * both must be the one function, safe for any folder, and never give two types the same key.
  */
 const queries = join(process.cwd(), 'queries');

@@ -96,7 +96,7 @@ describe('the row reader, for vehicle types a partition folder could not hold an
   const read = rowReader('vehicles', DEFAULT_ROWS);
 
   // These were quarantined while the type named its partition folder; the warehouse now keeps the type as data and
-  // names the folder after a key of it (docs/decisions/0901), so they are stored as the API sent them.
+  // names the folder after a key of it (docs/decisions/0089), so they are stored as the API sent them.
   it.each([
     'NULL',
     'null',

@@ -352,7 +352,7 @@ describe('Athena bridge: the files in queries/', () => {
     const warehouse = plans.flatMap(({ plan }) =>
       plan.kind === 'createExternalTable' && plan.definition.format === 'parquet' ? [plan] : [],
     );
-    // vehicle_type is data and the tables are partitioned by its key (docs/decisions/0901). A state folder made
+    // vehicle_type is data and the tables are partitioned by its key (docs/decisions/0089). A state folder made
     // before that holds the definitions the CTAS of decision 76 gave (vehicle_type as the partition column); these
     // declarations migrate it (tests/integration/duckdb/warehouse-migration.test.ts).
     expect(

@@ -1,4 +1,4 @@
--- queries/30_sensor_data.sql as it was before docs/decisions/0901 (its comments left out): vehicle_type named the
+-- queries/30_sensor_data.sql as it was before docs/decisions/0089 (its comments left out): vehicle_type named the
 -- partition folder. tests/integration/duckdb/warehouse-migration.test.ts builds a state folder of that time with it.
 CREATE EXTERNAL TABLE IF NOT EXISTS ${database}.sensor_data (
   vehicle_id string,
