@@ -112,6 +112,10 @@ const FloorResultSchema = z.object({
   maxRssBytes: z.number(),
   /** User + system CPU of the whole process (its threads included) from its start to the end of the COPY, less the untimed conversion. */
   cpuSeconds: z.number(),
+  /** Of that, the CPU spent before the simulator started (Node.js, tsx and this file's modules loading). */
+  startCpuSeconds: z.number(),
+  /** Of that, the CPU spent to the end of the fetch (start included). */
+  fetchCpuSeconds: z.number(),
 });
 type FloorResult = z.infer<typeof FloorResultSchema>;
 
@@ -147,6 +151,7 @@ function cpuSecondsSoFar(): number {
 }
 
 async function runFloor(job: FloorJob): Promise<FloorResult> {
+  const startCpuSeconds = cpuSecondsSoFar();
   const simulator = await startSimulatorThread({
     seed: SEED,
     vehicles: job.vehicles,
@@ -221,6 +226,7 @@ async function runFloor(job: FloorJob): Promise<FloorResult> {
     );
     const fetched = performance.now();
     const cpuBeforeConversion = cpuSecondsSoFar();
+    const fetchCpuSeconds = cpuBeforeConversion;
     // Not timed: the pages as the NDJSON the lake holds, so that DuckDB loads the same NDJSON as in `etl run`
     // (read_json on the API's envelopes is much slower: each 5 MB page is one JSON value to one thread).
     for (const dataset of datasets) await envelopesToNdjson(path.join(job.dir, 'pages', dataset));
@@ -283,6 +289,8 @@ async function runFloor(job: FloorJob): Promise<FloorResult> {
       parquetRows,
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
       cpuSeconds,
+      startCpuSeconds,
+      fetchCpuSeconds,
     };
   } finally {
     await simulator.close();
@@ -375,6 +383,17 @@ const RunJsonSchema = z.object({
     analytics: z.number(),
   }),
   maxRssBytes: z.number(),
+  // Since issue 17 (absent from a baseline checkout before it): the same stages in CPU time, and start-up's CPU.
+  stagesCpuMs: z
+    .object({
+      plan: z.number(),
+      download: z.number(),
+      completion: z.number(),
+      transform: z.number(),
+      analytics: z.number(),
+    })
+    .optional(),
+  startCpuMs: z.number().optional(),
 });
 type RunJson = z.infer<typeof RunJsonSchema>;
 
@@ -447,16 +466,20 @@ async function measureSize(size: Size, repetitions: number, context: BenchContex
           context.log(
             `  floor: ${(floor.seconds - floor.result.analyticsMs / 1000).toFixed(1)} s (fetch ${(floor.result.fetchMs / 1000).toFixed(1)} s, ` +
               `COPY ${(floor.result.copyMs / 1000).toFixed(1)} s; then its analytics ${(floor.result.analyticsMs / 1000).toFixed(1)} s), ` +
-              `CPU ${floor.cpuSeconds.toFixed(1)} s, peak RSS ${(floor.result.maxRssBytes / MiB).toFixed(0)} MiB, load ${floor.load}`,
+              `CPU ${floor.cpuSeconds.toFixed(1)} s (start ${floor.result.startCpuSeconds.toFixed(1)}, to the end of the fetch ${floor.result.fetchCpuSeconds.toFixed(1)}), peak RSS ${(floor.result.maxRssBytes / MiB).toFixed(0)} MiB, load ${floor.load}`,
           );
         } else {
           const e2e = await measureEtlRun(fleet, size, dir, which === 'baseline' ? BASELINE : undefined);
           (which === 'baseline' ? baselineRuns : runs).push(e2e);
           const stages = e2e.result.stagesMs;
+          const cpu = e2e.result.stagesCpuMs;
           context.log(
             `  etl run${which === 'baseline' ? ' (baseline)' : ''}: ${e2e.seconds.toFixed(1)} s (run ${(e2e.result.durationMs / 1000).toFixed(1)} s; ` +
-              `${STAGES.map((s) => `${s} ${(stages[s] / 1000).toFixed(1)}`).join(', ')}), CPU ${e2e.cpuSeconds.toFixed(1)} s, peak RSS ` +
-              `${(e2e.result.maxRssBytes / MiB).toFixed(0)} MiB, load ${e2e.load}`,
+              `${STAGES.map((s) => `${s} ${(stages[s] / 1000).toFixed(1)}`).join(', ')}), CPU ${e2e.cpuSeconds.toFixed(1)} s` +
+              (cpu === undefined
+                ? ''
+                : ` (start ${((e2e.result.startCpuMs ?? 0) / 1000).toFixed(1)}, ${STAGES.map((s) => `${s} ${(cpu[s] / 1000).toFixed(1)}`).join(', ')})`) +
+              `, peak RSS ${(e2e.result.maxRssBytes / MiB).toFixed(0)} MiB, load ${e2e.load}`,
           );
         }
       } finally {
@@ -496,6 +519,7 @@ function rowsOf(m: Measured, isLargest: boolean): BenchRow[] {
   const ratio = m.e2e.seconds / floorSeconds;
   const wallMs = m.e2e.seconds * 1000;
   const stages = m.e2e.result.stagesMs;
+  const cpuStages = m.e2e.result.stagesCpuMs;
   const startExit = wallMs - STAGES.reduce((sum, stage) => sum + stages[stage], 0);
   const share = (ms: number) => `${seconds(ms).toFixed(1)} s, ${Math.round((ms / wallMs) * 100)}%`;
   return [
@@ -557,6 +581,22 @@ function rowsOf(m: Measured, isLargest: boolean): BenchRow[] {
         'start + exit': share(startExit),
       },
     },
+    ...(cpuStages === undefined
+      ? []
+      : [
+          {
+            case: `${m.size.label} etl run CPU by stage (s, every thread)`,
+            figures: {
+              start: seconds(m.e2e.result.startCpuMs ?? 0),
+              ...Object.fromEntries(STAGES.map((stage) => [stage, seconds(cpuStages[stage])])),
+              exit: seconds(
+                m.e2e.cpuSeconds * 1000 -
+                  (m.e2e.result.startCpuMs ?? 0) -
+                  STAGES.reduce((sum, stage) => sum + cpuStages[stage], 0),
+              ),
+            },
+          },
+        ]),
   ];
 }
 

@@ -36,7 +36,7 @@ import { dateFilterWarnings } from './date-filter-warnings.js';
 import { formatCount, renderTable } from './render.js';
 import { runSpec } from './run-spec.js';
 import { type SimulatorThread, startSimulatorThread } from './simulator-worker.js';
-import { type StageDurations, StageTimeline } from './stage-timeline.js';
+import { moment, type StageDurations, StageTimeline } from './stage-timeline.js';
 import { holdStateFolder } from './state-folder.js';
 import { refuseUnfinishedNights } from './unfinished-nights.js';
 
@@ -215,7 +215,8 @@ async function runWithSource(
     for (const [index, day] of days.entries()) {
       current = day;
       if (days.length > 1) process.stderr.write(`night ${index + 1}/${days.length}: ${day}\n`);
-      const timeline = new StageTimeline();
+      const nightStarted = moment();
+      const timeline = new StageTimeline(nightStarted);
       const summary = await runPipelineLocally({
         date: day,
         scheduledTime: scheduledTimeForDayIn(day, config.window.timeZone),
@@ -229,7 +230,12 @@ async function runWithSource(
           progress(line);
         },
       });
-      const stages = timeline.durations();
+      const ended = moment();
+      const stages = {
+        wall: timeline.durations(ended),
+        cpu: timeline.cpuDurations(ended),
+        startCpu: nightStarted.cpu,
+      };
       const simulatorStats = await simulator?.stats();
       progress(describeSourceStats(source.stats()));
       if (simulatorStats) progress(describeSimulatorStats(simulatorStats));
@@ -324,7 +330,7 @@ function printSummary(
   json: boolean,
   sourceStats: SourceStats,
   simulatorStats: SimulatorStats | undefined,
-  stages: StageDurations,
+  stages: { wall: StageDurations; cpu: StageDurations; startCpu: number },
 ): void {
   const out = (text: string) => process.stdout.write(`${text}\n`);
   // The report consumer runs after EtlDone: a night that failed before it (or whose report failed) has no page,
@@ -384,7 +390,10 @@ function printSummary(
         durationMs: Math.round(summary.durationMs),
         // Milestones of the run (stage-timeline.ts) and the process's peak resident set so far, simulator
         // thread included: what `npm run bench -- end-to-end` reports.
-        stagesMs: stages,
+        stagesMs: stages.wall,
+        // The same stages in CPU time (every thread), and the process's CPU before the night began (start-up).
+        stagesCpuMs: stages.cpu,
+        startCpuMs: Math.round(stages.startCpu),
         maxRssBytes: process.resourceUsage().maxRSS * 1024,
         source: sourceStats,
         ...(simulatorStats === undefined ? {} : { simulator: simulatorStats }),
