@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import * as z from 'zod';
 import { RunIdSchema } from '../../../../events/index.js';
 import type { QueryEngine, StatementContext, StatementResult } from '../../../ports/query-engine.js';
 import { splitStatements } from '../../../shared/sql-text.js';
 import { translateStatement } from './athena-bridge.js';
 import { LocalQueryError, localQueryFailure } from './bridge-errors.js';
+import { duckDb } from './duckdb-api.js';
 import { confineToLake, type SqlSandbox } from './duckdb-sandbox.js';
 import { openLocalCatalog } from './local-catalog.js';
 import { PlanExecutor } from './plan-executor.js';
@@ -62,7 +62,7 @@ const StatementContextSchema = z.object({
 export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions): Promise<DuckDbQueryEngine> {
   await mkdir(dirname(options.databasePath), { recursive: true });
   // DuckDB opens its file on its own threads while this one warms the transpiler up (trino-dialect.ts).
-  const opening = DuckDBInstance.create(options.databasePath);
+  const opening = duckDb.DuckDBInstance.create(options.databasePath);
   warmUpTranslator();
   const instance = await opening;
   const connection = await instance.connect();

@@ -1,13 +1,14 @@
-import {
-  type DuckDBResultReader,
-  type DuckDBType,
-  DuckDBTypeId,
-  type DuckDBValue,
-  type DuckDBValueConverter,
-  JSDuckDBValueConverter,
-  JsonDuckDBValueConverter,
+import type {
+  DuckDBResultReader,
+  DuckDBType,
+  DuckDBTypeId as DuckDBTypeIdType,
+  DuckDBValue,
+  DuckDBValueConverter,
 } from '@duckdb/node-api';
 import type { JsonValue, ResultSet } from '../../../ports/query-engine.js';
+import { duckDb } from './duckdb-api.js';
+
+const { DuckDBTypeId, JSDuckDBValueConverter, JsonDuckDBValueConverter } = duckDb;
 
 type Convert = (value: DuckDBValue, type: DuckDBType) => JsonValue;
 
@@ -53,7 +54,7 @@ const asJson: Convert = (value, type) => {
   return JSON.stringify(json);
 };
 
-const CONVERTERS: Partial<Record<DuckDBTypeId, Convert>> = {
+const CONVERTERS: Partial<Record<DuckDBTypeIdType, Convert>> = {
   [DuckDBTypeId.TINYINT]: wholeNumber,
   [DuckDBTypeId.SMALLINT]: wholeNumber,
   [DuckDBTypeId.INTEGER]: wholeNumber,
