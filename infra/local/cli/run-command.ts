@@ -14,6 +14,7 @@ import { runIdFor } from '../../../services/shared/run-identity.js';
 import {
   daysBetween,
   loadSourceConfig,
+  nightlyWindowIn,
   type RateBudget,
   type SourceConfig,
   SourceConfigError,
@@ -39,6 +40,7 @@ import { type SimulatorThread, startSimulatorThread } from './simulator-worker.j
 import { moment, type StageDurations, StageTimeline } from './stage-timeline.js';
 import { holdStateFolder } from './state-folder.js';
 import { refuseUnfinishedNights } from './unfinished-nights.js';
+import { describeMissingNights, folderKeepsSummary, runsMissingFromSummary } from './unsummarised-nights.js';
 
 type RunFlags = ParsedFlags<(typeof runSpec)['flags']>;
 
@@ -60,7 +62,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   if (flags.source === undefined && !flags['allow-future']) {
     refuseUnfinishedNights(days, SIMULATOR_TIME_ZONE, new Date());
   }
-  const sqlSource = localSqlSource(flags['sql-source']);
+  const { sqlSource, sqlFolder } = localSqlSource(flags['sql-source']);
   if (flags.source !== undefined) {
     const simulatorOnly = [
       ...givenFaultFlags(flags),
@@ -75,7 +77,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   // Everything below reads or writes the state folder: one process at a time (decision 71).
   const lock = await holdStateFolder(flags['state-dir'], ['run', ...argv], flags.wait);
   try {
-    return await runNights(flags, days, sqlSource);
+    return await runNights(flags, days, sqlSource, sqlFolder);
   } finally {
     lock.release();
   }
@@ -83,11 +85,27 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
 
 const progress = (line: string) => process.stderr.write(`  ${line}\n`);
 
-async function runNights(flags: RunFlags, days: readonly string[], sqlSource: SqlSource): Promise<number> {
+async function runNights(
+  flags: RunFlags,
+  days: readonly string[],
+  sqlSource: SqlSource,
+  sqlFolder: string | undefined,
+): Promise<number> {
   const layout = stateLayout(flags['state-dir']);
   const connected = await connectSource(flags, days, layout);
   if (connected === undefined) return 2;
   try {
+    if (sqlFolder !== undefined && (await folderKeepsSummary(sqlFolder))) {
+      const refusal = await nightsMissingFromSummary(flags, days, layout, connected.config);
+      if (refusal !== undefined) {
+        process.stderr.write(`etl: ${refusal}\n`);
+        await connected.engineOpening?.then(
+          (engine) => engine.close(),
+          () => undefined,
+        );
+        return 2;
+      }
+    }
     return await runWithSource(flags, days, sqlSource, layout, connected);
   } finally {
     // The simulator's thread keeps the process alive: however the run ends, even by an error, it is closed.
@@ -428,16 +446,48 @@ function describeCoverage({ runId, coverage }: RunSummary): string {
   return coverage.lastRun === runId ? `${through} (${nights})` : `${through} (${nights}; this run: ${runId})`;
 }
 
-/** The SQL files `etl run` runs: the bundled queries/ (default), a folder, or a GitHub folder. */
-function localSqlSource(spec: string): SqlSource {
+/**
+ * The SQL files `etl run` runs: the bundled queries/ (default), a folder, or a GitHub folder; with the folder, when
+ * it is one on this machine.
+ */
+function localSqlSource(spec: string): { sqlSource: SqlSource; sqlFolder: string | undefined } {
   try {
     const config = sqlSourceConfigFromSpec(spec, BUNDLED_QUERIES);
     // GITHUB_API_URL, as in the Lambda: a GitHub Enterprise Server's API (https://HOST/api/v3), or a test's server.
     const apiUrl = process.env.GITHUB_API_URL;
     const located =
       config.kind === 'github' && apiUrl !== undefined && apiUrl !== '' ? { ...config, apiUrl } : config;
-    return createSqlSource(located, { githubToken: async () => process.env.GITHUB_TOKEN });
+    return {
+      sqlSource: createSqlSource(located, { githubToken: async () => process.env.GITHUB_TOKEN }),
+      sqlFolder: config.kind === 'folder' ? config.folder : undefined,
+    };
   } catch (error) {
     throw new UsageError(`--sql-source: ${describeError(error)}`);
   }
+}
+
+/**
+ * Why the nights must not run yet, when the warehouse holds nights missing from the summary the answer reads and
+ * this command does not run them again (unsummarised-nights.ts); undefined when they may. A folder of SQL files
+ * without the summary's file computes the answer some other way, and a GitHub folder is not read before the
+ * night: neither is checked.
+ */
+async function nightsMissingFromSummary(
+  flags: RunFlags,
+  days: readonly string[],
+  layout: StateLayout,
+  config: SourceConfig,
+): Promise<string | undefined> {
+  const zone = config.window.timeZone;
+  const running = new Set(
+    days.map((day) => runIdFor(nightlyWindowIn(scheduledTimeForDayIn(day, zone), zone))),
+  );
+  const missing = (await runsMissingFromSummary(layout.warehouse)).filter((run) => !running.has(run));
+  if (missing.length === 0) return undefined;
+  const rerun = [
+    ` --state-dir ${flags['state-dir']}`,
+    ...(flags.source === undefined ? [] : [` --source ${flags.source}`]),
+    ...(flags['sql-source'] === 'bundled' ? [] : [` --sql-source ${flags['sql-source']}`]),
+  ].join('');
+  return describeMissingNights(missing, zone, rerun);
 }
