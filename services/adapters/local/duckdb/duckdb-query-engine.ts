@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { RunIdSchema } from '../../../../events/index.js';
 import type { QueryEngine, StatementContext, StatementResult } from '../../../ports/query-engine.js';
 import { splitStatements } from '../../../shared/sql-text.js';
-import { translateStatement } from './athena-bridge.js';
+import type { translateStatement } from './athena-bridge.js';
 import { LocalQueryError, localQueryFailure } from './bridge-errors.js';
 import { duckDb } from './duckdb-api.js';
 import { confineToLake, type SqlSandbox } from './duckdb-sandbox.js';
@@ -14,7 +14,6 @@ import { PlanExecutor } from './plan-executor.js';
 import { type ScanMeter, startScanMeter } from './scan-meter.js';
 import { firstLine } from './sql-tokens.js';
 import { ViewRefresher } from './table-views.js';
-import { warmUpTranslator } from './trino-dialect.js';
 import { installTrinoFunctions } from './trino-functions.js';
 
 export interface DuckDbQueryEngineOptions {
@@ -60,11 +59,9 @@ const StatementContextSchema = z.object({
  * run one at a time, in call order, on one connection; catalog changes and file writes are never interleaved.
  */
 export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions): Promise<DuckDbQueryEngine> {
+  const translator = loadTranslator();
   await mkdir(dirname(options.databasePath), { recursive: true });
-  // DuckDB opens its file on its own threads while this one warms the transpiler up (trino-dialect.ts).
-  const opening = duckDb.DuckDBInstance.create(options.databasePath);
-  warmUpTranslator();
-  const instance = await opening;
+  const instance = await duckDb.DuckDBInstance.create(options.databasePath);
   const connection = await instance.connect();
   for (const setting of SESSION_SETTINGS) {
     await connection.run(setting);
@@ -90,7 +87,7 @@ export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions)
         if (closed) {
           throw new LocalQueryError('the DuckDB query engine is closed');
         }
-        return executeStatement(executor, meter, sql, context);
+        return executeStatement(await translator, executor, meter, sql, context);
       }),
     close: () =>
       serialised(async () => {
@@ -103,7 +100,28 @@ export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions)
   };
 }
 
+type Translate = typeof translateStatement;
+
+/**
+ * The SQL transpiler is 20 MB of WebAssembly: loading it and warming it up (trino-dialect.ts) costs about 0.35 s of
+ * CPU on this thread. It is loaded when the engine is created but not waited for: the engine is ready once DuckDB
+ * is, and `etl run` fetches the night's pages meanwhile, which leaves this thread idle between pages; the first
+ * statement waits for it (decision 0903). A failure to load is that statement's failure.
+ */
+function loadTranslator(): Promise<Translate> {
+  const loading = Promise.all([import('./athena-bridge.js'), import('./trino-dialect.js')]).then(
+    ([bridge, dialect]) => {
+      dialect.warmUpTranslator();
+      return bridge.translateStatement;
+    },
+  );
+  // Awaited at the first statement; an engine closed before any must not leave an unhandled rejection.
+  loading.catch(() => undefined);
+  return loading;
+}
+
 async function executeStatement(
+  translateStatement: Translate,
   executor: PlanExecutor,
   meter: ScanMeter,
   sql: string,
