@@ -46,6 +46,15 @@ const SESSION_SETTINGS: readonly string[] = [
   "SET disabled_optimizers = 'build_side_probe_side'",
 ];
 
+/**
+ * DuckDB's own memory, capped (its default is 80% of the machine's). `etl run` holds the pipeline and the
+ * simulator's thread (about 400-550 MiB at ten million readings) when the SQL runs, and the repeated-rows check
+ * groups every reading of the night (queries/15): uncapped, DuckDB's hash table took the process to 1.2-1.3 GiB at
+ * ten million readings. Above the cap, DuckDB spills to its temporary folder (in the lake, duckdb-sandbox.ts); at
+ * ten million readings that cost no measurable CPU (decision 0903).
+ */
+export const DUCKDB_MEMORY_LIMIT = '384MB';
+
 const StatementContextSchema = z.object({
   runId: RunIdSchema,
   file: z.string().min(1),
@@ -63,7 +72,7 @@ export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions)
   await mkdir(dirname(options.databasePath), { recursive: true });
   const instance = await duckDb.DuckDBInstance.create(options.databasePath);
   const connection = await instance.connect();
-  for (const setting of SESSION_SETTINGS) {
+  for (const setting of [...SESSION_SETTINGS, `SET memory_limit = '${DUCKDB_MEMORY_LIMIT}'`]) {
     await connection.run(setting);
   }
   await installTrinoFunctions(connection);
