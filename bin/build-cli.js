@@ -68,13 +68,15 @@ const readSources = {
 };
 
 /**
- * Packages bundled into the build rather than left as imports: pure JavaScript, loaded by every command. zod is
- * about 300 module files that Node.js would resolve and compile one by one at every start (about 60 ms of CPU);
- * bundled, its code the command does not use (the locales) is left out. Every other package stays an import
- * (native addons and WebAssembly files resolve next to their own modules). Their package.json files are inputs
- * of the build, so an upgrade makes it stale (docs/decisions/0903).
+ * Packages bundled into the build rather than left as imports: pure JavaScript that Node.js would otherwise
+ * resolve, read and compile file by file at every start. zod is about 300 module files (about 60 ms of CPU;
+ * bundled, the code no command uses, its locales, is left out); @duckdb/node-api is about 100 CommonJS files,
+ * which an `import` also has scanned for their export names (cjs-module-lexer): together about 0.15 s of CPU of a
+ * night on the default fleet. Every other package stays an import (native addons, such as DuckDB's own binding
+ * that @duckdb/node-api requires, and WebAssembly files resolve next to their own modules). Their package.json
+ * files are inputs of the build, so an upgrade makes it stale (docs/decisions/0903).
  */
-const BUNDLED_PACKAGES = ['zod'];
+const BUNDLED_PACKAGES = ['zod', '@duckdb/node-api'];
 
 const packagesAsImports = {
   name: 'packages-as-imports',
@@ -125,6 +127,11 @@ await esbuild.build({
   chunkNames: 'chunk-[hash]',
   logLevel: 'warning',
   plugins: [packagesAsImports, readSources],
+  // A bundled CommonJS package's own require() of a package left as an import (@duckdb/node-api's of its native
+  // binding) needs a require function in the ES module chunks.
+  banner: {
+    js: "import { createRequire as __etlCreateRequire } from 'node:module'; const require = __etlCreateRequire(import.meta.url);",
+  },
 });
 
 // The manifest names the build to run; replacing it is one rename, so a process starting meanwhile reads the old

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { duckDb } from '../../../services/adapters/local/duckdb/duckdb-api.js';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { quoteLiteral } from '../../../services/adapters/local/duckdb/sql-literals.js';
 import { filesBelow, runOfFile } from '../../../services/adapters/local/duckdb/table-writer.js';
 import { runIdFor } from '../../../services/shared/run-identity.js';
@@ -41,7 +41,7 @@ export async function runsMissingFromSummary(warehouse: string): Promise<string[
   const candidates = [...sensorFiles].filter(([run]) => !summarised.has(run));
   if (candidates.length === 0) return [];
   const missing: string[] = [];
-  const instance = await duckDb.DuckDBInstance.create(':memory:');
+  const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {
     for (const [run, files] of candidates) {

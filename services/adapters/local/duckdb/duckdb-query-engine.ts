@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import * as z from 'zod';
 import { RunIdSchema } from '../../../../events/index.js';
 import type { QueryEngine, StatementContext, StatementResult } from '../../../ports/query-engine.js';
 import { splitStatements } from '../../../shared/sql-text.js';
 import type { translateStatement } from './athena-bridge.js';
 import { LocalQueryError, localQueryFailure } from './bridge-errors.js';
-import { duckDb } from './duckdb-api.js';
 import { confineToLake, type SqlSandbox } from './duckdb-sandbox.js';
 import { openLocalCatalog } from './local-catalog.js';
 import { PlanExecutor } from './plan-executor.js';
@@ -70,7 +70,7 @@ const StatementContextSchema = z.object({
 export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions): Promise<DuckDbQueryEngine> {
   const translator = loadTranslator();
   await mkdir(dirname(options.databasePath), { recursive: true });
-  const instance = await duckDb.DuckDBInstance.create(options.databasePath);
+  const instance = await DuckDBInstance.create(options.databasePath);
   const connection = await instance.connect();
   for (const setting of [...SESSION_SETTINGS, `SET memory_limit = '${DUCKDB_MEMORY_LIMIT}'`]) {
     await connection.run(setting);

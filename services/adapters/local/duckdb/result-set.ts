@@ -1,14 +1,13 @@
-import type {
-  DuckDBResultReader,
-  DuckDBType,
-  DuckDBTypeId as DuckDBTypeIdType,
-  DuckDBValue,
-  DuckDBValueConverter,
+import {
+  type DuckDBResultReader,
+  type DuckDBType,
+  DuckDBTypeId,
+  type DuckDBValue,
+  type DuckDBValueConverter,
+  JSDuckDBValueConverter,
+  JsonDuckDBValueConverter,
 } from '@duckdb/node-api';
 import type { JsonValue, ResultSet } from '../../../ports/query-engine.js';
-import { duckDb } from './duckdb-api.js';
-
-const { DuckDBTypeId, JSDuckDBValueConverter, JsonDuckDBValueConverter } = duckDb;
 
 type Convert = (value: DuckDBValue, type: DuckDBType) => JsonValue;
 
@@ -54,7 +53,7 @@ const asJson: Convert = (value, type) => {
   return JSON.stringify(json);
 };
 
-const CONVERTERS: Partial<Record<DuckDBTypeIdType, Convert>> = {
+const CONVERTERS: Partial<Record<DuckDBTypeId, Convert>> = {
   [DuckDBTypeId.TINYINT]: wholeNumber,
   [DuckDBTypeId.SMALLINT]: wholeNumber,
   [DuckDBTypeId.INTEGER]: wholeNumber,
