@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { backgroundLoadFromEnvironment, startBackgroundLoad } from './lib/background-load.js';
 import type { BenchRow, BenchSuite } from './suite.js';
 
 // `npm run bench [-- SUITE ...] [--smoke] [--json]`: runs the suites in bench/suites/, prints a table per suite
@@ -24,13 +25,21 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
+// BENCH_LOAD=N keeps N cores busy for the whole run (bench/lib/background-load.ts): figures under a known load.
+const loadCores = values.smoke ? 0 : backgroundLoadFromEnvironment();
 const machine = {
   cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}`,
   memoryGiB: Math.round(os.totalmem() / 2 ** 30),
   node: process.version,
   platform: `${os.platform()} ${os.release()}`,
+  backgroundLoadCores: loadCores,
+  loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
 };
-process.stderr.write(`machine: ${machine.cpus}, ${machine.memoryGiB} GiB, Node ${machine.node}\n`);
+process.stderr.write(
+  `machine: ${machine.cpus}, ${machine.memoryGiB} GiB, Node ${machine.node}; load average ${machine.loadAverageAtStart.join(' ')}` +
+    `${loadCores > 0 ? `; background load: ${loadCores} busy core(s)` : ''}\n`,
+);
+const backgroundLoad = loadCores > 0 ? startBackgroundLoad(loadCores) : undefined;
 
 const all: Record<string, BenchRow[]> = {};
 for (const name of chosen) {
@@ -52,6 +61,7 @@ for (const name of chosen) {
     );
   }
 }
+await backgroundLoad?.stop();
 if (values.json) process.stdout.write(`${JSON.stringify({ machine, smoke: values.smoke, suites: all })}\n`);
 
 function renderRows(title: string, rows: BenchRow[]): string {

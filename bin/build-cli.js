@@ -10,7 +10,7 @@
 // package.json, bin/etl.js, the simulator thread's entry) mean what they mean when the sources run.
 import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BUILD_DIR, ENTRIES, MANIFEST, ROOT } from './cli-build.js';
+import { BUILD_DIR, compiledName, ENTRIES, MANIFEST, ROOT, RUNTIME_MODULES } from './cli-build.js';
 
 /** A build older than this may be removed by the next one; a process still loading its chunks is not that old. */
 const KEEP_OLD_BUILDS_MS = 60 * 60 * 1000;
@@ -67,31 +67,81 @@ const readSources = {
   },
 };
 
-for (const file of ['tsconfig.json', 'bin/build-cli.js', 'bin/cli-build.js']) {
+/**
+ * Packages bundled into the build rather than left as imports: pure JavaScript that Node.js would otherwise
+ * resolve, read and compile file by file at every start. zod is about 300 module files (about 60 ms of CPU;
+ * bundled, the code no command uses, its locales, is left out); @duckdb/node-api is about 100 CommonJS files,
+ * which an `import` also has scanned for their export names (cjs-module-lexer): together about 0.15 s of CPU of a
+ * night on the default fleet. Every other package stays an import (native addons, such as DuckDB's own binding
+ * that @duckdb/node-api requires, and WebAssembly files resolve next to their own modules). Their package.json
+ * files are inputs of the build, so an upgrade makes it stale (docs/decisions/0903).
+ */
+const BUNDLED_PACKAGES = ['zod', '@duckdb/node-api'];
+
+const packagesAsImports = {
+  name: 'packages-as-imports',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('node:')) return { external: true };
+      const name = args.path.startsWith('@')
+        ? args.path.split('/').slice(0, 2).join('/')
+        : (args.path.split('/')[0] ?? args.path);
+      return BUNDLED_PACKAGES.includes(name) ? undefined : { external: true };
+    });
+  },
+};
+
+for (const file of [
+  'tsconfig.json',
+  'bin/build-cli.js',
+  'bin/cli-build.js',
+  ...BUNDLED_PACKAGES.map((name) => `node_modules/${name}/package.json`),
+]) {
   const { mtimeMs, size } = statSync(path.join(ROOT, file));
   inputs[file] = { mtimeMs, size };
 }
+/** Each runtime module (bin/cli-build.js): its source, relative to the root, and its compiled name in the build. */
+const runtimeModules = Object.fromEntries(
+  readdirSync(path.join(ROOT, RUNTIME_MODULES.folder), { recursive: true })
+    .map((file) => `${RUNTIME_MODULES.folder}/${String(file).split(path.sep).join('/')}`)
+    .filter((source) => RUNTIME_MODULES.pattern.test(source))
+    .sort()
+    .map((source) => [source, compiledName(source)]),
+);
+
 await esbuild.build({
   absWorkingDir: ROOT,
-  entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, entry]) => [name, entry.source])),
+  entryPoints: {
+    ...Object.fromEntries(Object.entries(ENTRIES).map(([name, entry]) => [name, entry.source])),
+    ...Object.fromEntries(
+      Object.entries(runtimeModules).map(([source, name]) => [name.replace(/\.js$/, ''), source]),
+    ),
+  },
   outdir,
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20.19',
-  packages: 'external',
   sourcemap: 'linked',
   chunkNames: 'chunk-[hash]',
   logLevel: 'warning',
-  plugins: [readSources],
+  plugins: [packagesAsImports, readSources],
+  // A bundled CommonJS package's own require() of a package left as an import (@duckdb/node-api's of its native
+  // binding) needs a require function in the ES module chunks.
+  banner: {
+    js: "import { createRequire as __etlCreateRequire } from 'node:module'; const require = __etlCreateRequire(import.meta.url);",
+  },
 });
 
 // The manifest names the build to run; replacing it is one rename, so a process starting meanwhile reads the old
 // one or the new one. Each build has its own folder: a process started on the previous build can still load the
 // chunks its commands import later.
 const staging = `${MANIFEST}.${process.pid}.tmp`;
-writeFileSync(staging, `${JSON.stringify({ build: id, esbuild: esbuild.version, inputs }, null, 1)}\n`);
+writeFileSync(
+  staging,
+  `${JSON.stringify({ build: id, esbuild: esbuild.version, modules: runtimeModules, inputs }, null, 1)}\n`,
+);
 renameSync(staging, MANIFEST);
 for (const entry of readdirSync(BUILD_DIR, { withFileTypes: true })) {
   if (!entry.isDirectory() || entry.name === id) continue;

@@ -16,6 +16,35 @@ export const ENTRIES = {
 };
 
 /**
+ * Modules the command imports by path at run time rather than through an import the bundler sees: each service's
+ * handler module, which the local runtime loads for a bus consumer from its topology entry
+ * (local/consumer-wiring.ts). Compiled as entries of their own, named after their folder, so that a consumer
+ * loads from the same build (its chunks shared with the command's) instead of through tsx, which cost about 0.4 s
+ * of CPU at the end of every night (docs/decisions/0903).
+ */
+export const RUNTIME_MODULES = { pattern: /^services\/([a-z0-9-]+)\/handler\.ts$/, folder: 'services' };
+
+/**
+ * A runtime module's compiled file in a build: `services/report/handler.ts` -> `handler-report.js`, beside the
+ * chunks (the paths bin/build-cli.js rewrites `import.meta.url` to are relative to the build folder itself).
+ */
+export const compiledName = (source) => `handler-${source.split('/')[1]}.js`;
+
+/** Set by importEntry on the compiled build it loads: the build that modules loaded later must come from. */
+const BUILD_IN_USE = Symbol.for('fleet-etl.cli-build-in-use');
+
+/**
+ * The compiled module of a source named in the build this process runs (`services/report/handler.ts`, relative to
+ * the repository), as a file URL; undefined when the process runs its TypeScript sources, or the build has no
+ * such module. Modules of one build share their chunks, so what is loaded this way shares the command's modules.
+ */
+export function compiledModule(source) {
+  const build = globalThis[BUILD_IN_USE];
+  const name = build?.modules[source];
+  return name === undefined ? undefined : pathToFileURL(path.join(build.folder, name)).href;
+}
+
+/**
  * The build to run, `{ folder }`, when it is fresh: every source it was built from still has the size and
  * modification time it had when the build read it. Otherwise why not, as text: an edit, a checkout or a deleted
  * file makes it stale; `ETL_FROM_SOURCES=1` asks for the sources.
@@ -38,7 +67,7 @@ export function freshBuild(root = ROOT, buildDir = BUILD_DIR) {
     if (now.mtimeMs !== recorded.mtimeMs || now.size !== recorded.size)
       return `${file} changed since the build`;
   }
-  return { folder: path.join(buildDir, manifest.build) };
+  return { folder: path.join(buildDir, manifest.build), modules: manifest.modules ?? {} };
 }
 
 let warned = false;
@@ -51,7 +80,10 @@ let warned = false;
 export async function importEntry(name) {
   const entry = ENTRIES[name];
   const build = freshBuild();
-  if (typeof build === 'object') return import(pathToFileURL(path.join(build.folder, entry.compiled)).href);
+  if (typeof build === 'object') {
+    globalThis[BUILD_IN_USE] ??= build;
+    return import(pathToFileURL(path.join(build.folder, entry.compiled)).href);
+  }
   if (process.stderr.isTTY && !warned && process.env.ETL_FROM_SOURCES !== '1') {
     warned = true;
     process.stderr.write(

@@ -2,15 +2,11 @@
 // The `etl` command. It runs the JavaScript compiled from the TypeScript sources at install (npm's `prepare`:
 // bin/build-cli.js), and the sources themselves through tsx when that build is missing or older than they are, so
 // what runs is always what the sources say (bin/cli-build.js, docs/decisions/0086-etl-runs-compiled-javascript.md).
-import { setFlagsFromString } from 'node:v8';
 import { importEntry } from './cli-build.js';
+import { wasmOnBaselineCompilerOnly } from './wasm-baseline.js';
 
-// WebAssembly in this process (the 20 MB SQL transpiler, fetch's HTTP parser) runs on V8's baseline compiler
-// only. With tier-up, V8 recompiles the transpiler's hot functions on background threads that compete with the
-// pipeline for the machine's cores, and waits for them at exit: a million-row `etl run` took 2-3 s longer.
-// The transpiler runs a few statements per night, so its slower baseline code costs milliseconds
-// (docs/decisions/0051-webassembly-without-tier-up.md).
-setFlagsFromString('--liftoff-only');
+// Before anything loads WebAssembly (bin/wasm-baseline.js, docs/decisions/0051-webassembly-without-tier-up.md).
+wasmOnBaselineCompilerOnly();
 
 // Last line of defence: if the event loop empties while a command is still awaited (a wake-up that nothing keeps
 // alive), Node would end the process with exit code 13 and no word. Say so and fail with 1 instead.

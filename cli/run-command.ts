@@ -21,6 +21,7 @@ import { runIdFor } from '../services/shared/run-identity.js';
 import {
   daysBetween,
   loadSourceConfig,
+  nightlyWindowIn,
   type RateBudget,
   type SourceConfig,
   SourceConfigError,
@@ -40,9 +41,10 @@ import {
   resolveSimulatorSettings,
 } from './simulator-settings.js';
 import { type SimulatorThread, startSimulatorThread } from './simulator-worker.js';
-import { type StageDurations, StageTimeline } from './stage-timeline.js';
+import { moment, type StageDurations, StageTimeline } from './stage-timeline.js';
 import { holdStateFolder } from './state-folder.js';
 import { refuseUnfinishedNights } from './unfinished-nights.js';
+import { describeMissingNights, folderKeepsSummary, runsMissingFromSummary } from './unsummarised-nights.js';
 
 type RunFlags = ParsedFlags<(typeof runSpec)['flags']>;
 
@@ -64,7 +66,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   if (flags.source === undefined && !flags['allow-future']) {
     refuseUnfinishedNights(days, SIMULATOR_TIME_ZONE, new Date());
   }
-  const sqlSource = localSqlSource(flags['sql-source']);
+  const { sqlSource, sqlFolder } = localSqlSource(flags['sql-source']);
   if (flags.source !== undefined) {
     const simulatorOnly = [
       ...givenFaultFlags(flags),
@@ -79,7 +81,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   // Everything below reads or writes the state folder: one process at a time (decision 71).
   const lock = await holdStateFolder(flags['state-dir'], ['run', ...argv], flags.wait);
   try {
-    return await runNights(flags, days, sqlSource);
+    return await runNights(flags, days, sqlSource, sqlFolder);
   } finally {
     lock.release();
   }
@@ -87,11 +89,27 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
 
 const progress = (line: string) => process.stderr.write(`  ${line}\n`);
 
-async function runNights(flags: RunFlags, days: readonly string[], sqlSource: SqlSource): Promise<number> {
+async function runNights(
+  flags: RunFlags,
+  days: readonly string[],
+  sqlSource: SqlSource,
+  sqlFolder: string | undefined,
+): Promise<number> {
   const layout = stateLayout(flags['state-dir']);
   const connected = await connectSource(flags, days, layout);
   if (connected === undefined) return 2;
   try {
+    if (sqlFolder !== undefined && (await folderKeepsSummary(sqlFolder))) {
+      const refusal = await nightsMissingFromSummary(flags, days, layout, connected.config);
+      if (refusal !== undefined) {
+        process.stderr.write(`etl: ${refusal}\n`);
+        await connected.engineOpening?.then(
+          (engine) => engine.close(),
+          () => undefined,
+        );
+        return 2;
+      }
+    }
     return await runWithSource(flags, days, sqlSource, layout, connected);
   } finally {
     // The simulator's thread keeps the process alive: however the run ends, even by an error, it is closed.
@@ -219,7 +237,8 @@ async function runWithSource(
     for (const [index, day] of days.entries()) {
       current = day;
       if (days.length > 1) process.stderr.write(`night ${index + 1}/${days.length}: ${day}\n`);
-      const timeline = new StageTimeline();
+      const nightStarted = moment();
+      const timeline = new StageTimeline(nightStarted);
       const summary = await runPipelineLocally({
         date: day,
         scheduledTime: scheduledTimeForDayIn(day, config.window.timeZone),
@@ -233,7 +252,12 @@ async function runWithSource(
           progress(line);
         },
       });
-      const stages = timeline.durations();
+      const ended = moment();
+      const stages = {
+        wall: timeline.durations(ended),
+        cpu: timeline.cpuDurations(ended),
+        startCpu: nightStarted.cpu,
+      };
       const simulatorStats = await simulator?.stats();
       progress(describeSourceStats(source.stats()));
       if (simulatorStats) progress(describeSimulatorStats(simulatorStats));
@@ -333,7 +357,7 @@ function printSummary(
   json: boolean,
   sourceStats: SourceStats,
   simulatorStats: SimulatorStats | undefined,
-  stages: StageDurations,
+  stages: { wall: StageDurations; cpu: StageDurations; startCpu: number },
 ): void {
   const out = (text: string) => process.stdout.write(`${text}\n`);
   // The report consumer runs after EtlDone: a night that failed before it (or whose report failed) has no page,
@@ -393,7 +417,10 @@ function printSummary(
         durationMs: Math.round(summary.durationMs),
         // Milestones of the run (stage-timeline.ts) and the process's peak resident set so far, simulator
         // thread included: what `npm run bench -- end-to-end` reports.
-        stagesMs: stages,
+        stagesMs: stages.wall,
+        // The same stages in CPU time (every thread), and the process's CPU before the night began (start-up).
+        stagesCpuMs: stages.cpu,
+        startCpuMs: Math.round(stages.startCpu),
         maxRssBytes: process.resourceUsage().maxRSS * 1024,
         source: sourceStats,
         ...(simulatorStats === undefined ? {} : { simulator: simulatorStats }),
@@ -428,16 +455,48 @@ function describeCoverage({ runId, coverage }: RunSummary): string {
   return coverage.lastRun === runId ? `${through} (${nights})` : `${through} (${nights}; this run: ${runId})`;
 }
 
-/** The SQL files `etl run` runs: the bundled queries/ (default), a folder, or a GitHub folder. */
-function localSqlSource(spec: string): SqlSource {
+/**
+ * The SQL files `etl run` runs: the bundled queries/ (default), a folder, or a GitHub folder; with the folder, when
+ * it is one on this machine.
+ */
+function localSqlSource(spec: string): { sqlSource: SqlSource; sqlFolder: string | undefined } {
   try {
     const config = sqlSourceConfigFromSpec(spec, BUNDLED_QUERIES);
     // GITHUB_API_URL, as in the Lambda: a GitHub Enterprise Server's API (https://HOST/api/v3), or a test's server.
     const apiUrl = process.env.GITHUB_API_URL;
     const located =
       config.kind === 'github' && apiUrl !== undefined && apiUrl !== '' ? { ...config, apiUrl } : config;
-    return createSqlSource(located, { githubToken: async () => process.env.GITHUB_TOKEN });
+    return {
+      sqlSource: createSqlSource(located, { githubToken: async () => process.env.GITHUB_TOKEN }),
+      sqlFolder: config.kind === 'folder' ? config.folder : undefined,
+    };
   } catch (error) {
     throw new UsageError(`--sql-source: ${describeError(error)}`);
   }
+}
+
+/**
+ * Why the nights must not run yet, when the warehouse holds nights missing from the summary the answer reads and
+ * this command does not run them again (unsummarised-nights.ts); undefined when they may. A folder of SQL files
+ * without the summary's file computes the answer some other way, and a GitHub folder is not read before the
+ * night: neither is checked.
+ */
+async function nightsMissingFromSummary(
+  flags: RunFlags,
+  days: readonly string[],
+  layout: StateLayout,
+  config: SourceConfig,
+): Promise<string | undefined> {
+  const zone = config.window.timeZone;
+  const running = new Set(
+    days.map((day) => runIdFor(nightlyWindowIn(scheduledTimeForDayIn(day, zone), zone))),
+  );
+  const missing = (await runsMissingFromSummary(layout.warehouse)).filter((run) => !running.has(run));
+  if (missing.length === 0) return undefined;
+  const rerun = [
+    ` --state-dir ${flags['state-dir']}`,
+    ...(flags.source === undefined ? [] : [` --source ${flags.source}`]),
+    ...(flags['sql-source'] === 'bundled' ? [] : [` --sql-source ${flags['sql-source']}`]),
+  ].join('');
+  return describeMissingNights(missing, zone, rerun);
 }

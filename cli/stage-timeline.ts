@@ -6,6 +6,9 @@
  * from the end of the one before, as milestones: plan ends at the last PagesPlanned, download at the last
  * PageDownloaded, completion at DownloadsDrained, transform at the SqlFileExecuted of the last file but one,
  * analytics at the end of the run (the last file, EtlDone, the report). Durations are in milliseconds.
+ *
+ * Each milestone also notes the process's CPU time so far (user + system, every thread: the simulator's and
+ * DuckDB's included), so that the CPU a stage cost can be told apart from its wall time on a busy machine.
  */
 export interface StageDurations {
   plan: number;
@@ -15,16 +18,28 @@ export interface StageDurations {
   analytics: number;
 }
 
-export class StageTimeline {
-  private lastPlanned?: number;
-  private lastStored?: number;
-  private drained?: number;
-  private transformed?: number;
+/** A moment of the run: wall time (performance.now) and the process's CPU time so far, both in milliseconds. */
+export interface Moment {
+  wall: number;
+  cpu: number;
+}
 
-  constructor(private readonly started = performance.now()) {}
+/** Now, as a Moment. */
+export function moment(): Moment {
+  const { user, system } = process.cpuUsage();
+  return { wall: performance.now(), cpu: (user + system) / 1000 };
+}
+
+export class StageTimeline {
+  private lastPlanned?: Moment;
+  private lastStored?: Moment;
+  private drained?: Moment;
+  private transformed?: Moment;
+
+  constructor(private readonly started: Moment = moment()) {}
 
   /** Notes a progress line as it is printed. */
-  note(line: string, now = performance.now()): void {
+  note(line: string, now: Moment = moment()): void {
     if (line.startsWith('planned ')) this.lastPlanned = now;
     else if (line.startsWith('stored ')) this.lastStored = now;
     else if (line.startsWith('downloads drained')) this.drained = now;
@@ -35,13 +50,22 @@ export class StageTimeline {
     }
   }
 
-  /** Stage durations of a run that ended at `ended`; a stage whose milestone was not seen lasts 0. */
-  durations(ended = performance.now()): StageDurations {
+  /** Stage durations of a run that ended at `ended`, in wall time; a stage whose milestone was not seen lasts 0. */
+  durations(ended: Moment = moment()): StageDurations {
+    return this.between(ended, 'wall');
+  }
+
+  /** The same stages in CPU time: what the whole process spent from one milestone to the next. */
+  cpuDurations(ended: Moment = moment()): StageDurations {
+    return this.between(ended, 'cpu');
+  }
+
+  private between(ended: Moment, clock: keyof Moment): StageDurations {
     const marks = [this.lastPlanned, this.lastStored, this.drained, this.transformed, ended];
     const durations: number[] = [];
-    let previous = this.started;
+    let previous = this.started[clock];
     for (const mark of marks) {
-      const at = mark === undefined ? previous : Math.max(previous, mark);
+      const at = mark === undefined ? previous : Math.max(previous, mark[clock]);
       durations.push(Math.round(at - previous));
       previous = at;
     }

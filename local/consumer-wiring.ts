@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { compiledModule } from '../bin/cli-build.js';
 import type { EventPublisher } from '../events/index.js';
 import type { ObjectStore } from '../services/ports/object-store.js';
 import type { RunLedger } from '../services/ports/run-ledger.js';
@@ -62,13 +63,17 @@ export function consumerPorts(
 type HandlerFactory = (ports: ConsumerPorts) => LocalHandler;
 
 /**
- * Imports a consumer's TypeScript module. From the sources (tsx, jest) a plain import does. `etl` run from its
- * compiled bundle (decision 86) has no TypeScript loader: Node 20 refuses the `.ts` extension, and Node 22.18+ and 24
- * strip the types but cannot resolve the module's `.js` specifiers to its `.ts` siblings. Then tsx's API imports that
- * one module on demand (tsx is a runtime dependency; the bundle leaves packages as imports). Should that fail too,
- * the plain import's error is the one reported.
+ * Imports a consumer's TypeScript module. `etl` run from its compiled bundle (decision 86) loads the module's
+ * compiled counterpart from the same build, which shares the command's chunks (bin/cli-build.js, decision 903).
+ * From the sources (tsx, jest) a plain import does. A module the build does not hold (a topology declared
+ * elsewhere) has no TypeScript loader in the compiled command: Node 20 refuses the `.ts` extension, and Node
+ * 22.18+ and 24 strip the types but cannot resolve the module's `.js` specifiers to its `.ts` siblings. Then tsx's
+ * API imports that one module on demand (tsx is a runtime dependency; the bundle leaves packages as imports).
+ * Should that fail too, the plain import's error is the one reported.
  */
 async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+  const compiled = compiledModule(path.relative(REPOSITORY_ROOT, file).split(path.sep).join('/'));
+  if (compiled !== undefined) return (await import(compiled)) as Record<string, unknown>;
   try {
     return (await import(file)) as Record<string, unknown>;
   } catch (error) {

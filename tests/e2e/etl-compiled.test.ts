@@ -2,9 +2,10 @@
  * `etl` runs the JavaScript compiled at install (bin/build-cli.js) and its TypeScript sources through tsx when that
  * build is stale or ETL_FROM_SOURCES=1 asks for them: both must be the same command.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { runEtl } from '../helpers/etl-process.js';
 
 const TIMEOUT = 120_000;
@@ -50,6 +51,32 @@ describe('etl, compiled and from its sources', () => {
       const sources = await answer({ ...process.env, ETL_FROM_SOURCES: '1' }, 'sources');
       expect(compiled).toContain('avg_seconds_between_measurements');
       expect(sources).toBe(compiled);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'loads no TypeScript on a night when compiled: the report consumer comes from the build too',
+    async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'etl-compiled-loads-'));
+      const loads = path.join(dir, 'loads.txt');
+      const recorder = pathToFileURL(path.resolve('tests/helpers/record-module-loads.mjs')).href;
+      const outcome = await runEtl(['run', ...FLEET, '--state-dir', path.join(dir, 'state')], {
+        env: {
+          ...process.env,
+          RECORD_MODULE_LOADS: loads,
+          NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${recorder}`.trim(),
+        },
+      });
+      expect(outcome).toMatchObject({ exitCode: 0, timedOut: false });
+      expect(outcome.stdout).toContain('report:            ');
+
+      const urls = readFileSync(loads, 'utf8').trim().split('\n');
+      expect(
+        urls.filter((url) => url.includes('/dist/cli/build-') && url.endsWith('/handler-report.js')),
+      ).toHaveLength(1);
+      // Neither a TypeScript source (the report's handler once came through tsx's API) nor tsx itself.
+      expect(urls.filter((url) => /\.ts($|\?)/.test(url) || url.includes('/node_modules/tsx/'))).toEqual([]);
     },
     TIMEOUT,
   );

@@ -346,6 +346,12 @@ describe('local DuckDB engine', () => {
       await expect(execute(sql)).rejects.toThrow(message);
     });
 
+    it("caps DuckDB's memory, so that a large aggregate spills to disk instead of growing the process", async () => {
+      expect(await query(lake.engine, "SELECT current_setting('memory_limit') AS v")).toEqual([
+        { v: '366.2 MiB' },
+      ]);
+    });
+
     it('reports DuckDB failures as terminal, naming the file and statement', async () => {
       const failure = execute('SELECT * FROM fleet.no_such_table').catch((error: unknown) => error);
       const error = await failure;

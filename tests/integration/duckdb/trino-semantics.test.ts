@@ -408,10 +408,12 @@ describe('DuckDB defaults the engine has to override', () => {
   it.each([
     ['integer division', 'SELECT 7 / 2 AS v', [], [{ v: 3.5 }]],
     [
+      // A timestamp, not date(from_unixtime(...)): the bridge computes that day in UTC whatever the session says,
+      // relying on the engine's UTC session (see the next describe).
       'the session time zone',
-      'SELECT date(from_unixtime(3600)) AS v',
+      'SELECT CAST(from_unixtime(3600) AS timestamp) AS v',
       ["SET TimeZone = 'America/Los_Angeles'"],
-      [{ v: '1969-12-31' }],
+      [{ v: '1969-12-31 17:00:00' }],
     ],
   ])('%s', async (_name, trino, settings, plainDuckDbRows) => {
     const instance = await DuckDBInstance.create(':memory:');
@@ -439,6 +441,52 @@ describe('DuckDB functions the bridge renames to a trino_ macro', () => {
     try {
       const reader = await connection.runAndReadAll(duckDb);
       expect(reader.getRowObjectsJson()).toEqual(plainDuckDbRows);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  });
+});
+
+/**
+ * `date(from_unixtime(x))` is translated to the UTC day of the instant computed without ICU's calendar, which
+ * DuckDB otherwise goes through for every value (trino-dialect.ts, docs/decisions/0903). In the engine's UTC
+ * session it must be the day DuckDB's own cast gives, for any instant.
+ */
+describe('the day of an instant without ICU', () => {
+  it("is the day DuckDB's TIMESTAMPTZ cast gives in a UTC session, for every instant tried", async () => {
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      // The engine's session: UTC, and Trino's integer division for `ms / 1000`.
+      await connection.run("SET TimeZone = 'UTC'");
+      await connection.run('SET integer_division = true');
+      // Whole and fractional seconds around midnights before and after the epoch, the edges of years 1 and 9999,
+      // -0, and NULL; as a double and as the bigint milliseconds / 1000 the SQL files divide.
+      await connection.run(
+        `CREATE TABLE instants AS
+         SELECT row_number() OVER () AS id, x, CAST(x * 1000 AS BIGINT) AS ms FROM (
+           SELECT CAST(i AS DOUBLE) * 86400 / 7 + f AS x
+           FROM range(-10000, 10000) AS r (i), (VALUES (-0.001), (0.0), (0.4999), (0.999)) AS fractions (f)
+           UNION ALL SELECT * FROM (VALUES (-62135596800.0), (253402300799.999), (-0.0), (-1.0), (86399.999),
+             (86400.0), (1767312000000.0 / 1000), (CAST(NULL AS DOUBLE))) AS edges (x)
+         )`,
+      );
+      const translated = trinoQueryToDuckDb(
+        'SELECT id, date(from_unixtime(x)) AS of_seconds, date(from_unixtime(ms / 1000)) AS of_ms FROM instants',
+      );
+      expect(translated).not.toMatch(/CAST\(TO_TIMESTAMP\([^()]*\) AS DATE\)/);
+
+      const reader = await connection.runAndReadAll(
+        `SELECT count(*) AS compared, count(DISTINCT fast.of_seconds) AS days,
+           count(*) FILTER (WHERE fast.of_seconds IS DISTINCT FROM icu.of_seconds
+             OR fast.of_ms IS DISTINCT FROM icu.of_ms) AS differing
+         FROM (${translated}) AS fast
+         JOIN (SELECT id, CAST(TO_TIMESTAMP(x) AS DATE) AS of_seconds, CAST(TO_TIMESTAMP(ms // 1000) AS DATE) AS of_ms
+               FROM instants) AS icu ON icu.id = fast.id`,
+      );
+
+      expect(reader.getRowObjectsJson()).toEqual([{ compared: '80008', days: '2861', differing: '0' }]);
     } finally {
       connection.closeSync();
       instance.closeSync();

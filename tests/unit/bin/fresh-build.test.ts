@@ -37,7 +37,7 @@ describe('freshBuild', () => {
 
   it('names the build folder while every source is as the build read it', () => {
     const { root, buildDir } = builtProject();
-    expect(freshBuild(root, buildDir)).toEqual({ folder: path.join(buildDir, 'build-1') });
+    expect(freshBuild(root, buildDir)).toEqual({ folder: path.join(buildDir, 'build-1'), modules: {} });
   });
 
   it('is stale once a source is edited, even to the same size', () => {

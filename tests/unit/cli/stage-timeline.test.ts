@@ -3,7 +3,7 @@ import { StageTimeline } from '../../../cli/stage-timeline.js';
 describe('StageTimeline', () => {
   it('measures each stage from the end of the one before, by the progress lines of its milestones', () => {
     // Prepare
-    const timeline = new StageTimeline(1_000);
+    const timeline = new StageTimeline({ wall: 1_000, cpu: 500 });
     const lines: [number, string][] = [
       [1_100, 'planned vehicles: 1 page(s) of up to 50,000 rows'],
       [1_300, 'planned sensors: 3 page(s) of up to 50,000 rows'],
@@ -17,18 +17,21 @@ describe('StageTimeline', () => {
     ];
 
     // Act
-    for (const [at, line] of lines) timeline.note(line, at);
-    const durations = timeline.durations(3_050);
+    for (const [at, line] of lines) timeline.note(line, { wall: at, cpu: at * 2 });
+    const durations = timeline.durations({ wall: 3_050, cpu: 6_500 });
+    const cpu = timeline.cpuDurations({ wall: 3_050, cpu: 6_500 });
 
     // Assess
     expect(durations).toEqual({ plan: 300, download: 1_000, completion: 10, transform: 590, analytics: 150 });
+    // CPU between the same milestones (the process's CPU ran at twice the wall clock here, from 500 ms at the start).
+    expect(cpu).toEqual({ plan: 2_100, download: 2_000, completion: 20, transform: 1_180, analytics: 700 });
   });
 
   it('gives a stage whose milestone never came no time, and the rest to the next', () => {
-    const timeline = new StageTimeline(0);
-    timeline.note('planned sensors: 1 page(s) of up to 50,000 rows', 100);
+    const timeline = new StageTimeline({ wall: 0, cpu: 0 });
+    timeline.note('planned sensors: 1 page(s) of up to 50,000 rows', { wall: 100, cpu: 100 });
 
-    expect(timeline.durations(400)).toEqual({
+    expect(timeline.durations({ wall: 400, cpu: 400 })).toEqual({
       plan: 100,
       download: 0,
       completion: 0,

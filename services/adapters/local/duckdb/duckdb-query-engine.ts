@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { RunIdSchema } from '../../../../events/index.js';
 import type { QueryEngine, StatementContext, StatementResult } from '../../../ports/query-engine.js';
 import { splitStatements } from '../../../shared/sql-text.js';
-import { translateStatement } from './athena-bridge.js';
+import type { translateStatement } from './athena-bridge.js';
 import { LocalQueryError, localQueryFailure } from './bridge-errors.js';
 import { confineToLake, type SqlSandbox } from './duckdb-sandbox.js';
 import { keepLeadingByteOrderMarks } from './duckdb-text.js';
@@ -15,7 +15,6 @@ import { PlanExecutor } from './plan-executor.js';
 import { type ScanMeter, startScanMeter } from './scan-meter.js';
 import { firstLine } from './sql-tokens.js';
 import { ViewRefresher } from './table-views.js';
-import { warmUpTranslator } from './trino-dialect.js';
 import { installTrinoFunctions } from './trino-functions.js';
 import { type MigrationOptions, migrateWarehouse } from './warehouse-migration.js';
 
@@ -53,6 +52,15 @@ const SESSION_SETTINGS: readonly string[] = [
   "SET disabled_optimizers = 'build_side_probe_side'",
 ];
 
+/**
+ * DuckDB's own memory, capped (its default is 80% of the machine's). `etl run` holds the pipeline and the
+ * simulator's thread (about 400-550 MiB at ten million readings) when the SQL runs, and the repeated-rows check
+ * groups every reading of the night (queries/15): uncapped, DuckDB's hash table took the process to 1.2-1.3 GiB at
+ * ten million readings. Above the cap, DuckDB spills to its temporary folder (in the lake, duckdb-sandbox.ts); at
+ * ten million readings that cost no measurable CPU (decision 0903).
+ */
+const DUCKDB_MEMORY_LIMIT = '384MB';
+
 const StatementContextSchema = z.object({
   runId: RunIdSchema,
   file: z.string().min(1),
@@ -66,12 +74,10 @@ const StatementContextSchema = z.object({
  * run one at a time, in call order, on one connection; catalog changes and file writes are never interleaved.
  */
 export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions): Promise<DuckDbQueryEngine> {
+  const translator = loadTranslator();
   await mkdir(dirname(options.databasePath), { recursive: true });
   keepLeadingByteOrderMarks();
-  // DuckDB opens its file on its own threads while this one warms the transpiler up (trino-dialect.ts).
-  const opening = DuckDBInstance.create(options.databasePath);
-  warmUpTranslator();
-  const instance = await opening;
+  const instance = await DuckDBInstance.create(options.databasePath);
   const connection = await instance.connect();
   let session: { catalog: LocalCatalog; meter: ScanMeter };
   try {
@@ -100,7 +106,7 @@ export async function createDuckDbQueryEngine(options: DuckDbQueryEngineOptions)
         if (closed) {
           throw new LocalQueryError('the DuckDB query engine is closed');
         }
-        return executeStatement(executor, meter, sql, context);
+        return executeStatement(await translator, executor, meter, sql, context);
       }),
     close: () =>
       serialised(async () => {
@@ -118,7 +124,7 @@ async function openSession(
   connection: DuckDBConnection,
   options: DuckDbQueryEngineOptions,
 ): Promise<{ catalog: LocalCatalog; meter: ScanMeter }> {
-  for (const setting of SESSION_SETTINGS) {
+  for (const setting of [...SESSION_SETTINGS, `SET memory_limit = '${DUCKDB_MEMORY_LIMIT}'`]) {
     await connection.run(setting);
   }
   await installTrinoFunctions(connection);
@@ -134,7 +140,28 @@ async function openSession(
   return { catalog, meter };
 }
 
+type Translate = typeof translateStatement;
+
+/**
+ * The SQL transpiler is 20 MB of WebAssembly: loading it and warming it up (trino-dialect.ts) costs about 0.35 s of
+ * CPU on this thread. It is loaded when the engine is created but not waited for: the engine is ready once DuckDB
+ * is, and `etl run` fetches the night's pages meanwhile, which leaves this thread idle between pages; the first
+ * statement waits for it (decision 0903). A failure to load is that statement's failure.
+ */
+function loadTranslator(): Promise<Translate> {
+  const loading = Promise.all([import('./athena-bridge.js'), import('./trino-dialect.js')]).then(
+    ([bridge, dialect]) => {
+      dialect.warmUpTranslator();
+      return bridge.translateStatement;
+    },
+  );
+  // Awaited at the first statement; an engine closed before any must not leave an unhandled rejection.
+  loading.catch(() => undefined);
+  return loading;
+}
+
 async function executeStatement(
+  translateStatement: Translate,
   executor: PlanExecutor,
   meter: ScanMeter,
   sql: string,

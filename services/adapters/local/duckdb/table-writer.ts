@@ -25,8 +25,15 @@ function runFilePattern(runId: string): string {
 }
 
 function isRunFile(fileName: string, runId: string): boolean {
-  // Run ids are letters, digits and dashes (RunIdSchema), so `_` ends the run id unambiguously.
-  return fileName.startsWith(`run-${runId}_`) && /_\d+\.parquet$/.test(fileName);
+  return runOfFile(fileName) === runId;
+}
+
+/** Run ids are letters, digits and dashes (RunIdSchema), so `_` ends the run id unambiguously. */
+const RUN_FILE = /^run-([0-9A-Za-z-]+)_\d+\.parquet$/;
+
+/** The run that wrote a table's Parquet file, from its name; undefined for a file the engine did not name. */
+export function runOfFile(fileName: string): string | undefined {
+  return RUN_FILE.exec(fileName)?.[1];
 }
 
 /** Athena's limit on partitions one CTAS or INSERT INTO may write (HIVE_TOO_MANY_OPEN_PARTITIONS). */

@@ -62,6 +62,84 @@ function rewriteOutsideStrings(sql: string): string {
 }
 
 /**
+ * `CAST(TO_TIMESTAMP(x) AS DATE)` is what the transpiler makes of Trino's `date(from_unixtime(x))`, the day of a
+ * reading in 30_sensor_data.sql and 38_vehicle_day_intervals.sql. TO_TIMESTAMP gives a TIMESTAMPTZ, and DuckDB
+ * turns a TIMESTAMPTZ into a DATE through ICU's calendar in the session's zone: about 300 ns a value, 3 s of CPU
+ * for a night of ten million readings, in each of the two files (docs/decisions/0903). The engine pins the
+ * session to UTC (duckdb-query-engine.ts), where the day is the UTC day of the instant, and
+ * `CAST(make_timestamp(epoch_us(...)) AS DATE)` gives that without ICU (about 30 ns). Only this cast of
+ * TO_TIMESTAMP, whose type is certain from the text, is rewritten; tests/integration/duckdb/trino-semantics.test.ts
+ * compares both forms over negative, fractional, NULL and far-off instants.
+ */
+function rewriteUnixtimeCasts(sql: string): string {
+  // Sticky patterns of this call's own: the arguments are rewritten by a nested call.
+  const castOfUnixtime = /\bCAST\s*\(\s*TO_TIMESTAMP\s*\(/iy;
+  const asDate = /\s*AS\s+DATE\s*\)/iy;
+  let out = '';
+  let at = 0;
+  while (at < sql.length) {
+    const char = sql[at];
+    if (char === "'" || char === '"') {
+      const end = quotedEnd(sql, at);
+      out += sql.slice(at, end);
+      at = end;
+      continue;
+    }
+    castOfUnixtime.lastIndex = at;
+    const cast = castOfUnixtime.exec(sql);
+    if (cast !== null) {
+      const argumentsStart = at + cast[0].length;
+      const argumentsEnd = closingParenthesis(sql, argumentsStart);
+      if (argumentsEnd !== undefined) {
+        asDate.lastIndex = argumentsEnd + 1;
+        if (asDate.test(sql)) {
+          const unixtime = rewriteUnixtimeCasts(sql.slice(argumentsStart, argumentsEnd));
+          out += `CAST(make_timestamp(epoch_us(TO_TIMESTAMP(${unixtime}))) AS DATE)`;
+          at = asDate.lastIndex;
+          continue;
+        }
+      }
+    }
+    out += char;
+    at += 1;
+  }
+  return out;
+}
+
+/** The index just after the string literal or quoted identifier that starts at `start` (`''` and `""` escape). */
+function quotedEnd(sql: string, start: number): number {
+  const quote = sql[start];
+  let at = start + 1;
+  while (at < sql.length) {
+    if (sql[at] === quote) {
+      if (sql[at + 1] === quote) at += 2;
+      else return at + 1;
+    } else at += 1;
+  }
+  return sql.length;
+}
+
+/** The index of the `)` that closes the parenthesis opened just before `start`, quotes skipped; none if unbalanced. */
+function closingParenthesis(sql: string, start: number): number | undefined {
+  let depth = 1;
+  let at = start;
+  while (at < sql.length) {
+    const char = sql[at];
+    if (char === "'" || char === '"') {
+      at = quotedEnd(sql, at);
+      continue;
+    }
+    if (char === '(') depth += 1;
+    else if (char === ')') {
+      depth -= 1;
+      if (depth === 0) return at;
+    }
+    at += 1;
+  }
+  return undefined;
+}
+
+/**
  * Trino query text (SELECT, WITH, VALUES) to DuckDB query text. polyglot maps functions and literals
  * (`from_unixtime` -> `TO_TIMESTAMP`, `date(x)` -> `CAST(x AS DATE)`, `max_by` -> `ARG_MAX_NULL`, ...).
  * Semantics it leaves alone are pinned by the engine's session instead: integer division
@@ -109,5 +187,5 @@ function translate(query: string): string {
       `cannot translate Trino query to DuckDB (${result.error ?? 'no single statement'}): ${firstLine(query)}`,
     );
   }
-  return rewriteOutsideStrings(statement);
+  return rewriteUnixtimeCasts(rewriteOutsideStrings(statement));
 }

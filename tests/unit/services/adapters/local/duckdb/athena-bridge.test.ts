@@ -168,7 +168,8 @@ describe('Athena bridge: translation table', () => {
         kind: 'insert',
         table: { schema: 'fleet', name: 't' },
         columns: undefined,
-        query: "SELECT CAST(TO_TIMESTAMP(ts / 1000) AS DATE) FROM fleet.r WHERE run = 'x'",
+        query:
+          "SELECT CAST(make_timestamp(epoch_us(TO_TIMESTAMP(ts / 1000))) AS DATE) FROM fleet.r WHERE run = 'x'",
       },
     ],
     [
@@ -423,9 +424,21 @@ describe('Trino to DuckDB query text', () => {
   it.each([
     ['integer division is left to the session', 'SELECT 7 / 2', 'SELECT 7 / 2'],
     [
-      'date(from_unixtime(x))',
+      "date(from_unixtime(x)): the UTC day without ICU's calendar (the session is in UTC)",
       'SELECT date(from_unixtime(ts / 1000)) FROM t',
-      'SELECT CAST(TO_TIMESTAMP(ts / 1000) AS DATE) FROM t',
+      'SELECT CAST(make_timestamp(epoch_us(TO_TIMESTAMP(ts / 1000))) AS DATE) FROM t',
+    ],
+    [
+      'date(from_unixtime(x)) nested in its own argument, and inside CAST',
+      "SELECT CAST(date(from_unixtime(date_diff('second', a, date(from_unixtime(3))))) AS date) FROM t",
+      "SELECT CAST(CAST(make_timestamp(epoch_us(TO_TIMESTAMP(DATE_DIFF('SECOND', a, CAST(make_timestamp(epoch_us(TO_TIMESTAMP(3))) AS DATE))))) AS DATE) AS DATE) FROM t",
+    ],
+    [
+      'from_unixtime cast to anything but a date, and text that only looks like the cast, are left alone',
+      'SELECT CAST(from_unixtime(x) AS timestamp), hour(from_unixtime(x)), "CAST(TO_TIMESTAMP(1) AS DATE)", ' +
+        "'CAST(TO_TIMESTAMP(1) AS DATE)', xcast(from_unixtime(x)) FROM t",
+      'SELECT CAST(TO_TIMESTAMP(x) AS TIMESTAMP), HOUR(FROM_UNIXTIME(x)), "CAST(TO_TIMESTAMP(1) AS DATE)", ' +
+        "'CAST(TO_TIMESTAMP(1) AS DATE)', XCAST(TO_TIMESTAMP(x)) FROM t",
     ],
     [
       'from_iso8601_timestamp',
