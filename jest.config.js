@@ -24,6 +24,8 @@ export default {
   // Slow tests (servers, DuckDB, whole runs) pass their own timeouts: jest reads testTimeout only globally.
   projects: [
     project('unit', 'unit'),
+    // One suite per port (tests/contracts/<port>.contract.ts), run against every adapter of the port.
+    project('contracts', 'contracts'),
     project('integration', 'integration'),
     project('e2e', 'e2e'),
     project('infra', 'infra'),

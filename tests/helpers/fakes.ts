@@ -9,7 +9,7 @@ import {
 } from '../../events/index.js';
 import type { FetchedPage, FleetSource, PageRequest, PageSink } from '../../services/ports/fleet-source.js';
 import type { ObjectBody, ObjectStore } from '../../services/ports/object-store.js';
-import type { DownloadTask, TaskQueue } from '../../services/ports/task-queue.js';
+import { type DownloadTask, type TaskQueue, tasksToSend } from '../../services/ports/task-queue.js';
 import type { Logger } from '../../services/shared/logger.js';
 import { ndjsonChunks } from '../../services/shared/rows.js';
 import { nightlyWindow } from '../../services/shared/run-identity.js';
@@ -69,10 +69,11 @@ export class MemoryObjectStore implements ObjectStore {
   }
 }
 
+/** Keeps what was sent, checked as every tasks queue checks it (tests/contracts/task-queue.contract.ts). */
 export class RecordingQueue implements TaskQueue {
   readonly sent: DownloadTask[] = [];
   async send(tasks: readonly DownloadTask[]): Promise<void> {
-    this.sent.push(...tasks);
+    this.sent.push(...tasksToSend(tasks));
   }
 }
 
