@@ -6,12 +6,16 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { jest } from '@jest/globals';
 import { SqsDeadLetters } from '../../services/adapters/aws/sqs/dead-letters.js';
 import { SqliteDeadLetters } from '../../services/adapters/local/sqlite/sqlite-dead-letters.js';
 import { SqliteQueue } from '../../services/adapters/local/sqlite/sqlite-queue.js';
 import { openStateDatabase } from '../../services/adapters/local/sqlite/state-database.js';
 import { deadLettersContract } from './dead-letters.contract.js';
 import { type Fauxqs, startFauxqs } from './emulators/fauxqs.js';
+
+// A case takes milliseconds; the margin is for a machine busy with other tests (jest's default is 5 s).
+jest.setTimeout(20_000);
 
 deadLettersContract({
   name: 'SqliteDeadLetters over an in-memory state store',

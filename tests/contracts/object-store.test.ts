@@ -2,11 +2,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { jest } from '@jest/globals';
 import { S3ObjectStore } from '../../services/adapters/aws/s3/object-store.js';
 import { FsObjectStore } from '../../services/adapters/local/fs-object-store.js';
 import { MemoryObjectStore } from '../helpers/fakes.js';
 import { type Fauxqs, startFauxqs } from './emulators/fauxqs.js';
 import { objectStoreContract } from './object-store.contract.js';
+
+// A case takes milliseconds; the margin is for a machine busy with other tests (jest's default is 5 s).
+jest.setTimeout(20_000);
 
 objectStoreContract({
   name: 'MemoryObjectStore (the fake of the unit tests)',

@@ -1,7 +1,11 @@
+import { jest } from '@jest/globals';
 import { SecretsManagerSecrets } from '../../services/adapters/aws/secrets-manager/secrets.js';
 import { EnvSecrets } from '../../services/adapters/local/env-secrets.js';
 import { type SecretsManagerStub, startSecretsManagerStub } from './emulators/secrets-manager-stub.js';
 import { secretsContract } from './secrets.contract.js';
+
+// A case takes milliseconds; the margin is for a machine busy with other tests (jest's default is 5 s).
+jest.setTimeout(20_000);
 
 secretsContract({
   name: 'EnvSecrets over an environment of its own',

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { jest } from '@jest/globals';
 import { GitHubApi } from '../../services/adapters/github/github-api.js';
 import { parseGitHubFolderSpec } from '../../services/adapters/github/github-folder.js';
 import { GitHubSqlSource } from '../../services/adapters/github/github-sql-source.js';
@@ -14,6 +15,9 @@ import {
   sqlFolderContract,
   sqlSourceContract,
 } from './sql-source.contract.js';
+
+// A case takes milliseconds; the margin is for a machine busy with other tests (jest's default is 5 s).
+jest.setTimeout(20_000);
 
 sqlSourceContract({
   name: 'FixedSqlSource (files held in memory: given the folder’s files, as they come)',

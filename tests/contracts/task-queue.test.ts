@@ -1,4 +1,5 @@
 import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { jest } from '@jest/globals';
 import { SqsTaskQueue } from '../../services/adapters/aws/sqs/task-queue.js';
 import { SqliteQueue } from '../../services/adapters/local/sqlite/sqlite-queue.js';
 import { SqliteTaskQueue } from '../../services/adapters/local/sqlite/sqlite-task-queue.js';
@@ -6,6 +7,9 @@ import { openStateDatabase } from '../../services/adapters/local/sqlite/state-da
 import { RecordingQueue } from '../helpers/fakes.js';
 import { type Fauxqs, startFauxqs } from './emulators/fauxqs.js';
 import { taskQueueContract } from './task-queue.contract.js';
+
+// A case takes milliseconds; the margin is for a machine busy with other tests (jest's default is 5 s).
+jest.setTimeout(20_000);
 
 const parsed = (bodies: readonly string[]): unknown[] => bodies.map((body) => JSON.parse(body));
 
