@@ -74,7 +74,7 @@ const readSources = {
  * which an `import` also has scanned for their export names (cjs-module-lexer): together about 0.15 s of CPU of a
  * night on the default fleet. Every other package stays an import (native addons, such as DuckDB's own binding
  * that @duckdb/node-api requires, and WebAssembly files resolve next to their own modules). Their package.json
- * files are inputs of the build, so an upgrade makes it stale (docs/decisions/0903).
+ * files are inputs of the build, so an upgrade makes it stale (docs/decisions/0094).
  */
 const BUNDLED_PACKAGES = ['zod', '@duckdb/node-api'];
 

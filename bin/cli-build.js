@@ -20,7 +20,7 @@ export const ENTRIES = {
  * handler module, which the local runtime loads for a bus consumer from its topology entry
  * (local/consumer-wiring.ts). Compiled as entries of their own, named after their folder, so that a consumer
  * loads from the same build (its chunks shared with the command's) instead of through tsx, which cost about 0.4 s
- * of CPU at the end of every night (docs/decisions/0903).
+ * of CPU at the end of every night (docs/decisions/0094).
  */
 export const RUNTIME_MODULES = { pattern: /^services\/([a-z0-9-]+)\/handler\.ts$/, folder: 'services' };
 

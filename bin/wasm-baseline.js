@@ -7,7 +7,7 @@
 // Two flags, because V8 honours a different one when it is set at run time: `--liftoff-only` up to Node.js 22;
 // Node.js 24's V8 ignores it unless it is given on the command line, which `npx etl` and the npm bin shims cannot
 // do, and tiered the transpiler up anyway (+0.9 s of CPU and +300 MB on a default night). There, tier-up is limited
-// to a function index no module has, which leaves every function on the baseline compiler (decision 0903).
+// to a function index no module has, which leaves every function on the baseline compiler (decision 94).
 // tests/unit/cli-build/wasm-baseline.test.ts checks that no version tiers up.
 import { setFlagsFromString } from 'node:v8';
 

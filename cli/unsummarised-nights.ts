@@ -12,7 +12,7 @@ import { localDay, windowOfDay } from '../services/source-config/index.js';
  * its readings in sensor_data but none in the summary, and the answer would leave them out without a word. Such a
  * warehouse is not migrated by a backfill from sensor_data: those rows would belong to no night, and running an old
  * night again would count its readings twice (decision 88). Running those nights again writes their rows, so
- * `etl run` refuses until it is asked to, naming them (decision 0903).
+ * `etl run` refuses until it is asked to, naming them (decision 94).
  *
  * The local engine names every Parquet file after the run that wrote it (table-writer.ts), so the nights are read
  * off the two tables' file names: a run with sensor_data files and no summary file. A night whose readings all lack

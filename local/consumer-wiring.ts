@@ -64,7 +64,7 @@ type HandlerFactory = (ports: ConsumerPorts) => LocalHandler;
 
 /**
  * Imports a consumer's TypeScript module. `etl` run from its compiled bundle (decision 86) loads the module's
- * compiled counterpart from the same build, which shares the command's chunks (bin/cli-build.js, decision 903).
+ * compiled counterpart from the same build, which shares the command's chunks (bin/cli-build.js, decision 94).
  * From the sources (tsx, jest) a plain import does. A module the build does not hold (a topology declared
  * elsewhere) has no TypeScript loader in the compiled command: Node 20 refuses the `.ts` extension, and Node
  * 22.18+ and 24 strip the types but cannot resolve the module's `.js` specifiers to its `.ts` siblings. Then tsx's

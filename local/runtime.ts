@@ -7,6 +7,7 @@ import type { SqlSandbox } from '../services/adapters/local/duckdb/duckdb-sandbo
 import { FsObjectStore } from '../services/adapters/local/fs-object-store.js';
 import { type QueueMessage, SqliteQueue } from '../services/adapters/local/sqlite/sqlite-queue.js';
 import { SqliteRunLedger } from '../services/adapters/local/sqlite/sqlite-run-ledger.js';
+import { SqliteTaskQueue } from '../services/adapters/local/sqlite/sqlite-task-queue.js';
 import { openStateDatabase, type StateDatabase } from '../services/adapters/local/sqlite/state-database.js';
 import type { TaskQueue } from '../services/ports/task-queue.js';
 import { describeError } from '../services/shared/errors.js';
@@ -283,13 +284,11 @@ export class LocalRuntime {
     this.db.close();
   }
 
+  /** Each queued task is pending work until its consumer deletes it or it is dead-lettered. */
   private taskQueue(): TaskQueue {
-    return {
-      send: async (tasks) => {
-        for (const _ of tasks) this.work.begin();
-        this.tasks.send(tasks.map((task) => JSON.stringify(task)));
-      },
-    };
+    return new SqliteTaskQueue(this.tasks, (messages) => {
+      for (let i = 0; i < messages; i += 1) this.work.begin();
+    });
   }
 
   /** Lambda's asynchronous invocation: retried a few times, then the event is kept as a dead letter. */

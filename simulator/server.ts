@@ -14,7 +14,7 @@ import { parsePageQuery } from './page-query.js';
 /**
  * node:http as a CommonJS module: an `import` of it builds its ES module namespace, which on Node.js 24 reads every
  * export, lazy ones included, and so loads fetch's whole HTTP client (undici) into the simulator's thread, which
- * never uses it (about 35 ms of CPU at each start; decision 0903).
+ * never uses it (about 35 ms of CPU at each start; decision 94).
  */
 const { createServer } = process.getBuiltinModule('node:http');
 

@@ -2,7 +2,7 @@
  * A warehouse whose nights ran before queries/38_vehicle_day_intervals.sql existed has their readings in
  * sensor_data and none in the summary the answer is computed from (decision 88): `etl run` refuses to run another
  * night on it, naming the nights to run again and how, until they are run again (or run with it); then the answer
- * covers every night, as a warehouse built with 38 from the start gives it (decision 0903).
+ * covers every night, as a warehouse built with 38 from the start gives it (decision 94).
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -10,15 +10,17 @@ import {
   toOutgoingEvent,
 } from '../../events/index.js';
 import { BUNDLED_QUERIES } from '../../local/run-pipeline.js';
-import { LocalRuntime } from '../../local/runtime.js';
+import { LocalRuntime, stateLayout } from '../../local/runtime.js';
 import type { LocalPorts } from '../../local/wiring.js';
 import { FolderSqlSource } from '../../services/adapters/local/folder-sql-source.js';
+import { SqliteQueue } from '../../services/adapters/local/sqlite/sqlite-queue.js';
+import { openStateDatabase } from '../../services/adapters/local/sqlite/state-database.js';
 import { systemClock } from '../../services/ports/clock.js';
 import type { FleetSource } from '../../services/ports/fleet-source.js';
 import type { QueryEngine } from '../../services/ports/query-engine.js';
 import { renderPlaceholders, SqlPlaceholderValuesSchema } from '../../services/shared/sql-text.js';
 import { loadSourceConfig } from '../../services/source-config/index.js';
-import { DATASETS } from '../../services/topology.js';
+import { DATASETS, topology } from '../../services/topology.js';
 import { envelope, MemoryObjectStore, RecordingPublisher } from '../helpers/fakes.js';
 import { CLIENT_SECRET, DAY, type FaultRun, faultRun, freshStateDir } from './harness.js';
 import { checkInvariants, filesUnder } from './invariants.js';
@@ -67,20 +69,29 @@ const scenarios: Scenario[] = [
       failure: /invalid download task|received 5 times/,
       deadLetters: HOSTILE_TASKS.length,
     },
-    run: () =>
-      faultRun({
+    run: () => {
+      // The tasks queue's own send refuses hostile tasks (tasksToSend, tests/contracts/task-queue.contract.ts), so
+      // they reach the queue as an outsider's messages would, sent straight to it: in the state store before the
+      // night starts, which takes them as tasks still queued.
+      const stateDir = freshStateDir();
+      const db = openStateDatabase(stateLayout(stateDir).state);
+      new SqliteQueue(db, {
+        name: 'tasks',
+        visibilityTimeoutMs: 500,
+        maxReceiveCount: topology.queues.tasks.maxReceiveCount,
+      }).send(HOSTILE_TASKS.map((task) => JSON.stringify(task)));
+      db.close();
+      return faultRun({
+        stateDir,
         decoratePorts: (ports: LocalPorts): LocalPorts => ({
           ...ports,
           queue: {
-            send: async (tasks) => {
-              // Once, with the first plan: the other planner's tasks get a destination key only.
-              const hostile = tasks[0]?.dataset === 'sensors' ? HOSTILE_TASKS : [];
-              const bodies = [...tasks.map((t) => ({ ...t, ...TASK_WITH_A_KEY })), ...hostile];
-              await ports.queue.send(bodies as typeof tasks);
-            },
+            // Every planned task carries a destination key of its own: the queue must not pass it on.
+            send: (tasks) => ports.queue.send(tasks.map((t) => ({ ...t, ...TASK_WITH_A_KEY }))),
           },
         }),
-      }),
+      });
+    },
     faults: () => HOSTILE_TASKS.length + 1,
     extraChecks: (run) => {
       const escaped = [run.stateDir, path.dirname(run.stateDir), '/tmp']

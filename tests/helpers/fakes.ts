@@ -9,7 +9,8 @@ import {
 } from '../../events/index.js';
 import type { FetchedPage, FleetSource, PageRequest, PageSink } from '../../services/ports/fleet-source.js';
 import type { ObjectBody, ObjectStore } from '../../services/ports/object-store.js';
-import type { DownloadTask, TaskQueue } from '../../services/ports/task-queue.js';
+import { type DownloadTask, type TaskQueue, tasksToSend } from '../../services/ports/task-queue.js';
+import { TerminalError } from '../../services/shared/errors.js';
 import type { Logger } from '../../services/shared/logger.js';
 import { ndjsonChunks } from '../../services/shared/rows.js';
 import { nightlyWindow } from '../../services/shared/run-identity.js';
@@ -69,14 +70,18 @@ export class MemoryObjectStore implements ObjectStore {
   }
 }
 
+/** Keeps what was sent, checked as every tasks queue checks it (tests/contracts/task-queue.contract.ts). */
 export class RecordingQueue implements TaskQueue {
   readonly sent: DownloadTask[] = [];
   async send(tasks: readonly DownloadTask[]): Promise<void> {
-    this.sent.push(...tasks);
+    this.sent.push(...tasksToSend(tasks));
   }
 }
 
-/** A source serving `rowsPerDataset` rows per dataset in pages (UTC-day windows), and recording each request. */
+/**
+ * A source serving `rowsPerDataset` rows per dataset in pages (UTC-day windows), and recording each request. It
+ * keeps the FleetSource contract (tests/contracts/fleet-source.contract.ts) as the HTTP source does.
+ */
 export class FakeSource implements FleetSource {
   readonly requests: PageRequest[] = [];
   /** Set by a test to make a dataset's nights snapshots (FleetSource.snapshotMode). */
@@ -101,11 +106,18 @@ export class FakeSource implements FleetSource {
 
   async fetchPage<T>(request: PageRequest, sink: PageSink<T>): Promise<FetchedPage<T>> {
     this.requests.push(request);
+    const totalPages = this.totalPages(request);
+    if (request.expectedTotalPages !== undefined && request.expectedTotalPages !== totalPages) {
+      // As the HTTP source refuses it (page-body-parser.ts): the page slices moved, nothing may be stored.
+      throw new TerminalError(
+        `total_pages changed since planning: the page says ${totalPages}, the plan has ${request.expectedTotalPages}`,
+      );
+    }
     const rows = this.rowsPerDataset[request.dataset] ?? [];
     const start = (request.page - 1) * request.pageSize;
     const page = rows.slice(start, start + request.pageSize);
     const stored = await sink(ndjsonChunks(page));
-    return { totalPages: this.totalPages(request), rows: page.length, rejected: [], stored };
+    return { totalPages, rows: page.length, rejected: [], stored };
   }
 
   private totalPages(request: PageRequest): number {

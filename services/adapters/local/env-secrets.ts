@@ -1,4 +1,5 @@
 import type { Secrets } from '../../ports/secrets.js';
+import { TerminalError } from '../../shared/errors.js';
 
 /**
  * Secrets from environment variables, the local stand-in for Secrets Manager: secret `fleet-api/client-secret`
@@ -18,7 +19,8 @@ export class EnvSecrets implements Secrets {
     const variable = EnvSecrets.variableFor(name);
     const value = this.env[variable] ?? this.defaults[name];
     if (value === undefined || value === '') {
-      throw new Error(`secret "${name}" is not set: export ${variable}`);
+      // Terminal, as Secrets Manager's ResourceNotFoundException is: no retry sets the variable.
+      throw new TerminalError(`secret "${name}" is not set: export ${variable}`);
     }
     return value;
   }

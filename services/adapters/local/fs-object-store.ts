@@ -64,7 +64,8 @@ export class FsObjectStore implements ObjectStore {
     try {
       return await readFile(this.pathOf(key));
     } catch (error) {
-      if (isNotFound(error)) return undefined;
+      // A folder is where keys sharing a prefix live, not an object: S3 holds no object under such a key either.
+      if (isNotFound(error) || systemErrorCode(error) === 'EISDIR') return undefined;
       throw error;
     }
   }
@@ -90,7 +91,9 @@ export class FsObjectStore implements ObjectStore {
     const keys: string[] = [];
     for (const entry of entries) {
       const key = entry.split(path.sep).join('/');
-      if (key.startsWith(prefix) && !path.basename(key).startsWith('.') && (await this.exists(key))) {
+      // Only the temporary files of writes in progress are hidden: any other key, a leading dot or not, is listed
+      // as a bucket lists it.
+      if (key.startsWith(prefix) && !TEMPORARY_FILE.test(path.basename(key)) && (await this.exists(key))) {
         keys.push(key);
       }
     }

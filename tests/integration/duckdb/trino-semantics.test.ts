@@ -450,7 +450,7 @@ describe('DuckDB functions the bridge renames to a trino_ macro', () => {
 
 /**
  * `date(from_unixtime(x))` is translated to the UTC day of the instant computed without ICU's calendar, which
- * DuckDB otherwise goes through for every value (trino-dialect.ts, docs/decisions/0903). In the engine's UTC
+ * DuckDB otherwise goes through for every value (trino-dialect.ts, docs/decisions/0094). In the engine's UTC
  * session it must be the day DuckDB's own cast gives, for any instant.
  */
 describe('the day of an instant without ICU', () => {

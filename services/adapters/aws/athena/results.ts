@@ -25,11 +25,16 @@ const ResultsPageSchema = z.object({
 });
 
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'integer', 'int', 'bigint']);
-const FRACTIONAL_TYPES = new Set(['double', 'float', 'real', 'decimal']);
+const FLOATING_TYPES = new Set(['double', 'float', 'real']);
+/** Athena's text of a timestamp in the session's zone, UTC: `2026-11-24 01:02:03.456`, maybe with ` UTC`. */
+const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(?: UTC)?$/;
 
 /**
- * Athena returns every value as text; the column's type says what it was. A bigint beyond 2^53 or a NaN
- * double has no exact JSON number, so it stays text rather than silently change value.
+ * Athena returns every value as text; the column's type says what it was. Values come out as the local engine
+ * gives them (services/adapters/local/duckdb/result-set.ts; tests/contracts/query-engine.contract.ts holds both
+ * to it): a bigint beyond 2^53, a decimal of more than 15 significant digits or a NaN double has no exact JSON
+ * number, so it stays text rather than silently change value; a timestamp becomes ISO 8601 with its zone, to the
+ * millisecond, since `2026-11-24 01:02:03.456` reads as local time to most parsers (JavaScript's Date among them).
  */
 export function fromAthenaValue(raw: string | undefined, columnType: string): JsonValue {
   if (raw === undefined) return null;
@@ -38,9 +43,20 @@ export function fromAthenaValue(raw: string | undefined, columnType: string): Js
     const value = Number(raw);
     return raw.trim() !== '' && Number.isSafeInteger(value) ? value : raw;
   }
-  if (FRACTIONAL_TYPES.has(type)) {
+  if (FLOATING_TYPES.has(type)) {
     const value = Number(raw);
     return raw.trim() !== '' && Number.isFinite(value) ? value : raw;
+  }
+  if (type === 'decimal') {
+    const value = Number(raw);
+    const digits = raw.replace(/[-.]/g, '').replace(/^0+/, '').length;
+    return raw.trim() !== '' && Number.isFinite(value) && digits <= 15 ? value : raw;
+  }
+  if (type === 'timestamp' || type === 'timestamp with time zone') {
+    const parts = UTC_TIMESTAMP.exec(raw);
+    if (parts === null) return raw;
+    const [, day, time, fraction = ''] = parts;
+    return `${day}T${time}.${fraction.padEnd(3, '0').slice(0, 3)}Z`;
   }
   if (type === 'boolean' && (raw === 'true' || raw === 'false')) return raw === 'true';
   return raw;

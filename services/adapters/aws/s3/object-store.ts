@@ -79,8 +79,10 @@ export class S3ObjectStore implements ObjectStore {
     };
     try {
       if (typeof body === 'string' || body instanceof Uint8Array) {
-        await this.#client.send(new PutObjectCommand({ ...params, Body: body }));
-        return { bytes: typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength };
+        const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+        // Said outright: the SDK cannot size an empty string, and warns of "a Stream of unknown length" then.
+        await this.#client.send(new PutObjectCommand({ ...params, Body: body, ContentLength: bytes }));
+        return { bytes };
       }
       const counter = { bytes: 0 };
       const upload = new Upload({

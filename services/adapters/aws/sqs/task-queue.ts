@@ -3,8 +3,7 @@ import {
   type SendMessageBatchCommandOutput,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import * as z from 'zod';
-import { type DownloadTask, DownloadTaskSchema, type TaskQueue } from '../../../ports/task-queue.js';
+import { type DownloadTask, type TaskQueue, tasksToSend } from '../../../ports/task-queue.js';
 import { TerminalError, TransientError } from '../../../shared/errors.js';
 import { classifyAwsError } from '../aws-error.js';
 import { batchesOf } from '../batches.js';
@@ -48,32 +47,6 @@ function entryFor(task: DownloadTask): TaskEntry {
   return { Id: id, MessageBody: JSON.stringify(task), label: `${task.dataset} page ${task.page}` };
 }
 
-function parseTask(task: unknown, index: number): DownloadTask {
-  const parsed = DownloadTaskSchema.safeParse(task);
-  if (!parsed.success) {
-    throw new TerminalError(
-      `refusing to queue invalid download task #${index}: ${z.prettifyError(parsed.error)}`,
-      {
-        cause: parsed.error,
-      },
-    );
-  }
-  return parsed.data;
-}
-
-/** Identical tasks are sent once; two different tasks for the same page are a planner bug. */
-function distinct(entries: readonly TaskEntry[]): TaskEntry[] {
-  const byId = new Map<string, TaskEntry>();
-  for (const entry of entries) {
-    const seen = byId.get(entry.Id);
-    if (seen === undefined) byId.set(entry.Id, entry);
-    else if (seen.MessageBody !== entry.MessageBody) {
-      throw new TerminalError(`two different download tasks for ${entry.label} of the same run`);
-    }
-  }
-  return [...byId.values()];
-}
-
 /** The tasks queue over SQS SendMessageBatch. */
 export class SqsTaskQueue implements TaskQueue {
   readonly #client: SQSClient;
@@ -87,7 +60,7 @@ export class SqsTaskQueue implements TaskQueue {
   }
 
   async send(tasks: readonly DownloadTask[]): Promise<void> {
-    const entries = distinct(tasks.map((task, index) => entryFor(parseTask(task, index))));
+    const entries = tasksToSend(tasks).map(entryFor);
     const batches = batchesOf(entries, {
       maxCount: MAX_BATCH_ENTRIES,
       maxBytes: MAX_BATCH_BYTES,

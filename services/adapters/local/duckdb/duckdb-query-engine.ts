@@ -57,7 +57,7 @@ const SESSION_SETTINGS: readonly string[] = [
  * simulator's thread (about 400-550 MiB at ten million readings) when the SQL runs, and the repeated-rows check
  * groups every reading of the night (queries/15): uncapped, DuckDB's hash table took the process to 1.2-1.3 GiB at
  * ten million readings. Above the cap, DuckDB spills to its temporary folder (in the lake, duckdb-sandbox.ts); at
- * ten million readings that cost no measurable CPU (decision 0903).
+ * ten million readings that cost no measurable CPU (decision 94).
  */
 const DUCKDB_MEMORY_LIMIT = '384MB';
 
@@ -146,7 +146,7 @@ type Translate = typeof translateStatement;
  * The SQL transpiler is 20 MB of WebAssembly: loading it and warming it up (trino-dialect.ts) costs about 0.35 s of
  * CPU on this thread. It is loaded when the engine is created but not waited for: the engine is ready once DuckDB
  * is, and `etl run` fetches the night's pages meanwhile, which leaves this thread idle between pages; the first
- * statement waits for it (decision 0903). A failure to load is that statement's failure.
+ * statement waits for it (decision 94). A failure to load is that statement's failure.
  */
 function loadTranslator(): Promise<Translate> {
   const loading = Promise.all([import('./athena-bridge.js'), import('./trino-dialect.js')]).then(

@@ -65,7 +65,7 @@ function rewriteOutsideStrings(sql: string): string {
  * `CAST(TO_TIMESTAMP(x) AS DATE)` is what the transpiler makes of Trino's `date(from_unixtime(x))`, the day of a
  * reading in 30_sensor_data.sql and 38_vehicle_day_intervals.sql. TO_TIMESTAMP gives a TIMESTAMPTZ, and DuckDB
  * turns a TIMESTAMPTZ into a DATE through ICU's calendar in the session's zone: about 300 ns a value, 3 s of CPU
- * for a night of ten million readings, in each of the two files (docs/decisions/0903). The engine pins the
+ * for a night of ten million readings, in each of the two files (docs/decisions/0094). The engine pins the
  * session to UTC (duckdb-query-engine.ts), where the day is the UTC day of the instant, and
  * `CAST(make_timestamp(epoch_us(...)) AS DATE)` gives that without ICU (about 30 ns). Only this cast of
  * TO_TIMESTAMP, whose type is certain from the text, is rewritten; tests/integration/duckdb/trino-semantics.test.ts

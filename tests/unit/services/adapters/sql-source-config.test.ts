@@ -35,6 +35,24 @@ describe('the query runner’s SQL source configuration', () => {
     });
   });
 
+  it('reads a GitHub Enterprise Server’s API from GITHUB_API_URL, and a public folder without a token', () => {
+    const config = sqlSourceConfigFromEnv(
+      {
+        SQL_SOURCE: 'github',
+        GITHUB_OWNER: 'acme',
+        GITHUB_REPO: 'fleet-sql',
+        GITHUB_API_URL: 'https://github.example.com/api/v3',
+      },
+      '/var/task/queries',
+    );
+
+    expect(config).toEqual({
+      kind: 'github',
+      folder: { owner: 'acme', repo: 'fleet-sql', branch: 'main', path: '' },
+      apiUrl: 'https://github.example.com/api/v3',
+    });
+  });
+
   it.each([
     [{ SQL_SOURCE: 'gitlab' }, /SQL_SOURCE/],
     [{ SQL_SOURCE: 'github', GITHUB_REPO: 'fleet-sql' }, /GITHUB_OWNER/],
@@ -78,5 +96,37 @@ describe('the query runner’s SQL source configuration', () => {
         { githubToken },
       ),
     ).toBeInstanceOf(GitHubSqlSource);
+  });
+  it('asks GitHub at the configured API with the token the configuration names', async () => {
+    const commit = 'c'.repeat(40);
+    const seen: { url: string; authorization: string | null }[] = [];
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      seen.push({ url: String(input), authorization: new Headers(init?.headers).get('authorization') });
+      return new Response(commit, { status: 200, headers: { 'content-type': 'application/vnd.github.sha' } });
+    };
+    const asked: unknown[] = [];
+    const config = {
+      kind: 'github' as const,
+      folder: { owner: 'acme', repo: 'fleet-sql', branch: 'main', path: 'sql' },
+      apiUrl: 'https://github.example.com/api/v3',
+      tokenSecretId: 'github/token',
+    };
+
+    const version = await createSqlSource(config, {
+      githubToken: async (asking) => {
+        asked.push(asking);
+        return 'ghp_enterprise';
+      },
+      fetch,
+    }).pin();
+
+    expect(version).toEqual({ commit });
+    expect(asked).toEqual([config]);
+    expect(seen).toEqual([
+      {
+        url: 'https://github.example.com/api/v3/repos/acme/fleet-sql/commits/main',
+        authorization: 'Bearer ghp_enterprise',
+      },
+    ]);
   });
 });

@@ -62,6 +62,14 @@ class RejectingSource extends FakeSource {
   }
 }
 
+/** A source that leaves the plan's page count unchecked, which the port asks it to check: the downloader still warns. */
+class UncheckedSource extends FakeSource {
+  override fetchPage<T>(request: PageRequest, sink: PageSink<T>): Promise<FetchedPage<T>> {
+    const { expectedTotalPages: _, ...unchecked } = request;
+    return super.fetchPage(unchecked, sink);
+  }
+}
+
 describe('downloadPage', () => {
   it('stores the page as NDJSON at a key derived from the task and announces it', async () => {
     // Prepare
@@ -191,7 +199,7 @@ describe('downloadPage', () => {
   it('keeps rows the schema rejected beside the raw lake, outside the dataset folders', async () => {
     const d = { ...deps(), source: new RejectingSource({ sensors: [{ a: 1 }, { a: 3 }] }) };
 
-    const outcome = await downloadPage(task(1), d);
+    const outcome = await downloadPage(task(1, { totalPages: 1 }), d);
 
     expect(outcome).toMatchObject({ rows: 2, rejectedRows: 1 });
     const rejected = d.rawStore.text('rejected/sensors/run=2026-11-24/page-00001.ndjson');
@@ -205,6 +213,7 @@ describe('downloadPage', () => {
 
   it('warns when total_pages changed since planning', async () => {
     const d = deps();
+    d.source = new UncheckedSource({ sensors: [{ a: 1 }, { a: 2 }, { a: 3 }] });
     await downloadPage(task(1, { totalPages: 7 }), d);
     expect(d.logger.lines).toContainEqual({ level: 'warn', message: 'total_pages changed since planning' });
   });

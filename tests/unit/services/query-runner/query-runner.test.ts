@@ -22,6 +22,8 @@ const files: SqlFile[] = [
   { name: '10_first.sql', text: 'CREATE TABLE a (x int);\nCREATE TABLE b (y int);' },
   { name: '30_answer.sql', text: 'SELECT 1 AS one -- on ${run_date}\n;' },
 ];
+/** The version a source of these files pins: the content hash of the files in lexical order, as a folder's. */
+const filesSha256 = contentSha256([...files].sort((a, b) => a.name.localeCompare(b.name)));
 
 /** Records each statement it is given; statements starting with SELECT return one row. */
 class RecordingEngine implements QueryEngine {
@@ -83,7 +85,7 @@ describe('runNextFile', () => {
         queryExecutionIds: ['q-1', 'q-2'],
         dataScannedBytes: 200,
         // The SQL is pinned when the query stage starts; every later file is read at this version.
-        sqlSha256: contentSha256(files),
+        sqlSha256: filesSha256,
         runSoFar: {
           files: ['10_first.sql'],
           results: {},
@@ -328,7 +330,7 @@ describe('runNextFile pins the SQL for the run', () => {
     );
 
     const [next] = d.publisher.ofType('SqlFileExecuted');
-    expect(next).toMatchObject({ file: '20_second.sql', sqlSha256: contentSha256(files) });
+    expect(next).toMatchObject({ file: '20_second.sql', sqlSha256: filesSha256 });
     expect(d.logger.lines).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ level: 'warn', message: expect.stringMatching(/carried no SQL version/) }),

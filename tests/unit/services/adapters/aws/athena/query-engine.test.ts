@@ -379,7 +379,17 @@ describe('fromAthenaValue', () => {
     ['true', 'boolean', true],
     ['false', 'boolean', false],
     ['Infinity', 'double', 'Infinity'],
-    ['2026-11-24 01:00:00.000', 'timestamp', '2026-11-24 01:00:00.000'],
+    ['10.25', 'decimal', 10.25],
+    ['12345678901234567.25', 'decimal(20,2)', '12345678901234567.25'],
+    ['-0.000000000000001', 'decimal(16,15)', -0.000000000000001],
+    ['2026-11-24 01:00:00.000', 'timestamp', '2026-11-24T01:00:00.000Z'],
+    ['2026-11-24 01:00:00', 'timestamp(3)', '2026-11-24T01:00:00.000Z'],
+    ['2026-11-24 01:00:00.123456 UTC', 'timestamp(6) with time zone', '2026-11-24T01:00:00.123Z'],
+    [
+      '2026-11-24 01:00:00.000 Europe/Paris',
+      'timestamp with time zone',
+      '2026-11-24 01:00:00.000 Europe/Paris',
+    ],
     ['', 'varchar', ''],
     [undefined, 'integer', null],
   ])('converts %p of type %s', (raw, type, expected) => {

@@ -71,6 +71,7 @@ describe('S3ObjectStore', () => {
           Bucket: 'fleet-raw',
           Key: 'lake/sensors/run=2026-11-24/page-00001.ndjson',
           Body: '{"é":1}\n',
+          ContentLength: 9,
           ContentType: 'application/x-ndjson',
         },
       ]);
