@@ -148,16 +148,21 @@ type Translate = typeof translateStatement;
  * is, and `etl run` fetches the night's pages meanwhile, which leaves this thread idle between pages; the first
  * statement waits for it (decision 94). A failure to load is that statement's failure.
  */
+let translatorLoading: Promise<Translate> | undefined;
+
 function loadTranslator(): Promise<Translate> {
-  const loading = Promise.all([import('./athena-bridge.js'), import('./trino-dialect.js')]).then(
-    ([bridge, dialect]) => {
-      dialect.warmUpTranslator();
-      return bridge.translateStatement;
-    },
-  );
+  // One load per process, and one module at a time: athena-bridge.js imports trino-dialect.js itself, and two
+  // imports of one module graph in flight at once can fail under jest's ES module linker ("can not be resolved on
+  // module ... that is not linked", seen in CI on Node.js 24 when two engines start together).
+  translatorLoading ??= (async () => {
+    const bridge = await import('./athena-bridge.js');
+    const dialect = await import('./trino-dialect.js');
+    dialect.warmUpTranslator();
+    return bridge.translateStatement;
+  })();
   // Awaited at the first statement; an engine closed before any must not leave an unhandled rejection.
-  loading.catch(() => undefined);
-  return loading;
+  translatorLoading.catch(() => undefined);
+  return translatorLoading;
 }
 
 async function executeStatement(
