@@ -39,21 +39,25 @@ const pageDownloaded = (page: number): OutgoingEvent =>
     key: `sensors/run=${runId}/page-${String(page).padStart(5, '0')}.ndjson`,
   });
 
-const failed = (): OutgoingEvent =>
-  toOutgoingEvent(DetailType.EtlFailed, { ...validDetails.EtlFailed });
+const failed = (): OutgoingEvent => toOutgoingEvent(DetailType.EtlFailed, { ...validDetails.EtlFailed });
 
 /**
  * An entry of exactly `bytes` bytes as EventBridge counts it. The publisher takes the detail as text; the padding
  * field stands for whatever made a producer's detail grow (no schema of ours lets a valid one reach the limit).
  */
 function entryOf(bytes: number, detailType: DetailTypeName = DetailType.PageDownloaded): OutgoingEvent {
-  const base = { source: EVENT_SOURCE, detailType, detail: JSON.stringify({ ...validDetails.PageDownloaded }) };
+  const base = {
+    source: EVENT_SOURCE,
+    detailType,
+    detail: JSON.stringify({ ...validDetails.PageDownloaded }),
+  };
   const padding = bytes - entryBytes({ ...base, detail: base.detail.replace(/}$/, ',"padding":""}') });
   const event = {
     ...base,
     detail: JSON.stringify({ ...validDetails.PageDownloaded, padding: 'x'.repeat(padding) }),
   };
-  if (entryBytes(event) !== bytes) throw new Error(`built an entry of ${entryBytes(event)} bytes, not ${bytes}`);
+  if (entryBytes(event) !== bytes)
+    throw new Error(`built an entry of ${entryBytes(event)} bytes, not ${bytes}`);
   return event;
 }
 
@@ -64,7 +68,8 @@ const asDelivered = (event: OutgoingEvent): DeliveredEvent => ({
 });
 
 const byPage = (a: DeliveredEvent, b: DeliveredEvent) =>
-  a.detailType.localeCompare(b.detailType) || JSON.stringify(a.detail).localeCompare(JSON.stringify(b.detail));
+  a.detailType.localeCompare(b.detailType) ||
+  JSON.stringify(a.detail).localeCompare(JSON.stringify(b.detail));
 
 /**
  * What a producer may rely on, whichever bus it publishes to: every event of a call delivered once and as sent,
@@ -111,24 +116,21 @@ export function eventPublisherContract(fixture: AdapterFixture<EventPublisherUnd
     it.each([
       ['of exactly 256 KB', 0],
       ['over 256 KB', 1_000],
-    ])(
-      'refuses a call with an entry %s, naming it, before any of the call is sent',
-      async (_, over) => {
-        const { publisher, delivered } = await fresh();
-        const bytes = MAX_EVENT_BYTES + over;
-        // Twelve entries first: a publisher that sent batch by batch would have sent ten of them.
-        const events = [...Array.from({ length: 12 }, (_, i) => pageDownloaded(i + 1)), entryOf(bytes)];
+    ])('refuses a call with an entry %s, naming it, before any of the call is sent', async (_, over) => {
+      const { publisher, delivered } = await fresh();
+      const bytes = MAX_EVENT_BYTES + over;
+      // Twelve entries first: a publisher that sent batch by batch would have sent ten of them.
+      const events = [...Array.from({ length: 12 }, (_, i) => pageDownloaded(i + 1)), entryOf(bytes)];
 
-        const error: unknown = await publisher.publish(events).then(
-          () => undefined,
-          (e: unknown) => e,
-        );
+      const error: unknown = await publisher.publish(events).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
 
-        expect(error).toBeInstanceOf(Error);
-        expect(isRetryable(error)).toBe(false);
-        expect(String(error)).toMatch(new RegExp(`PageDownloaded\\b.*\\b${bytes} bytes`));
-        expect(await delivered()).toEqual([]);
-      },
-    );
+      expect(error).toBeInstanceOf(Error);
+      expect(isRetryable(error)).toBe(false);
+      expect(String(error)).toMatch(new RegExp(`PageDownloaded\\b.*\\b${bytes} bytes`));
+      expect(await delivered()).toEqual([]);
+    });
   });
 }
