@@ -62,6 +62,9 @@ export interface AwsFront {
 
 type Denied = { refused: Refusal };
 
+/** PutEvents' most entries in one call. */
+const MAX_PUT_EVENTS_ENTRIES = 10;
+
 /** PutEvents' condition key for an entry's detail-type; `events:source` is the entry's source. */
 const DETAIL_TYPE_KEY = 'events:detail-type';
 /** EventBridge's message for an entry refused for its detail-type (API_PutEventsResultEntry, ErrorCode). */
@@ -243,6 +246,16 @@ export function serveAwsFront(listener: LoopbackListener, options: AwsFrontOptio
       return jsonError(400, 'NotImplemented', `the twin does not emulate EventBridge ${operation}`);
     const input = JSON.parse(body.toString('utf8') || '{}') as { Entries?: Record<string, unknown>[] };
     const entries = input.Entries ?? [];
+    // PutEvents takes one to ten entries and refuses the whole call otherwise, before authorizing any
+    // (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html): a publisher that forgot to
+    // split a long call, or sent an empty one, must fail here as it would in AWS.
+    if (entries.length < 1 || entries.length > MAX_PUT_EVENTS_ENTRIES)
+      return jsonError(
+        400,
+        'ValidationException',
+        `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length ` +
+          `${entries.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${MAX_PUT_EVENTS_ENTRIES}`}`,
+      );
     const buses = entries.map((entry) =>
       options.events.busArnOf(typeof entry.EventBusName === 'string' ? entry.EventBusName : undefined),
     );
