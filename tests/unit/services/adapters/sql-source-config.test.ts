@@ -48,7 +48,7 @@ describe('the query runner’s SQL source configuration', () => {
 
     expect(config).toEqual({
       kind: 'github',
-      folder: { owner: 'acme', repo: 'fleet-sql', branch: 'main', path: '' },
+      folder: { owner: 'acme', repo: 'fleet-sql', branch: 'main', path: 'queries' },
       apiUrl: 'https://github.example.com/api/v3',
     });
   });
