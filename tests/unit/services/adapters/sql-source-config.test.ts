@@ -2,12 +2,33 @@ import { GitHubSqlSource } from '../../../../services/adapters/github/github-sql
 import { FolderSqlSource } from '../../../../services/adapters/local/folder-sql-source.js';
 import {
   createSqlSource,
+  githubSqlSourceEnvironment,
   sqlSourceConfigFromEnv,
   sqlSourceConfigFromSpec,
 } from '../../../../services/adapters/sql-source-config.js';
 import { ConfigurationError } from '../../../../services/shared/environment.js';
 
 describe('the query runner’s SQL source configuration', () => {
+  it('reads back exactly the GitHub settings and token secret the CDK app writes into the environment', () => {
+    const settings = {
+      owner: 'acme',
+      repo: 'fleet-sql',
+      branch: 'release-1',
+      path: 'sql/nightly',
+      apiUrl: 'https://github.example.com/api/v3',
+    };
+    const env = githubSqlSourceEnvironment(settings, 'fleet-etl/github-token');
+    expect(sqlSourceConfigFromEnv(env, '/var/task/queries')).toEqual({
+      kind: 'github',
+      folder: { owner: 'acme', repo: 'fleet-sql', branch: 'release-1', path: 'sql/nightly' },
+      apiUrl: 'https://github.example.com/api/v3',
+      tokenSecretId: 'fleet-etl/github-token',
+    });
+    const { apiUrl: _, ...publicGitHub } = settings;
+    expect(githubSqlSourceEnvironment(publicGitHub)).not.toHaveProperty('GITHUB_TOKEN_SECRET_ID');
+    expect(githubSqlSourceEnvironment(publicGitHub)).not.toHaveProperty('GITHUB_API_URL');
+  });
+
   it('reads the bundled folder when SQL_SOURCE is not set', () => {
     expect(sqlSourceConfigFromEnv({}, '/var/task/queries')).toEqual({
       kind: 'folder',
