@@ -70,13 +70,13 @@ const readSources = {
 /**
  * Packages bundled into the build rather than left as imports: pure JavaScript that Node.js would otherwise
  * resolve, read and compile file by file at every start. zod is about 300 module files (about 60 ms of CPU;
- * bundled, the code no command uses, its locales, is left out); @duckdb/node-api is about 100 CommonJS files,
- * which an `import` also has scanned for their export names (cjs-module-lexer): together about 0.15 s of CPU of a
- * night on the default fleet. Every other package stays an import (native addons, such as DuckDB's own binding
- * that @duckdb/node-api requires, and WebAssembly files resolve next to their own modules). Their package.json
- * files are inputs of the build, so an upgrade makes it stale (docs/decisions/0094).
+ * bundled, the code no command uses, its locales, is left out). @duckdb/node-api (about 100 CommonJS files) stays
+ * an import: services/adapters/local/duckdb/duckdb-text.ts patches the decoder of the package's own module, which a
+ * bundled copy would not use (a leading byte-order mark of a text value was lost in the compiled command). Every
+ * other package stays an import too (native addons, and WebAssembly files resolve next to their own modules).
+ * Their package.json files are inputs of the build, so an upgrade makes it stale (docs/decisions/0094).
  */
-const BUNDLED_PACKAGES = ['zod', '@duckdb/node-api'];
+const BUNDLED_PACKAGES = ['zod'];
 
 const packagesAsImports = {
   name: 'packages-as-imports',
