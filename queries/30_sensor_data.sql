@@ -28,7 +28,9 @@ TBLPROPERTIES ('parquet.compression' = 'SNAPPY');
 --   type, not to whichever row an engine happens to read first (max_by leaves ties to the engine), so the same
 --   data always gives the same partitions and the same answer.
 -- * vehicle_type_key is 20_vehicles_data.sql's key of the type, the same expression (partitionKeySql in
---   services/shared/lake-keys.ts), so a type's readings of every night land in the same partitions.
+--   services/shared/lake-keys.ts), so a type's readings of every night land in the same partitions. It is
+--   computed once per vehicle, inside v, not once per reading: at ten million readings the key's regexp per
+--   reading cost about a second of CPU (docs/decisions/0097).
 -- * A nightly run writes a few days times a few vehicle types. A backfill window of many days may write more
 --   than Athena's 100 partitions per INSERT; the Athena engine then runs the INSERT as several of up to 100
 --   partitions each (services/adapters/aws/athena/partition-batches.ts), so this file need not care.
@@ -39,25 +41,31 @@ SELECT
   r.sensor_value,
   v.vehicle_type,
   CAST(date(from_unixtime(r."timestamp" / 1000)) AS date) AS days,
-  CASE
-    WHEN length(v.vehicle_type) BETWEEN 1 AND 64
-      AND regexp_replace(v.vehicle_type, '[^a-z0-9_-]', '') = v.vehicle_type
-      AND substr(v.vehicle_type, 1, 1) <> '_'
-      AND v.vehicle_type <> 'null'
-    THEN v.vehicle_type
-    ELSE '_' || substr(lower(to_hex(sha256(to_utf8(v.vehicle_type)))), 1, 32)
-  END AS vehicle_type_key
+  v.vehicle_type_key
 FROM ${database}.raw_sensor_readings AS r
 JOIN (
-  SELECT d.vehicle_id, max(d.vehicle_type) AS vehicle_type
-  FROM ${database}.vehicles_data AS d
-  JOIN (
-    SELECT vehicle_id, max(created_at) AS created_at
-    FROM ${database}.vehicles_data
-    GROUP BY vehicle_id
-  ) AS latest
-    ON latest.vehicle_id = d.vehicle_id AND latest.created_at = d.created_at
-  GROUP BY d.vehicle_id
+  SELECT
+    typed.vehicle_id,
+    typed.vehicle_type,
+    CASE
+      WHEN length(typed.vehicle_type) BETWEEN 1 AND 64
+        AND regexp_replace(typed.vehicle_type, '[^a-z0-9_-]', '') = typed.vehicle_type
+        AND substr(typed.vehicle_type, 1, 1) <> '_'
+        AND typed.vehicle_type <> 'null'
+      THEN typed.vehicle_type
+      ELSE '_' || substr(lower(to_hex(sha256(to_utf8(typed.vehicle_type)))), 1, 32)
+    END AS vehicle_type_key
+  FROM (
+    SELECT d.vehicle_id, max(d.vehicle_type) AS vehicle_type
+    FROM ${database}.vehicles_data AS d
+    JOIN (
+      SELECT vehicle_id, max(created_at) AS created_at
+      FROM ${database}.vehicles_data
+      GROUP BY vehicle_id
+    ) AS latest
+      ON latest.vehicle_id = d.vehicle_id AND latest.created_at = d.created_at
+    GROUP BY d.vehicle_id
+  ) AS typed
 ) AS v
   ON v.vehicle_id = r.vehicle_id
 WHERE r.run = '${run_id}';

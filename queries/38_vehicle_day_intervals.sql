@@ -10,7 +10,8 @@
 --   replaced but the run's own files, which a re-run of the night replaces as it replaces its sensor_data files
 --   (docs/decisions/0020), in any order of nights.
 -- * The rows summarised are exactly the rows 30_sensor_data.sql wrote for this run: the same raw readings, the
---   same join (its subquery v, character for character; tests/unit/sql/vehicle-day-intervals.test.ts checks it),
+--   same join (its subquery v, character for character, whose vehicle_type_key this file does not need;
+--   tests/unit/queries/vehicle-day-intervals.test.ts checks it),
 --   the same day; minus the readings without a value, which are not measurements (see 40).
 -- * Written partitions: the days this run's readings were measured on, usually two, far below Athena's 100 per
 --   INSERT (a backfill of many days is split by the Athena engine, as for sensor_data).
@@ -41,15 +42,28 @@ SELECT
   CAST(date(from_unixtime(r."timestamp" / 1000)) AS date) AS days
 FROM ${database}.raw_sensor_readings AS r
 JOIN (
-  SELECT d.vehicle_id, max(d.vehicle_type) AS vehicle_type
-  FROM ${database}.vehicles_data AS d
-  JOIN (
-    SELECT vehicle_id, max(created_at) AS created_at
-    FROM ${database}.vehicles_data
-    GROUP BY vehicle_id
-  ) AS latest
-    ON latest.vehicle_id = d.vehicle_id AND latest.created_at = d.created_at
-  GROUP BY d.vehicle_id
+  SELECT
+    typed.vehicle_id,
+    typed.vehicle_type,
+    CASE
+      WHEN length(typed.vehicle_type) BETWEEN 1 AND 64
+        AND regexp_replace(typed.vehicle_type, '[^a-z0-9_-]', '') = typed.vehicle_type
+        AND substr(typed.vehicle_type, 1, 1) <> '_'
+        AND typed.vehicle_type <> 'null'
+      THEN typed.vehicle_type
+      ELSE '_' || substr(lower(to_hex(sha256(to_utf8(typed.vehicle_type)))), 1, 32)
+    END AS vehicle_type_key
+  FROM (
+    SELECT d.vehicle_id, max(d.vehicle_type) AS vehicle_type
+    FROM ${database}.vehicles_data AS d
+    JOIN (
+      SELECT vehicle_id, max(created_at) AS created_at
+      FROM ${database}.vehicles_data
+      GROUP BY vehicle_id
+    ) AS latest
+      ON latest.vehicle_id = d.vehicle_id AND latest.created_at = d.created_at
+    GROUP BY d.vehicle_id
+  ) AS typed
 ) AS v
   ON v.vehicle_id = r.vehicle_id
 WHERE r.run = '${run_id}'

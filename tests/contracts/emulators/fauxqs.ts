@@ -5,6 +5,8 @@ import { buildApp } from 'fauxqs';
 
 /** fauxqs (S3 and SQS on their real wire protocols) on 127.0.0.1, with one client of each. */
 export interface Fauxqs {
+  /** `http://127.0.0.1:<port>`, for a client the code under test builds itself (AWS_ENDPOINT_URL_SQS). */
+  endpoint: string;
   sqs: SQSClient;
   s3: S3Client;
   stop(): Promise<void>;
@@ -30,6 +32,7 @@ export async function startFauxqs(): Promise<Fauxqs> {
   const sqs = new SQSClient(config(endpoint));
   const s3 = new S3Client({ ...config(endpoint), forcePathStyle: true });
   return {
+    endpoint,
     sqs,
     s3,
     stop: async () => {

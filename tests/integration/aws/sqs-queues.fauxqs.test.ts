@@ -2,19 +2,22 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ChangeMessageVisibilityCommand,
+  CreateQueueCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { jest } from '@jest/globals';
 import dynalite from 'dynalite';
-import { interceptLocalhostDns, startFauxqs } from 'fauxqs';
+import { interceptLocalhostDns } from 'fauxqs';
 import { dlqCommand } from '../../../cli/dlq-command.js';
 import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb/run-ledger.js';
 import { SqsDeadLetters } from '../../../services/adapters/aws/sqs/dead-letters.js';
 import { SqsTaskQueue } from '../../../services/adapters/aws/sqs/task-queue.js';
 import type { DownloadTask } from '../../../services/ports/task-queue.js';
+import { type Fauxqs, startFauxqs } from '../../contracts/emulators/fauxqs.js';
 import { playTransactionsOneByOne } from '../../helpers/dynalite-transactions.js';
 import { runId, window } from '../../helpers/samples.js';
 import { stdoutOf } from '../../helpers/stdout.js';
@@ -25,38 +28,42 @@ import { stdoutOf } from '../../helpers/stdout.js';
  * list and redrive.
  */
 describe('SQS adapters on fauxqs', () => {
-  let server: Awaited<ReturnType<typeof startFauxqs>>;
+  let server: Fauxqs;
   let client: SQSClient;
   let queues = 0;
 
+  // On 127.0.0.1 only (the contracts' starter): fauxqs's own startFauxqs listens on every interface.
   beforeAll(async () => {
-    server = await startFauxqs({ port: 0, logger: false });
-    client = new SQSClient({
-      endpoint: server.address,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    server = await startFauxqs();
+    client = server.sqs;
   });
 
   afterAll(async () => {
-    client.destroy();
     await server.stop();
   });
 
   /** A tasks queue whose messages go to its dead-letter queue after `maxReceiveCount` receives. */
-  function freshQueues(maxReceiveCount = 2) {
+  async function freshQueues(maxReceiveCount = 2) {
     queues += 1;
-    const dlq = server.createQueue(`tasks-dlq-${queues}`);
-    const tasks = server.createQueue(`tasks-${queues}`, {
-      attributes: {
-        VisibilityTimeout: '30',
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: dlq.queueArn,
-          maxReceiveCount: String(maxReceiveCount),
-        }),
-      },
-    });
-    return { tasksUrl: tasks.queueUrl, dlqUrl: dlq.queueUrl };
+    const dlq = await client.send(new CreateQueueCommand({ QueueName: `tasks-dlq-${queues}` }));
+    const { Attributes } = await client.send(
+      new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    const tasks = await client.send(
+      new CreateQueueCommand({
+        QueueName: `tasks-${queues}`,
+        Attributes: {
+          VisibilityTimeout: '30',
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: Attributes?.QueueArn,
+            maxReceiveCount: String(maxReceiveCount),
+          }),
+        },
+      }),
+    );
+    if (tasks.QueueUrl === undefined || dlq.QueueUrl === undefined)
+      throw new Error('fauxqs created no queue URL');
+    return { tasksUrl: tasks.QueueUrl, dlqUrl: dlq.QueueUrl };
   }
 
   const task = (page: number): DownloadTask => ({
@@ -88,7 +95,7 @@ describe('SQS adapters on fauxqs', () => {
   }
 
   it('sends every task once, in batches, as its JSON body', async () => {
-    const { tasksUrl } = freshQueues();
+    const { tasksUrl } = await freshQueues();
     await new SqsTaskQueue(client, { queueUrl: tasksUrl }).send(
       Array.from({ length: 23 }, (_, i) => task(i + 1)),
     );
@@ -99,7 +106,7 @@ describe('SQS adapters on fauxqs', () => {
   }, 30_000);
 
   it('hides a received message for its visibility timeout and hands it out again after a failure', async () => {
-    const { tasksUrl } = freshQueues(5);
+    const { tasksUrl } = await freshQueues(5);
     await new SqsTaskQueue(client, { queueUrl: tasksUrl }).send([task(1)]);
     const [first] = await receive(tasksUrl);
     expect(await receive(tasksUrl)).toEqual([]);
@@ -118,7 +125,7 @@ describe('SQS adapters on fauxqs', () => {
 
   it('dead-letters a message that keeps failing, lists it without consuming it, and redrives it', async () => {
     // Prepare: page 7 is received twice without success, page 8 succeeds.
-    const { tasksUrl, dlqUrl } = freshQueues(2);
+    const { tasksUrl, dlqUrl } = await freshQueues(2);
     await new SqsTaskQueue(client, { queueUrl: tasksUrl }).send([task(7), task(8)]);
     for (const message of await receive(tasksUrl, 0)) {
       if (JSON.parse(message.Body ?? '{}').page === 8) {
@@ -142,7 +149,7 @@ describe('SQS adapters on fauxqs', () => {
   }, 30_000);
 
   it('leaves the dead letters the filter does not choose', async () => {
-    const { tasksUrl, dlqUrl } = freshQueues(1);
+    const { tasksUrl, dlqUrl } = await freshQueues(1);
     await new SqsTaskQueue(client, { queueUrl: tasksUrl }).send([task(1), task(2)]);
     await receive(tasksUrl, 0);
     expect(await receive(tasksUrl, 0)).toEqual([]);
@@ -156,7 +163,7 @@ describe('SQS adapters on fauxqs', () => {
   }, 30_000);
 
   it('discards the dead letters the filter chooses, sending nothing back, and leaves the others', async () => {
-    const { tasksUrl, dlqUrl } = freshQueues(1);
+    const { tasksUrl, dlqUrl } = await freshQueues(1);
     await new SqsTaskQueue(client, { queueUrl: tasksUrl }).send([task(1), task(2)]);
     await receive(tasksUrl, 0);
     expect(await receive(tasksUrl, 0)).toEqual([]);
@@ -174,7 +181,7 @@ describe('SQS adapters on fauxqs', () => {
 
   it('etl dlq --ledger-table: a letter whose page the stage’s ledger holds is listed as stored, and removed, not redriven', async () => {
     // Prepare: pages 1 and 2 dead-lettered; page 2 stored since (a later planning of the night fetched it).
-    const { tasksUrl, dlqUrl } = freshQueues(1);
+    const { tasksUrl, dlqUrl } = await freshQueues(1);
     await new SqsTaskQueue(client, { queueUrl: tasksUrl }).send([task(1), task(2)]);
     await receive(tasksUrl, 0);
     expect(await receive(tasksUrl, 0)).toEqual([]);
@@ -182,9 +189,9 @@ describe('SQS adapters on fauxqs', () => {
     await new Promise<void>((resolve) => ledgerServer.listen(0, '127.0.0.1', () => resolve()));
     const dynamoEndpoint = `http://127.0.0.1:${(ledgerServer.address() as AddressInfo).port}`;
     const environment = {
-      AWS_ENDPOINT_URL_SQS: server.address,
+      AWS_ENDPOINT_URL_SQS: server.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
-      AWS_REGION: 'us-east-1',
+      AWS_REGION: 'eu-west-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
     };
