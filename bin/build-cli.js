@@ -126,12 +126,9 @@ await esbuild.build({
   sourcemap: 'linked',
   chunkNames: 'chunk-[hash]',
   logLevel: 'warning',
+  // Only ES module packages are bundled (zod): no chunk needs a require() of its own. A CommonJS package bundled
+  // here would need one (an esbuild banner defining it with createRequire).
   plugins: [packagesAsImports, readSources],
-  // A bundled CommonJS package's own require() of a package left as an import (@duckdb/node-api's of its native
-  // binding) needs a require function in the ES module chunks.
-  banner: {
-    js: "import { createRequire as __etlCreateRequire } from 'node:module'; const require = __etlCreateRequire(import.meta.url);",
-  },
 });
 
 // The manifest names the build to run; replacing it is one rename, so a process starting meanwhile reads the old
