@@ -1,5 +1,5 @@
-import { formatCount } from '../local/number-format.js';
 import type { RunSummary } from '../local/run-pipeline.js';
+import { formatCount } from '../services/shared/number-format.js';
 
 /**
  * Rounding the window outward to the API's filter precision brings a few rows of the neighbouring nights; most of

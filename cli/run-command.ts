@@ -1,6 +1,5 @@
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { formatCount } from '../local/number-format.js';
 import {
   BUNDLED_QUERIES,
   type RunSummary,
@@ -17,6 +16,7 @@ import type { SourceStats } from '../services/ports/fleet-source.js';
 import type { SqlSource } from '../services/ports/sql-source.js';
 import { describeError } from '../services/shared/errors.js';
 import { jsonLogger } from '../services/shared/logger.js';
+import { formatCount } from '../services/shared/number-format.js';
 import { runIdFor } from '../services/shared/run-identity.js';
 import {
   daysBetween,

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import type { DateWindow } from '../events/index.js';
-import { formatCount } from '../local/number-format.js';
 import { type RunHistory, readRunHistory } from '../local/run-history.js';
 import { relativeToCwd } from '../local/run-pipeline.js';
 import { stateLayout } from '../local/runtime.js';
+import { formatCount } from '../services/shared/number-format.js';
 import { localDay, windowOfDay } from '../services/source-config/index.js';
 import { UsageError } from './args.js';
 import { parseFlags } from './command-spec.js';

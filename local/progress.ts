@@ -6,7 +6,7 @@ import {
   isDetailReference,
   parseFleetEvent,
 } from '../events/index.js';
-import { formatBytes, formatCount } from './number-format.js';
+import { formatBytes, formatCount } from '../services/shared/number-format.js';
 
 /** Turns the bus's events into one human line each, as the run goes. */
 export function progressLine(raw: EventBridgeEnvelope): string | undefined {

@@ -1,3 +1,4 @@
+import { formatBytes, formatCount } from '../shared/number-format.js';
 import { BAR_CHART_STYLE, type Bar, barChartHtml, escapeXml } from './bar-chart.js';
 import { type FailedNightStep, nightSteps } from './failed-night.js';
 import type { FailedReport, Report, StoredResultSet } from './report-model.js';
@@ -12,7 +13,7 @@ const CHART = {
 
 const seconds = (value: number) =>
   `${value.toLocaleString('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 })} s`;
-const count = (value: number) => value.toLocaleString('en-US');
+const count = formatCount;
 const plural = (n: number, one: string, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
 const datasetName = (dataset: string) => (dataset === 'sensors' ? 'sensor readings' : dataset);
 
@@ -141,7 +142,7 @@ function figuresSection(report: Report): string {
   figures.push(
     { label: 'SQL files', value: count(report.sqlFiles.length) },
     { label: 'SQL time', value: seconds(report.sql.durationMs / 1000) },
-    { label: 'Data scanned', value: bytes(report.sql.dataScannedBytes) },
+    { label: 'Data scanned', value: formatBytes(report.sql.dataScannedBytes) },
     { label: 'Queries', value: count(report.sql.queryExecutionIds.length) },
   );
   const cards = figures
@@ -265,13 +266,6 @@ function cell(value: string | number | boolean | null | undefined): string {
     return `<td class="num">${text}</td>`;
   }
   return `<td>${escapeXml(String(value))}</td>`;
-}
-
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(1)} GiB`;
 }
 
 /** The night's day: from its window, or from a run id that names a UTC day. */
