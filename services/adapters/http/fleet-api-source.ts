@@ -476,8 +476,19 @@ interface BodyOutcome {
 /** `application/json`, `application/problem+json`, `application/vnd.fleet+json; charset=utf-8`, ... */
 const JSON_CONTENT_TYPE = /^\s*application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
-/** A body cut short is a connection that broke: worth asking again. Anything else about a body is not. */
+/**
+ * A body cut short is a connection that broke, and markup under a JSON content type is a proxy's page or a login
+ * wall, not the API: both are worth asking again. Anything else about a body is the API's, and is not.
+ */
 function bodyFailure(failure: PageFailure, what: string, status: number): FleetApiError {
+  if (failure.kind === 'markup') {
+    return new FleetApiTransientError(
+      `fleet API answered ${what} with markup under a JSON content type: ${failure.message}`,
+      status,
+      undefined,
+      { kind: 'content-type' },
+    );
+  }
   if (failure.kind === 'truncated') {
     return new FleetApiTransientError(
       `fleet API sent ${what} cut short: ${failure.message}`,

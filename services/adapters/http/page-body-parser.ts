@@ -22,6 +22,11 @@ export type PageFailureKind =
   | 'truncated'
   /** Not JSON, or not UTF-8. */
   | 'malformed'
+  /**
+   * Markup (it starts with `<`): a proxy's error page or a login wall under a JSON content type, not the API
+   * speaking. Worth asking again, as an HTML page under its own content type is.
+   */
+  | 'markup'
   /** JSON, but not the envelope the configuration describes. */
   | 'envelope'
   /** More rows than the page size, a row or an envelope too large to be a page's, more pages than a night may plan. */
@@ -178,6 +183,12 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
+const LESS_THAN = 0x3c;
+
+/** JSON's white space (RFC 8259): space, tab, line feed, carriage return. */
+function isJsonWhitespace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
 
 const EMPTY = Buffer.alloc(0);
 
@@ -240,6 +251,8 @@ export class PageBodyParser {
   private readonly maxRowChars: number;
   private failure: PageFailure | undefined;
   private ended = false;
+  /** Whether the body's first character other than white space has been seen. */
+  private started = false;
 
   // Envelope state.
   private inRows = false;
@@ -425,6 +438,13 @@ export class PageBodyParser {
         }
         if (this.stringIsKey) this.keyText += text[i];
         continue;
+      }
+      if (!this.started && !isJsonWhitespace(c)) {
+        this.started = true;
+        if (c === LESS_THAN) {
+          this.fail('markup', 'the body is markup (it starts with "<"), not JSON');
+          return '';
+        }
       }
       const top = this.stack.at(-1);
       if (c === QUOTE) {

@@ -261,7 +261,7 @@ describe('FleetApiSource retries', () => {
   it('does not retry what cannot heal: a 4xx, a body that is not JSON', async () => {
     for (const reply of [
       json(400, { error: 'invalid_request', parameter: 'pageSize' }),
-      json(200, '<html/>'),
+      json(200, '{"page":2,"total_pages":2,"data":[{vehicle_id:"V1"}]}'),
     ]) {
       const { source, pageRequests } = setup([reply, page(2)]);
       const error: unknown = await source.fetchPage(request, memorySink().sink).catch((e: unknown) => e);
@@ -269,6 +269,20 @@ describe('FleetApiSource retries', () => {
       expect(String(error)).toContain('sensors page 2');
       expect(pageRequests()).toHaveLength(1);
     }
+  });
+
+  it('retries markup under a JSON content type (a proxy’s page, a login wall), and fails naming it when it stays', async () => {
+    const healed = setup([json(200, '<!doctype html><h1>Sign in</h1>'), page(2)]);
+    expect((await healed.source.fetchPage(request, memorySink().sink)).rows).toBe(1);
+    expect(healed.pageRequests()).toHaveLength(2);
+    expect(healed.source.stats().transientFailures).toEqual({ 'content-type': 1 });
+
+    const walled = setup(Array.from({ length: 10 }, () => json(200, '<html>Sign in</html>')));
+    const error: unknown = await walled.source.fetchPage(request, memorySink().sink).catch((e: unknown) => e);
+    expect(String(error)).toMatch(
+      /sensors page 2 with markup under a JSON content type: the body is markup \(it starts with "<"\)/,
+    );
+    expect(walled.pageRequests().length).toBeGreaterThan(1);
   });
 
   it('retries a body cut short, cleanly ended or dropped, and gives the sink a fresh start each time', async () => {
