@@ -148,7 +148,8 @@ module.exports = {
     },
     {
       name: 'the-compiled-build-lookup-only',
-      comment: 'local/consumer-wiring.ts may reach bin/cli-build.js (COMPILED_BUILD_LOOKUP above), nothing else above it.',
+      comment:
+        'local/consumer-wiring.ts may reach bin/cli-build.js (COMPILED_BUILD_LOOKUP above), nothing else above it.',
       severity: 'error',
       from: { path: COMPILED_BUILD_IMPORTER },
       to: { path: '^(cli|bin|infra|twin)/', pathNot: COMPILED_BUILD_LOOKUP },

@@ -1,6 +1,7 @@
 import { setTimeout as wait } from 'node:timers/promises';
 import * as z from 'zod';
 import { type Clock, systemClock } from '../../ports/clock.js';
+import { readBodyAtMost } from '../../shared/bounded-body.js';
 import { describeError, TerminalError, TransientError } from '../../shared/errors.js';
 
 /**
@@ -74,6 +75,11 @@ export interface GitHubResponse {
 }
 
 const API_VERSION = '2022-11-28';
+/**
+ * The largest answer read: a folder listing of GitHub's 1,000 entries is about 1 MiB, and an SQL file above 256 KB
+ * could not run on Athena. A larger body (or a small compressed one that inflates) is refused, not held whole.
+ */
+const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 const DEFAULT_BASE_URL = 'https://api.github.com';
 
 export class GitHubApi {
@@ -139,8 +145,17 @@ export class GitHubApi {
         headers,
         signal: AbortSignal.timeout(this.#options.requestTimeoutMs),
       });
-      bytes = new Uint8Array(await response.arrayBuffer());
+      const read = await readBodyAtMost(response, MAX_ANSWER_BYTES);
+      if (read === undefined) {
+        throw new GitHubTerminalError(
+          `GitHub: ${what}: the answer is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, more than a folder ` +
+            'listing or an SQL file Athena could run (its query strings end at 256 KB)',
+          response.status,
+        );
+      }
+      bytes = read;
     } catch (error) {
+      if (error instanceof GitHubTerminalError) throw error;
       // fetch's errors may come from another realm (jest): read them structurally, never with instanceof.
       return new GitHubTransientError(
         `GitHub: ${what}: request failed: ${describeError(error)}`,

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { readBodyAtMost } from '../../shared/bounded-body.js';
 import { FleetApiTerminalError, FleetApiTransientError } from './errors.js';
 import { parseRetryAfter } from './retry-after.js';
 
@@ -74,30 +75,16 @@ function redirectTarget(location: string, from: URL, status: number, what: strin
 }
 
 /**
- * A body that only a few fields matter in (a token, an error's reason) is read up to a limit, never whole: fetch
- * inflates gzip, deflate and br bodies as it hands them over, so a kilobyte on the wire can be a gigabyte here, and
- * `Response.text()` would hold all of it (a hostile token endpoint's gzip bomb took `etl run` to 900 MiB).
+ * A body that only a few fields matter in (a token, an error's reason) is read up to a limit, never whole
+ * (readBodyAtMost says why).
  */
 export const TOKEN_BODY_LIMIT_BYTES = 64 * 1024;
 const ERROR_BODY_LIMIT_BYTES = 16 * 1024;
 
-/** The body as text, or undefined when it is longer than `limitBytes` (the rest is neither read nor kept). */
+/** The body as text, or undefined when it is longer than `limitBytes`. */
 async function readAtMost(response: Response, limitBytes: number): Promise<string | undefined> {
-  const { body } = response;
-  if (body === null) return '';
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return Buffer.concat(chunks).toString('utf8');
-    size += value.byteLength;
-    if (size > limitBytes) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
+  const bytes = await readBodyAtMost(response, limitBytes);
+  return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8');
 }
 
 /** A body read whole up to `limitBytes`; a longer one is refused (terminal: it is not what was asked for). */

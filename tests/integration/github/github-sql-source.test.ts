@@ -1,4 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${database} is the SQL placeholder syntax, not a template.
+import { gzipSync } from 'node:zlib';
 import {
   GitHubApi,
   GitHubTerminalError,
@@ -300,6 +301,22 @@ describe('GitHubSqlSource against a loopback server that answers like the conten
     expect(error.message).toMatch(
       /20_vehicles\.sql at commit [0-9a-f]{40} arrived with other content than its blob/,
     );
+  });
+
+  it('refuses an answer that inflates past 4 MiB without holding it (a gzip bomb as a file), naming the file', async () => {
+    // 16 MiB of zeros, 16 KiB on the wire: fetch inflates it as it reads.
+    const bomb = gzipSync(Buffer.alloc(16 * 1024 * 1024));
+    stub.fault = (request, response) => {
+      if (!request.path.includes('20_vehicles.sql')) return false;
+      response.writeHead(200, { 'content-type': 'application/vnd.github.raw', 'content-encoding': 'gzip' });
+      response.end(bomb);
+      return true;
+    };
+
+    const error = await failureOf(read(source()));
+
+    expect(error).toBeInstanceOf(GitHubTerminalError);
+    expect(error.message).toMatch(/20_vehicles\.sql.*the answer is larger than 4 MiB/);
   });
 
   it('refuses a .sql file whose name cannot travel in the events', async () => {
