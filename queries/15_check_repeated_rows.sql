@@ -8,11 +8,12 @@
 -- neither with the repeats nor without them; run it again once the API pages reliably.
 -- * A reading is one vehicle at one instant; a vehicle is one row per id, type and creation time. A snapshot of
 --   the vehicles (snapshot: every-night) lists each vehicle once per night, so it passes.
--- * The raw tables are read for this run only (the injected `run` partition), as the other files read them.
+-- * This run's rows only: its readings from run_sensor_readings (12_run_sensor_readings.sql, the raw rows one for
+--   one), its vehicles from the raw pages (the injected `run` partition).
 SELECT dataset, vehicle_id, row_key, copies
 FROM (
   SELECT 'sensors' AS dataset, vehicle_id, CAST("timestamp" AS varchar) AS row_key, count(*) AS copies
-  FROM ${database}.raw_sensor_readings
+  FROM ${database}.run_sensor_readings
   WHERE run = '${run_id}'
   GROUP BY vehicle_id, "timestamp"
   HAVING count(*) > 1

@@ -14,7 +14,7 @@ STORED AS PARQUET
 LOCATION '${warehouse_location}/sensor_data/'
 TBLPROPERTIES ('parquet.compression' = 'SNAPPY');
 
--- This run's readings.
+-- This run's readings (run_sensor_readings: the raw rows of the run, typed, 12_run_sensor_readings.sql).
 -- * days is the UTC day the reading was MEASURED, not the day it was fetched: a reading recorded late lands
 --   in the partition of the day it belongs to. "timestamp" / 1000 is Trino integer division (whole
 --   seconds), which is all a day needs; Athena sessions are in UTC, so date(from_unixtime(...)) is the UTC day.
@@ -42,7 +42,7 @@ SELECT
   v.vehicle_type,
   CAST(date(from_unixtime(r."timestamp" / 1000)) AS date) AS days,
   v.vehicle_type_key
-FROM ${database}.raw_sensor_readings AS r
+FROM ${database}.run_sensor_readings AS r
 JOIN (
   SELECT
     typed.vehicle_id,

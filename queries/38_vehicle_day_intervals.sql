@@ -2,7 +2,8 @@
 -- readings, one row per UTC day, vehicle, type and run: the first and last instant of the run's measurements of
 -- that vehicle on that day, and how many there were. One row stands for about a thousand readings, so the answer
 -- reads this table instead of all of sensor_data's history every night (docs/decisions/0088).
--- * Each night summarises its OWN readings only, read from this run's raw pages, never an old partition of
+-- * Each night summarises its OWN readings only, read from this run's raw readings (run_sensor_readings, written
+--   from the raw pages by 12_run_sensor_readings.sql), never an old partition of
 --   sensor_data: a day's intervals come from the first and last measurement of the vehicle that day and from
 --   their count, and min, max and count of a day are the min, max and sum of its runs' min, max and count.
 --   So readings that land late in an old day add a row for that day under the later run, the day's earlier
@@ -40,7 +41,7 @@ SELECT
   count(*) AS measurements,
   r.run,
   CAST(date(from_unixtime(r."timestamp" / 1000)) AS date) AS days
-FROM ${database}.raw_sensor_readings AS r
+FROM ${database}.run_sensor_readings AS r
 JOIN (
   SELECT
     typed.vehicle_id,

@@ -107,7 +107,7 @@ describe('etl run, end to end on the built-in simulator', () => {
     expect(first.stderr).toMatch(/planned sensors: \d+ page/);
     expect(first.stderr).toMatch(/stored sensors page 1:/);
     expect(first.stderr).toMatch(/downloads drained/);
-    expect(first.stderr).toMatch(/ran 40_avg_seconds_between_measurements\.sql \(7\/7\)/);
+    expect(first.stderr).toMatch(/ran 40_avg_seconds_between_measurements\.sql \(8\/8\)/);
   });
 
   it('answers what an independent computation over the simulated rows answers', () => {

@@ -235,7 +235,7 @@ const scenarios: Scenario<HostileRun>[] = [
   {
     name: 'hostile API answers 200 with an HTML page said to be JSON',
     injected: 'the first answer to every page: 200, application/json, a login page',
-    // Not the API speaking, whatever its content type says: asked again, as under text/html (decision 97).
+    // Not the API speaking, whatever its content type says: asked again, as under text/html (decision 98).
     expect: { kind: 'answer' },
     run: () => night({ kind: 'html-200', contentType: 'application/json' }),
     faults,

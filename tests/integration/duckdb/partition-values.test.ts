@@ -116,12 +116,13 @@ describe('vehicle types the API may send', () => {
     );
     expect(answer.rows).toHaveLength(AWKWARD_VEHICLE_TYPES.length);
 
-    // Every folder a partition of the warehouse is named after is a safe key, and no other folder is written.
+    // Every folder a partition of the warehouse is named after is a safe key, and no other folder is written: a
+    // day, a type's key, or the run (run_sensor_readings; run ids are safe by their schema).
     const folders = new Set(
       (await filesUnder(lake.warehouseRoot)).flatMap((file) => file.split('/').slice(1, -1)),
     );
     for (const folder of folders) {
-      expect(folder).toMatch(/^(?:days=\d{4}-\d{2}-\d{2}|vehicle_type_key=.*)$/);
+      expect(folder).toMatch(/^(?:days=\d{4}-\d{2}-\d{2}|vehicle_type_key=.*|run=\d{4}-\d{2}-\d{2})$/);
       if (folder.startsWith('vehicle_type_key=')) expect(folder.slice(17)).toMatch(SAFE_PARTITION_KEY);
     }
     expect([...folders].filter((folder) => folder.startsWith('vehicle_type_key=')).sort()).toEqual(

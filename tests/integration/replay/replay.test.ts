@@ -183,10 +183,10 @@ describe('replaying the local archive', () => {
       expect(listed.map((e) => e.detailType)).toEqual(
         expect.arrayContaining(['PagesPlanned', 'DownloadsDrained', 'EtlDone']),
       );
-      expect(listed.find((e) => e.detailType === 'EtlDone')?.summary).toMatch(/^EtlDone: 7 SQL file\(s\)/);
+      expect(listed.find((e) => e.detailType === 'EtlDone')?.summary).toMatch(/^EtlDone: 8 SQL file\(s\)/);
       const text = await stdoutOf(() => eventsCommand(['--state-dir', ranInto, '--detail-type', 'EtlDone']));
       expect(text.out).toMatch(/^2 of \d+ archived event\(s\)/);
-      expect(text.out).toMatch(/2026-11-25 +EtlDone: 7 SQL file/);
+      expect(text.out).toMatch(/2026-11-25 +EtlDone: 8 SQL file/);
     },
     SLOW,
   );

@@ -23,7 +23,7 @@ function only(sql: string, pattern: RegExp, what: string): string {
 }
 
 const VEHICLE_JOIN =
-  /FROM \$\{database\}\.raw_sensor_readings AS r\nJOIN \([\s\S]*?\n\) AS v\n {2}ON v\.vehicle_id = r\.vehicle_id/;
+  /FROM \$\{database\}\.run_sensor_readings AS r\nJOIN \([\s\S]*?\n\) AS v\n {2}ON v\.vehicle_id = r\.vehicle_id/;
 const DAY = /\n {2}\S.* AS days,?\n/;
 const THIS_RUN = /WHERE r\.run = '\$\{run_id\}'/;
 

@@ -173,8 +173,8 @@ describe('queries/ on the Athena adapter (aws-sdk-client-mock)', () => {
       },
       summary: {
         queryExecutionIds: fake.executions.map((e) => e.id),
-        // Three INSERTs, and two queries (the unknown-vehicle count and the answer) of 1000 bytes each.
-        dataScannedBytes: 3 * 5_000_000 + 2 * 1000,
+        // Four INSERTs, and two queries (the unknown-vehicle count and the answer) of 1000 bytes each.
+        dataScannedBytes: 4 * 5_000_000 + 2 * 1000,
       },
       unknownVehicles: { readings: 1000, unknownVehicleReadings: 3, unknownVehicles: 1 },
     });
@@ -188,6 +188,7 @@ describe('queries/ on the Athena adapter (aws-sdk-client-mock)', () => {
       ],
     });
     expect([...fake.statementLog.objects.keys()].sort()).toEqual([
+      `run=${runId}/fleet_etl.run_sensor_readings.json`,
       `run=${runId}/fleet_etl.sensor_data.json`,
       `run=${runId}/fleet_etl.vehicle_day_intervals.json`,
       `run=${runId}/fleet_etl.vehicles_data.json`,

@@ -337,6 +337,8 @@ describe('Athena bridge: the files in queries/', () => {
       '10_raw_tables.sql: ddl',
       '10_raw_tables.sql: createExternalTable',
       '10_raw_tables.sql: createExternalTable',
+      '12_run_sensor_readings.sql: createExternalTable',
+      '12_run_sensor_readings.sql: insert',
       '15_check_repeated_rows.sql: query',
       '20_vehicles_data.sql: createExternalTable',
       '20_vehicles_data.sql: insert',
@@ -359,6 +361,23 @@ describe('Athena bridge: the files in queries/', () => {
     expect(
       warehouse.map(({ table, ifNotExists, definition }) => ({ table, ifNotExists, definition })),
     ).toEqual([
+      {
+        // The run's raw readings, typed: the one read of the raw pages (docs/decisions/0097).
+        table: { schema: 'fleet', name: 'run_sensor_readings' },
+        ifNotExists: true,
+        definition: {
+          format: 'parquet',
+          location: 'file:///lake/warehouse/run_sensor_readings',
+          columns: [
+            { name: 'vehicle_id', type: 'VARCHAR' },
+            { name: 'timestamp', type: 'BIGINT' },
+            { name: 'sensor_value', type: 'DOUBLE' },
+            { name: 'run', type: 'VARCHAR' },
+          ],
+          partitionColumns: ['run'],
+          codec: 'snappy',
+        },
+      },
       {
         table: { schema: 'fleet', name: 'vehicles_data' },
         ifNotExists: true,
