@@ -4,7 +4,9 @@
 // From the inside out:
 //   events/                   the contract: detail-types, schemas, envelope, publish helper. Imports nothing of ours.
 //   services/shared/          pure helpers every layer of the services uses (errors, rows, run identity, lake keys,
-//                             SQL text, the Logger interface, environment parsing, the EMF metric catalog).
+//                             SQL text, the Logger interface, environment parsing, the EMF metric catalog, number
+//                             formats), and a web-standard Response body read up to a limit (bounded-body.ts: no
+//                             SDK, shared by the HTTP and GitHub adapter families, which may not import each other).
 //                             Part of the core layer: → events only.
 //   services/source-config/   the fleet API's description (zod schema, defaults, nightly windows). → events, shared.
 //   services/ports/           the interfaces the cores receive. → events, shared, source-config (the FleetSource port

@@ -1,5 +1,5 @@
 -- A check, not an answer: a file whose name after the number starts with check_ must return no rows, or the run
--- fails here, before anything of it is written to the warehouse, naming the first rows it found
+-- fails here, before the tables meant for analysis are written (only 12's working copy is), naming the first rows it found
 -- (services/query-runner/run-checks.ts). Add a file like this one to gate a night on your own rule.
 --
 -- Rows repeated across this run's pages. Pages are offset slices of one ordered list, so a row stored twice means

@@ -18,7 +18,7 @@
 --   INSERT (a backfill of many days is split by the Athena engine, as for sensor_data).
 -- * A warehouse that holds nights from before this table existed has no rows here for them: run those nights
 --   again (etl run --from ... --to ...) to give them their rows (docs/decisions/0088). `etl run` refuses such a
---   warehouse until they are, naming them (infra/local/cli/unsummarised-nights.ts, docs/decisions/0094).
+--   warehouse until they are, naming them (cli/unsummarised-nights.ts, docs/decisions/0094).
 CREATE EXTERNAL TABLE IF NOT EXISTS ${database}.vehicle_day_intervals (
   vehicle_id string,
   vehicle_type string,

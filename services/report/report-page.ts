@@ -13,8 +13,7 @@ const CHART = {
 
 const seconds = (value: number) =>
   `${value.toLocaleString('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 })} s`;
-const count = formatCount;
-const plural = (n: number, one: string, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
+const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;
 const datasetName = (dataset: string) => (dataset === 'sensors' ? 'sensor readings' : dataset);
 
 /**
@@ -127,7 +126,7 @@ function figuresSection(report: Report): string {
   for (const [dataset, totals] of Object.entries(report.datasets ?? {})) {
     figures.push({
       label: `${datasetName(dataset)} downloaded · ${plural(totals.pages, 'page')}`,
-      value: count(totals.rows),
+      value: formatCount(totals.rows),
     });
   }
   const unknown = report.unknownVehicles;
@@ -135,15 +134,15 @@ function figuresSection(report: Report): string {
     const share = unknown.readings === 0 ? 0 : (unknown.unknownVehicleReadings / unknown.readings) * 100;
     figures.push({
       label: `readings of unknown vehicles dropped by the join · ${plural(unknown.unknownVehicles, 'vehicle')}`,
-      value: count(unknown.unknownVehicleReadings),
-      note: `of ${count(unknown.readings)} (${share.toLocaleString('en-US', { maximumFractionDigits: 1 })}%)`,
+      value: formatCount(unknown.unknownVehicleReadings),
+      note: `of ${formatCount(unknown.readings)} (${share.toLocaleString('en-US', { maximumFractionDigits: 1 })}%)`,
     });
   }
   figures.push(
-    { label: 'SQL files', value: count(report.sqlFiles.length) },
+    { label: 'SQL files', value: formatCount(report.sqlFiles.length) },
     { label: 'SQL time', value: seconds(report.sql.durationMs / 1000) },
     { label: 'Data scanned', value: formatBytes(report.sql.dataScannedBytes) },
-    { label: 'Queries', value: count(report.sql.queryExecutionIds.length) },
+    { label: 'Queries', value: formatCount(report.sql.queryExecutionIds.length) },
   );
   const cards = figures
     .map(
@@ -201,7 +200,7 @@ function whatFailedSection(report: FailedReport): string {
   const { stage, dataset, page, file, reason } = report.failure;
   const facts: [string, string][] = [['Stage', stage]];
   if (dataset !== undefined) facts.push(['Dataset', dataset]);
-  if (page !== undefined) facts.push(['Page', count(page)]);
+  if (page !== undefined) facts.push(['Page', formatCount(page)]);
   if (file !== undefined) facts.push(['SQL file', file]);
   const list = facts
     .map(([term, value]) => `<div><dt>${escapeXml(term)}</dt><dd>${escapeXml(value)}</dd></div>`)
@@ -237,8 +236,8 @@ function pagesSection(report: FailedReport): string {
   const rows = Object.entries(report.datasets)
     .map(
       ([dataset, d]) =>
-        `<tr><td>${escapeXml(dataset)}</td><td class="num">${d.plannedPages === undefined ? 'not planned' : count(d.plannedPages)}</td>` +
-        `<td class="num">${count(d.storedPages)}</td><td class="num">${count(d.rows)}</td></tr>`,
+        `<tr><td>${escapeXml(dataset)}</td><td class="num">${d.plannedPages === undefined ? 'not planned' : formatCount(d.plannedPages)}</td>` +
+        `<td class="num">${formatCount(d.storedPages)}</td><td class="num">${formatCount(d.rows)}</td></tr>`,
     )
     .join('\n');
   const head =
@@ -251,7 +250,7 @@ function pagesSection(report: FailedReport): string {
   const failed = report.failedPages
     .map(
       (f) =>
-        `<li><strong>${escapeXml(f.dataset)} page ${count(f.page)}</strong> <span class="reason">${escapeXml(f.reason)}</span></li>`,
+        `<li><strong>${escapeXml(f.dataset)} page ${formatCount(f.page)}</strong> <span class="reason">${escapeXml(f.reason)}</span></li>`,
     )
     .join('');
   return `${pages}\n<section class="card"><h2>Pages that gave up</h2><ul class="gave-up">${failed}</ul></section>`;
@@ -261,7 +260,7 @@ function cell(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '<td class="null">NULL</td>';
   if (typeof value === 'number') {
     const text = Number.isInteger(value)
-      ? count(value)
+      ? formatCount(value)
       : value.toLocaleString('en-US', { maximumFractionDigits: 3 });
     return `<td class="num">${text}</td>`;
   }

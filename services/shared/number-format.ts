@@ -5,9 +5,16 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+const BINARY_UNITS = ['KiB', 'MiB', 'GiB'] as const;
+
+/** Bytes in the largest binary unit that keeps the figure under 1024 once rounded to one decimal. */
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(1)} GiB`;
+  let value = n / 1024;
+  let unit = 0;
+  while (unit < BINARY_UNITS.length - 1 && Number(value.toFixed(1)) >= 1024) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${BINARY_UNITS[unit]}`;
 }

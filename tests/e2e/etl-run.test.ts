@@ -148,13 +148,21 @@ describe('etl run, end to end on the built-in simulator', () => {
     );
   });
 
+  it('copies every raw reading of the run once into run_sensor_readings, known vehicle or not', async () => {
+    const { readings } = worldRows(['2026-11-24']);
+    expect(await warehouseCount(first.output.lake.warehouse, 'run_sensor_readings')).toBe(readings.length);
+  });
+
   it(
     'gives the same tables and answer when the same window runs again',
     async () => {
       const before = await warehouseCount(first.output.lake.warehouse, 'sensor_data');
+      const copied = await warehouseCount(first.output.lake.warehouse, 'run_sensor_readings');
       const again = await etlRun(stateDir, '2026-11-24');
       expect(again.output.status).toBe('succeeded');
       expect(await warehouseCount(first.output.lake.warehouse, 'sensor_data')).toBe(before);
+      // The run's working copy is replaced too, not appended to.
+      expect(await warehouseCount(first.output.lake.warehouse, 'run_sensor_readings')).toBe(copied);
       const { vehicles, readings } = worldRows(['2026-11-24']);
       close(again.output.results.avg_seconds_between_measurements ?? [], expectedAnswer(vehicles, readings));
       // The same answer to the last bit: the query adds exact decimals, so no summation order can change it.

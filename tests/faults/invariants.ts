@@ -116,7 +116,9 @@ function multisetDifference(expected: string[], actual: string[]): { extra: numb
   return { extra, missing };
 }
 
-async function warehouseKeys(warehouse: string): Promise<{ vehicles: string[]; sensors: string[] }> {
+async function warehouseKeys(
+  warehouse: string,
+): Promise<{ vehicles: string[]; sensors: string[]; copies: string[] }> {
   const db = await DuckDBInstance.create(':memory:');
   const connection = await db.connect();
   const read = async (sql: string): Promise<string[]> => {
@@ -134,6 +136,11 @@ async function warehouseKeys(warehouse: string): Promise<{ vehicles: string[]; s
       ),
       sensors: await read(
         `SELECT vehicle_id || '@' || CAST("timestamp" AS VARCHAR) AS k FROM read_parquet('${warehouse}/sensor_data/**/*.parquet', hive_partitioning = true)`,
+      ),
+      // The runs' working copies of their raw readings (queries/12): every raw row, known vehicle or not. A NULL
+      // vehicle_id reads as "null", as the raw rows' keys write it.
+      copies: await read(
+        `SELECT coalesce(vehicle_id, 'null') || '@' || CAST("timestamp" AS VARCHAR) AS k FROM read_parquet('${warehouse}/run_sensor_readings/**/*.parquet', hive_partitioning = true)`,
       ),
     };
   } finally {
@@ -241,6 +248,7 @@ export async function checkLakeAndTables(input: LakeCheck): Promise<LakeReport> 
     for (const [table, expected, actual] of [
       ['vehicles_data', lakeRows.vehicles, tables.vehicles],
       ['sensor_data', expectedSensors, tables.sensors],
+      ['run_sensor_readings', lakeRows.sensors, tables.copies],
     ] as const) {
       const { extra, missing } = multisetDifference([...expected], [...actual]);
       duplicates += extra;

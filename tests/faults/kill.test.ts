@@ -212,7 +212,7 @@ describe('fault injection: the process killed', () => {
   it('killed mid-query, then run again', async () => {
     await killedThenResumed(
       'process killed mid-query',
-      'SIGKILL once the second SQL file ran (the third is running)',
+      'SIGKILL once 20_vehicles_data.sql ran (30_sensor_data.sql is running)',
       /ran 20_vehicles_data\.sql/,
       () => independentAnswerOfSimulator(simulator),
       // Resuming a run whose queries never finished announces DownloadsDrained again (decision 5).

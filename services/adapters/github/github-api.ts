@@ -80,6 +80,8 @@ const API_VERSION = '2022-11-28';
  * could not run on Athena. A larger body (or a small compressed one that inflates) is refused, not held whole.
  */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+/** An error answer's body is read for GitHub's message, which is short. */
+const MAX_ERROR_BYTES = 16 * 1024;
 const DEFAULT_BASE_URL = 'https://api.github.com';
 
 export class GitHubApi {
@@ -145,15 +147,17 @@ export class GitHubApi {
         headers,
         signal: AbortSignal.timeout(this.#options.requestTimeoutMs),
       });
-      const read = await readBodyAtMost(response, MAX_ANSWER_BYTES);
-      if (read === undefined) {
+      // An error answer is read for its message only, and a long one is not worth holding: it is classified by its
+      // status (a 5xx or a rate limit with a huge or inflating body is still retried), its message left out.
+      const read = await readBodyAtMost(response, response.ok ? MAX_ANSWER_BYTES : MAX_ERROR_BYTES);
+      if (read === undefined && response.ok) {
         throw new GitHubTerminalError(
           `GitHub: ${what}: the answer is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, more than a folder ` +
             'listing or an SQL file Athena could run (its query strings end at 256 KB)',
           response.status,
         );
       }
-      bytes = read;
+      bytes = read ?? new Uint8Array(0);
     } catch (error) {
       if (error instanceof GitHubTerminalError) throw error;
       // fetch's errors may come from another realm (jest): read them structurally, never with instanceof.

@@ -483,7 +483,7 @@ const JSON_CONTENT_TYPE = /^\s*application\/([\w.+-]+\+)?json\s*(;|$)/i;
 function bodyFailure(failure: PageFailure, what: string, status: number): FleetApiError {
   if (failure.kind === 'markup') {
     return new FleetApiTransientError(
-      `fleet API answered ${what} with markup under a JSON content type: ${failure.message}`,
+      `fleet API answered ${what} with ${failure.message}`,
       status,
       undefined,
       { kind: 'content-type' },

@@ -84,7 +84,7 @@ const ERROR_BODY_LIMIT_BYTES = 16 * 1024;
 /** The body as text, or undefined when it is longer than `limitBytes`. */
 async function readAtMost(response: Response, limitBytes: number): Promise<string | undefined> {
   const bytes = await readBodyAtMost(response, limitBytes);
-  return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8');
+  return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
 }
 
 /** A body read whole up to `limitBytes`; a longer one is refused (terminal: it is not what was asked for). */

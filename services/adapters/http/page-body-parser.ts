@@ -442,7 +442,7 @@ export class PageBodyParser {
       if (!this.started && !isJsonWhitespace(c)) {
         this.started = true;
         if (c === LESS_THAN) {
-          this.fail('markup', 'the body is markup (it starts with "<"), not JSON');
+          this.fail('markup', 'markup (the body starts with "<"), not JSON');
           return '';
         }
       }

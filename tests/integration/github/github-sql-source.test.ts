@@ -319,6 +319,23 @@ describe('GitHubSqlSource against a loopback server that answers like the conten
     expect(error.message).toMatch(/20_vehicles\.sql.*the answer is larger than 4 MiB/);
   });
 
+  it('still retries a 5xx whose body inflates past the limit, without holding it', async () => {
+    const bomb = gzipSync(Buffer.alloc(16 * 1024 * 1024));
+    let bombs = 0;
+    stub.fault = (request, response) => {
+      if (!request.path.includes('20_vehicles.sql') || bombs > 0) return false;
+      bombs += 1;
+      response.writeHead(503, { 'content-type': 'text/html', 'content-encoding': 'gzip' });
+      response.end(bomb);
+      return true;
+    };
+
+    const files = await read(source());
+
+    expect(files.map((file) => file.name)).toContain('20_vehicles.sql');
+    expect(waits).toHaveLength(1);
+  });
+
   it('refuses a .sql file whose name cannot travel in the events', async () => {
     stub.files.push({ path: 'sql/nightly/50 my answer.sql', text: 'SELECT 1;' });
 

@@ -11,7 +11,8 @@ describe('counts and sizes as people read them', () => {
     [1023, '1023 B'],
     [1024, '1.0 KiB'],
     [10.6 * 1024 ** 2, '10.6 MiB'],
-    [1024 ** 3 - 1, '1024.0 MiB'],
+    [1024 ** 2 - 1, '1.0 MiB'],
+    [1024 ** 3 - 1, '1.0 GiB'],
     [1.1 * 1024 ** 3, '1.1 GiB'],
   ])('%d bytes reads %s, in binary units', (bytes, text) => {
     expect(formatBytes(bytes)).toBe(text);
