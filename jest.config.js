@@ -21,6 +21,10 @@ const project = (name, dir) => ({
 });
 
 export default {
+  // The cloud assemblies that test files of the cloud and contracts projects share within a run
+  // (tests/cloud/helpers/twin-stack.ts); plain JavaScript, because jest imports these hooks untransformed.
+  globalSetup: '<rootDir>/tests/setup/shared-assemblies-setup.js',
+  globalTeardown: '<rootDir>/tests/setup/shared-assemblies-teardown.js',
   // Coverage of the service cores, the ports, the shared modules and the adapters, measured by the projects that
   // exercise them: `npm run test:all` runs unit, contracts and integration with --coverage, the others without.
   // Istanbul ('babel': it instruments only the files below, after swc) rather than V8: on 2 cores the three projects
