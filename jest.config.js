@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 // Jest runs the TypeScript sources as native ES modules (see package.json: --experimental-vm-modules);
 // @swc/jest strips types only, so `npm run typecheck` is what checks them.
 const swc = [
@@ -21,6 +23,15 @@ const project = (name, dir) => ({
 });
 
 export default {
+  // Jest's default is one worker fewer than the cores: one worker on CI's 2 cores, which then idles a core while
+  // suites wait on what they started (etl processes, the hostile API, the twin's Lambda processes, fixed latencies).
+  // Two workers on 2 cores (at load ~4 from other work): the covered projects took 173 s instead of 225 s, the others
+  // 494 s and 421 s instead of ~665 s. The one bound on wall time (a refusal within 30 s, one-state-folder) has room.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
+  // The cloud assemblies that test files of the cloud and contracts projects share within a run
+  // (tests/cloud/helpers/twin-stack.ts); plain JavaScript, because jest imports these hooks untransformed.
+  globalSetup: '<rootDir>/tests/setup/shared-assemblies-setup.js',
+  globalTeardown: '<rootDir>/tests/setup/shared-assemblies-teardown.js',
   // Coverage of the service cores, the ports, the shared modules and the adapters, measured by the projects that
   // exercise them: `npm run test:all` runs unit, contracts and integration with --coverage, the others without.
   // Istanbul ('babel': it instruments only the files below, after swc) rather than V8: on 2 cores the three projects

@@ -48,7 +48,7 @@ eventPublisherContract({
   name: 'EventBridgePublisher over the cloud twin’s EventBridge, with the downloader’s role',
   start: async () => {
     stack = synthesizeTwinStack({ bundle: false });
-    twin = await CloudTwin.start({ assemblyDir: stack.synthesized.assemblyDir });
+    twin = await CloudTwin.start({ assemblyDir: stack.assemblyDir });
     const downloader = functionOfConstruct(twin.model, 'Services/Downloader');
     const name = downloader.environment.EVENT_BUS_NAME;
     if (name === undefined) throw new Error('the downloader has no EVENT_BUS_NAME');

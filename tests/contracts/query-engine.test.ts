@@ -65,7 +65,7 @@ queryEngineContract({
   name: 'AthenaQueryEngine over the cloud twin’s Athena, with the query runner’s role',
   start: async () => {
     stack = synthesizeTwinStack({ bundle: false });
-    twin = await CloudTwin.start({ assemblyDir: stack.synthesized.assemblyDir });
+    twin = await CloudTwin.start({ assemblyDir: stack.assemblyDir });
     const runner = functionOfConstruct(twin.model, 'Services/QueryRunner');
     const downloader = functionOfConstruct(twin.model, 'Services/Downloader');
     env = runner.environment;

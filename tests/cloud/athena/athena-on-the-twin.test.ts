@@ -29,7 +29,7 @@ const bucket = (prefix: string): TwinBucket => {
 
 beforeAll(async () => {
   stack = synthesizeTwinStack({ bundle: false });
-  twin = await CloudTwin.start({ assemblyDir: stack.synthesized.assemblyDir });
+  twin = await CloudTwin.start({ assemblyDir: stack.assemblyDir });
   const runner = functionOfConstruct(twin.model, 'Services/QueryRunner');
   env = runner.environment;
   const config = {

@@ -39,7 +39,7 @@ let env: Readonly<Record<string, string>>;
 
 beforeAll(async () => {
   stack = synthesizeTwinStack({ bundle: false });
-  twin = await CloudTwin.start({ assemblyDir: stack.synthesized.assemblyDir });
+  twin = await CloudTwin.start({ assemblyDir: stack.assemblyDir });
   const runner = functionOfConstruct(twin.model, 'Services/QueryRunner');
   env = runner.environment;
   const config = {

@@ -33,7 +33,7 @@ afterAll(() => {
 });
 
 const start = (options: Omit<Parameters<typeof TwinNight.start>[0], 'assemblyDir'> = {}) =>
-  TwinNight.start({ assemblyDir: stack.synthesized.assemblyDir, ...options });
+  TwinNight.start({ assemblyDir: stack.assemblyDir, ...options });
 
 const scenarios: TwinScenario[] = [
   {

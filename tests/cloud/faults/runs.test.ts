@@ -40,7 +40,7 @@ afterAll(() => {
 });
 
 const start = (options: Omit<Parameters<typeof TwinNight.start>[0], 'assemblyDir'> = {}) =>
-  TwinNight.start({ assemblyDir: stack.synthesized.assemblyDir, ...options });
+  TwinNight.start({ assemblyDir: stack.assemblyDir, ...options });
 
 /** Every object of the twin's buckets, key and bytes, to tell whether anything changed. */
 async function contents(night: Night, name: string): Promise<Map<string, string>> {

@@ -24,7 +24,7 @@ let twin: CloudTwin;
 
 beforeAll(async () => {
   stack = synthesizeTwinStack({ bundle: true });
-  twin = await CloudTwin.start({ assemblyDir: stack.synthesized.assemblyDir });
+  twin = await CloudTwin.start({ assemblyDir: stack.assemblyDir });
 }, 120_000);
 
 const environments: LambdaEnvironment[] = [];

@@ -30,7 +30,7 @@ const only = <T>(items: Iterable<T>, predicate: (item: T) => boolean): T => {
 
 beforeAll(async () => {
   stack = synthesizeTwinStack({ bundle: true });
-  twin = await CloudTwin.start({ assemblyDir: stack.synthesized.assemblyDir });
+  twin = await CloudTwin.start({ assemblyDir: stack.assemblyDir });
   const env = fnOf('Downloader').environment;
   // The simulator plays the API the template names, with the client id the template gives the function.
   simulator = await startSimulator({

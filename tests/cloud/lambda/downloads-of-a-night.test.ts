@@ -31,7 +31,7 @@ const only = <T>(items: Iterable<T>, predicate: (item: T) => boolean): T => {
 beforeAll(async () => {
   stack = synthesizeTwinStack({ bundle: true, config: { fleetApi: { pageSize: PAGE_SIZE } } });
   night = await TwinNight.start({
-    assemblyDir: stack.synthesized.assemblyDir,
+    assemblyDir: stack.assemblyDir,
     fleet: { seed: 7, vehicles: 12, readingsPerVehicle: 20, fleetStart: '2026-11-01' },
     // Three at once, as Lambda scales out for the bus: trackers race on the ledger, one claims the drain.
     environmentsOf: (fn) => (fn.logicalId.startsWith('ServicesCompletionTracker') ? 3 : 1),

@@ -36,7 +36,7 @@ describe('the report of a failed night, on the cloud twin', () => {
   let environments: Environments;
 
   beforeAll(async () => {
-    twin = await CloudTwin.start({ assemblyDir: stack.synthesized.assemblyDir });
+    twin = await CloudTwin.start({ assemblyDir: stack.assemblyDir });
     simulator = await startSimulator({
       ...FLEET,
       clientId: serviceFn(twin, 'Planner').environment.FLEET_API_CLIENT_ID,

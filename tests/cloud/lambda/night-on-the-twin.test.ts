@@ -36,7 +36,7 @@ async function downloadedNight(): Promise<{
   simulator: RunningSimulator;
   environments: Environments;
 }> {
-  const twin = await CloudTwin.start({ assemblyDir: stack.synthesized.assemblyDir });
+  const twin = await CloudTwin.start({ assemblyDir: stack.assemblyDir });
   const simulator = await startSimulator({
     ...FLEET,
     clientId: serviceFn(twin, 'Planner').environment.FLEET_API_CLIENT_ID,

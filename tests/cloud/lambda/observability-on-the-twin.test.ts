@@ -28,7 +28,7 @@ let fn: TwinFunction;
 
 beforeAll(async () => {
   stack = synthesizeTwinStack({ bundle: true });
-  twin = await CloudTwin.start({ assemblyDir: stack.synthesized.assemblyDir });
+  twin = await CloudTwin.start({ assemblyDir: stack.assemblyDir });
   fn = functionOfConstruct(twin.model, 'Services/Downloader');
   simulator = await startSimulator({
     seed: 42,

@@ -108,7 +108,7 @@ async function cutFirstDrainedPublish(
 
 beforeAll(async () => {
   stack = synthesizeTwinStack({ bundle: true });
-  twin = await CloudTwin.start({ assemblyDir: stack.synthesized.assemblyDir });
+  twin = await CloudTwin.start({ assemblyDir: stack.assemblyDir });
   simulator = await startSimulator({
     seed: 11,
     vehicles: 4,

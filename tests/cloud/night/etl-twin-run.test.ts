@@ -112,7 +112,7 @@ describe('etl twin run, as a process', () => {
   it('fails a deployment that forgot a grant, printing the denied call and the statement that would allow it (--app: an assembly already synthesized)', async () => {
     stack = synthesizeTwinStack({ bundle: true, config: { fleetApi: { pageSize: 40 } } });
     const broken = editedAssembly(
-      stack.synthesized.assemblyDir,
+      stack.assemblyDir,
       withoutAction('ServicesDownloaderRole', 'events:PutEvents'),
     );
     folders.push(broken);

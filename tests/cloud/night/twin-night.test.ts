@@ -44,7 +44,7 @@ async function nightOf(
   }
 }
 
-const edited = (edit: Parameters<typeof editedAssembly>[1], from = stack.synthesized.assemblyDir) => {
+const edited = (edit: Parameters<typeof editedAssembly>[1], from = stack.assemblyDir) => {
   const copy = editedAssembly(from, edit);
   copies.push(copy);
   return copy;
@@ -52,7 +52,7 @@ const edited = (edit: Parameters<typeof editedAssembly>[1], from = stack.synthes
 
 describe('a night of the synthesized stack, driven on the cloud twin until quiet', () => {
   it('fires the schedule at its first firing the morning after the night; a bound too small fails naming what still moves, and the night goes on from there', async () => {
-    const night = await TwinNight.start({ assemblyDir: stack.synthesized.assemblyDir, fleet: FLEET });
+    const night = await TwinNight.start({ assemblyDir: stack.assemblyDir, fleet: FLEET });
     try {
       const firings = night.fire(NIGHT);
       expect(
@@ -74,7 +74,7 @@ describe('a night of the synthesized stack, driven on the cloud twin until quiet
   }, 120_000);
 
   it('takes a whole night to EtlDone: every page downloaded and drained, every SQL file run on the twin’s Athena, nothing refused', async () => {
-    const { report, totalPages } = await nightOf(stack.synthesized.assemblyDir);
+    const { report, totalPages } = await nightOf(stack.assemblyDir);
 
     expect(totalPages).toBeGreaterThan(2);
     expect(report.events).toEqual({

@@ -77,6 +77,6 @@ export function synthesize(config: DeploymentConfig, options: SynthesizeOptions 
 }
 
 /** Removes a synthesized assembly (bundles included) from the temporary directory. */
-export function discard(synthesized: Synthesized | undefined): void {
+export function discard(synthesized: Pick<Synthesized, 'assemblyDir'> | undefined): void {
   if (synthesized !== undefined) rmSync(synthesized.assemblyDir, { recursive: true, force: true });
 }
