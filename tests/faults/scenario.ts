@@ -1,5 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FaultRun } from './harness.js';
 import { type Answer, type CheckedRun, checkInvariants, type Expectation } from './invariants.js';
@@ -107,8 +106,9 @@ export class SuiteRecorder {
       seconds: Number(sum((r) => r.seconds).toFixed(1)),
       results: this.results,
     };
-    const file = path.join(tmpdir(), `fleet-etl-reliability-${group}.json`);
-    writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
+    mkdirSync(SUMMARIES, { recursive: true });
+    const file = path.join(SUMMARIES, `fleet-etl-reliability-${group}.json`);
+    writeWhole(file, `${JSON.stringify({ invocation: INVOCATION, ...summary }, null, 2)}\n`);
     const line =
       `[fault] summary ${group}: ${summary.passed}/${summary.scenarios} scenarios passed, ` +
       `${summary.faultsInjected} faults injected, ${summary.pagesChecked} pages checked, ` +
@@ -129,22 +129,45 @@ interface GroupSummary {
   seconds: number;
 }
 
-const COMBINED = path.join(tmpdir(), 'fleet-etl-reliability.json');
+/**
+ * Where the summaries go: test-output/ in the repository (beside the report's screenshots), not the temporary
+ * folder, which a jest run now removes at its end (tests/setup/shared-assemblies-setup.js).
+ */
+const SUMMARIES = path.join(process.cwd(), 'test-output', 'reliability');
+const COMBINED = path.join(SUMMARIES, 'fleet-etl-reliability.json');
+
+/** A file replaced whole: two jest workers may write the combined summary at once. */
+function writeWhole(file: string, text: string): void {
+  const staging = `${file}.${process.pid}.tmp`;
+  writeFileSync(staging, text);
+  renameSync(staging, file);
+}
 /** The jest process of this `npm run test:faults`: the parent of the workers, or this process when in band. */
 const INVOCATION = process.env.JEST_WORKER_ID === undefined ? process.pid : process.ppid;
 
-/** Adds the group to the suite's file (the test files run one after another) and says the totals so far. */
-function combine(group: string, summary: GroupSummary): string {
-  let groups: Record<string, GroupSummary> = {};
-  try {
-    const previous = JSON.parse(readFileSync(COMBINED, 'utf8'));
-    // Groups of an earlier invocation are not this run's.
-    if (previous.invocation === INVOCATION) groups = previous.groups ?? {};
-  } catch {
-    // first group of the run
-  }
+/**
+ * The totals of the groups this invocation has finished so far, from their own files (each group writes its file
+ * before it combines, and two jest workers may finish groups side by side), written to the suite's file.
+ */
+function pick(summary: GroupSummary): GroupSummary {
   const { scenarios, passed, faultsInjected, pagesChecked, duplicatesFound, dataLost, seconds } = summary;
-  groups[group] = { scenarios, passed, faultsInjected, pagesChecked, duplicatesFound, dataLost, seconds };
+  return { scenarios, passed, faultsInjected, pagesChecked, duplicatesFound, dataLost, seconds };
+}
+
+function combine(group: string, summary: GroupSummary): string {
+  const groups: Record<string, GroupSummary> = {};
+  for (const name of readdirSync(SUMMARIES)) {
+    const match = /^fleet-etl-reliability-(.+)\.json$/.exec(name);
+    if (match?.[1] === undefined) continue;
+    try {
+      const written = JSON.parse(readFileSync(path.join(SUMMARIES, name), 'utf8'));
+      // Groups of an earlier invocation are not this run's.
+      if (written.invocation === INVOCATION) groups[match[1]] = pick(written);
+    } catch {
+      // a file being replaced: its group is counted by the next summary
+    }
+  }
+  groups[group] = pick(summary);
   const all = Object.values(groups);
   const total = (f: (g: GroupSummary) => number) => all.reduce((s, g) => s + f(g), 0);
   const totals = {
@@ -155,7 +178,7 @@ function combine(group: string, summary: GroupSummary): string {
     duplicatesFound: total((g) => g.duplicatesFound),
     dataLost: total((g) => g.dataLost),
   };
-  writeFileSync(COMBINED, `${JSON.stringify({ invocation: INVOCATION, totals, groups }, null, 2)}\n`);
+  writeWhole(COMBINED, `${JSON.stringify({ invocation: INVOCATION, totals, groups }, null, 2)}\n`);
   return (
     `[fault] summary of ${Object.keys(groups).sort().join(', ')}: ${totals.passed}/${totals.scenarios} scenarios passed, ` +
     `${totals.faultsInjected} faults injected, ${totals.pagesChecked} pages checked, ` +
