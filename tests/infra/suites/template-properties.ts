@@ -472,10 +472,11 @@ export function templatePropertiesSuite(stage: () => Synthesized, alarmEmail: st
         );
       const ctas = statements.filter((sql) => writeShapeOf(sql)?.kind === 'ctas');
       expect(ctas.filter((sql) => /\bexternal_location\b/i.test(sql))).toEqual([]);
-      // vehicles_data, sensor_data and the answer's per-vehicle-day summary (docs/decisions/0088).
+      // The run's Parquet copy of its raw readings (docs/decisions/0097), vehicles_data, sensor_data and the answer's
+      // per-vehicle-day summary (docs/decisions/0088).
       expect(
         statements.filter((sql) => /^CREATE EXTERNAL TABLE\b.*\sSTORED AS PARQUET\s/s.test(sql)),
-      ).toHaveLength(3);
+      ).toHaveLength(4);
     });
 
     it('has the Glue database the query runner is told about', () => {
