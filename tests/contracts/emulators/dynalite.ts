@@ -11,6 +11,24 @@ export interface Dynalite {
   stop(): Promise<void>;
 }
 
+/** Creates a table keyed as the run ledger's is (`pk` and `sk`, both strings), as the CDK app declares it. */
+export async function createLedgerTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+}
+
 /**
  * dynalite answers TransactWriteItems with UnknownOperationException, so the client plays the ledger's transactions
  * one item at a time (tests/helpers/dynalite-transactions.ts): the conditional first item keeps a page counted
@@ -33,20 +51,7 @@ export async function startDynalite(): Promise<Dynalite> {
     createLedgerTable: async () => {
       tables += 1;
       const tableName = `ledger-${tables}`;
-      await client.send(
-        new CreateTableCommand({
-          TableName: tableName,
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
+      await createLedgerTable(client, tableName);
       return tableName;
     },
     stop: async () => {

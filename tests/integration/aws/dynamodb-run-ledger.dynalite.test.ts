@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb/run-ledger.js';
+import { createLedgerTable } from '../../contracts/emulators/dynalite.js';
 import { playTransactionsOneByOne } from '../../helpers/dynalite-transactions.js';
 import { runId, window } from '../../helpers/samples.js';
 import { manualClock } from '../../unit/services/adapters/aws/factories.js';
@@ -42,20 +43,7 @@ describe('DynamoDbRunLedger on dynalite', () => {
   async function freshLedger(clock = manualClock()): Promise<DynamoDbRunLedger> {
     table += 1;
     const tableName = `ledger-${table}`;
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createLedgerTable(client, tableName);
     return new DynamoDbRunLedger(client, { tableName, clock });
   }
 

@@ -1,8 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { runsCommand } from '../../../cli/runs-command.js';
 import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb/run-ledger.js';
+import { createLedgerTable } from '../../contracts/emulators/dynalite.js';
 import { playTransactionsOneByOne } from '../../helpers/dynalite-transactions.js';
 import { runId, window } from '../../helpers/samples.js';
 import { stdoutOf } from '../../helpers/stdout.js';
@@ -41,20 +42,7 @@ describe('etl runs --ledger-table on dynalite', () => {
     delete process.env.RUN_LEDGER_TABLE;
     client = new DynamoDBClient({});
     playTransactionsOneByOne(client);
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createLedgerTable(client, tableName);
     const ledger = new DynamoDbRunLedger(client, { tableName });
     // A finished night: both datasets planned and stored, a page delivered twice counted once, EtlDone seen.
     await ledger.recordPlan(runId, 'vehicles', { totalPages: 1, window });

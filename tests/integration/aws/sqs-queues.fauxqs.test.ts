@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
@@ -17,6 +17,7 @@ import { DynamoDbRunLedger } from '../../../services/adapters/aws/dynamodb/run-l
 import { SqsDeadLetters } from '../../../services/adapters/aws/sqs/dead-letters.js';
 import { SqsTaskQueue } from '../../../services/adapters/aws/sqs/task-queue.js';
 import type { DownloadTask } from '../../../services/ports/task-queue.js';
+import { createLedgerTable } from '../../contracts/emulators/dynalite.js';
 import { type Fauxqs, startFauxqs } from '../../contracts/emulators/fauxqs.js';
 import { playTransactionsOneByOne } from '../../helpers/dynalite-transactions.js';
 import { runId, window } from '../../helpers/samples.js';
@@ -204,20 +205,7 @@ describe('SQS adapters on fauxqs', () => {
     const dynamo = new DynamoDBClient({});
     try {
       playTransactionsOneByOne(dynamo);
-      await dynamo.send(
-        new CreateTableCommand({
-          TableName: 'ledger',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
+      await createLedgerTable(dynamo, 'ledger');
       await new DynamoDbRunLedger(dynamo, { tableName: 'ledger' }).recordPage(runId, 'sensors', 2, 50_000);
       const queues = [
         ...['--queue-url', dlqUrl, '--source-queue-url', tasksUrl],
