@@ -145,15 +145,16 @@ function writeWhole(file: string, text: string): void {
 /** The jest process of this `npm run test:faults`: the parent of the workers, or this process when in band. */
 const INVOCATION = process.env.JEST_WORKER_ID === undefined ? process.pid : process.ppid;
 
-/**
- * The totals of the groups this invocation has finished so far, from their own files (each group writes its file
- * before it combines, and two jest workers may finish groups side by side), written to the suite's file.
- */
+/** A group's counts, without its scenarios' lines. */
 function pick(summary: GroupSummary): GroupSummary {
   const { scenarios, passed, faultsInjected, pagesChecked, duplicatesFound, dataLost, seconds } = summary;
   return { scenarios, passed, faultsInjected, pagesChecked, duplicatesFound, dataLost, seconds };
 }
 
+/**
+ * The totals of the groups this invocation has finished so far, from their own files (each group writes its file
+ * before it combines, and two jest workers may finish groups side by side), written to the suite's file.
+ */
 function combine(group: string, summary: GroupSummary): string {
   const groups: Record<string, GroupSummary> = {};
   for (const name of readdirSync(SUMMARIES)) {

@@ -141,7 +141,7 @@ export class GitHubApi {
     };
     if (token !== undefined && token !== '') headers.Authorization = `Bearer ${token}`;
     let response: Response;
-    let bytes: Uint8Array;
+    let read: Uint8Array | undefined;
     try {
       response = await this.#options.fetch(url, {
         headers,
@@ -149,17 +149,8 @@ export class GitHubApi {
       });
       // An error answer is read for its message only, and a long one is not worth holding: it is classified by its
       // status (a 5xx or a rate limit with a huge or inflating body is still retried), its message left out.
-      const read = await readBodyAtMost(response, response.ok ? MAX_ANSWER_BYTES : MAX_ERROR_BYTES);
-      if (read === undefined && response.ok) {
-        throw new GitHubTerminalError(
-          `GitHub: ${what}: the answer is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, more than a folder ` +
-            'listing or an SQL file Athena could run (its query strings end at 256 KB)',
-          response.status,
-        );
-      }
-      bytes = read ?? new Uint8Array(0);
+      read = await readBodyAtMost(response, response.ok ? MAX_ANSWER_BYTES : MAX_ERROR_BYTES);
     } catch (error) {
-      if (error instanceof GitHubTerminalError) throw error;
       // fetch's errors may come from another realm (jest): read them structurally, never with instanceof.
       return new GitHubTransientError(
         `GitHub: ${what}: request failed: ${describeError(error)}`,
@@ -170,6 +161,14 @@ export class GitHubApi {
         },
       );
     }
+    if (read === undefined && response.ok) {
+      throw new GitHubTerminalError(
+        `GitHub: ${what}: the answer is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, more than a folder ` +
+          'listing or an SQL file Athena could run (its query strings end at 256 KB)',
+        response.status,
+      );
+    }
+    const bytes = read ?? new Uint8Array(0);
     const body = new TextDecoder('utf-8').decode(bytes);
     if (response.ok) return { status: response.status, headers: response.headers, bytes, body };
     return this.#failure(response.status, response.headers, body, what);
